@@ -1,0 +1,189 @@
+"""Due dates: frequencies, the month-end rule and business-day adjustment.
+
+A schedule keeps two dates per line: the contractual ``due_date`` generated from the anchor,
+and the ``payment_date`` it rolls to when the due date is not a business day. The calendar
+(a ``holidays`` country) is an input, never a global.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+from dateutil.relativedelta import relativedelta
+
+
+class Frequency(enum.StrEnum):
+    """How often a payment falls due."""
+
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    SEMI_MONTHLY = "semi_monthly"
+    MONTHLY = "monthly"
+
+    @property
+    def periods_per_year(self) -> int:
+        """Unit periods in a year, as Reg Z Appendix J counts them.
+
+        Examples
+        --------
+        >>> Frequency.SEMI_MONTHLY.periods_per_year
+        24
+        """
+        return _PERIODS_PER_YEAR[self]
+
+
+_PERIODS_PER_YEAR = {
+    Frequency.WEEKLY: 52,
+    Frequency.BIWEEKLY: 26,
+    Frequency.SEMI_MONTHLY: 24,
+    Frequency.MONTHLY: 12,
+}
+
+
+class BusinessDayConvention(enum.StrEnum):
+    """How a due date that is not a business day moves."""
+
+    FOLLOWING = "following"
+    UNADJUSTED = "unadjusted"
+
+
+def _semi_monthly_days(anchor: date) -> tuple[int, int]:
+    # Two days a month, fifteen apart, the first on or before the 15th: anchor 15 -> (15, 30),
+    # anchor 20 -> (5, 20), anchor 31 -> (16, 31). The later one clamps to the month's end.
+    first = anchor.day if anchor.day <= 15 else anchor.day - 15
+    return first, first + 15
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    return date(year, month, 1) + relativedelta(day=day)
+
+
+def due_dates(anchor: date, count: int, frequency: Frequency) -> list[date]:
+    """Contractual due dates, the first on ``anchor``.
+
+    Monthly dates keep the anchor day, clamped to the month's end and restored after it
+    (Jan 31 -> Feb 28 -> Mar 31): each date is ``anchor + k months``, never the previous
+    date plus one month.
+
+    Examples
+    --------
+    >>> due_dates(date(2024, 1, 31), 3, Frequency.MONTHLY)
+    [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29), datetime.date(2024, 3, 31)]
+    >>> due_dates(date(2026, 1, 15), 3, Frequency.SEMI_MONTHLY)
+    [datetime.date(2026, 1, 15), datetime.date(2026, 1, 30), datetime.date(2026, 2, 15)]
+    """
+    if frequency is Frequency.MONTHLY:
+        return [anchor + relativedelta(months=k) for k in range(count)]
+    if frequency is Frequency.WEEKLY:
+        return [anchor + timedelta(weeks=k) for k in range(count)]
+    if frequency is Frequency.BIWEEKLY:
+        return [anchor + timedelta(weeks=2 * k) for k in range(count)]
+    first_day, second_day = _semi_monthly_days(anchor)
+    dates: list[date] = []
+    on_second = anchor.day > 15
+    month = date(anchor.year, anchor.month, 1)
+    while len(dates) < count:
+        day = second_day if on_second else first_day
+        dates.append(_clamped(month.year, month.month, day))
+        if on_second:
+            month += relativedelta(months=1)
+        on_second = not on_second
+    return dates
+
+
+def add_periods(start: date, periods: int, frequency: Frequency) -> date:
+    """The date ``periods`` unit periods after ``start`` on the same grid.
+
+    Examples
+    --------
+    >>> add_periods(date(2026, 1, 31), 1, Frequency.MONTHLY)
+    datetime.date(2026, 2, 28)
+    """
+    return due_dates(start, periods + 1, frequency)[-1]
+
+
+@lru_cache(maxsize=64)
+def _holiday_set(country: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, years=year).keys())
+
+
+def is_business_day(day: date, country: str | None) -> bool:
+    """Monday to Friday and not a public holiday of ``country`` (None: weekends only).
+
+    Examples
+    --------
+    >>> is_business_day(date(2026, 10, 1), "CN")  # National Day
+    False
+    >>> is_business_day(date(2026, 12, 25), "GB")
+    False
+    >>> is_business_day(date(2026, 12, 15), "US")
+    True
+    """
+    if day.weekday() >= 5:
+        return False
+    return country is None or day not in _holiday_set(country, day.year)
+
+
+def next_business_day(day: date, country: str | None) -> date:
+    """``day`` itself if it is a business day, else the first one after it (Following).
+
+    Examples
+    --------
+    >>> next_business_day(date(2026, 10, 1), "CN")  # National Day week
+    datetime.date(2026, 10, 8)
+    """
+    while not is_business_day(day, country):
+        day += timedelta(days=1)
+    return day
+
+
+def payment_dates(
+    due: list[date],
+    country: str | None,
+    convention: BusinessDayConvention = BusinessDayConvention.FOLLOWING,
+    *,
+    after: date | None = None,
+) -> list[date]:
+    """Business-day-adjusted dates for contractual ``due`` dates, strictly increasing.
+
+    Two due dates can roll onto the same business day across a long holiday (a weekly plan
+    over China's Golden Week); the later one then moves to the next business day after the
+    earlier, so that no two payments ever share a date. ``after`` is a date the first
+    payment must come after (a down payment's date).
+
+    Examples
+    --------
+    >>> payment_dates([date(2026, 10, 1), date(2026, 10, 8)], "CN")
+    [datetime.date(2026, 10, 8), datetime.date(2026, 10, 9)]
+    """
+    adjusted: list[date] = []
+    previous = after
+    for day in due:
+        moved = (
+            day
+            if convention is BusinessDayConvention.UNADJUSTED
+            else (next_business_day(day, country))
+        )
+        if previous is not None and moved <= previous:
+            moved = next_business_day(previous + timedelta(days=1), country)
+        adjusted.append(moved)
+        previous = moved
+    return adjusted
+
+
+def iter_months(start: date, end: date) -> Iterator[date]:
+    """First days of the months from ``start``'s to ``end``'s, inclusive.
+
+    Examples
+    --------
+    >>> list(iter_months(date(2026, 11, 25), date(2027, 1, 2)))
+    [datetime.date(2026, 11, 1), datetime.date(2026, 12, 1), datetime.date(2027, 1, 1)]
+    """
+    month = date(start.year, start.month, 1)
+    while month <= end:
+        yield month
+        month += relativedelta(months=1)

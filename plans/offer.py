@@ -1,0 +1,190 @@
+"""An offer: its terms, its schedule, what it waives, and what it is worth.
+
+Every offer the engine makes carries the same metrics so that a collector can compare unlike
+things (a lump sum now against eight instalments) on one scale, and a debtor can see the true
+cost: the APR by Reg Z Appendix J, the effective annual rate, and what is waived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from plans.calendar import Frequency
+from plans.errors import DomainError
+from plans.policy import OfferKind, Policy
+from plans.rates import apr, effective_annual_rate, npv_minor
+from plans.schedule import Schedule, Waiver
+
+_DAYS_PER_MONTH = 365.0 / 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What is owed at a moment, by component, in minor units."""
+
+    principal_minor: int
+    interest_minor: int
+    fees_minor: int
+
+    @property
+    def total_minor(self) -> int:
+        """The three components together."""
+        return self.principal_minor + self.interest_minor + self.fees_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The parameters that produced an offer, enough to rebuild it.
+
+    ``instalments`` counts regular payments (not the down payment, not deferral lines);
+    ``instalment_minor`` is the level payment (the first one for equal-principal plans);
+    ``nominal_annual_rate`` is the plan's rate on principal.
+    """
+
+    frequency: Frequency
+    first_due: date
+    instalments: int
+    instalment_minor: int
+    nominal_annual_rate: Decimal
+    down_payment_minor: int = 0
+    amortisation: str | None = None
+    deferral_periods: int = 0
+    deferral_payment_minor: int = 0
+    deferral_interest: str | None = None
+    discount_bps: int = 0
+    settle_by: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """What an offer costs the debtor and is worth to the creditor.
+
+    ``finance_charge_minor`` is the plan interest the debtor pays (interest accrued during
+    the plan, less any of it waived); ``amount_financed_minor`` is what the payments repay
+    besides it. ``apr`` and ``effective_annual_rate`` are annual fractions (0.12 = 12 %).
+    ``affordability_ratio`` is the largest payment over the stated capacity per period.
+    """
+
+    total_paid_minor: int
+    total_interest_minor: int
+    total_fees_minor: int
+    total_waived_minor: int
+    finance_charge_minor: int
+    amount_financed_minor: int
+    payments: int
+    first_payment_date: date | None
+    last_payment_date: date | None
+    smallest_payment_minor: int
+    largest_payment_minor: int
+    affordability_ratio: Decimal | None
+    apr: Decimal
+    effective_annual_rate: Decimal
+    npv_minor: int
+    expected_recovery_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One offer: kind, terms, the schedule line by line, the waiver and the metrics."""
+
+    kind: OfferKind
+    currency: str
+    as_of: date
+    owed: Owed
+    terms: Terms
+    schedule: Schedule
+    waiver: Waiver
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why an offer kind was not made: the field and the rule, as a domain error names them."""
+
+    kind: OfferKind
+    field: str
+    rule: str
+    detail: str
+
+    @classmethod
+    def of(cls, kind: OfferKind, error: DomainError) -> Rejection:
+        """A rejection from the domain error that stopped the offer."""
+        return cls(kind, error.field, error.rule, error.detail)
+
+
+def measure(
+    kind: OfferKind,
+    schedule: Schedule,
+    *,
+    as_of: date,
+    frequency: Frequency,
+    capacity_minor: int | None,
+    policy: Policy,
+    waived_interest_accrued_minor: int = 0,
+) -> Metrics:
+    """The metrics of a schedule under a policy.
+
+    The APR treats the amount financed as advanced on the as-of date and the payments as made
+    on their contractual due dates, in unit periods of the plan's frequency; the NPV and the
+    expected recovery use the business days the money actually arrives.
+
+    Examples
+    --------
+    >>> from plans.debt import Debt
+    >>> from plans.instalment import instalment_plan
+    >>> debt = Debt("CNY", 1_000_000, 0, 0, Decimal("0.12"), date(2026, 1, 15), 40)
+    >>> offer = instalment_plan(debt, policy=Policy(plan_rate=None), term=12)
+    >>> offer.metrics.apr  # 12 %, but for payments in whole fen (88,849 not 88,848.79)
+    Decimal('0.120001')
+    """
+    totals = schedule.totals
+    flows = schedule.payments
+    amounts = [amount for _, amount in flows]
+    finance_charge = totals.interest_accrued_minor - waived_interest_accrued_minor
+    financed = totals.payment_minor - finance_charge
+    if flows and financed > 0:
+        # Reg Z §1026.17(c)(3)(ii): the APR may disregard that a payment moves because its
+        # date is not a business day, so it is measured on contractual due dates.
+        rate = apr([(as_of, financed)], schedule.contractual_payments, frequency=frequency)
+    else:
+        rate = Decimal("0.000000")
+    npv = npv_minor(flows, annual_rate=policy.cost_of_funds, as_of=as_of, rounding=policy.rounding)
+    curve = policy.survival_curve(kind)
+    first = flows[0][0] if flows else as_of
+    expected = 0.0
+    for (day, amount), value in zip(flows, _discounted(flows, policy, as_of), strict=True):
+        del amount
+        expected += value * curve.probability((day - first).days / _DAYS_PER_MONTH)
+    largest = max(amounts, default=0)
+    ratio = None
+    if capacity_minor:
+        ratio = (Decimal(largest) / Decimal(capacity_minor)).quantize(
+            Decimal("0.0001"), rounding=ROUND_HALF_EVEN
+        )
+    return Metrics(
+        total_paid_minor=totals.payment_minor,
+        total_interest_minor=totals.interest_minor,
+        total_fees_minor=totals.fees_minor,
+        total_waived_minor=totals.waived_minor,
+        finance_charge_minor=finance_charge,
+        amount_financed_minor=financed,
+        payments=len(flows),
+        first_payment_date=flows[0][0] if flows else None,
+        last_payment_date=flows[-1][0] if flows else None,
+        smallest_payment_minor=min(amounts, default=0),
+        largest_payment_minor=largest,
+        affordability_ratio=ratio,
+        apr=rate,
+        effective_annual_rate=effective_annual_rate(rate, frequency.periods_per_year),
+        npv_minor=npv,
+        expected_recovery_minor=round(expected),
+    )
+
+
+def _discounted(flows: list[tuple[date, int]], policy: Policy, as_of: date) -> list[float]:
+    # Expected recovery weighs each discounted payment by its survival probability; the
+    # discounting is the NPV's (cost of funds, ACT/365F from the as-of date).
+    base = 1.0 + float(policy.cost_of_funds)
+    return [amount * base ** (-(day - as_of).days / 365.0) for day, amount in flows]

@@ -1,0 +1,178 @@
+"""The line and table types every offer is made of.
+
+A :class:`Line` is one dated event of a plan: a down payment, a deferral period, an instalment
+or a settlement payment. Its columns obey two identities that the engine checks on every
+schedule it builds (:func:`check_schedule`), so that a reader can audit any line by hand::
+
+    payment = interest + fees + principal
+    closing = opening + interest_accrued - payment - waived
+
+and the totals are the column sums, exactly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+
+class LineKind(enum.StrEnum):
+    """What a line of a schedule is."""
+
+    DOWN_PAYMENT = "down_payment"
+    DEFERRAL = "deferral"
+    INSTALMENT = "instalment"
+    SETTLEMENT = "settlement"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One dated line of a schedule, all amounts in minor units.
+
+    ``due_date`` is the contractual date from the plan's anchor; ``payment_date`` is the
+    business day it rolls to. ``interest_accrued_minor`` is the plan interest that the line's
+    period generates; ``interest_minor`` is the interest the payment settles (it may include
+    arrears of interest, or interest accrued earlier during a deferral).
+    """
+
+    number: int
+    kind: LineKind
+    due_date: date
+    payment_date: date
+    opening_balance_minor: int
+    payment_minor: int
+    interest_minor: int
+    fees_minor: int
+    principal_minor: int
+    waived_minor: int
+    interest_accrued_minor: int
+    closing_balance_minor: int
+    closing_principal_minor: int
+    closing_interest_minor: int
+    closing_fees_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Column sums of a schedule."""
+
+    payment_minor: int
+    interest_minor: int
+    fees_minor: int
+    principal_minor: int
+    waived_minor: int
+    interest_accrued_minor: int
+
+    @classmethod
+    def of(cls, lines: Sequence[Line]) -> Totals:
+        """Sum the columns of ``lines``.
+
+        Examples
+        --------
+        >>> Totals.of([]).payment_minor
+        0
+        """
+        return cls(
+            payment_minor=sum(x.payment_minor for x in lines),
+            interest_minor=sum(x.interest_minor for x in lines),
+            fees_minor=sum(x.fees_minor for x in lines),
+            principal_minor=sum(x.principal_minor for x in lines),
+            waived_minor=sum(x.waived_minor for x in lines),
+            interest_accrued_minor=sum(x.interest_accrued_minor for x in lines),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """What the creditor gives up, by component, in minor units."""
+
+    fees_minor: int = 0
+    interest_minor: int = 0
+    principal_minor: int = 0
+
+    @property
+    def total_minor(self) -> int:
+        """Sum of the three components.
+
+        Examples
+        --------
+        >>> Waiver(fees_minor=5, interest_minor=7).total_minor
+        12
+        """
+        return self.fees_minor + self.interest_minor + self.principal_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A currency, its lines in date order, and their totals."""
+
+    currency: str
+    lines: tuple[Line, ...]
+    totals: Totals
+
+    @classmethod
+    def of(cls, currency: str, lines: Sequence[Line]) -> Schedule:
+        """Build a schedule and check its identities.
+
+        Examples
+        --------
+        >>> Schedule.of("CNY", []).totals.payment_minor
+        0
+        """
+        schedule = cls(currency, tuple(lines), Totals.of(lines))
+        check_schedule(schedule)
+        return schedule
+
+    @property
+    def payments(self) -> list[tuple[date, int]]:
+        """(payment date, amount) of each line with a payment, for rates and NPVs."""
+        return [(x.payment_date, x.payment_minor) for x in self.lines if x.payment_minor > 0]
+
+    @property
+    def contractual_payments(self) -> list[tuple[date, int]]:
+        """(due date, amount) of each line with a payment: the dates an APR is measured on."""
+        return [(x.due_date, x.payment_minor) for x in self.lines if x.payment_minor > 0]
+
+
+class ScheduleIdentityError(AssertionError):
+    """A schedule whose columns do not add up: a bug in the engine, never an input error."""
+
+
+def check_schedule(schedule: Schedule) -> None:
+    """Raise :class:`ScheduleIdentityError` unless every line and the totals add up.
+
+    Examples
+    --------
+    >>> check_schedule(Schedule("CNY", (), Totals.of([])))
+    """
+    previous_closing: int | None = None
+    previous_date: date | None = None
+    for line in schedule.lines:
+        parts = line.interest_minor + line.fees_minor + line.principal_minor
+        if line.payment_minor != parts:
+            raise ScheduleIdentityError(f"line {line.number}: payment != sum of its parts")
+        flow = line.opening_balance_minor + line.interest_accrued_minor
+        if line.closing_balance_minor != flow - line.payment_minor - line.waived_minor:
+            raise ScheduleIdentityError(f"line {line.number}: closing balance does not follow")
+        components = (
+            line.closing_principal_minor + line.closing_interest_minor + line.closing_fees_minor
+        )
+        if components != line.closing_balance_minor:
+            raise ScheduleIdentityError(f"line {line.number}: components != closing balance")
+        if (
+            min(line.closing_principal_minor, line.closing_interest_minor, line.closing_fees_minor)
+            < 0
+            or min(line.payment_minor, line.interest_minor, line.fees_minor, line.principal_minor)
+            < 0
+        ):
+            raise ScheduleIdentityError(f"line {line.number}: negative amount")
+        if previous_closing is not None and line.opening_balance_minor != previous_closing:
+            raise ScheduleIdentityError(f"line {line.number}: opening != previous closing")
+        if previous_date is not None and line.payment_date <= previous_date:
+            raise ScheduleIdentityError(f"line {line.number}: dates do not increase")
+        previous_closing = line.closing_balance_minor
+        previous_date = line.payment_date
+    if schedule.totals != Totals.of(schedule.lines):
+        raise ScheduleIdentityError("totals are not the column sums")
