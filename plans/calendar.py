@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
-from dateutil.relativedelta import relativedelta
 
 
 class Frequency(enum.StrEnum):
@@ -58,8 +57,39 @@ def _semi_monthly_days(anchor: date) -> tuple[int, int]:
     return first, first + 15
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    """Days in a month of the proleptic Gregorian calendar.
+
+    Examples
+    --------
+    >>> days_in_month(2028, 2), days_in_month(2100, 2)
+    (29, 28)
+    """
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _MONTH_DAYS[month - 1]
+
+
 def _clamped(year: int, month: int, day: int) -> date:
-    return date(year, month, 1) + relativedelta(day=day)
+    return date(year, month, min(day, days_in_month(year, month)))
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, clamped to the month's end (Jan 31 + 1 -> Feb 28).
+
+    The same as ``day + relativedelta(months=months)``, at a fraction of the cost: schedules
+    call it once per line.
+
+    Examples
+    --------
+    >>> add_months(date(2024, 1, 31), 1), add_months(date(2024, 3, 31), -1)
+    (datetime.date(2024, 2, 29), datetime.date(2024, 2, 29))
+    """
+    year, month = divmod(day.month - 1 + months, 12)
+    return _clamped(day.year + year, month + 1, day.day)
 
 
 def due_dates(anchor: date, count: int, frequency: Frequency) -> list[date]:
@@ -77,7 +107,7 @@ def due_dates(anchor: date, count: int, frequency: Frequency) -> list[date]:
     [datetime.date(2026, 1, 15), datetime.date(2026, 1, 30), datetime.date(2026, 2, 15)]
     """
     if frequency is Frequency.MONTHLY:
-        return [anchor + relativedelta(months=k) for k in range(count)]
+        return [add_months(anchor, k) for k in range(count)]
     if frequency is Frequency.WEEKLY:
         return [anchor + timedelta(weeks=k) for k in range(count)]
     if frequency is Frequency.BIWEEKLY:
@@ -90,7 +120,7 @@ def due_dates(anchor: date, count: int, frequency: Frequency) -> list[date]:
         day = second_day if on_second else first_day
         dates.append(_clamped(month.year, month.month, day))
         if on_second:
-            month += relativedelta(months=1)
+            month = add_months(month, 1)
         on_second = not on_second
     return dates
 
@@ -186,4 +216,4 @@ def iter_months(start: date, end: date) -> Iterator[date]:
     month = date(start.year, start.month, 1)
     while month <= end:
         yield month
-        month += relativedelta(months=1)
+        month = add_months(month, 1)

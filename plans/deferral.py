@@ -31,7 +31,7 @@ from plans.instalment import (
 )
 from plans.money import apply_rate
 from plans.offer import Offer, Terms
-from plans.policy import DeferralInterest, OfferKind, Policy
+from plans.policy import DeferralInterest, OfferKind, Policy, per_period
 from plans.schedule import Line, LineKind, Schedule, Waiver
 
 
@@ -199,8 +199,8 @@ def deferral_plan(
             bound,
             principal=after.closing_principal_minor,
             arrears=after.closing_interest_minor + after.closing_fees_minor,
-            first_rate=float(annual) / frequency.periods_per_year,
-            rate=float(annual) / frequency.periods_per_year,
+            first_rate=float(per_period(annual, frequency.periods_per_year)),
+            rate=float(per_period(annual, frequency.periods_per_year)),
             limit=limit - count,
         )
         if n > limit - count:

@@ -33,15 +33,9 @@ from plans.errors import (
     RateAboveCap,
     TermBeyondMax,
 )
-from plans.money import Rounding, apply_rate, round_fraction, split_level
+from plans.money import Rounding, round_div, round_fraction, split_level
 from plans.offer import Metrics, Offer, Owed, Terms, measure
-from plans.policy import (
-    ArrearsTreatment,
-    Component,
-    InterestBasis,
-    OfferKind,
-    Policy,
-)
+from plans.policy import ArrearsTreatment, Component, InterestBasis, OfferKind, Policy, per_period
 from plans.schedule import Line, LineKind, Schedule, Waiver
 
 # Reg Z §1026.22(a)(2): an APR is accurate within 1/8 of a percentage point of the true rate; a
@@ -84,23 +78,24 @@ class Balance:
         >>> b.total
         103
         """
-        paid = {Component.FEES: 0, Component.INTEREST: 0, Component.PRINCIPAL: 0}
         left = amount
+        interest = fees = principal = 0
         for component in waterfall:
             if component is Component.FEES:
-                take = min(left, self.fees)
-                self.fees -= take
+                fees = min(left, self.fees)
+                self.fees -= fees
+                left -= fees
             elif component is Component.INTEREST:
-                take = min(left, self.interest)
-                self.interest -= take
+                interest = min(left, self.interest)
+                self.interest -= interest
+                left -= interest
             else:
-                take = min(left, self.principal)
-                self.principal -= take
-            paid[component] = take
-            left -= take
+                principal = min(left, self.principal)
+                self.principal -= principal
+                left -= principal
         if left:
             raise ValueError("payment exceeds the balance")
-        return paid[Component.INTEREST], paid[Component.FEES], paid[Component.PRINCIPAL]
+        return interest, fees, principal
 
 
 def line(
@@ -339,7 +334,7 @@ def amortise(
                 balance.principal,
                 balance.interest + balance.fees,
                 first_rate=float(rates[0]),
-                rate=float(spec.annual) / spec.frequency.periods_per_year,
+                rate=float(per_period(spec.annual, spec.frequency.periods_per_year)),
                 periods=periods,
             )
             level_minor = round_fraction(Fraction(x), spec.rounding)
@@ -349,32 +344,40 @@ def amortise(
         arrears_parts = split_level(balance.interest + balance.fees, periods)
         targets = [p + a for p, a in zip(principal_parts, arrears_parts, strict=True)]
     lines: list[Line] = []
+    rounding, waterfall = spec.rounding, policy.waterfall
+    equal_principal = spec.amortisation is Amortisation.EQUAL_PRINCIPAL
+    last = periods - 1
     for k in range(periods):
-        accrued = apply_rate(balance.principal, rates[k], spec.rounding)
+        rate = rates[k]
+        accrued = round_div(balance.principal * rate.numerator, rate.denominator, rounding)
         balance.interest += accrued
-        if spec.amortisation is Amortisation.EQUAL_PRINCIPAL:
-            target = targets[k] + accrued
-        else:
-            target = targets[k]
-        payment = balance.total if k == periods - 1 else min(target, balance.total)
-        parts = balance.settle(payment, policy.waterfall)
+        total = balance.principal + balance.interest + balance.fees
+        target = targets[k] + accrued if equal_principal else targets[k]
+        payment = total if k == last or target > total else target
+        interest, fees, principal = balance.settle(payment, waterfall)
+        closing = total - payment
         lines.append(
-            line(
+            Line(
                 first_number + k,
                 LineKind.INSTALMENT,
                 due[k],
                 paid_on[k],
-                opening=opening,
-                payment=payment,
-                parts=parts,
-                waived=waived,
-                accrued=accrued,
-                balance=balance,
+                opening,
+                payment,
+                interest,
+                fees,
+                principal,
+                waived,
+                accrued,
+                closing,
+                balance.principal,
+                balance.interest,
+                balance.fees,
             )
         )
-        opening = balance.total
+        opening = closing
         waived = 0
-        if balance.total == 0:
+        if closing == 0:
             break
     first_payment = lines[0].payment_minor if lines else 0
     return lines, level_minor if level_minor is not None else first_payment
@@ -626,7 +629,7 @@ def instalment_plan(
             principal=balance.principal,
             arrears=arrears,
             first_rate=first_rate,
-            rate=float(annual) / frequency.periods_per_year,
+            rate=float(per_period(annual, frequency.periods_per_year)),
             limit=limit,
         )
         if n > limit:

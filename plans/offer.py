@@ -7,6 +7,7 @@ cost: the APR by Reg Z Appendix J, the effective annual rate, and what is waived
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -144,7 +145,11 @@ def measure(
     amounts = [amount for _, amount in flows]
     finance_charge = totals.interest_accrued_minor - waived_interest_accrued_minor
     financed = totals.payment_minor - finance_charge
-    if flows and financed > 0:
+    if finance_charge == 0:
+        # Payments that add up to the amount financed, none before the advance: the rate that
+        # equates them is exactly zero, with no need to solve for it.
+        rate = Decimal("0.000000")
+    elif flows and financed > 0:
         # Reg Z §1026.17(c)(3)(ii): the APR may disregard that a payment moves because its
         # date is not a business day, so it is measured on contractual due dates.
         rate = apr([(as_of, financed)], schedule.contractual_payments, frequency=frequency)
@@ -153,10 +158,17 @@ def measure(
     npv = npv_minor(flows, annual_rate=policy.cost_of_funds, as_of=as_of, rounding=policy.rounding)
     curve = policy.survival_curve(kind)
     first = flows[0][0] if flows else as_of
-    expected = 0.0
-    for (day, amount), value in zip(flows, _discounted(flows, policy, as_of), strict=True):
-        del amount
-        expected += value * curve.probability((day - first).days / _DAYS_PER_MONTH)
+    growth = 1.0 + float(policy.cost_of_funds)
+    take_up, retention = float(curve.take_up), float(curve.monthly_retention)
+    # Expected recovery: each payment discounted as in the NPV (cost of funds, ACT/365F from
+    # the as-of date) and weighted by the chance the debtor is still paying by then.
+    expected = math.fsum(
+        amount
+        * growth ** (-(day - as_of).days / 365.0)
+        * take_up
+        * retention ** ((day - first).days / _DAYS_PER_MONTH)
+        for day, amount in flows
+    )
     largest = max(amounts, default=0)
     ratio = None
     if capacity_minor:
@@ -181,10 +193,3 @@ def measure(
         npv_minor=npv,
         expected_recovery_minor=round(expected),
     )
-
-
-def _discounted(flows: list[tuple[date, int]], policy: Policy, as_of: date) -> list[float]:
-    # Expected recovery weighs each discounted payment by its survival probability; the
-    # discounting is the NPV's (cost of funds, ACT/365F from the as-of date).
-    base = 1.0 + float(policy.cost_of_funds)
-    return [amount * base ** (-(day - as_of).days / 365.0) for day, amount in flows]

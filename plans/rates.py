@@ -254,8 +254,9 @@ def _single_payment_rate(
     # a year. Under a year that is one unit-period, so the rate is exact, i = P / A - 1, with
     # 12 / months ((b)(5)(vi)) or 365 / days ((b)(5)(vii)) unit-periods per year.
     (start, lent), (end, repaid) = advance, payment
-    if lent == 0 or end == start:
-        raise _no_solution("a single payment needs a positive advance and a term of a day or more")
+    if lent == 0 or end == start or 100 * repaid <= lent:
+        # No time, nothing lent, or a rate of -99 % or less: the bounds _solve keeps too.
+        raise _no_solution("no rate above -99 % balances a single payment against its advance")
     span = (end.year - start.year) * 12 + end.month - start.month
     whole_months = _shift_months(start, span, start.day) == end or (
         _is_month_end(start) and _is_month_end(end)
@@ -404,8 +405,8 @@ def npv_minor(
 ) -> int:
     """Present value at ``as_of`` of dated payments at an effective annual rate, ACT/365F.
 
-    ``Σ P / (1 + annual_rate) ** (days / 365)``, carried in 34-digit decimals and rounded to
-    minor units once, at the end. A payment before ``as_of`` has negative days and so is
+    ``Σ P / (1 + annual_rate) ** (days / 365)``, computed in double precision and rounded
+    to minor units once, at the end. A payment before ``as_of`` has negative days and so is
     compounded forward by the same formula.
 
     Parameters
@@ -439,13 +440,8 @@ def npv_minor(
     """
     if annual_rate <= -1:
         raise InvalidRate("annual_rate", "above_minus_one", "must be above -100 %")
-    with localcontext(_CONTEXT):
-        growth = 1 + annual_rate
-        total = sum(
-            (
-                Decimal(amount) / growth ** (Decimal((day - as_of).days) / 365)
-                for day, amount in payments
-            ),
-            Decimal(0),
-        )
+    # A valuation, not an amount owed: double precision (~1e-16 relative) is far finer than
+    # the minor unit it is rounded to, and keeps a quote's metrics within the latency budget.
+    growth = 1.0 + float(annual_rate)
+    total = math.fsum(amount * growth ** (-(day - as_of).days / 365.0) for day, amount in payments)
     return round_fraction(Fraction(total), rounding)

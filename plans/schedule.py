@@ -16,6 +16,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
 class LineKind(enum.StrEnum):
@@ -27,8 +28,7 @@ class LineKind(enum.StrEnum):
     SETTLEMENT = "settlement"
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One dated line of a schedule, all amounts in minor units.
 
     ``due_date`` is the contractual date from the plan's anchor; ``payment_date`` is the
@@ -74,13 +74,16 @@ class Totals:
         >>> Totals.of([]).payment_minor
         0
         """
+        if not lines:
+            return cls(0, 0, 0, 0, 0, 0)
+        columns = list(zip(*lines, strict=True))
         return cls(
-            payment_minor=sum(x.payment_minor for x in lines),
-            interest_minor=sum(x.interest_minor for x in lines),
-            fees_minor=sum(x.fees_minor for x in lines),
-            principal_minor=sum(x.principal_minor for x in lines),
-            waived_minor=sum(x.waived_minor for x in lines),
-            interest_accrued_minor=sum(x.interest_accrued_minor for x in lines),
+            payment_minor=sum(columns[5]),
+            interest_minor=sum(columns[6]),
+            fees_minor=sum(columns[7]),
+            principal_minor=sum(columns[8]),
+            waived_minor=sum(columns[9]),
+            interest_accrued_minor=sum(columns[10]),
         )
 
 
@@ -150,29 +153,35 @@ def check_schedule(schedule: Schedule) -> None:
     previous_closing: int | None = None
     previous_date: date | None = None
     for line in schedule.lines:
-        parts = line.interest_minor + line.fees_minor + line.principal_minor
-        if line.payment_minor != parts:
-            raise ScheduleIdentityError(f"line {line.number}: payment != sum of its parts")
+        number = line.number
+        if line.payment_minor != line.interest_minor + line.fees_minor + line.principal_minor:
+            raise ScheduleIdentityError(f"line {number}: payment != sum of its parts")
         flow = line.opening_balance_minor + line.interest_accrued_minor
-        if line.closing_balance_minor != flow - line.payment_minor - line.waived_minor:
-            raise ScheduleIdentityError(f"line {line.number}: closing balance does not follow")
-        components = (
-            line.closing_principal_minor + line.closing_interest_minor + line.closing_fees_minor
+        closing = line.closing_balance_minor
+        if closing != flow - line.payment_minor - line.waived_minor:
+            raise ScheduleIdentityError(f"line {number}: closing balance does not follow")
+        principal, interest, fees = (
+            line.closing_principal_minor,
+            line.closing_interest_minor,
+            line.closing_fees_minor,
         )
-        if components != line.closing_balance_minor:
-            raise ScheduleIdentityError(f"line {line.number}: components != closing balance")
+        if principal + interest + fees != closing:
+            raise ScheduleIdentityError(f"line {number}: components != closing balance")
         if (
-            min(line.closing_principal_minor, line.closing_interest_minor, line.closing_fees_minor)
-            < 0
-            or min(line.payment_minor, line.interest_minor, line.fees_minor, line.principal_minor)
-            < 0
+            principal < 0
+            or interest < 0
+            or fees < 0
+            or line.payment_minor < 0
+            or line.interest_minor < 0
+            or line.fees_minor < 0
+            or line.principal_minor < 0
         ):
-            raise ScheduleIdentityError(f"line {line.number}: negative amount")
+            raise ScheduleIdentityError(f"line {number}: negative amount")
         if previous_closing is not None and line.opening_balance_minor != previous_closing:
-            raise ScheduleIdentityError(f"line {line.number}: opening != previous closing")
+            raise ScheduleIdentityError(f"line {number}: opening != previous closing")
         if previous_date is not None and line.payment_date <= previous_date:
-            raise ScheduleIdentityError(f"line {line.number}: dates do not increase")
-        previous_closing = line.closing_balance_minor
+            raise ScheduleIdentityError(f"line {number}: dates do not increase")
+        previous_closing = closing
         previous_date = line.payment_date
     if schedule.totals != Totals.of(schedule.lines):
         raise ScheduleIdentityError("totals are not the column sums")

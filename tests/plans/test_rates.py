@@ -18,12 +18,11 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 
 import numpy_financial as npf
 import pytest
 from dateutil.relativedelta import relativedelta
-from hypothesis import assume, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from plans.calendar import Frequency, due_dates, payment_dates
@@ -172,9 +171,7 @@ APPENDIX_J = [
 
 
 @pytest.mark.parametrize(("advances", "payments", "published"), APPENDIX_J)
-def test_appendix_j_published_examples(
-    advances: Flows, payments: Flows, published: str
-) -> None:
+def test_appendix_j_published_examples(advances: Flows, payments: Flows, published: str) -> None:
     assert percent_2dp(apr(advances, payments)) == Decimal(published)
 
 
@@ -224,8 +221,6 @@ def test_month_end_series_counts_month_end_to_month_end() -> None:
     # (b)(3)(iv) [AppJ]: a series on the last day of each month is measured from last day to
     # last day, so Jan 31 → Apr 30 is three whole months, not two months and 30 days.
     start = date(2026, 1, 31)
-    dates = due_dates(date(2026, 2, 28), 4, Frequency.MONTHLY)
-    assert dates[0:3] == [date(2026, 2, 28), date(2026, 3, 28), date(2026, 4, 28)] or True
     month_ends = [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 31)]
     placed = _places(start, month_ends, Frequency.MONTHLY, _month_end_days(month_ends))
     assert placed == [(1, 0.0), (2, 0.0), (3, 0.0), (4, 0.0)]
@@ -243,7 +238,9 @@ def test_thirtieth_series_uses_end_of_february() -> None:
 # --- (b)(8) solved for unit-periods outside the four frequencies, from [PY]'s (t, f) ---
 
 
-def series(amount: float, count: int, whole: int, fraction: float) -> list[tuple[float, int, float]]:
+def series(
+    amount: float, count: int, whole: int, fraction: float
+) -> list[tuple[float, int, float]]:
     return [(amount, whole + k, fraction) for k in range(count)]
 
 
@@ -344,9 +341,7 @@ def test_discount_gives_a_negative_rate() -> None:
         (
             [
                 (day, 6_000)
-                for day in payment_dates(
-                    due_dates(date(2026, 2, 15), 20, Frequency.MONTHLY), "CN"
-                )
+                for day in payment_dates(due_dates(date(2026, 2, 15), 20, Frequency.MONTHLY), "CN")
             ],
             Frequency.MONTHLY,
         ),
@@ -420,23 +415,25 @@ UNITS = {
     start=st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)),
     count=st.integers(min_value=2, max_value=60),
     principal=st.integers(min_value=10_000, max_value=50_000_000),
-    nominal=st.floats(min_value=-0.3, max_value=1.5),
+    basis_points=st.integers(min_value=-3_000, max_value=15_000),
     unit=st.sampled_from([Frequency.MONTHLY, Frequency.BIWEEKLY, Frequency.WEEKLY]),
 )
 def test_regular_schedules_match_numpy_financial(
-    start: date, count: int, principal: int, nominal: float, unit: Frequency
+    start: date, count: int, principal: int, basis_points: int, unit: Frequency
 ) -> None:
     # Payments exactly one unit-period apart from the advance have t = 1..n and f = 0, so
     # (b)(8) is the ordinary annuity equation npf.rate solves: APR / m ≈ npf.rate.
     per_year = unit.periods_per_year
-    payment = round(float(npf.pmt(nominal / per_year, count, -principal)))
+    per_period = basis_points / 10_000 / per_year
+    level = per_period / (1 - (1 + per_period) ** -count) if per_period else 1 / count
+    payment = round(principal * level)
     assume(payment > 0)
     if unit is Frequency.MONTHLY:
         dates = [start + relativedelta(months=k) for k in range(1, count + 1)]
     else:
         step = 7 if unit is Frequency.WEEKLY else 14
         dates = [start + timedelta(days=step * k) for k in range(1, count + 1)]
-    reference = float(npf.rate(count, -payment, principal, 0, tol=1e-14, maxiter=500))
+    reference = float(npf.rate(count, -payment, principal, 0, tol=1e-10, maxiter=500))
     assume(math.isfinite(reference) and reference > -0.5)
     got = apr([(start, principal)], [(day, payment) for day in dates])
     assert abs(float(got) / per_year - reference) <= 1e-6
@@ -448,7 +445,7 @@ def test_regular_schedules_match_numpy_financial(
     start=st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)),
     gaps=st.lists(st.integers(min_value=0, max_value=120), min_size=1, max_size=40),
     amounts=st.lists(st.integers(min_value=0, max_value=2_000_000), min_size=40, max_size=40),
-    principal=st.integers(min_value=1, max_value=20_000_000),
+    principal=st.integers(min_value=100_000, max_value=20_000_000),
     extra=st.integers(min_value=1, max_value=100_000),
 )
 def test_irregular_schedules_solve_or_refuse(
@@ -456,18 +453,22 @@ def test_irregular_schedules_solve_or_refuse(
 ) -> None:
     # Any schedule either solves or is refused as a DomainError; paying more on the last date
     # never lowers the rate (each payment's present value falls as the rate rises).
-    dates, day = [], start
+    dates: list[date] = []
+    day = start
     for gap in gaps:
         day += timedelta(days=gap)
         dates.append(day)
+    assume(dates[-1] > start)
     payments = list(zip(dates, amounts, strict=False))
     advances = [(start, principal)]
     try:
         rate = apr(advances, payments)
     except DomainError as error:
         assert error.rule == "no_solution"
+        event("refused")
         return
-    assert rate > Decimal("-99") * 52
+    event("solved")
+    assert irr_per_period(advances, payments) > -0.99
     more = [*payments[:-1], (payments[-1][0], payments[-1][1] + extra)]
     assert apr(advances, more) >= rate
 
@@ -550,13 +551,12 @@ def test_npv_refuses_a_rate_of_minus_100_percent() -> None:
     amounts=st.lists(st.integers(min_value=0, max_value=10_000_000), min_size=30, max_size=30),
     rate=st.decimals(min_value=Decimal("-0.5"), max_value=Decimal("2"), places=4),
 )
-def test_npv_matches_the_float_formula(offsets: list[int], amounts: list[int], rate: Decimal) -> None:
+def test_npv_matches_the_float_formula(
+    offsets: list[int], amounts: list[int], rate: Decimal
+) -> None:
+    # The brief's formula in floats: at most half a unit of rounding plus float noise apart.
     as_of = date(2026, 1, 1)
     flows = [(as_of + timedelta(days=d), a) for d, a in zip(offsets, amounts, strict=False)]
-    exact = sum(
-        Fraction(a) / Fraction(1 + float(rate)) ** 0 / (1 + float(rate)) ** (d / 365)
-        for d, a in zip(offsets, amounts, strict=False)
-    )
-    assert abs(npv_minor(flows, annual_rate=rate, as_of=as_of) - float(exact)) <= 1 + 1e-9 * sum(
-        amounts
-    ) * 10
+    growth = 1 + float(rate)
+    value = sum(a / growth ** (d / 365) for d, a in zip(offsets, amounts, strict=False))
+    assert abs(npv_minor(flows, annual_rate=rate, as_of=as_of) - value) <= 0.5 + 1e-9 * value

@@ -1,0 +1,333 @@
+"""Portfolios: the engine's rules applied to many debts at once, numpy across debts.
+
+:func:`instalment_schedules` lays out equal-instalment plans for whole arrays of debts with
+exactly the scalar engine's rules (interest on principal only, rounded per line by the named
+rounding, the policy's waterfall, the last line closing the balance), so that a portfolio
+figure is the sum of the offers a collector would see, to the minor unit. It covers regular
+plans: the first instalment one period after the as-of date, interest on the nominal basis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from plans.calendar import Frequency
+from plans.errors import DomainError
+from plans.money import Rounding
+from plans.policy import RATE_PLACES, ArrearsTreatment, Component, Policy
+
+Int64Array = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+_RATE_SCALE = 10**RATE_PLACES
+# Products of a balance and a scaled rate stay below this, so int64 never overflows.
+_SAFE_PRODUCT = 2**62
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleArrays:
+    """Schedules of many debts, one row per debt and one column per instalment.
+
+    Columns past a debt's term are zero. All amounts are int64 minor units. Arrears waived by
+    the policy are waived on the first line, one amount per debt.
+    """
+
+    level_minor: Int64Array
+    payment_minor: Int64Array
+    interest_minor: Int64Array
+    fees_minor: Int64Array
+    interest_accrued_minor: Int64Array
+    closing_balance_minor: Int64Array
+    waived_on_first_minor: Int64Array
+
+    @property
+    def principal_minor(self) -> Int64Array:
+        """Principal repaid per line: the payment less the interest and fees it settles."""
+        return self.payment_minor - self.interest_minor - self.fees_minor
+
+    @property
+    def total_paid_minor(self) -> Int64Array:
+        """Total paid per debt."""
+        total: Int64Array = self.payment_minor.sum(axis=1)
+        return total
+
+
+def rates_scaled(rates: npt.ArrayLike) -> Int64Array:
+    """Nominal annual rates (Decimal or str) as integers in millionths, refusing finer ones.
+
+    Examples
+    --------
+    >>> rates_scaled([Decimal("0.18"), "0.0824"]).tolist()
+    [180000, 82400]
+    """
+    scaled = []
+    for rate in np.asarray(rates, dtype=object).ravel():
+        value = Decimal(str(rate)) * _RATE_SCALE
+        if value != value.to_integral_value() or value < 0:
+            raise DomainError(
+                "nominal_annual_rate", "max_decimals", f"at most {RATE_PLACES} decimal places"
+            )
+        scaled.append(int(value))
+    return np.asarray(scaled, dtype=np.int64)
+
+
+def _round_div(numerator: Int64Array, denominator: int, rounding: Rounding) -> Int64Array:
+    # numerator >= 0 here; the same rule as plans.money.round_div
+    if rounding is Rounding.HALF_UP and denominator % 2 == 0:
+        # ties up in one division: floor((n + d/2) / d), exact for non-negative n and even d
+        return (numerator + denominator // 2) // denominator
+    # floor division by a scalar is the fast path in numpy (libdivide); the remainder follows
+    quotient = numerator // denominator
+    twice = 2 * (numerator - quotient * denominator)
+    up = (
+        twice >= denominator
+        if rounding is Rounding.HALF_UP
+        else ((twice > denominator) | ((twice == denominator) & (quotient % 2 == 1)))
+    )
+    rounded: Int64Array = quotient + up
+    return rounded
+
+
+def _round_float(x: FloatArray, rounding: Rounding) -> Int64Array:
+    # Exact rounding of floats to integers, ties by the named rule (x - floor(x) is exact).
+    whole = np.floor(x)
+    fraction = x - whole
+    up = fraction > 0.5
+    tie = fraction == 0.5
+    if rounding is Rounding.HALF_UP:
+        up |= tie
+    else:
+        up |= tie & (np.mod(whole, 2) == 1)
+    return (whole + up).astype(np.int64)
+
+
+def _annuity_factor(rate: FloatArray, log_growth: FloatArray, k: Int64Array) -> FloatArray:
+    # r / (1 - (1 + r)^-k), written with expm1 as the scalar rule is; 1/k at r = 0; inf at k = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = rate / -np.expm1(-k * log_growth)
+        zero = rate == 0.0
+        if zero.any():
+            factor[zero] = 1.0 / k[zero]
+    return factor
+
+
+def level_payments(
+    principal: Int64Array, arrears: Int64Array, rate: FloatArray, periods: Int64Array
+) -> FloatArray:
+    """Vectorised :func:`plans.instalment.level_payment` for regular first periods.
+
+    Examples
+    --------
+    >>> level_payments(np.array([1_000_000]), np.array([0]), np.array([0.01]), np.array([12]))
+    array([88848.78867...])
+    """
+    p = principal.astype(np.float64)
+    a = arrears.astype(np.float64)
+    log_growth = np.log1p(rate)
+
+    def payment_for(m: Int64Array) -> FloatArray:
+        owed = p + a + (rate + (m - 1) * rate) * p
+        factor = _annuity_factor(rate, log_growth, periods - m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(np.isinf(factor), owed / m, owed * factor / (1.0 + m * factor))
+
+    m = np.ones_like(periods)
+    x = payment_for(m)
+    pending = arrears > 0
+    for _ in range(12):
+        if not pending.any():
+            break
+        excess = x - rate * p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.ceil(a / excess - 1e-12)
+        m_next = np.where(
+            a + rate * p <= x,
+            1,
+            np.where(excess <= 0, periods, np.clip(need, 1, periods)),
+        ).astype(np.int64)
+        settled = m_next == m
+        pending &= ~settled
+        m = np.where(pending, m_next, m)
+        x = np.where(pending, payment_for(m), x)
+    if pending.any():
+        # rare cycles between neighbouring m: defer to the scalar rule for those debts
+        from plans.instalment import level_payment
+
+        for i in np.flatnonzero(pending):
+            x[i] = level_payment(
+                int(principal[i]),
+                int(arrears[i]),
+                first_rate=float(rate[i]),
+                rate=float(rate[i]),
+                periods=int(periods[i]),
+            )
+    return x
+
+
+def instalment_schedules(
+    principal_minor: npt.ArrayLike,
+    interest_minor: npt.ArrayLike,
+    fees_minor: npt.ArrayLike,
+    nominal_annual_rate: npt.ArrayLike,
+    term: npt.ArrayLike,
+    *,
+    policy: Policy,
+    frequency: Frequency = Frequency.MONTHLY,
+) -> ScheduleArrays:
+    """Equal-instalment schedules for many debts at once, line for line as the scalar engine.
+
+    ``nominal_annual_rate`` is in Decimals/strings or already in millionths (int64 arrays).
+    Arrears of interest and fees are folded (paid first down the policy's waterfall) or waived
+    on the first line, as the policy says.
+
+    Examples
+    --------
+    >>> s = instalment_schedules([250_000], [0], [0], ["0.0824"], [12], policy=Policy())
+    >>> s.level_minor.tolist(), s.interest_minor[0, :3].tolist()
+    ([21775], [1717, 1579, 1440])
+    """
+    principal = np.asarray(principal_minor, dtype=np.int64).copy()
+    interest = np.asarray(interest_minor, dtype=np.int64).copy()
+    fees = np.asarray(fees_minor, dtype=np.int64).copy()
+    raw_rates = np.asarray(nominal_annual_rate)
+    rate_units = raw_rates if raw_rates.dtype == np.int64 else rates_scaled(raw_rates)
+    periods = np.asarray(term, dtype=np.int64)
+    if principal.ndim != 1 or not (
+        principal.shape == interest.shape == fees.shape == rate_units.shape == periods.shape
+    ):
+        raise DomainError("portfolio", "shape", "all inputs must be 1-d arrays of one length")
+    if (principal < 0).any() or (interest < 0).any() or (fees < 0).any():
+        raise DomainError("portfolio", "non_negative", "amounts must not be negative")
+    if (periods < 1).any():
+        raise DomainError("term", "min_term", "every term must be at least 1")
+    ppy = frequency.periods_per_year
+    denominator = _RATE_SCALE * ppy
+    count, width = len(principal), int(periods.max(initial=0))
+    waived = np.zeros(count, dtype=np.int64)
+    if policy.arrears is ArrearsTreatment.WAIVE:
+        waived = interest + fees
+        interest = np.zeros_like(interest)
+        fees = np.zeros_like(fees)
+    exact_dtype: type = np.int64
+    if int(principal.max(initial=0)) * int(rate_units.max(initial=0)) >= _SAFE_PRODUCT:
+        exact_dtype = object  # Python integers: exact for any size, slower
+    rate = rate_units / denominator  # correctly rounded, as float(Fraction(annual) / ppy)
+    level = _round_float(level_payments(principal, interest + fees, rate, periods), policy.rounding)
+
+    # Lines are laid out period-major (one row of all debts per period) and handed back
+    # transposed; the recursion runs over blocks of debts small enough to stay in cache.
+    shape = (width, count)
+    lines = _Lines(
+        payment=np.zeros(shape, dtype=np.int64),
+        interest=np.zeros(shape, dtype=np.int64),
+        fees=np.zeros(shape, dtype=np.int64),
+        accrued=np.zeros(shape, dtype=np.int64),
+        closing=np.zeros(shape, dtype=np.int64),
+    )
+
+    def lay_out_block(start: int) -> None:
+        block = slice(start, min(start + _BLOCK, count))
+        _lay_out(
+            lines,
+            block,
+            owed=principal[block].astype(exact_dtype),
+            interest=interest[block],
+            fees=fees[block],
+            units=rate_units[block].astype(exact_dtype),
+            level=level[block],
+            periods=periods[block],
+            denominator=denominator,
+            policy=policy,
+        )
+
+    for start in range(0, count, _BLOCK):
+        lay_out_block(start)
+    return ScheduleArrays(
+        level_minor=level,
+        payment_minor=lines.payment.T,
+        interest_minor=lines.interest.T,
+        fees_minor=lines.fees.T,
+        interest_accrued_minor=lines.accrued.T,
+        closing_balance_minor=lines.closing.T,
+        waived_on_first_minor=waived,
+    )
+
+
+_BLOCK = 32768  # debts per block: measured fastest on 100k-debt portfolios (cache vs call overhead)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    payment: Int64Array
+    interest: Int64Array
+    fees: Int64Array
+    accrued: Int64Array
+    closing: Int64Array
+
+
+def _lay_out(
+    lines: _Lines,
+    block: slice,
+    *,
+    owed: npt.NDArray[Any],
+    interest: Int64Array,
+    fees: Int64Array,
+    units: npt.NDArray[Any],
+    level: Int64Array,
+    periods: Int64Array,
+    denominator: int,
+    policy: Policy,
+) -> None:
+    # The scalar rules of plans.instalment.amortise, one period at a time for a block of debts.
+    exact = owed.dtype == np.int64
+    shortest = int(periods.min(initial=0))
+    order = tuple(policy.waterfall)
+    for k in range(int(periods.max(initial=0))):
+        accrued = _round_div(owed * units, denominator, policy.rounding)
+        owed_int = owed if exact else owed.astype(np.int64)
+        if not exact:
+            accrued = accrued.astype(np.int64)
+        if k >= shortest:
+            accrued[periods <= k] = 0
+        if k >= shortest - 1 or interest.any() or fees.any():
+            interest = interest + accrued
+            total = owed_int + interest + fees
+            payment = np.minimum(level, total)
+            if k >= shortest - 1:
+                closing_now = periods - 1 == k
+                payment[closing_now] = total[closing_now]
+                payment[periods <= k] = 0
+            left = payment.copy()
+            taken = {}
+            for component in order:
+                if component is Component.FEES:
+                    take = np.minimum(left, fees)
+                    fees = fees - take
+                elif component is Component.INTEREST:
+                    take = np.minimum(left, interest)
+                    interest = interest - take
+                else:
+                    take = left.copy()  # what is left of a payment never exceeds the principal
+                    owed = owed - (take if exact else take.astype(object))
+                left -= take
+                taken[component] = take
+            paid_interest, paid_fees = taken[Component.INTEREST], taken[Component.FEES]
+            lines.fees[k, block] = paid_fees
+        else:
+            # No arrears anywhere in the block: the waterfall reduces to interest, then
+            # principal. (Fees stay zero; the lines were allocated zeroed.)
+            total = owed_int + accrued
+            payment = np.minimum(level, total)
+            paid_interest = np.minimum(payment, accrued)
+            interest = accrued - paid_interest
+            repaid = payment - paid_interest
+            owed = owed - (repaid if exact else repaid.astype(object))
+        lines.payment[k, block] = payment
+        lines.interest[k, block] = paid_interest
+        lines.accrued[k, block] = accrued
+        np.subtract(total, payment, out=lines.closing[k, block])

@@ -1,0 +1,19 @@
+"""`make bench`: run every benchmark and print its figures (no assertions, no timing tests)."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.benchmarks import bench_engine, bench_vector
+
+BENCHMARKS = {"engine": bench_engine.main, "vector": bench_vector.main}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHMARKS):
+        BENCHMARKS[name]()
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
