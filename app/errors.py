@@ -70,3 +70,168 @@ def not_found(detail: str) -> Problem:
 
 def conflict(detail: str, kind: str = "conflict") -> Problem:
     return Problem(409, kind, "Conflict", detail)
+
+
+# ---- the one place errors become responses ---------------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "An RFC 9457 problem document.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "rule", "detail"],
+                "properties": {
+                    "field": {"type": "string", "description": "Dotted path into the request."},
+                    "rule": {"type": "string", "description": "Stable id of the broken rule."},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+    "example": {
+        "type": TYPE_BASE + "invalid-input",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": "The request breaks 1 rule.",
+        "errors": [
+            {
+                "field": "debt.principal",
+                "rule": "max_decimals",
+                "detail": "CNY allows at most 2 decimal places",
+            }
+        ],
+    },
+}
+
+_DESCRIPTIONS = {
+    401: "No valid API key.",
+    403: "The key's role may not do this.",
+    404: "Not found.",
+    409: "Conflicts with the current state.",
+    413: "The request is too large.",
+    422: "The request breaks a rule: the field and the rule are named.",
+    503: "The database is unavailable; retry later.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for problem documents with these statuses."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def _pydantic_field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    # pydantic names the branch of a union it tried ("function-after[...]", a tag); a client
+    # wants the path through its own document
+    return ".".join(p for p in parts if not p.startswith(("function-", "tagged-union"))) or "body"
+
+
+def install(app: Any) -> None:
+    """Register the handlers that turn every error into ``application/problem+json``."""
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from starlette.exceptions import HTTPException
+
+    from app import storage
+    from plans.errors import DomainError
+
+    def respond(request: Request, problem: Problem) -> JSONResponse:
+        return JSONResponse(
+            problem.body(str(request.url.path)),
+            status_code=problem.status,
+            media_type=PROBLEM_JSON,
+            headers=problem.headers or None,
+        )
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return respond(request, exc)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return respond(request, invalid([FieldError(exc.field, exc.rule, exc.detail)]))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(
+                _pydantic_field(tuple(e.get("loc", ()))), str(e.get("type")), str(e.get("msg"))
+            )
+            for e in exc.errors()
+        ]
+        return respond(request, invalid(errors))
+
+    @app.exception_handler(storage.Conflict)
+    async def _conflict(request: Request, exc: storage.Conflict) -> JSONResponse:
+        return respond(request, conflict(str(exc)))
+
+    @app.exception_handler(storage.NotFound)
+    async def _not_found(request: Request, exc: storage.NotFound) -> JSONResponse:
+        return respond(request, not_found(str(exc)))
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        return respond(request, unavailable())
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return respond(request, unavailable())
+        raise exc
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        titles = {404: "Not Found", 405: "Method Not Allowed"}
+        kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        problem = Problem(
+            exc.status_code,
+            kind,
+            titles.get(exc.status_code, "HTTP Error"),
+            str(exc.detail),
+            headers=dict(exc.headers or {}),
+        )
+        return respond(request, problem)
+
+
+def invalid(errors: list[FieldError]) -> Problem:
+    """422: the request breaks these rules."""
+    count = len(errors)
+    return Problem(
+        422,
+        "invalid-input",
+        "Unprocessable Content",
+        f"The request breaks {count} rule{'s' if count != 1 else ''}: "
+        + "; ".join(f"{e.field}: {e.detail}" for e in errors[:5]),
+        errors,
+    )
+
+
+def unavailable() -> Problem:
+    """503: the database cannot be reached; safe to retry."""
+    return Problem(
+        503,
+        "unavailable",
+        "Service Unavailable",
+        "The database is unavailable. Nothing was changed; retry shortly.",
+        headers={"Retry-After": "1"},
+    )

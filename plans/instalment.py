@@ -147,7 +147,7 @@ def plan_rate(debt: Debt, policy: Policy, override: Decimal | None = None) -> De
 of 24.0000 % [rate_cap]
     """
     if override is not None:
-        rate, field = override, "plan_rate"
+        rate, field = override, "nominal_annual_rate"
     elif policy.plan_rate is not None:
         rate, field = policy.plan_rate, "policy.plan_rate"
     else:

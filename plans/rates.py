@@ -269,6 +269,36 @@ def _single_payment_rate(
     return _solve([(-float(lent), 0, 0.0), (float(repaid), whole, fraction)]), 1
 
 
+def unit_period(
+    advances: Sequence[CashFlow],
+    payments: Sequence[CashFlow],
+    *,
+    frequency: Frequency | None = None,
+) -> tuple[str, Fraction]:
+    """The unit period an APR is measured in and how many of them make a year.
+
+    ``frequency`` if given; else one advance repaid by one payment is measured in its own term
+    (App J (b)(4)(ii)), anything else in the most common interval between payments.
+
+    Examples
+    --------
+    >>> start = date(2026, 1, 1)
+    >>> unit_period([(start, 100)], [(date(2026, 2, 1), 60), (date(2026, 3, 1), 60)])
+    ('monthly', Fraction(12, 1))
+    >>> unit_period([(start, 100)], [(date(2026, 7, 1), 110)])
+    ('term', Fraction(365, 181))
+    """
+    _check(advances, "advances", "advance")
+    _check(payments, "payments", "payment")
+    if frequency is None and len(advances) == 1 and len(payments) == 1:
+        days = (payments[0][0] - advances[0][0]).days
+        if days > 0:
+            return "term", Fraction(365, days)
+    start = min(day for day, _ in advances)
+    unit = frequency or _unit_period(start, [day for day, _ in payments])
+    return unit.value, Fraction(unit.periods_per_year)
+
+
 def irr_per_period(
     advances: Sequence[CashFlow],
     payments: Sequence[CashFlow],

@@ -1,0 +1,202 @@
+"""The ``repay`` command: migrate the database, manage API keys, serve the API.
+
+Whatever a user must copy (a key, a curl command) goes to stdout with plain ``print`` so it is
+never wrapped or decorated; explanations go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from datetime import date, timedelta
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app import migrate
+from app.db import ApiKey, Policy, Role, get_sessionmaker
+from app.settings import DEFAULT_BASE_URL, get_settings
+from app.storage import create_key, create_policy, list_keys, revoke_key
+
+DEMO_POLICY_NAME = "default"
+DEMO_KEY_NAME = "demo (repay serve)"
+
+app = typer.Typer(
+    help="Repayment-plan negotiation calculator.", no_args_is_help=True, add_completion=False
+)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+err = Console(stderr=True)
+
+
+def _database() -> str:
+    # Never print a password that may be in DATABASE_URL.
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    migrate.upgrade()
+    err.print(f"Database {_database()} is at the latest schema.")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Role = typer.Option(..., help="What the key may do (admin ⊇ finance ⊇ collector)."),
+    name: str | None = typer.Option(None, help="Who or what uses the key, for `keys list`."),
+) -> None:
+    """Create an API key and print it once."""
+    migrate.upgrade()  # so this works as the first command on a new machine
+    with get_sessionmaker().begin() as session:
+        plaintext, key = create_key(session, role, name or f"{role} key")
+    print(plaintext)
+    err.print(
+        f"[bold]{role}[/] key {key.prefix} created. Store it now: it is not shown again "
+        "(only its hash is kept)."
+    )
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (prefix, role, name, dates); keys themselves are never stored."""
+    migrate.upgrade()
+    with get_sessionmaker()() as session:
+        keys = list_keys(session)
+    table = Table("prefix", "role", "name", "created (UTC)", "revoked (UTC)")
+    for key in keys:
+        revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
+        table.add_row(key.prefix, key.role, key.name, f"{key.created_at:%Y-%m-%d %H:%M}", revoked)
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: str = typer.Argument(..., help="The key's prefix, from `keys list`."),
+) -> None:
+    """Revoke an API key: requests with it get 401 from now on."""
+    migrate.upgrade()
+    with get_sessionmaker().begin() as session:
+        key = revoke_key(session, prefix)
+    if key is None:
+        err.print(f"No key with prefix {prefix!r}.")
+        raise typer.Exit(1)
+    err.print(f"Key {prefix} ({key.role}, {key.name!r}) is revoked.")
+
+
+def _seed_demo(session: Session) -> tuple[str, list[str]] | None:
+    """On a demo database, a fresh demo key and the prefixes of the demo keys it replaced.
+
+    A database with no policy gets the ``default`` policy and a demo collector key. A database
+    with a demo key from an earlier run gets a new one: the old plaintext cannot be shown
+    again, and keeping several live demo keys nobody can see helps nobody, so they are revoked.
+    Any other database is left alone (``None``).
+    """
+    fresh = session.scalar(select(Policy.id).limit(1)) is None
+    if fresh:
+        # The API layer fills in the defaults of an empty body.
+        create_policy(session, DEMO_POLICY_NAME, {}, None)
+    old_demo_keys = list(
+        session.scalars(
+            select(ApiKey).where(ApiKey.name == DEMO_KEY_NAME, ApiKey.revoked_at.is_(None))
+        )
+    )
+    if not fresh and not old_demo_keys:
+        return None
+    for old in old_demo_keys:
+        revoke_key(session, old.prefix)
+    plaintext, _ = create_key(session, Role.COLLECTOR, DEMO_KEY_NAME)
+    return plaintext, [old.prefix for old in old_demo_keys]
+
+
+def _base_url(host: str, port: int) -> str:
+    base_url = get_settings().base_url
+    if base_url != DEFAULT_BASE_URL:
+        return base_url
+    # No REPAY_BASE_URL: point the example at the address actually being served.
+    reachable = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    return f"http://[{reachable}]:{port}" if ":" in reachable else f"http://{reachable}:{port}"
+
+
+def demo_curl(base_url: str, key: str, *, today: date) -> str:
+    """A one-line curl command that asks the API to negotiate a CNY debt.
+
+    Examples
+    --------
+    >>> print(demo_curl("http://127.0.0.1:8000", "rk_x_y", today=date(2026, 11, 25)))
+    ... # doctest: +ELLIPSIS
+    curl -sS -X POST http://127.0.0.1:8000/v1/offers/negotiate -H 'Authorization: Bearer rk_x_y' ...
+    """
+    body = {
+        "debt": {
+            "currency": "CNY",
+            "principal": "10000.00",
+            "interest": "350.00",
+            "fees": "150.00",
+            "nominal_annual_rate": "0.18",
+            "as_of": today.isoformat(),
+            "days_past_due": 95,
+        },
+        "capacity": {
+            "payment": "1250.00",
+            "lump_sum": "0.00",
+            "earliest_start": (today + timedelta(days=20)).isoformat(),
+            "frequency": "monthly",
+        },
+    }
+    return shlex.join(
+        [
+            "curl",
+            "-sS",
+            "-X",
+            "POST",
+            f"{base_url}/v1/offers/negotiate",
+            "-H",
+            f"Authorization: Bearer {key}",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            json.dumps(body, separators=(",", ":")),
+        ]
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Migrate, seed a demo policy and key on a fresh database, and serve the API."""
+    migrate.upgrade()
+    with get_sessionmaker().begin() as session:
+        demo = _seed_demo(session)
+    if demo is None:
+        err.print("Create an API key with: repay keys create --role collector")
+    else:
+        plaintext, replaced = demo
+        if replaced:
+            err.print(
+                f"The demo key from an earlier run ({', '.join(replaced)}) cannot be shown "
+                "again (only its hash is stored); it is revoked and replaced by a new one."
+            )
+        err.print("[bold]Demo collector API key[/] (shown once):")
+        print(plaintext)
+        err.print("[bold]Try it[/] once the server is up:")
+        print(demo_curl(_base_url(host, port), plaintext, today=date.today()))
+    err.print(f"Database: {_database()}")
+
+    import uvicorn  # only this command needs the server
+
+    uvicorn.run("app.main:app", host=host, port=port)
+
+
+def main() -> None:
+    """Entry point of the ``repay`` console script."""
+    app()

@@ -1,0 +1,254 @@
+"""Engine, sessions and the ORM models (SQLAlchemy 2, typed).
+
+Two backends are supported: SQLite (a file under ``var/`` by default, for one machine) and
+PostgreSQL (through psycopg 3). The schema itself is owned by the Alembic migrations in
+``app/migrations``; these models must match them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    MetaData,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+from sqlalchemy.types import TypeDecorator
+
+from app.settings import get_settings
+
+# Deterministic constraint names, so migrations can refer to them on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Role(enum.StrEnum):
+    """What an API key may do. Hierarchical: admin ⊇ finance ⊇ collector.
+
+    Examples
+    --------
+    >>> Role.ADMIN.includes("finance"), Role.COLLECTOR.includes(Role.FINANCE)
+    (True, False)
+    """
+
+    # Declaration order is the hierarchy, lowest first.
+    COLLECTOR = "collector"
+    FINANCE = "finance"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Position in the hierarchy; a higher rank includes every lower one."""
+        return list(Role).index(self)
+
+    def includes(self, required: Role | str) -> bool:
+        """Whether a key with this role may do what ``required`` may."""
+        return self.rank >= Role(required).rank
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both backends.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so the value is stored as naive
+    UTC and marked UTC again when read. Naive datetimes are refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (compact, indexable later); JSON text elsewhere.
+JSONBody = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model; its ``metadata`` is what Alembic compares against."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ApiKey(Base):
+    """An API key. Only the public prefix and an HMAC of the whole key are stored."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in Role) + ")", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"ApiKey(id={self.id!r}, prefix={self.prefix!r}, role={self.role!r})"
+
+
+class Policy(Base):
+    """A named negotiation policy; its content lives in immutable :class:`PolicyVersion` rows."""
+
+    __tablename__ = "policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"Policy(id={self.id!r}, name={self.name!r})"
+
+
+class PolicyVersion(Base):
+    """One immutable version of a policy. ``body`` is opaque here; the API layer defines it."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))
+    version: Mapped[int]
+    body: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+
+    policy: Mapped[Policy] = relationship()
+
+    def __repr__(self) -> str:
+        return f"PolicyVersion(policy_id={self.policy_id!r}, version={self.version!r})"
+
+
+@event.listens_for(PolicyVersion, "before_update")
+def _versions_are_immutable(_mapper: Mapper[Any], _connection: Any, target: PolicyVersion) -> None:
+    # An offer cites (policy, version); changing a version would rewrite offers already made.
+    raise TypeError(f"{target!r} is immutable: add a new version instead")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # busy_timeout first: switching to WAL itself needs a lock another process may hold.
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    # WAL: readers never block the writer nor each other (the API reads while the CLI writes).
+    cursor.execute("PRAGMA journal_mode = WAL")
+    # SQLite ignores foreign keys unless asked, per connection.
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine for ``url``, configured for the backend.
+
+    SQLite: usable from FastAPI's thread pool, WAL journal, foreign keys on, and a 30 s busy
+    timeout (writers queue instead of failing); the file's directory is created if missing.
+    PostgreSQL: the psycopg 3 driver (``postgresql://`` is rewritten to
+    ``postgresql+psycopg://``) and ``pool_pre_ping`` so a restarted server costs no request.
+
+    Examples
+    --------
+    >>> from sqlalchemy import text
+    >>> engine = make_engine("sqlite://")
+    >>> with engine.connect() as connection:
+    ...     connection.execute(text("PRAGMA foreign_keys")).scalar()
+    1
+    >>> make_engine("postgresql://repay@db.example/repay").url.drivername
+    'postgresql+psycopg'
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database not in {"", ":memory:"} and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend in {"postgresql", "postgres"}:
+        if parsed.drivername in {"postgresql", "postgres"}:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
+
+
+_engines: dict[str, Engine] = {}
+_sessionmakers: dict[str, sessionmaker[Session]] = {}
+_lock = threading.Lock()
+
+
+def get_engine() -> Engine:
+    """The process-wide engine for ``get_settings().database_url``, created on first use."""
+    url = get_settings().database_url
+    with _lock:
+        if url not in _engines:
+            _engines[url] = make_engine(url)
+        return _engines[url]
+
+
+def get_sessionmaker() -> sessionmaker[Session]:
+    """The session factory bound to :func:`get_engine`.
+
+    Objects are not expired on commit: ``get_db`` commits when the handler returns, and the
+    response is built from those objects afterwards.
+    """
+    engine = get_engine()
+    url = get_settings().database_url
+    with _lock:
+        if url not in _sessionmakers:
+            _sessionmakers[url] = sessionmaker(engine, expire_on_commit=False)
+        return _sessionmakers[url]
+
+
+def reset_engine() -> None:
+    """Dispose every cached engine and forget it (tests switch databases with this)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _sessionmakers.clear()

@@ -1,0 +1,45 @@
+"""Alembic environment: the models' metadata, and the URL from the Config or the settings.
+
+Alembic executes this file itself (``app.migrate.upgrade``); it is not importable on its own.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from app.db import Base, make_engine
+from app.settings import get_settings
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+
+def run_migrations_offline() -> None:
+    """Emit the SQL instead of running it (``alembic upgrade --sql``)."""
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run the migrations on a connection made like the application's own."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
+                render_as_batch=connection.dialect.name == "sqlite",
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,37 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app import storage
+from app.deps import DbSession
+from app.errors import problem_responses, unavailable
+from app.responses import Json
+from schemas.common import Model
+
+router = APIRouter(tags=["health"])
+
+
+class Health(Model):
+    """The service's state."""
+
+    status: str
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
+def healthz() -> Json:
+    """The process is up."""
+    return Json({"status": "ok"})
+
+
+@router.get("/readyz", response_model=Health, responses=problem_responses(503))
+def readyz(db: DbSession) -> Json:
+    """The process is up and its database answers."""
+    if not storage.database_ready(db):
+        raise unavailable()
+    return Json({"status": "ready"})

@@ -1,0 +1,57 @@
+"""The service's configuration: read from the environment once, in one place.
+
+Everything configurable lives on :class:`Settings`; code asks :func:`get_settings` and never
+reads ``os.environ`` itself. Tests change the environment and call
+``get_settings.cache_clear()`` (the ``migrated_url`` fixture does this).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'repay.db'}"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+# Good enough to keep dev keys apart from other installs; production sets its own secret.
+DEV_KEY_PEPPER = "repay-dev-pepper-change-me-in-production"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Configuration of one running service.
+
+    Attributes
+    ----------
+    database_url
+        SQLAlchemy URL (``DATABASE_URL``). ``sqlite:///path`` or ``postgresql://...``;
+        defaults to ``var/repay.db`` under the project root.
+    base_url
+        Where clients reach the API (``REPAY_BASE_URL``), for links and printed examples.
+    key_pepper
+        HMAC key for API key hashes (``REPAY_KEY_PEPPER``). Changing it invalidates every key.
+    """
+
+    database_url: str
+    base_url: str
+    key_pepper: str
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings from the environment, read on first call and cached.
+
+    Examples
+    --------
+    >>> get_settings() is get_settings()
+    True
+    >>> get_settings().base_url.startswith("http")
+    True
+    """
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        base_url=(os.environ.get("REPAY_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+        key_pepper=os.environ.get("REPAY_KEY_PEPPER") or DEV_KEY_PEPPER,
+    )

@@ -1,0 +1,122 @@
+"""Types shared by every part of the contract: amounts, rates, currencies, locales.
+
+Money crosses the boundary as a decimal string in major units ("1234.56"), never a JSON
+number: a float cannot hold 0.10 exactly, and a client parsing one would already have lost.
+Rates are decimal strings too, as annual fractions ("0.18" is 18 % a year).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plans.calendar import Frequency
+from plans.money import to_minor
+from plans.policy import check_rate
+
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$"
+RATE_PATTERN = r"^(0|[1-9][0-9]?)(\.[0-9]{1,8})?$"
+
+Amount = Annotated[
+    str,
+    Field(
+        pattern=AMOUNT_PATTERN,
+        description=(
+            "A non-negative amount in major units as a decimal string, with no more decimals"
+            " than the currency has (CNY/USD/EUR 2, JPY 0, KWD 3)."
+        ),
+        examples=["1250.00"],
+    ),
+]
+SignedAmount = Annotated[
+    str,
+    Field(
+        pattern=r"^-?(0|[1-9][0-9]{0,15})(\.[0-9]{1,4})?$",
+        description="An amount in major units as a decimal string; may be negative.",
+        examples=["-12.50"],
+    ),
+]
+Rate = Annotated[
+    str,
+    Field(
+        pattern=RATE_PATTERN,
+        description='A nominal annual rate as a decimal fraction string: "0.18" is 18 % a year.',
+        examples=["0.18"],
+    ),
+]
+Currency = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 currency code.",
+        examples=["CNY"],
+    ),
+]
+
+
+class Locale(enum.StrEnum):
+    """Languages the summaries and pages are written in."""
+
+    EN = "en"
+    ZH_CN = "zh-CN"
+
+
+class Model(BaseModel):
+    """Base of every request and response model: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def with_examples(*examples: Mapping[str, Any]) -> ConfigDict:
+    """The base model's configuration plus OpenAPI examples for /docs.
+
+    Examples
+    --------
+    >>> with_examples({"a": 1})["json_schema_extra"]
+    {'examples': [{'a': 1}]}
+    """
+    return ConfigDict(
+        frozen=True, extra="forbid", json_schema_extra={"examples": [dict(e) for e in examples]}
+    )
+
+
+def minor(amount: str, currency: str, *, field: str) -> int:
+    """A request amount in minor units, refusing more decimals than the currency has.
+
+    Examples
+    --------
+    >>> minor("1250.50", "CNY", field="capacity.payment")
+    125050
+    """
+    return to_minor(amount, currency, field=field)
+
+
+def rate(value: str, *, field: str) -> Decimal:
+    """A request rate as a ``Decimal``, checked the way the engine checks rates.
+
+    Examples
+    --------
+    >>> rate("0.18", field="debt.nominal_annual_rate")
+    Decimal('0.18')
+    """
+    return check_rate(Decimal(value), field=field)
+
+
+__all__ = [
+    "Amount",
+    "Currency",
+    "Frequency",
+    "Locale",
+    "Model",
+    "Rate",
+    "SignedAmount",
+    "date",
+    "minor",
+    "rate",
+    "with_examples",
+]

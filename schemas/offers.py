@@ -1,0 +1,413 @@
+"""Requests and responses of the collectors' endpoints: debts, capacities, offers.
+
+Every amount is a decimal string in the debt's currency; every date is ISO 8601; every rate is
+an annual fraction as a decimal string. An offer is a discriminated union on ``kind``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from plans.calendar import Frequency
+from plans.compare import RankBy
+from plans.counter import Change
+from plans.debt import Capacity, Debt
+from plans.instalment import Amortisation
+from plans.money import check_currency
+from plans.policy import DeferralInterest, OfferKind
+from schemas.common import Amount, Currency, Locale, Model, Rate, minor, rate, with_examples
+from schemas.policies import PolicyRef
+
+TODAY_EXAMPLE = "2026-11-25"
+
+DEBT_EXAMPLE = {
+    "currency": "CNY",
+    "principal": "10000.00",
+    "interest": "350.00",
+    "fees": "150.00",
+    "nominal_annual_rate": "0.18",
+    "as_of": TODAY_EXAMPLE,
+    "days_past_due": 95,
+}
+CAPACITY_EXAMPLE = {
+    "payment": "1250.00",
+    "lump_sum": "2000.00",
+    "earliest_start": "2026-12-15",
+    "frequency": "monthly",
+}
+
+
+class DebtIn(Model):
+    """What is owed on its as-of date."""
+
+    currency: Currency
+    principal: Amount
+    interest: Amount = Field("0", description="Interest accrued and unpaid (arrears).")
+    fees: Amount = Field("0", description="Fees outstanding.")
+    nominal_annual_rate: Rate = Field(description="The contractual nominal annual rate.")
+    as_of: date
+    days_past_due: int = Field(ge=0, le=36_500)
+
+    model_config = with_examples(DEBT_EXAMPLE)
+
+    def to_engine(self) -> Debt:
+        """The engine's debt; amounts too precise for the currency are refused, not rounded."""
+        check_currency(self.currency, field="debt.currency")
+        return Debt(
+            currency=self.currency,
+            principal_minor=minor(self.principal, self.currency, field="debt.principal"),
+            interest_minor=minor(self.interest, self.currency, field="debt.interest"),
+            fees_minor=minor(self.fees, self.currency, field="debt.fees"),
+            nominal_annual_rate=rate(self.nominal_annual_rate, field="debt.nominal_annual_rate"),
+            as_of=self.as_of,
+            days_past_due=self.days_past_due,
+        )
+
+
+class CapacityIn(Model):
+    """What the debtor says they can pay: per period, now, and from when."""
+
+    payment: Amount = Field(description="The most the debtor can pay each period.")
+    lump_sum: Amount = Field("0", description="Cash available now.")
+    earliest_start: date | None = Field(None, description="Omitted: the as-of date.")
+    frequency: Frequency = Frequency.MONTHLY
+
+    model_config = with_examples(CAPACITY_EXAMPLE)
+
+    def to_engine(self, currency: str) -> Capacity:
+        """The engine's capacity in the debt's currency."""
+        return Capacity(
+            payment_minor=minor(self.payment, currency, field="capacity.payment"),
+            lump_sum_minor=minor(self.lump_sum, currency, field="capacity.lump_sum"),
+            earliest_start=self.earliest_start,
+            frequency=self.frequency,
+        )
+
+
+class NegotiateRequest(Model):
+    """A debt and what the debtor can pay: the service answers with every offer that fits."""
+
+    debt: DebtIn
+    capacity: CapacityIn
+    policy: PolicyRef | None = Field(None, description="Omitted: the default policy, latest.")
+    locale: Locale = Locale.EN
+    rank_by: RankBy = RankBy.EXPECTED_RECOVERY
+
+    model_config = with_examples(
+        {"debt": DEBT_EXAMPLE, "capacity": CAPACITY_EXAMPLE, "locale": "zh-CN"}
+    )
+
+
+class InstalmentRequest(Model):
+    """One instalment plan with explicit parameters ("what if 8 months?")."""
+
+    kind: Literal["instalment"] = "instalment"
+    debt: DebtIn
+    capacity: CapacityIn | None = None
+    term: int | None = Field(None, ge=1, le=1200, description="Number of instalments.")
+    payment: Amount | None = Field(None, description="Bound on each instalment: solves the term.")
+    amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
+    down_payment: Amount | None = None
+    frequency: Frequency | None = None
+    first_due: date | None = None
+    nominal_annual_rate: Rate | None = Field(None, description="Omitted: the policy's plan rate.")
+    policy: PolicyRef | None = None
+    locale: Locale = Locale.EN
+
+    model_config = with_examples({"debt": DEBT_EXAMPLE, "term": 8})
+
+
+class DeferralRequest(Model):
+    """A pause of some periods, then instalments."""
+
+    kind: Literal["deferral"] = "deferral"
+    debt: DebtIn
+    capacity: CapacityIn | None = None
+    periods: int | None = Field(None, ge=1, le=24, description="Omitted: the policy's default.")
+    deferral_payment: Amount = Field("0", description="Token payment each paused period.")
+    interest: DeferralInterest | None = None
+    term: int | None = Field(None, ge=1, le=1200)
+    payment: Amount | None = None
+    amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
+    frequency: Frequency | None = None
+    nominal_annual_rate: Rate | None = None
+    policy: PolicyRef | None = None
+    locale: Locale = Locale.EN
+
+    model_config = with_examples(
+        {"debt": DEBT_EXAMPLE, "periods": 2, "term": 10, "interest": "waive"}
+    )
+
+
+class SettlementRequest(Model):
+    """The debt closed for less: a lump sum by a date, or a few instalments."""
+
+    kind: Literal["settlement", "settlement_plan"] = "settlement"
+    debt: DebtIn
+    capacity: CapacityIn | None = None
+    discount_bps: int | None = Field(None, ge=0, le=10_000, description="Omitted: the policy's.")
+    settle_by: date | None = Field(None, description="Lump sum only.")
+    instalments: int | None = Field(None, ge=1, le=24, description="Settlement plan only.")
+    frequency: Frequency | None = None
+    policy: PolicyRef | None = None
+    locale: Locale = Locale.EN
+
+    model_config = with_examples(
+        {"kind": "settlement", "debt": DEBT_EXAMPLE, "settle_by": "2026-12-05"},
+        {"kind": "settlement_plan", "debt": DEBT_EXAMPLE, "instalments": 3},
+    )
+
+
+PlanRequest = Annotated[
+    InstalmentRequest | DeferralRequest | SettlementRequest, Field(discriminator="kind")
+]
+
+
+class CompareItem(Model):
+    """One offer to compare, by kind and parameters (the debt is shared)."""
+
+    kind: OfferKind
+    term: int | None = Field(None, ge=1, le=1200)
+    payment: Amount | None = None
+    periods: int | None = Field(None, ge=1, le=24)
+    deferral_payment: Amount = "0"
+    interest: DeferralInterest | None = None
+    discount_bps: int | None = Field(None, ge=0, le=10_000)
+    instalments: int | None = Field(None, ge=1, le=24)
+    settle_by: date | None = None
+    amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
+
+
+class CompareRequest(Model):
+    """Several explicit offers for one debt, side by side."""
+
+    debt: DebtIn
+    capacity: CapacityIn | None = None
+    offers: list[CompareItem] = Field(min_length=1, max_length=12)
+    policy: PolicyRef | None = None
+    locale: Locale = Locale.EN
+    rank_by: RankBy = RankBy.EXPECTED_RECOVERY
+
+    model_config = with_examples(
+        {
+            "debt": DEBT_EXAMPLE,
+            "offers": [
+                {"kind": "instalment", "term": 8},
+                {"kind": "instalment", "term": 12},
+                {"kind": "settlement_plan", "instalments": 3},
+            ],
+        }
+    )
+
+
+class Proposal(Model):
+    """What the debtor proposes: a payment per period, a term, a start date (any of them)."""
+
+    payment: Amount | None = None
+    term: int | None = Field(None, ge=1, le=1200)
+    start: date | None = None
+    frequency: Frequency = Frequency.MONTHLY
+    lump_sum: Amount = "0"
+
+
+class CounterRequest(Model):
+    """The debtor's proposal for one debt."""
+
+    debt: DebtIn
+    proposal: Proposal
+    policy: PolicyRef | None = None
+    locale: Locale = Locale.EN
+
+    model_config = with_examples(
+        {"debt": DEBT_EXAMPLE, "proposal": {"payment": "600.00", "term": 12}}
+    )
+
+
+# ---- responses --------------------------------------------------------------------------
+
+
+class LineOut(Model):
+    """One line of a schedule; payment = interest + fees + principal, and
+    closing_balance = opening_balance + interest_accrued − payment − waived."""
+
+    number: int
+    kind: Literal["down_payment", "deferral", "instalment", "settlement"]
+    due_date: date
+    payment_date: date = Field(description="The due date moved to a business day.")
+    opening_balance: str
+    payment: str
+    interest: str
+    fees: str
+    principal: str
+    waived: str
+    interest_accrued: str
+    closing_balance: str
+    closing_principal: str
+    closing_interest: str
+    closing_fees: str
+
+
+class TotalsOut(Model):
+    """Column sums of the schedule, exactly."""
+
+    payment: str
+    interest: str
+    fees: str
+    principal: str
+    waived: str
+    interest_accrued: str
+
+
+class ScheduleOut(Model):
+    """The lines in date order and their totals."""
+
+    lines: list[LineOut]
+    totals: TotalsOut
+
+
+class WaiverOut(Model):
+    """What the creditor gives up, by component."""
+
+    fees: str
+    interest: str
+    principal: str
+    total: str
+
+
+class OwedOut(Model):
+    """What was owed when the offer was made."""
+
+    principal: str
+    interest: str
+    fees: str
+    total: str
+
+
+class MetricsOut(Model):
+    """Cost to the debtor and worth to the creditor. Rates are annual fractions."""
+
+    total_paid: str
+    total_interest: str
+    total_fees: str
+    total_waived: str
+    finance_charge: str = Field(description="Plan interest paid (accrued less waived).")
+    amount_financed: str
+    payments: int
+    first_payment_date: date | None
+    last_payment_date: date | None
+    smallest_payment: str
+    largest_payment: str
+    affordability_ratio: str | None = Field(
+        description="Largest payment over the stated capacity per period."
+    )
+    apr: str = Field(description="Reg Z Appendix J actuarial APR, annual fraction.")
+    effective_annual_rate: str
+    npv: str = Field(description="Present value at the policy's cost of funds (ACT/365F).")
+    expected_recovery: str = Field(description="NPV weighted by the policy's survival curve.")
+
+
+class TermsOut(Model):
+    """The parameters the offer was made with."""
+
+    frequency: Frequency
+    first_due: date
+    instalments: int
+    instalment: str = Field(description="Level payment (the first, for equal principal).")
+    nominal_annual_rate: str
+    down_payment: str
+    amortisation: Amortisation | None = None
+    deferral_periods: int = 0
+    deferral_payment: str = "0"
+    deferral_interest: DeferralInterest | None = None
+    discount_bps: int = 0
+    settle_by: date | None = None
+
+
+class PolicyUsed(Model):
+    """The policy version an offer came from."""
+
+    id: int
+    name: str
+    version: int
+
+
+class _OfferBase(Model):
+    currency: str
+    as_of: date
+    owed: OwedOut
+    terms: TermsOut
+    schedule: ScheduleOut
+    waiver: WaiverOut
+    metrics: MetricsOut
+    summary: str = Field(description="One sentence a collector can read out, in the locale.")
+    policy: PolicyUsed
+
+
+class InstalmentOffer(_OfferBase):
+    """Equal instalments (or equal principal) over a term."""
+
+    kind: Literal["instalment"]
+
+
+class DeferralOffer(_OfferBase):
+    """A pause, then instalments."""
+
+    kind: Literal["deferral"]
+
+
+class SettlementOffer(_OfferBase):
+    """A discounted lump sum by a date."""
+
+    kind: Literal["settlement"]
+
+
+class SettlementPlanOffer(_OfferBase):
+    """A discounted total in a few instalments."""
+
+    kind: Literal["settlement_plan"]
+
+
+OfferOut = Annotated[
+    InstalmentOffer | DeferralOffer | SettlementOffer | SettlementPlanOffer,
+    Field(discriminator="kind"),
+]
+
+
+class RejectionOut(Model):
+    """Why a kind of offer was not made: the field and the rule."""
+
+    kind: OfferKind
+    field: str
+    rule: str
+    detail: str
+
+
+class OfferSet(Model):
+    """Offers best first, and what was not offered, with reasons."""
+
+    currency: str
+    as_of: date
+    ranked_by: RankBy
+    best: OfferKind | None
+    offers: list[OfferOut]
+    rejected: list[RejectionOut]
+
+
+class AlternativeOut(Model):
+    """A feasible offer near the debtor's proposal."""
+
+    change: Change
+    reason: str
+    offer: OfferOut
+
+
+class CounterResult(Model):
+    """The proposal accepted as is, or why not and the nearest offers that are allowed."""
+
+    accepted: bool
+    offer: OfferOut | None
+    rejections: list[RejectionOut]
+    alternatives: list[AlternativeOut]

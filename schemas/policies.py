@@ -1,0 +1,224 @@
+"""The finance team's policy as it crosses the API, and its versions.
+
+A policy body lists every incentive parameter with the engine's defaults (``plans.policy``), so
+``{}`` is a valid body and means "the defaults". Versions are immutable: a change is a new
+version, and every offer names the version it came from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+import holidays
+from pydantic import Field
+
+from plans.daycount import DayCount
+from plans.errors import DomainError
+from plans.money import Rounding
+from plans.policy import (
+    ArrearsTreatment,
+    Component,
+    DeferralInterest,
+    DiscountBand,
+    InterestBasis,
+    OfferKind,
+    Policy,
+    SurvivalCurve,
+)
+from schemas.common import Amount, Locale, Model, Rate, rate, with_examples
+
+_DEFAULT = Policy()
+
+Bps = Annotated[int, Field(ge=0, le=10_000, description="Basis points: 100 bps = 1 %.")]
+Probability = Annotated[
+    str,
+    Field(pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$", examples=["0.70"]),
+]
+
+DEFAULT_MISSED_PAYMENT_TEXT = {
+    Locale.EN: (
+        "If a payment is more than 30 days late, or two payments are missed, the plan ends:"
+        " any discount or waiver granted with it is withdrawn, and the balance still owed"
+        " (less everything you have paid) falls due again under the original agreement."
+        " We will always tell you before this happens."
+    ),
+    Locale.ZH_CN: (
+        "如任何一期还款逾期超过30天，或累计有两期未还，本计划将终止：随本计划给予的减免或折扣将被撤销，"
+        "尚欠余额（扣除您已支付的全部款项）将按原协议重新到期。在此之前我们一定会先通知您。"
+    ),
+}
+
+
+class DiscountBandBody(Model):
+    """From ``min_days_past_due`` on, a settlement may waive ``discount_bps`` of the debt."""
+
+    min_days_past_due: int = Field(ge=0, le=100_000, examples=[180])
+    discount_bps: Bps = Field(examples=[2000])
+
+
+class SurvivalBody(Model):
+    """p(months) = take_up × monthly_retention ** months after the first payment."""
+
+    take_up: Probability
+    monthly_retention: Probability
+
+
+def _survival_default() -> dict[OfferKind, SurvivalBody]:
+    return {
+        kind: SurvivalBody(take_up=str(c.take_up), monthly_retention=str(c.monthly_retention))
+        for kind, c in _DEFAULT.survival
+    }
+
+
+class PolicyBody(Model):
+    """Every parameter a policy sets. Omitted fields take the engine's documented defaults."""
+
+    max_term_months: int = Field(_DEFAULT.max_term_months, ge=1, le=600)
+    min_instalment: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Amount] = Field(
+        default_factory=lambda: {c: str(a) for c, a in _DEFAULT.min_instalment},
+        description="Smallest instalment per currency, in major units (1 unit if unlisted).",
+    )
+    plan_rate: Rate | None = Field(
+        str(_DEFAULT.plan_rate),
+        description="Nominal annual rate during a plan; null = the debt's contractual rate;"
+        ' "0" = an interest freeze.',
+    )
+    rate_cap: Rate = Field(str(_DEFAULT.rate_cap), description="Legal cap on the APR.")
+    arrears: ArrearsTreatment = _DEFAULT.arrears
+    allow_down_payment: bool = _DEFAULT.allow_down_payment
+    deferral_periods: int = Field(_DEFAULT.deferral_periods, ge=0, le=24)
+    deferral_max_periods: int = Field(_DEFAULT.deferral_max_periods, ge=0, le=24)
+    deferral_interest: DeferralInterest = _DEFAULT.deferral_interest
+    discount_bands: list[DiscountBandBody] = Field(
+        default_factory=lambda: [
+            DiscountBandBody(min_days_past_due=b.min_days_past_due, discount_bps=b.discount_bps)
+            for b in _DEFAULT.discount_bands
+        ],
+        max_length=32,
+    )
+    max_discount_bps: Bps = _DEFAULT.max_discount_bps
+    settlement_window_days: int = Field(_DEFAULT.settlement_window_days, ge=0, le=365)
+    settlement_plan_max_instalments: int = Field(
+        _DEFAULT.settlement_plan_max_instalments, ge=1, le=24
+    )
+    settlement_plan_discount_share_bps: Bps = _DEFAULT.settlement_plan_discount_share_bps
+    waterfall: list[Component] = Field(
+        default_factory=lambda: list(_DEFAULT.waterfall), min_length=3, max_length=3
+    )
+    cost_of_funds: Rate = str(_DEFAULT.cost_of_funds)
+    survival: dict[OfferKind, SurvivalBody] = Field(default_factory=_survival_default)
+    rounding: Rounding = _DEFAULT.rounding
+    day_count: DayCount = _DEFAULT.day_count
+    interest_basis: InterestBasis = _DEFAULT.interest_basis
+    holiday_country: str | None = Field(
+        _DEFAULT.holiday_country,
+        pattern=r"^[A-Z]{2}$",
+        description="Public holidays of this country move due dates (python-holidays code).",
+    )
+    payoff_interest_waiver_bps: Bps = _DEFAULT.payoff_interest_waiver_bps
+    payoff_fee_waiver_bps: Bps = _DEFAULT.payoff_fee_waiver_bps
+    max_start_delay_days: int = Field(_DEFAULT.max_start_delay_days, ge=0, le=365)
+    missed_payment_text: dict[Locale, Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=lambda: dict(DEFAULT_MISSED_PAYMENT_TEXT),
+        description="What happens if a payment is missed, shown to the debtor in each language.",
+    )
+
+    def to_engine(self) -> Policy:
+        """The engine's policy; a rule the engine refuses is a ``DomainError`` naming it."""
+        if self.holiday_country is not None and (
+            self.holiday_country not in holidays.list_supported_countries()
+        ):
+            raise DomainError(
+                "policy.holiday_country", "supported_country", "is not a supported country"
+            )
+        return Policy(
+            max_term_months=self.max_term_months,
+            min_instalment=tuple((c, Decimal(a)) for c, a in sorted(self.min_instalment.items())),
+            plan_rate=None
+            if self.plan_rate is None
+            else rate(self.plan_rate, field="policy.plan_rate"),
+            rate_cap=rate(self.rate_cap, field="policy.rate_cap"),
+            arrears=self.arrears,
+            allow_down_payment=self.allow_down_payment,
+            deferral_periods=self.deferral_periods,
+            deferral_max_periods=self.deferral_max_periods,
+            deferral_interest=self.deferral_interest,
+            discount_bands=tuple(
+                DiscountBand(b.min_days_past_due, b.discount_bps) for b in self.discount_bands
+            ),
+            max_discount_bps=self.max_discount_bps,
+            settlement_window_days=self.settlement_window_days,
+            settlement_plan_max_instalments=self.settlement_plan_max_instalments,
+            settlement_plan_discount_share_bps=self.settlement_plan_discount_share_bps,
+            waterfall=tuple(self.waterfall),
+            cost_of_funds=rate(self.cost_of_funds, field="policy.cost_of_funds"),
+            survival=tuple(
+                (kind, SurvivalCurve(Decimal(s.take_up), Decimal(s.monthly_retention)))
+                for kind, s in self.survival.items()
+            ),
+            rounding=self.rounding,
+            day_count=self.day_count,
+            interest_basis=self.interest_basis,
+            holiday_country=self.holiday_country,
+            payoff_interest_waiver_bps=self.payoff_interest_waiver_bps,
+            payoff_fee_waiver_bps=self.payoff_fee_waiver_bps,
+            max_start_delay_days=self.max_start_delay_days,
+        )
+
+
+POLICY_EXAMPLE = {
+    "max_term_months": 24,
+    "plan_rate": "0",
+    "rate_cap": "0.24",
+    "discount_bands": [
+        {"min_days_past_due": 0, "discount_bps": 0},
+        {"min_days_past_due": 90, "discount_bps": 1000},
+        {"min_days_past_due": 180, "discount_bps": 2500},
+    ],
+    "max_discount_bps": 3000,
+    "holiday_country": "CN",
+}
+
+
+class PolicyCreate(Model):
+    """A new policy: a unique name and its first version's body."""
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
+    body: PolicyBody = Field(default_factory=PolicyBody)
+
+    model_config = with_examples({"name": "cn-cards-2027q1", "body": POLICY_EXAMPLE})
+
+
+class PolicyChange(Model):
+    """A new version of an existing policy: the whole body (unlisted fields take defaults)."""
+
+    body: PolicyBody
+
+    model_config = with_examples({"body": POLICY_EXAMPLE})
+
+
+class PolicyRef(Model):
+    """Which policy version an offer came from (or should come from)."""
+
+    id: int = Field(ge=1, le=2**31 - 1, examples=[1])
+    version: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Omitted: the latest version.", examples=[3]
+    )
+
+
+class PolicyVersionOut(Model):
+    """One immutable version of a policy."""
+
+    id: int
+    name: str
+    version: int
+    created_at: datetime
+    body: PolicyBody
+
+
+class PolicyList(Model):
+    """Every policy with its latest version."""
+
+    policies: list[PolicyVersionOut]

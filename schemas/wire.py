@@ -1,0 +1,197 @@
+"""Engine values as the JSON the contract describes, built directly for speed.
+
+Responses are plain dicts shaped exactly like the models in ``schemas.offers`` (a test checks
+every kind against them, and schemathesis checks the live service), so the hot path skips
+building and re-validating pydantic objects. Amounts become decimal strings here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from plans.compare import Comparison
+from plans.counter import CounterResult
+from plans.money import exponent
+from plans.offer import Offer, Rejection
+from plans.schedule import Line
+
+Json = dict[str, Any]
+
+
+def amount_formatter(currency: str) -> Callable[[int], str]:
+    """A function from minor units to the currency's decimal string.
+
+    Examples
+    --------
+    >>> fmt = amount_formatter("CNY")
+    >>> fmt(123456), fmt(-5), fmt(0)
+    ('1234.56', '-0.05', '0.00')
+    >>> amount_formatter("JPY")(1250)
+    '1250'
+    """
+    places = exponent(currency)
+    if places == 0:
+        return str
+    scale = 10**places
+
+    def fmt(minor: int) -> str:
+        sign = "-" if minor < 0 else ""
+        whole, part = divmod(abs(minor), scale)
+        return f"{sign}{whole}.{part:0{places}d}"
+
+    return fmt
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _line(x: Line, fmt: Callable[[int], str]) -> Json:
+    return {
+        "number": x.number,
+        "kind": x.kind.value,
+        "due_date": x.due_date.isoformat(),
+        "payment_date": x.payment_date.isoformat(),
+        "opening_balance": fmt(x.opening_balance_minor),
+        "payment": fmt(x.payment_minor),
+        "interest": fmt(x.interest_minor),
+        "fees": fmt(x.fees_minor),
+        "principal": fmt(x.principal_minor),
+        "waived": fmt(x.waived_minor),
+        "interest_accrued": fmt(x.interest_accrued_minor),
+        "closing_balance": fmt(x.closing_balance_minor),
+        "closing_principal": fmt(x.closing_principal_minor),
+        "closing_interest": fmt(x.closing_interest_minor),
+        "closing_fees": fmt(x.closing_fees_minor),
+    }
+
+
+def _rate(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
+    """An offer as its response object (``schemas.offers.OfferOut``)."""
+    fmt = amount_formatter(offer.currency)
+    totals, terms, metrics, waiver, owed = (
+        offer.schedule.totals,
+        offer.terms,
+        offer.metrics,
+        offer.waiver,
+        offer.owed,
+    )
+    return {
+        "kind": offer.kind.value,
+        "currency": offer.currency,
+        "as_of": offer.as_of.isoformat(),
+        "owed": {
+            "principal": fmt(owed.principal_minor),
+            "interest": fmt(owed.interest_minor),
+            "fees": fmt(owed.fees_minor),
+            "total": fmt(owed.total_minor),
+        },
+        "terms": {
+            "frequency": terms.frequency.value,
+            "first_due": terms.first_due.isoformat(),
+            "instalments": terms.instalments,
+            "instalment": fmt(terms.instalment_minor),
+            "nominal_annual_rate": _rate(terms.nominal_annual_rate),
+            "down_payment": fmt(terms.down_payment_minor),
+            "amortisation": terms.amortisation,
+            "deferral_periods": terms.deferral_periods,
+            "deferral_payment": fmt(terms.deferral_payment_minor),
+            "deferral_interest": terms.deferral_interest,
+            "discount_bps": terms.discount_bps,
+            "settle_by": _iso(terms.settle_by),
+        },
+        "schedule": {
+            "lines": [_line(x, fmt) for x in offer.schedule.lines],
+            "totals": {
+                "payment": fmt(totals.payment_minor),
+                "interest": fmt(totals.interest_minor),
+                "fees": fmt(totals.fees_minor),
+                "principal": fmt(totals.principal_minor),
+                "waived": fmt(totals.waived_minor),
+                "interest_accrued": fmt(totals.interest_accrued_minor),
+            },
+        },
+        "waiver": {
+            "fees": fmt(waiver.fees_minor),
+            "interest": fmt(waiver.interest_minor),
+            "principal": fmt(waiver.principal_minor),
+            "total": fmt(waiver.total_minor),
+        },
+        "metrics": {
+            "total_paid": fmt(metrics.total_paid_minor),
+            "total_interest": fmt(metrics.total_interest_minor),
+            "total_fees": fmt(metrics.total_fees_minor),
+            "total_waived": fmt(metrics.total_waived_minor),
+            "finance_charge": fmt(metrics.finance_charge_minor),
+            "amount_financed": fmt(metrics.amount_financed_minor),
+            "payments": metrics.payments,
+            "first_payment_date": _iso(metrics.first_payment_date),
+            "last_payment_date": _iso(metrics.last_payment_date),
+            "smallest_payment": fmt(metrics.smallest_payment_minor),
+            "largest_payment": fmt(metrics.largest_payment_minor),
+            "affordability_ratio": None
+            if metrics.affordability_ratio is None
+            else _rate(metrics.affordability_ratio),
+            "apr": _rate(metrics.apr),
+            "effective_annual_rate": _rate(metrics.effective_annual_rate),
+            "npv": fmt(metrics.npv_minor),
+            "expected_recovery": fmt(metrics.expected_recovery_minor),
+        },
+        "summary": summary,
+        "policy": policy,
+    }
+
+
+def rejection_json(rejection: Rejection) -> Json:
+    """A rejected kind with its field and rule."""
+    return {
+        "kind": rejection.kind.value,
+        "field": rejection.field,
+        "rule": rejection.rule,
+        "detail": rejection.detail,
+    }
+
+
+def offer_set_json(
+    comparison: Comparison,
+    *,
+    currency: str,
+    as_of: date,
+    summarise: Callable[[Offer], str],
+    policy: Json,
+) -> Json:
+    """A ranked comparison as its response object (``schemas.offers.OfferSet``)."""
+    return {
+        "currency": currency,
+        "as_of": as_of.isoformat(),
+        "ranked_by": comparison.ranked_by.value,
+        "best": None if comparison.best is None else comparison.best.kind.value,
+        "offers": [offer_json(o, summary=summarise(o), policy=policy) for o in comparison.ranked],
+        "rejected": [rejection_json(r) for r in comparison.rejected],
+    }
+
+
+def counter_json(result: CounterResult, *, summarise: Callable[[Offer], str], policy: Json) -> Json:
+    """A counter-offer verdict as its response object (``schemas.offers.CounterResult``)."""
+    return {
+        "accepted": result.accepted,
+        "offer": None
+        if result.offer is None
+        else offer_json(result.offer, summary=summarise(result.offer), policy=policy),
+        "rejections": [rejection_json(r) for r in result.rejections],
+        "alternatives": [
+            {
+                "change": a.change.value,
+                "reason": a.reason,
+                "offer": offer_json(a.offer, summary=summarise(a.offer), policy=policy),
+            }
+            for a in result.alternatives
+        ],
+    }

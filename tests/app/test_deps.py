@@ -1,0 +1,124 @@
+"""app/deps.py: the request session and role-based API-key authentication, on a small app."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect
+
+from app.db import Role, get_sessionmaker
+from app.deps import AdminKey, CollectorKey, DbSession, FinanceKey
+from app.errors import Problem
+from app.storage import create_key, create_policy, list_policies, revoke_key
+
+
+def _small_app() -> FastAPI:
+    api = FastAPI()
+
+    @api.exception_handler(Problem)
+    def problem(_request: Request, exc: Problem) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @api.get("/collector")
+    def collector(key: CollectorKey) -> dict[str, str]:
+        return {"prefix": key.prefix}
+
+    @api.get("/finance")
+    def finance(key: FinanceKey) -> dict[str, str]:
+        return {"prefix": key.prefix}
+
+    @api.get("/admin")
+    def admin(key: AdminKey) -> dict[str, str]:
+        return {"prefix": key.prefix}
+
+    @api.post("/policies/{name}")
+    def write(name: str, db: DbSession, key: FinanceKey, fail: bool = False) -> dict[str, bool]:
+        create_policy(db, name, {}, key.id)
+        if fail:
+            raise Problem(422, "refused", "Refused")
+        return {"same_session": inspect(key).session is db}
+
+    return api
+
+
+@pytest.fixture
+def keys(migrated_url: str) -> dict[str, str]:
+    with get_sessionmaker().begin() as session:
+        made = {role.value: create_key(session, role, role.value)[0] for role in Role}
+        revoked, key = create_key(session, Role.ADMIN, "revoked")
+        revoke_key(session, key.prefix)
+    return {**made, "revoked": revoked}
+
+
+@pytest.fixture
+def client(migrated_url: str) -> TestClient:
+    return TestClient(_small_app())
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.mark.parametrize(
+    ("holder", "path", "status"),
+    [
+        ("collector", "/collector", 200),
+        ("collector", "/finance", 403),
+        ("collector", "/admin", 403),
+        ("finance", "/collector", 200),
+        ("finance", "/finance", 200),
+        ("finance", "/admin", 403),
+        ("admin", "/collector", 200),
+        ("admin", "/finance", 200),
+        ("admin", "/admin", 200),
+        ("revoked", "/collector", 401),
+    ],
+)
+def test_roles_include_the_ones_below(
+    client: TestClient, keys: dict[str, str], holder: str, path: str, status: int
+) -> None:
+    response = client.get(path, headers=_bearer(keys[holder]))
+    assert response.status_code == status
+    if status == 200:
+        assert response.json() == {"prefix": keys[holder].split("_")[1]}
+
+
+def test_forbidden_names_the_role_needed_and_the_role_held(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    response = client.get("/admin", headers=_bearer(keys["finance"]))
+    detail = response.json()["detail"]
+    assert response.status_code == 403
+    assert "admin role" in detail and "finance role" in detail
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer rk_00000000_nope"}, {"Authorization": "Basic dXNlcjpwdw=="}],
+)
+def test_without_a_valid_key_it_is_401(
+    client: TestClient, keys: dict[str, str], headers: dict[str, str]
+) -> None:
+    response = client.get("/collector", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["type"].endswith("/unauthorized")
+
+
+def test_docs_offer_bearer_authorization(client: TestClient) -> None:
+    schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
+    assert schemes["ApiKey"]["type"] == "http"
+    assert schemes["ApiKey"]["scheme"] == "bearer"
+
+
+def test_a_request_commits_on_success_and_rolls_back_on_error(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    ok = client.post("/policies/kept", headers=_bearer(keys["finance"]))
+    assert ok.json() == {"same_session": True}  # auth and handler share one transaction
+    failed = client.post("/policies/dropped?fail=true", headers=_bearer(keys["finance"]))
+    assert failed.status_code == 422
+    with get_sessionmaker()() as session:
+        assert [policy.name for policy, _ in list_policies(session)] == ["kept"]
