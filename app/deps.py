@@ -11,34 +11,43 @@ Use them through the annotated aliases (``DbSession``, ``CollectorKey``, ``Finan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.db import ApiKey, Role, get_sessionmaker
 from app.errors import forbidden, unauthorized
-from app.storage import find_key
+from app.settings import get_settings
+from app.storage import find_key, hash_key
+from app.ttl import TtlCache
 
 
-def get_db() -> Iterator[Session]:
+async def get_db() -> AsyncIterator[Session]:
     """A session for one request: committed if the handler succeeds, rolled back if it raises.
 
     Depend on it as :data:`DbSession` (``scope="function"``) so the commit happens before the
     response is sent: a client that got 201 can read what it wrote, and a failed commit
     becomes an error response instead of a lost write.
+
+    A session touches the database only when first used; a request answered from caches (a
+    verified key, a parsed policy) never leaves the event loop. Database work happens in the
+    thread pool, as blocking I/O must.
     """
     session = get_sessionmaker()()
     try:
         yield session
-        session.commit()
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
     except BaseException:
-        session.rollback()
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
         raise
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
@@ -51,6 +60,30 @@ _bearer = HTTPBearer(
     bearerFormat="rk_<prefix>_<secret>",
     description="An API key from `repay keys create --role collector|finance|admin`.",
 )
+
+
+_verified: TtlCache[ApiKey] = TtlCache(lambda: get_settings().cache_seconds)
+
+
+def _snapshot(key: ApiKey) -> ApiKey:
+    # A copy bound to no session: a rollback in a later request cannot expire its attributes.
+    return ApiKey(
+        id=key.id,
+        prefix=key.prefix,
+        key_hash=key.key_hash,
+        role=key.role,
+        name=key.name,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def forget_key(prefix: str | None = None) -> None:
+    """Drop cached verifications of the key with ``prefix`` (all keys if ``None``)."""
+    if prefix is None:
+        _verified.clear()
+    else:
+        _verified.discard(lambda _, key: key.prefix == prefix)
 
 
 def require_role(*roles: Role | str) -> Callable[..., ApiKey]:
@@ -74,15 +107,22 @@ def require_role(*roles: Role | str) -> Callable[..., ApiKey]:
         raise ValueError("require_role() needs at least one role")
     required = min((Role(role) for role in roles), key=lambda role: role.rank)
 
-    def authenticated_key(
+    async def authenticated_key(
         db: DbSession,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
         if credentials is None:
             raise unauthorized()
-        key = find_key(db, credentials.credentials)
+        # Every request presents its key; a short-lived cache of verified keys spares the
+        # database a lookup per request (see Settings.cache_seconds for how long).
+        cache_key = (db.get_bind(), hash_key(credentials.credentials))
+        key = _verified.get(cache_key)
         if key is None:
-            raise unauthorized("The API key is unknown or revoked.")
+            found = await run_in_threadpool(find_key, db, credentials.credentials)
+            if found is None:
+                raise unauthorized("The API key is unknown or revoked.")
+            key = _snapshot(found)
+            _verified.put(cache_key, key)
         if not Role(key.role).includes(required):
             raise forbidden(
                 f"This needs the {required} role (or a higher one); "

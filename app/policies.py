@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import storage
 from app.db import PolicyVersion
 from app.errors import not_found
+from app.settings import get_settings
+from app.ttl import TtlCache
 from plans.policy import Policy
 from schemas.policies import PolicyBody, PolicyRef
 
@@ -38,12 +41,13 @@ class ResolvedPolicy:
 
 
 # Keyed by database too: two databases (tests, tenants) may both have a policy 1, version 1.
-_cache: dict[tuple[str, int, int], ResolvedPolicy] = {}
+_cache: dict[tuple[object, int, int], ResolvedPolicy] = {}
 _lock = threading.Lock()
 
 
-def _database(db: Session) -> str:
-    return str(db.get_bind().url)
+def _database(db: Session) -> object:
+    # the engine object: one per database URL per process (rendering the URL costs more)
+    return db.get_bind()
 
 
 def _resolved(db: Session, row: PolicyVersion) -> ResolvedPolicy:
@@ -57,15 +61,27 @@ def _resolved(db: Session, row: PolicyVersion) -> ResolvedPolicy:
     return cached
 
 
+_default_ids: dict[object, int] = {}
+_latest: TtlCache[int] = TtlCache(lambda: get_settings().cache_seconds)
+
+
 def default_policy_id(db: Session) -> int:
     """The id of the policy named "default", created with the engine's defaults if missing."""
+    database = _database(db)
+    if database in _default_ids:
+        return _default_ids[database]
+    _default_ids[database] = found = _find_or_create_default(db)
+    return found
+
+
+def _find_or_create_default(db: Session) -> int:
     for policy, _ in storage.list_policies(db):
         if policy.name == DEFAULT_POLICY_NAME:
             return policy.id
     try:
         return storage.create_policy(db, DEFAULT_POLICY_NAME, _DEFAULT_BODY, None).policy_id
     except storage.Conflict:  # created meanwhile by a concurrent request
-        return default_policy_id(db)
+        return _find_or_create_default(db)
 
 
 # Stored in full, defaults spelled out: the version must mean the same after defaults change.
@@ -76,14 +92,42 @@ def resolve(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:
     """The policy version a request names (the default policy's latest if none)."""
     policy_id = ref.id if ref is not None else default_policy_id(db)
     version = ref.version if ref is not None else None
-    cached = None if version is None else _cache.get((_database(db), policy_id, version))
+    database = _database(db)
+    if version is None:
+        version = _latest.get((database, policy_id))
+    cached = None if version is None else _cache.get((database, policy_id, version))
     if cached is not None:
         return cached
     row = storage.get_policy_version(db, policy_id, version)
     if row is None:
         which = f"version {version} of policy {policy_id}" if version else f"policy {policy_id}"
         raise not_found(f"There is no {which}.")
+    if ref is None or ref.version is None:
+        _latest.put((database, policy_id), row.version)
     return _resolved(db, row)
+
+
+def cached(db: Session, ref: PolicyRef | None) -> ResolvedPolicy | None:
+    """The version a request names, if this process already knows it (no database I/O)."""
+    database = _database(db)
+    policy_id = ref.id if ref is not None else _default_ids.get(database)
+    if policy_id is None:
+        return None
+    version = ref.version if ref is not None and ref.version is not None else None
+    if version is None:
+        version = _latest.get((database, policy_id))
+    return None if version is None else _cache.get((database, policy_id, version))
+
+
+async def resolve_async(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:
+    """:func:`resolve` for async handlers: from memory when possible, else in the thread pool."""
+    return cached(db, ref) or await run_in_threadpool(resolve, db, ref)
+
+
+def forget_latest(db: Session, policy_id: int) -> None:
+    """A new version was published here: the next request without a version must see it."""
+    database = _database(db)
+    _latest.discard(lambda key, _: key == (database, policy_id))
 
 
 def version_out(db: Session, row: PolicyVersion) -> dict[str, Any]:
@@ -101,3 +145,5 @@ def clear_cache() -> None:
     """Forget parsed versions (tests that drop and recreate a database reuse its ids)."""
     with _lock:
         _cache.clear()
+        _default_ids.clear()
+    _latest.clear()

@@ -32,11 +32,16 @@ class Settings:
         Where clients reach the API (``REPAY_BASE_URL``), for links and printed examples.
     key_pepper
         HMAC key for API key hashes (``REPAY_KEY_PEPPER``). Changing it invalidates every key.
+    cache_seconds
+        How long a process may reuse an API key's lookup or "the latest version of a policy"
+        (``REPAY_CACHE_SECONDS``, default 2; 0 disables). A revocation or a new version made
+        through this process applies at once; made through another process, within this time.
     """
 
     database_url: str
     base_url: str
     key_pepper: str
+    cache_seconds: float = 2.0
 
 
 @lru_cache
@@ -54,4 +59,5 @@ def get_settings() -> Settings:
         database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         base_url=(os.environ.get("REPAY_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
         key_pepper=os.environ.get("REPAY_KEY_PEPPER") or DEV_KEY_PEPPER,
+        cache_seconds=float(os.environ.get("REPAY_CACHE_SECONDS") or 2.0),
     )

@@ -18,6 +18,7 @@ from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.errors import DomainError, InvalidDate
 from plans.instalment import instalment_plan
+from plans.money import label
 from plans.offer import Offer, Rejection
 from plans.policy import OfferKind, Policy
 
@@ -121,8 +122,8 @@ def counter_offer(debt: Debt, proposal: Proposal, *, policy: Policy) -> CounterR
         as_is = DomainError(
             "payment",
             "capacity",
-            f"{payment} minor units a period repay the debt in {by_payment.terms.instalments}"
-            f" payments, not {term}",
+            f"{label(by_payment.terms.instalment_minor, debt.currency)} a period repays the debt"
+            f" in {by_payment.terms.instalments} payments, not {term}",
         )
     assert as_is is not None
     if isinstance(as_is, Offer) and not rejections:
@@ -142,7 +143,8 @@ def counter_offer(debt: Debt, proposal: Proposal, *, policy: Policy) -> CounterR
             Alternative(
                 Change.HIGHER_PAYMENT,
                 by_term,
-                f"the same {term} payments need {by_term.terms.instalment_minor} minor units each",
+                f"the same {term} payments need"
+                f" {label(by_term.terms.instalment_minor, debt.currency)} each",
             )
         )
     if isinstance(by_payment, Offer) and term is not None and by_payment.terms.instalments > term:
@@ -151,7 +153,7 @@ def counter_offer(debt: Debt, proposal: Proposal, *, policy: Policy) -> CounterR
                 Change.LONGER_TERM,
                 by_payment,
                 f"{by_payment.terms.instalments} payments of at most"
-                f" {by_payment.metrics.largest_payment_minor} minor units",
+                f" {label(by_payment.metrics.largest_payment_minor, debt.currency)}",
             )
         )
     elif isinstance(by_payment, DomainError) and by_payment.rule == "max_term":
@@ -171,7 +173,7 @@ def counter_offer(debt: Debt, proposal: Proposal, *, policy: Policy) -> CounterR
                     Change.LONGER_TERM,
                     stretched,
                     f"the longest term the policy allows, {longest} payments of"
-                    f" {stretched.terms.instalment_minor} minor units",
+                    f" {label(stretched.terms.instalment_minor, debt.currency)}",
                 )
             )
     if payment is not None and not isinstance(by_payment, Offer):

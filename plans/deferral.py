@@ -27,9 +27,10 @@ from plans.instalment import (
     line,
     line_rates,
     plan_rate,
+    raised_level,
     shortest_term,
 )
-from plans.money import apply_rate
+from plans.money import apply_rate, label
 from plans.offer import Offer, Terms
 from plans.policy import DeferralInterest, OfferKind, Policy, per_period
 from plans.schedule import Line, LineKind, Schedule, Waiver
@@ -152,7 +153,7 @@ def deferral_plan(
     balance = Balance(debt.principal_minor, debt.interest_minor, debt.fees_minor)
     waiver = arrears_waiver(balance, policy)
 
-    def layout(n: int) -> tuple[list[Line], int, int, Schedule]:
+    def layout(n: int, level: int | None = None) -> tuple[list[Line], int, int, Schedule]:
         state = Balance(balance.principal, balance.interest, balance.fees)
         due = due_dates(first_due, count + n, frequency)
         paid_on = payment_dates(due, policy.holiday_country)
@@ -177,6 +178,7 @@ def deferral_plan(
             rates=rates[count:],
             first_number=count + 1,
             policy=policy,
+            level_minor=level,
         )
         lines = pause + instalments
         return lines, waived_accrued, level, Schedule.of(debt.currency, lines)
@@ -207,46 +209,47 @@ def deferral_plan(
             raise TermBeyondMax(
                 "term",
                 "max_term",
-                f"after a {count}-period pause, repaying at {bound} minor units a period needs"
-                f" more than the policy's {policy.max_term_months} months",
+                f"after a {count}-period pause, repaying {label(bound, debt.currency)} a period"
+                f" needs more than the policy's {policy.max_term_months} months",
             )
         candidates = [n, n + 1] if n < limit - count else [n]
     error: DomainError | None = None
+    bounded = capacity if payment_minor is None else Capacity(payment_minor)
     for n in candidates:
-        lines, waived_accrued, level, schedule = layout(n)
-        try:
-            check_fit(
-                schedule,
-                capacity=capacity if payment_minor is None else Capacity(payment_minor),
-                policy=policy,
-                currency=debt.currency,
+        level: int | None = None
+        while True:
+            lines, waived_accrued, made_level, schedule = layout(n, level)
+            terms = Terms(
+                frequency=frequency,
+                first_due=first_due,
+                instalments=len(lines) - count,
+                instalment_minor=made_level,
+                nominal_annual_rate=annual,
+                amortisation=amortisation.value,
+                deferral_periods=count,
+                deferral_payment_minor=deferral_payment_minor,
+                deferral_interest=treatment.value,
             )
-        except DomainError as exc:
-            error = exc
-            continue
-        terms = Terms(
-            frequency=frequency,
-            first_due=first_due,
-            instalments=len(lines) - count,
-            instalment_minor=level,
-            nominal_annual_rate=annual,
-            amortisation=amortisation.value,
-            deferral_periods=count,
-            deferral_payment_minor=deferral_payment_minor,
-            deferral_interest=treatment.value,
-        )
-        made = waiver or Waiver()
-        if waived_accrued:
-            made = Waiver(made.fees_minor, made.interest_minor + waived_accrued)
-        return finish(
-            OfferKind.DEFERRAL,
-            debt,
-            schedule=schedule,
-            terms=terms,
-            waiver=made,
-            capacity=capacity,
-            policy=policy,
-            waived_interest_accrued_minor=waived_accrued,
-        )
+            try:
+                check_fit(schedule, capacity=bounded, policy=policy, currency=debt.currency)
+            except DomainError as exc:
+                error = exc
+                level = raised_level(schedule, terms, bounded, exc, tried=level)
+                if level is not None:
+                    continue
+                break
+            made = waiver or Waiver()
+            if waived_accrued:
+                made = Waiver(made.fees_minor, made.interest_minor + waived_accrued)
+            return finish(
+                OfferKind.DEFERRAL,
+                debt,
+                schedule=schedule,
+                terms=terms,
+                waiver=made,
+                capacity=capacity,
+                policy=policy,
+                waived_interest_accrued_minor=waived_accrued,
+            )
     assert error is not None
     raise error

@@ -33,7 +33,7 @@ from plans.errors import (
     RateAboveCap,
     TermBeyondMax,
 )
-from plans.money import Rounding, round_div, round_fraction, split_level
+from plans.money import Rounding, label, round_div, round_fraction, split_level
 from plans.offer import Metrics, Offer, Owed, Terms, measure
 from plans.policy import ArrearsTreatment, Component, InterestBasis, OfferKind, Policy, per_period
 from plans.schedule import Line, LineKind, Schedule, Waiver
@@ -274,8 +274,6 @@ def level_payment(
     while m not in seen:
         seen.add(m)
         x = payment_for(m)
-        if arrears == 0:
-            return x
         # the first k with A + (r₁ + (k−1)r)P − kX <= 0
         excess = x - rate * principal
         if arrears + first_rate * principal <= x:
@@ -322,6 +320,8 @@ def amortise(
     """
     periods = len(due)
     opening = balance.total
+    if opening == 0:  # repaid already (token payments during a pause): no instalments
+        return [], 0
     waived = 0
     if waive_on_first is not None:
         balance.fees -= waive_on_first.fees_minor
@@ -406,9 +406,10 @@ def down_payment(
             raise LumpSumNotAvailable(
                 "down_payment", "lump_sum", "is more than the lump sum the debtor has"
             )
-    # A down payment that would repay everything is a payoff, not a plan: keep one unit of
-    # the smallest instalment for the plan itself.
-    return min(amount, max(debt.total_minor - 1, 0))
+    # A down payment that would repay everything is a payoff, not a plan: leave at least one
+    # unit of what the plan repays (arrears the policy waives are not repaid).
+    repaid = debt.principal_minor if policy.arrears is ArrearsTreatment.WAIVE else debt.total_minor
+    return min(amount, max(repaid - 1, 0))
 
 
 def down_payment_line(
@@ -520,16 +521,16 @@ def check_fit(
         raise ExceedsCapacity(
             "capacity.payment",
             "capacity",
-            f"an instalment of {max(payments)} minor units exceeds the stated capacity of"
-            f" {capacity.payment_minor}",
+            f"an instalment of {label(max(payments), currency)} exceeds the stated capacity of"
+            f" {label(capacity.payment_minor, currency)}",
         )
     minimum = policy.min_instalment_minor(currency)
     if len(payments) > 1 and min(payments[:-1]) < minimum:
         raise BelowMinInstalment(
             "term",
             "min_instalment",
-            f"an instalment of {min(payments[:-1])} minor units is below the policy's minimum"
-            f" of {minimum}",
+            f"an instalment of {label(min(payments[:-1]), currency)} is below the policy's minimum"
+            f" of {label(minimum, currency)}",
         )
 
 
@@ -612,8 +613,8 @@ def instalment_plan(
             raise BelowMinInstalment(
                 "capacity.payment" if payment_minor is None else "payment",
                 "min_instalment",
-                f"{bound} minor units a period is below the policy's minimum instalment of"
-                f" {minimum}",
+                f"{label(bound, debt.currency)} a period is below the policy's minimum instalment"
+                f" of {label(minimum, debt.currency)}",
             )
         balance = Balance(debt.principal_minor, debt.interest_minor, debt.fees_minor)
         waiver = arrears_waiver(balance, policy)
@@ -621,8 +622,16 @@ def instalment_plan(
         if down:
             balance.principal -= max(0, down - arrears)
             arrears = max(0, arrears - down)
+        # the first period's rate exactly as the schedule will charge it
         first_rate = float(
-            Fraction(annual) * year_fraction(debt.as_of, first_due, policy.day_count)
+            line_rates(
+                annual,
+                as_of=debt.as_of,
+                due=[first_due],
+                paid_on=[first_due],
+                frequency=frequency,
+                policy=policy,
+            )[0]
         )
         n = shortest_term(
             bound,
@@ -636,45 +645,71 @@ def instalment_plan(
             raise TermBeyondMax(
                 "term",
                 "max_term",
-                f"repaying at {bound} minor units a period needs more than the policy's"
+                f"repaying {label(bound, debt.currency)} a period needs more than the policy's"
                 f" {policy.max_term_months} months",
             )
         terms_to_try = [n, n + 1] if n < limit else [n]
     error: DomainError | None = None
+    bounded = _bounded(capacity, payment_minor)
     for n in terms_to_try:
-        schedule, terms, waiver_made = build_instalment(
-            debt,
-            policy=policy,
-            capacity=capacity,
-            term=n,
-            frequency=frequency,
-            first_due=first_due,
-            annual=annual,
-            amortisation=amortisation,
-            down_minor=down,
-            level_minor=level_fixed,
-        )
-        try:
-            check_fit(
-                schedule,
-                capacity=_bounded(capacity, payment_minor),
+        level = level_fixed
+        while True:
+            schedule, terms, waiver_made = build_instalment(
+                debt,
                 policy=policy,
-                currency=debt.currency,
+                capacity=capacity,
+                term=n,
+                frequency=frequency,
+                first_due=first_due,
+                annual=annual,
+                amortisation=amortisation,
+                down_minor=down,
+                level_minor=level,
             )
-        except DomainError as exc:
-            error = exc
-            continue
-        return finish(
-            OfferKind.INSTALMENT,
-            debt,
-            schedule=schedule,
-            terms=terms,
-            waiver=waiver_made,
-            capacity=capacity,
-            policy=policy,
-        )
+            try:
+                check_fit(schedule, capacity=bounded, policy=policy, currency=debt.currency)
+            except DomainError as exc:
+                error = exc
+                level = raised_level(schedule, terms, bounded, exc, tried=level)
+                if level is not None:
+                    continue
+                break
+            return finish(
+                OfferKind.INSTALMENT,
+                debt,
+                schedule=schedule,
+                terms=terms,
+                waiver=waiver_made,
+                capacity=capacity,
+                policy=policy,
+            )
     assert error is not None
     raise error
+
+
+def raised_level(
+    schedule: Schedule,
+    terms: Terms,
+    capacity: Capacity | None,
+    error: DomainError,
+    *,
+    tried: int | None,
+) -> int | None:
+    """The level payment one unit up, when only the last instalment broke the capacity.
+
+    The level payment is rounded to the nearest unit; rounded down, its shortfall accumulates
+    into the last line, which can then exceed a capacity the level itself fits exactly. One
+    unit more moves that residue off the last line. ``None``: nothing to retry.
+    """
+    if tried is not None or not isinstance(error, ExceedsCapacity) or capacity is None:
+        return None
+    if terms.amortisation != Amortisation.EQUAL_INSTALMENT.value:
+        return None
+    bound = capacity.payment_minor
+    payments = [x.payment_minor for x in schedule.lines if x.kind is LineKind.INSTALMENT]
+    if len(payments) < 2 or max(payments[:-1]) > bound or terms.instalment_minor + 1 > bound:
+        return None
+    return terms.instalment_minor + 1
 
 
 def _bounded(capacity: Capacity | None, payment_minor: int | None) -> Capacity | None:

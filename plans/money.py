@@ -204,3 +204,14 @@ def format_minor(minor: int, currency: str) -> str:
     '-10.50'
     """
     return str(from_minor(minor, currency))
+
+
+def label(minor: int, currency: str) -> str:
+    """An amount for a sentence in an error or a reason: "1250.00 CNY".
+
+    Examples
+    --------
+    >>> label(125000, "CNY"), label(3000, "JPY")
+    ('1250.00 CNY', '3000 JPY')
+    """
+    return f"{format_minor(minor, currency)} {currency}"

@@ -17,7 +17,8 @@ from plans.daycount import DayCount, day_count, year_fraction
 from plans.errors import InvalidDate
 from plans.money import apply_rate, round_div
 from plans.offer import Offer, Owed
-from plans.policy import OfferKind, Policy
+from plans.policy import ArrearsTreatment, DeferralInterest, OfferKind, Policy
+from plans.schedule import LineKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +106,18 @@ def payoff_quote(offer: Offer, on: date, *, policy: Policy) -> PayoffQuote:
         since = last.payment_date
     else:
         owed, since = offer.owed, offer.as_of
+        if policy.arrears is ArrearsTreatment.WAIVE:
+            # arrears the plan forgives are forgiven when the plan is made, even if it is
+            # paid off before its first line shows the waiver
+            owed = Owed(owed.principal_minor, 0, 0)
     if owed.total_minor == 0:
         return PayoffQuote(on, 0, 0, 0, 0, 0, 0, policy.day_count, 0)
-    return payoff(
-        owed,
-        nominal_annual_rate=offer.terms.nominal_annual_rate,
-        accrued_from=since,
-        on=on,
-        policy=policy,
-    )
+    rate = offer.terms.nominal_annual_rate
+    upcoming = [x for x in offer.schedule.lines if x.payment_date > on]
+    if (
+        upcoming
+        and upcoming[0].kind is LineKind.DEFERRAL
+        and offer.terms.deferral_interest == DeferralInterest.WAIVE.value
+    ):
+        rate = Decimal(0)  # the plan itself waives the pause's interest
+    return payoff(owed, nominal_annual_rate=rate, accrued_from=since, on=on, policy=policy)

@@ -23,7 +23,7 @@ from plans.errors import (
     TermBeyondMax,
 )
 from plans.instalment import Balance, finish, first_due_date, line
-from plans.money import round_div
+from plans.money import label, round_div
 from plans.offer import Offer, Terms
 from plans.policy import Component, OfferKind, Policy
 from plans.schedule import Line, LineKind, Schedule, Waiver
@@ -137,17 +137,25 @@ def settlement(
     (880000, 220000, datetime.date(2026, 12, 9))
     """
     bps = _discount(debt, policy, discount_bps, 10_000)
-    deadline = settle_by or debt.as_of + timedelta(days=policy.settlement_window_days)
+    latest = debt.as_of + timedelta(days=policy.settlement_window_days)
+    deadline = settle_by or latest
     if deadline < debt.as_of:
         raise InvalidDate("settle_by", "not_before_as_of", "must not be before the as-of date")
+    if deadline > latest:
+        raise NotAllowed(
+            "settle_by",
+            "settlement_window",
+            f"a settlement must be paid within {policy.settlement_window_days} days of"
+            f" {debt.as_of.isoformat()}",
+        )
     waiver = settle_discount(debt, discount_bps=bps, policy=policy)
     amount = debt.total_minor - waiver.total_minor
     if capacity is not None and capacity.lump_sum_minor < amount:
         raise LumpSumNotAvailable(
             "capacity.lump_sum",
             "lump_sum",
-            f"settling needs {amount} minor units at once; the debtor has"
-            f" {capacity.lump_sum_minor}",
+            f"settling needs {label(amount, debt.currency)} at once; the debtor has"
+            f" {label(capacity.lump_sum_minor, debt.currency)}",
         )
     paid_on = next_business_day(deadline, policy.holiday_country)
     lines = _settlement_lines(
@@ -201,6 +209,13 @@ def settlement_plan(
     waiver = settle_discount(debt, discount_bps=bps, policy=policy)
     amount = debt.total_minor - waiver.total_minor
     down = min(capacity.lump_sum_minor, amount) if capacity and policy.allow_down_payment else 0
+    if down and down >= amount:
+        # Cash for the whole plan now: the lump-sum settlement waives more for the same act.
+        raise NotAllowed(
+            "capacity.lump_sum",
+            "lump_sum_covers",
+            "the lump sum covers the discounted total: the lump-sum settlement is the offer",
+        )
     rest = amount - down
     limit = policy.settlement_plan_max_instalments
     minimum = policy.min_instalment_minor(debt.currency)
@@ -222,8 +237,8 @@ def settlement_plan(
             raise ExceedsCapacity(
                 "capacity.payment",
                 "capacity",
-                f"the discounted {amount} minor units need more than {limit} instalments of"
-                f" {capacity.payment_minor if capacity else 0}",
+                f"the discounted {label(amount, debt.currency)} needs more than {limit} instalments"
+                f" of {label(capacity.payment_minor if capacity else 0, debt.currency)}",
             )
     parts = _level_parts(rest, count) if count else []
     if (
@@ -280,5 +295,7 @@ def _level_parts(total: int, count: int) -> list[int]:
 
 
 def _fallback_parts(total: int, count: int) -> list[int]:
+    # Only for amounts of a few minor units split many ways, where rounding up would leave
+    # nothing for the last part: then floor parts, the last taking the remainder.
     part = total // count
     return [part] * (count - 1) + [total - part * (count - 1)]

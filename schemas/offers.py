@@ -245,9 +245,6 @@ class LineOut(Model):
     waived: str
     interest_accrued: str
     closing_balance: str
-    closing_principal: str
-    closing_interest: str
-    closing_fees: str
 
 
 class TotalsOut(Model):

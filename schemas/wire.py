@@ -29,18 +29,23 @@ def amount_formatter(currency: str) -> Callable[[int], str]:
     >>> fmt = amount_formatter("CNY")
     >>> fmt(123456), fmt(-5), fmt(0)
     ('1234.56', '-0.05', '0.00')
-    >>> amount_formatter("JPY")(1250)
-    '1250'
+    >>> amount_formatter("JPY")(1250), amount_formatter("KWD")(1)
+    ('1250', '0.001')
     """
     places = exponent(currency)
     if places == 0:
         return str
     scale = 10**places
+    zero = "0." + "0" * places
+    pattern = f"{{}}.{{:0{places}d}}"
 
     def fmt(minor: int) -> str:
-        sign = "-" if minor < 0 else ""
-        whole, part = divmod(abs(minor), scale)
-        return f"{sign}{whole}.{part:0{places}d}"
+        # schedules are mostly zeros and a few repeated amounts: the common cases go first
+        if minor == 0:
+            return zero
+        if minor > 0:
+            return pattern.format(*divmod(minor, scale))
+        return "-" + pattern.format(*divmod(-minor, scale))
 
     return fmt
 
@@ -50,22 +55,34 @@ def _iso(day: date | None) -> str | None:
 
 
 def _line(x: Line, fmt: Callable[[int], str]) -> Json:
+    (
+        number,
+        kind,
+        due_date,
+        payment_date,
+        opening,
+        payment,
+        interest,
+        fees,
+        principal,
+        waived,
+        accrued,
+        closing,
+        *_,  # the closing balance by component stays in the engine (payoffs, allocation)
+    ) = x
     return {
-        "number": x.number,
-        "kind": x.kind.value,
-        "due_date": x.due_date.isoformat(),
-        "payment_date": x.payment_date.isoformat(),
-        "opening_balance": fmt(x.opening_balance_minor),
-        "payment": fmt(x.payment_minor),
-        "interest": fmt(x.interest_minor),
-        "fees": fmt(x.fees_minor),
-        "principal": fmt(x.principal_minor),
-        "waived": fmt(x.waived_minor),
-        "interest_accrued": fmt(x.interest_accrued_minor),
-        "closing_balance": fmt(x.closing_balance_minor),
-        "closing_principal": fmt(x.closing_principal_minor),
-        "closing_interest": fmt(x.closing_interest_minor),
-        "closing_fees": fmt(x.closing_fees_minor),
+        "number": number,
+        "kind": kind.value,
+        "due_date": due_date.isoformat(),
+        "payment_date": payment_date.isoformat(),
+        "opening_balance": fmt(opening),
+        "payment": fmt(payment),
+        "interest": fmt(interest),
+        "fees": fmt(fees),
+        "principal": fmt(principal),
+        "waived": fmt(waived),
+        "interest_accrued": fmt(accrued),
+        "closing_balance": fmt(closing),
     }
 
 

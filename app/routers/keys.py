@@ -10,7 +10,7 @@ from pydantic import Field
 
 from app import storage
 from app.db import ApiKey, Role
-from app.deps import AdminKey, DbSession
+from app.deps import AdminKey, DbSession, forget_key
 from app.errors import not_found, problem_responses
 from schemas.common import Model
 
@@ -79,4 +79,5 @@ def revoke_key(
     row = storage.revoke_key(db, prefix)
     if row is None:
         raise not_found(f"There is no key {prefix}.")
+    forget_key(prefix)
     return _out(row)

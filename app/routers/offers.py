@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app import offers
 from app.deps import CollectorKey, DbSession
 from app.errors import problem_responses
-from app.policies import resolve
+from app.policies import resolve_async
 from app.responses import Json
 from schemas.offers import CounterRequest, CounterResult, NegotiateRequest, OfferSet
 
@@ -17,15 +17,15 @@ ERRORS = problem_responses(401, 403, 404, 422, 503)
 
 
 @router.post("/negotiate", response_model=OfferSet, responses=ERRORS)
-def negotiate(request: NegotiateRequest, db: DbSession, key: CollectorKey) -> Json:
+async def negotiate(request: NegotiateRequest, db: DbSession, key: CollectorKey) -> Json:
     """Every offer the policy allows for this debt and capacity, ranked, each with its full
     schedule, APR, NPV, expected recovery and a one-sentence summary in the locale; and the
     reason each kind not offered was rejected."""
-    return Json(offers.negotiate_offers(request, resolve(db, request.policy)))
+    return Json(offers.negotiate_offers(request, await resolve_async(db, request.policy)))
 
 
 @router.post("/counter", response_model=CounterResult, responses=ERRORS)
-def counter(request: CounterRequest, db: DbSession, key: CollectorKey) -> Json:
+async def counter(request: CounterRequest, db: DbSession, key: CollectorKey) -> Json:
     """The debtor's proposal: accepted as it stands, or why not and the nearest offers that the
     policy allows (same payment for longer, same term for more, or a later start)."""
-    return Json(offers.counter(request, resolve(db, request.policy)))
+    return Json(offers.counter(request, await resolve_async(db, request.policy)))

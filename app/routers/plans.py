@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app import offers
 from app.deps import CollectorKey, DbSession
 from app.errors import problem_responses
-from app.policies import resolve
+from app.policies import resolve_async
 from app.responses import Json
 from schemas.offers import (
     CompareRequest,
@@ -24,27 +24,27 @@ ERRORS = problem_responses(401, 403, 404, 422, 503)
 
 
 @router.post("/instalment", response_model=OfferOut, responses=ERRORS)
-def instalment(request: InstalmentRequest, db: DbSession, key: CollectorKey) -> Json:
+async def instalment(request: InstalmentRequest, db: DbSession, key: CollectorKey) -> Json:
     """An instalment plan: a given term, or the shortest that keeps each payment within
     ``payment`` (or the capacity)."""
-    return Json(offers.one_plan(request, resolve(db, request.policy)))
+    return Json(offers.one_plan(request, await resolve_async(db, request.policy)))
 
 
 @router.post("/deferral", response_model=OfferOut, responses=ERRORS)
-def deferral(request: DeferralRequest, db: DbSession, key: CollectorKey) -> Json:
+async def deferral(request: DeferralRequest, db: DbSession, key: CollectorKey) -> Json:
     """A pause of some periods (no or token payments), then instalments."""
-    return Json(offers.one_plan(request, resolve(db, request.policy)))
+    return Json(offers.one_plan(request, await resolve_async(db, request.policy)))
 
 
 @router.post("/settlement", response_model=OfferOut, responses=ERRORS)
-def settlement(request: SettlementRequest, db: DbSession, key: CollectorKey) -> Json:
+async def settlement(request: SettlementRequest, db: DbSession, key: CollectorKey) -> Json:
     """A settlement: the discounted lump sum by a date (``kind: settlement``) or the discounted
     total in a few instalments (``kind: settlement_plan``)."""
-    return Json(offers.one_plan(request, resolve(db, request.policy)))
+    return Json(offers.one_plan(request, await resolve_async(db, request.policy)))
 
 
 @router.post("/compare", response_model=OfferSet, responses=ERRORS)
-def compare(request: CompareRequest, db: DbSession, key: CollectorKey) -> Json:
+async def compare(request: CompareRequest, db: DbSession, key: CollectorKey) -> Json:
     """Several explicit offers for one debt, ranked; any the policy refuses is listed with its
     reason."""
-    return Json(offers.compare_plans(request, resolve(db, request.policy)))
+    return Json(offers.compare_plans(request, await resolve_async(db, request.policy)))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from app import storage
 from app.deps import DbSession, FinanceKey
 from app.errors import not_found, problem_responses
-from app.policies import version_out
+from app.policies import forget_latest, version_out
 from schemas.policies import PolicyChange, PolicyCreate, PolicyList, PolicyVersionOut
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
@@ -52,7 +52,9 @@ def add_version(
 ) -> dict[str, Any]:
     """A change to a policy: stored as the next version; earlier versions never change."""
     request.body.to_engine()
-    return version_out(db, storage.add_policy_version(db, policy_id, _stored(request.body), key.id))
+    row = storage.add_policy_version(db, policy_id, _stored(request.body), key.id)
+    forget_latest(db, policy_id)
+    return version_out(db, row)
 
 
 @router.get("/{policy_id}/versions/{version}", response_model=PolicyVersionOut, responses=ERRORS)

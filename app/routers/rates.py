@@ -23,7 +23,7 @@ METHOD = (
 
 
 @router.post("/apr", response_model=AprResult, responses=problem_responses(401, 403, 422))
-def annual_percentage_rate(request: AprRequest, key: CollectorKey) -> Json:
+async def annual_percentage_rate(request: AprRequest, key: CollectorKey) -> Json:
     """APR of arbitrary dated advances and payments (Reg Z Appendix J)."""
     currency = request.currency
     advances = [

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from tests.benchmarks import bench_engine, bench_vector
+from tests.benchmarks import bench_api, bench_engine, bench_vector
 
-BENCHMARKS = {"engine": bench_engine.main, "vector": bench_vector.main}
+BENCHMARKS = {
+    "engine": bench_engine.main,
+    "vector": bench_vector.main,
+    "api": bench_api.main,
+}
 
 
 def main(names: list[str]) -> None:

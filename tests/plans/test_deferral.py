@@ -110,8 +110,10 @@ def test_waived_deferral_interest_is_not_a_finance_charge() -> None:
 
 
 def test_waived_deferral_of_a_zero_rate_debt_with_arrears_has_zero_apr() -> None:
-    # An interest freeze (the default policy's 0 % plan rate) on a debt with arrears: the
-    # arrears are paid as interest and fees, but they are owed already, not a finance charge.
+    # An interest freeze (the default policy's 0 % plan rate) on a debt with arrears: the pause
+    # accrues nothing, and the arrears paid as interest and fees were owed already, so they
+    # are no finance charge. (One plan rate covers pause and instalments: with a rate above 0
+    # the instalments' interest is a finance charge, as the test above measures.)
     debt = Debt("CNY", 1_200_000, 30_000, 5_000, Decimal("0.18"), AS_OF, 45)
     offer = deferral_plan(
         debt, policy=Policy(), periods=2, term=10, interest=DeferralInterest.WAIVE

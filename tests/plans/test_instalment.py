@@ -292,3 +292,18 @@ def test_every_frequency_amortises(frequency: Frequency) -> None:
     )
     assert offer.schedule.lines[-1].closing_balance_minor == 0
     assert offer.metrics.apr <= Decimal("0.16")
+
+
+def test_a_level_rounded_down_moves_up_a_unit_rather_than_add_an_instalment() -> None:
+    # 12,240.00 at 1 % a month over 10 months: npf.pmt = 1,292.3246, rounded to 1,292.32; paid
+    # ten times it leaves npf.fv(0.01, 10, 1292.32, -12240) = 0.048 for the last line, which
+    # becomes 1,292.37. With a capacity of 1,292.33 the engine pays 1,292.33 (the last line
+    # then smaller) instead of stretching the plan to eleven payments.
+    assert round(-npf.pmt(0.01, 10, 12_240) * 100) == 129_232
+    debt = Debt("CNY", 1_224_000, 0, 0, Decimal("0.12"), date(2026, 1, 15), 30)
+    policy = Policy(plan_rate=None, holiday_country=None)
+    offer = instalment_plan(debt, policy=policy, capacity=Capacity(129_233))
+    payments = [x.payment_minor for x in offer.schedule.lines]
+    assert len(payments) == 10 and payments[0] == 129_233 and max(payments) == 129_233
+    # exactly the rounded level: one unit more does not fit, so eleven it is
+    assert instalment_plan(debt, policy=policy, capacity=Capacity(129_232)).terms.instalments == 11
