@@ -162,9 +162,8 @@ def main() -> None:
             f"  {name:28s} {figures['rps']:9.1f} req/s   p50 {figures['p50_ms']:7.2f} ms"
             f"   p99 {figures['p99_ms']:7.2f} ms"
         )
-    print(
-        f"  ratio negotiate / hello = {ratio:.3f}  (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})"
-    )
+    verdict = "met" if ratio >= 0.5 else "MISSED"
+    print(f"  ratio negotiate / hello = {ratio:.3f}  (target >= 0.5: {verdict})")
 
 
 if __name__ == "__main__":
