@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean venv
+.PHONY: run test lint format bench clean venv postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,16 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) lint
+test: $(STAMP) lint postgres
 	$(BIN)/pytest -q -n 2 --dist loadfile plans schemas app tests
+
+# The storage tests also run on the machine's PostgreSQL (127.0.0.1:5432); start it if it is
+# installed but down. Without it they are skipped locally and fail under CI=true.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
+	  { command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] && \
+	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start \
+	    && sleep 2; } || echo "PostgreSQL is not available on 127.0.0.1:5432"
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks
