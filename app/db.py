@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import enum
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     Engine,
@@ -181,6 +183,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLite ignores foreign keys unless asked, per connection.
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+    # SQLAlchemy's SQLite recipe for serialisable transactions: no implicit BEGIN from the
+    # driver; the engine's "begin" event issues BEGIN IMMEDIATE instead.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock when a transaction begins, not at its first write: a transaction that
+    # read and then writes (an acceptance, the audit chain's last hash) can then never have
+    # read something another writer changed meanwhile. pysqlite's own BEGIN is disabled in
+    # _sqlite_pragmas (isolation_level None) so that this one is the only one.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -209,6 +222,7 @@ def make_engine(url: str) -> Engine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     if backend in {"postgresql", "postgres"}:
         if parsed.drivername in {"postgresql", "postgres"}:
@@ -252,3 +266,104 @@ def reset_engine() -> None:
             engine.dispose()
         _engines.clear()
         _sessionmakers.clear()
+
+
+# ---- offers shared with debtors, accepted plans, payments, the audit trail --------------
+
+
+class SavedOffer(Base):
+    """An offer saved for a debt and shared through a link.
+
+    ``document`` is the offer exactly as computed and shown (the API's offer JSON): what the
+    debtor sees and accepts never changes after saving. The link's token is stored only as its
+    SHA-256 (a 192-bit random token needs no slow hash).
+    """
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        UniqueConstraint("created_by", "idempotency_key"),
+        CheckConstraint(
+            "status IN ('offered', 'accepted', 'revoked', 'superseded')", name="status"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    debt_ref: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))
+    policy_version: Mapped[int]
+    document: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    debtor_name: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(8))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # the token sealed with the service's secret key: only to show the link again to the
+    # collector who made it (an idempotent retry); never used to find the offer
+    token_sealed: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="offered")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_by: Mapped[str | None] = mapped_column(String(32))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AcceptedPlan(Base):
+    """An accepted offer. ``offer_id`` is unique: an offer can be accepted exactly once."""
+
+    __tablename__ = "accepted_plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), unique=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    offer: Mapped[SavedOffer] = relationship()
+
+
+class PlanPayment(Base):
+    """Money received against a plan; (plan, idempotency key) is unique: stored exactly once."""
+
+    __tablename__ = "plan_payments"
+    __table_args__ = (UniqueConstraint("plan_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("accepted_plans.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """One event of the append-only audit trail, chained to the previous by its hash.
+
+    ``hash`` = SHA-256 of the canonical JSON of (seq, at, kind, offer_id, plan_id, actor,
+    payload, prev_hash). ``prev_hash`` is unique, so the chain cannot fork.
+    """
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    offer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    plan_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    actor: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _audit_is_append_only(_mapper: Mapper[Any], _connection: Any, target: AuditEvent) -> None:
+    raise TypeError("the audit trail is append-only")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_never_deleted(_mapper: Mapper[Any], _connection: Any, target: AuditEvent) -> None:
+    raise TypeError("the audit trail is append-only")

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app import errors
-from app.routers import health, keys, offers, plans, policies, rates
+from app.routers import audit, health, keys, links, offers, payments, plans, policies, rates
 
 DESCRIPTION = """
 Repayment-plan negotiation for collectors, debtors and finance teams.
@@ -35,11 +35,14 @@ def create_app() -> FastAPI:
             {"name": "plans", "description": "One offer with explicit parameters; compare."},
             {"name": "rates", "description": "APR by Reg Z Appendix J."},
             {"name": "policies", "description": "The finance team's versioned parameters."},
+            {"name": "payments", "description": "Payments against accepted plans."},
+            {"name": "audit", "description": "The append-only, hash-chained audit trail."},
             {"name": "keys", "description": "API keys (admins)."},
+            {"name": "links", "description": "The debtor's shared offer page and acceptance."},
             {"name": "health", "description": "Probes."},
         ],
     )
-    for module in (health, offers, plans, rates, policies, keys):
+    for module in (health, offers, plans, payments, rates, policies, keys, audit, links):
         application.include_router(module.router)
     errors.install(application)
 

@@ -7,7 +7,10 @@ reads ``os.environ`` itself. Tests change the environment and call
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +35,10 @@ class Settings:
         Where clients reach the API (``REPAY_BASE_URL``), for links and printed examples.
     key_pepper
         HMAC key for API key hashes (``REPAY_KEY_PEPPER``). Changing it invalidates every key.
+    secret_key
+        32 bytes that encrypt what must be kept but never stored in clear (a share link's
+        token, for re-sending it to the collector who made it): ``REPAY_SECRET_KEY`` (base64),
+        else ``var/secret.key``, generated on first use.
     cache_seconds
         How long a process may reuse an API key's lookup or "the latest version of a policy"
         (``REPAY_CACHE_SECONDS``, default 2; 0 disables). A revocation or a new version made
@@ -42,6 +49,7 @@ class Settings:
     base_url: str
     key_pepper: str
     cache_seconds: float = 2.0
+    secret_key: bytes = b""
 
 
 @lru_cache
@@ -60,4 +68,29 @@ def get_settings() -> Settings:
         base_url=(os.environ.get("REPAY_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
         key_pepper=os.environ.get("REPAY_KEY_PEPPER") or DEV_KEY_PEPPER,
         cache_seconds=float(os.environ.get("REPAY_CACHE_SECONDS") or 2.0),
+        secret_key=_secret_key(),
     )
+
+
+def _secret_key() -> bytes:
+    configured = os.environ.get("REPAY_SECRET_KEY")
+    if configured:
+        key = base64.urlsafe_b64decode(configured)
+        if len(key) != 32:
+            raise ValueError("REPAY_SECRET_KEY must be 32 bytes, base64-encoded")
+        return key
+    path = PROJECT_ROOT / "var" / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: two processes
+        # starting at once both read one complete key, never a half-written or second one.
+        fd, temporary = tempfile.mkstemp(dir=path.parent)  # mode 0600
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    return base64.urlsafe_b64decode(path.read_bytes().strip())

@@ -193,6 +193,13 @@ class Policy:
     payoff_interest_waiver_bps: int = 5000
     payoff_fee_waiver_bps: int = 0
     max_start_delay_days: int = 45
+    # Accepted plans: an instalment unpaid this many days after its date is missed; the plan
+    # breaks at so many missed instalments or at one instalment this many days late.
+    missed_after_days: int = 15
+    break_after_missed: int = 2
+    break_after_days_late: int = 30
+    overpayment: str = "reduce_last"  # or "refund" (plans.payments.Overpayment)
+    link_expiry_days: int = 7
     _min_by_currency: dict[str, Decimal] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -264,3 +271,10 @@ def _check_policy(policy: Policy) -> None:
                 raise bad(f"survival.{kind}", "probability", "must be between 0 and 1")
     if policy.max_start_delay_days < 0:
         raise bad("max_start_delay_days", "non_negative", "must be 0 or more")
+    for name in ("missed_after_days", "break_after_missed", "break_after_days_late"):
+        if not 1 <= getattr(policy, name) <= 3650:
+            raise bad(name, "range", "must be between 1 and 3650")
+    if policy.overpayment not in ("reduce_last", "refund"):
+        raise bad("overpayment", "choice", "must be reduce_last or refund")
+    if not 1 <= policy.link_expiry_days <= 90:
+        raise bad("link_expiry_days", "range", "must be between 1 and 90")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 import holidays
 from pydantic import Field
@@ -120,6 +120,19 @@ class PolicyBody(Model):
     payoff_interest_waiver_bps: Bps = _DEFAULT.payoff_interest_waiver_bps
     payoff_fee_waiver_bps: Bps = _DEFAULT.payoff_fee_waiver_bps
     max_start_delay_days: int = Field(_DEFAULT.max_start_delay_days, ge=0, le=365)
+    missed_after_days: int = Field(
+        _DEFAULT.missed_after_days, ge=1, le=3650, description="Days late before missed."
+    )
+    break_after_missed: int = Field(
+        _DEFAULT.break_after_missed, ge=1, le=3650, description="Missed instalments that break."
+    )
+    break_after_days_late: int = Field(
+        _DEFAULT.break_after_days_late, ge=1, le=3650, description="Days late that break."
+    )
+    overpayment: Literal["reduce_last", "refund"] = Field(
+        "reduce_last", description="Money beyond what is due: shortens the plan, or refunded."
+    )
+    link_expiry_days: int = Field(_DEFAULT.link_expiry_days, ge=1, le=90)
     missed_payment_text: dict[Locale, Annotated[str, Field(max_length=2000)]] = Field(
         default_factory=lambda: dict(DEFAULT_MISSED_PAYMENT_TEXT),
         description="What happens if a payment is missed, shown to the debtor in each language.",
@@ -165,6 +178,11 @@ class PolicyBody(Model):
             payoff_interest_waiver_bps=self.payoff_interest_waiver_bps,
             payoff_fee_waiver_bps=self.payoff_fee_waiver_bps,
             max_start_delay_days=self.max_start_delay_days,
+            missed_after_days=self.missed_after_days,
+            break_after_missed=self.break_after_missed,
+            break_after_days_late=self.break_after_days_late,
+            overpayment=self.overpayment,
+            link_expiry_days=self.link_expiry_days,
         )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Any
 
-from app import offers
+from fastapi import APIRouter, Path, Query
+
+from app import offers, sharing
 from app.deps import CollectorKey, DbSession
 from app.errors import problem_responses
 from app.policies import resolve_async
@@ -17,6 +20,7 @@ from schemas.offers import (
     OfferSet,
     SettlementRequest,
 )
+from schemas.sharing import PayoffOut, PlanOut
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -48,3 +52,33 @@ async def compare(request: CompareRequest, db: DbSession, key: CollectorKey) -> 
     """Several explicit offers for one debt, ranked; any the policy refuses is listed with its
     reason."""
     return Json(offers.compare_plans(request, await resolve_async(db, request.policy)))
+
+
+# ---- accepted plans ---------------------------------------------------------------------
+
+PlanId = Path(pattern=r"^[0-9a-f]{32}$", description="An accepted plan's id.")
+OnDate = Query(None, description="The day to judge the plan on (default today).")
+
+
+@router.get("/{plan_id}", response_model=PlanOut, responses=ERRORS)
+def accepted_plan(
+    db: DbSession, key: CollectorKey, plan_id: str = PlanId, on: date | None = OnDate
+) -> dict[str, Any]:
+    """An accepted plan: each instalment paid, partly paid, due, late or missed; the plan
+    active, completed or broken (by the policy's rule, after which any discount is revoked
+    and the balance recomputed with every payment credited, shown line by line)."""
+    plan = sharing.plan_for(db, plan_id, key)
+    return sharing.plan_json(db, plan, on or date.today())
+
+
+@router.get("/{plan_id}/payoff", response_model=PayoffOut, responses=ERRORS)
+def plan_payoff(
+    db: DbSession,
+    key: CollectorKey,
+    plan_id: str = PlanId,
+    on: date | None = Query(None, description="Payoff date (default today)."),
+) -> dict[str, Any]:
+    """What closes the plan on a date: unpaid principal and fees, interest due and accrued
+    since the last due date (the policy's day count), less the early-payoff waiver."""
+    plan = sharing.plan_for(db, plan_id, key)
+    return sharing.payoff_json(db, plan, on or date.today())

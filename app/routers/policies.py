@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Path
 
-from app import storage
+from app import audit, storage
 from app.deps import DbSession, FinanceKey
 from app.errors import not_found, problem_responses
 from app.policies import forget_latest, version_out
+from app.sharing import actor
 from schemas.policies import PolicyChange, PolicyCreate, PolicyList, PolicyVersionOut
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
@@ -35,6 +36,7 @@ def create_policy(request: PolicyCreate, db: DbSession, key: FinanceKey) -> dict
     """A new policy and its version 1. The body is checked by the engine before it is stored."""
     request.body.to_engine()
     row = storage.create_policy(db, request.name, _stored(request.body), key.id)
+    _audited(db, "policy_created", row, key)
     return version_out(db, row)
 
 
@@ -53,6 +55,7 @@ def add_version(
     """A change to a policy: stored as the next version; earlier versions never change."""
     request.body.to_engine()
     row = storage.add_policy_version(db, policy_id, _stored(request.body), key.id)
+    _audited(db, "policy_version_added", row, key)
     forget_latest(db, policy_id)
     return version_out(db, row)
 
@@ -71,6 +74,15 @@ def _version(db: DbSession, policy_id: int, version: int | None) -> dict[str, An
         which = f"version {version} of policy {policy_id}" if version else f"policy {policy_id}"
         raise not_found(f"There is no {which}.")
     return version_out(db, row)
+
+
+def _audited(db: DbSession, kind: str, row: Any, key: Any) -> None:
+    audit.record(
+        db,
+        kind,
+        actor=actor(key),
+        payload={"policy_id": row.policy_id, "version": row.version, "body": row.body},
+    )
 
 
 def _stored(body: Any) -> dict[str, Any]:

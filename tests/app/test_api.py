@@ -217,7 +217,7 @@ def test_unknown_route_and_method_are_problems(client: TestClient) -> None:
     missing = client.get("/v1/nothing-here")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
-    wrong = client.get("/v1/offers/negotiate")
+    wrong = client.put("/v1/offers/negotiate")
     assert wrong.status_code == 405
     assert wrong.headers["content-type"] == "application/problem+json"
 

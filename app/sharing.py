@@ -1,0 +1,559 @@
+"""Offers shared with debtors: saving, links, acceptance, payments, plan statements.
+
+Who sees what: a collector's key sees the offers and plans it created (others answer 404, as if
+they did not exist); finance and admin keys see all. The debtor sees one offer, through its
+link, and nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import audit, offers
+from app.db import AcceptedPlan, ApiKey, PlanPayment, Role, SavedOffer, utcnow
+from app.errors import FieldError, Problem, conflict, not_found
+from app.policies import ResolvedPolicy, resolve
+from app.settings import get_settings
+from plans.errors import DomainError
+from plans.money import to_minor
+from plans.offer import Owed
+from plans.payments import (
+    Overpayment,
+    Payment,
+    PaymentResult,
+    PlanState,
+    ScheduledLine,
+    plan_payoff,
+    plan_state,
+)
+from plans.payoff import PayoffQuote
+from plans.schedule import Waiver
+from schemas.policies import PolicyRef
+from schemas.sharing import PaymentIn, SaveOffer
+from schemas.wire import amount_formatter
+
+Json = dict[str, Any]
+
+TOKEN_BYTES = 24  # 192 bits from secrets: far beyond guessing, and short enough for an SMS
+
+
+def token_hash(token: str) -> str:
+    """How a link's token is stored and looked up.
+
+    Examples
+    --------
+    >>> len(token_hash("abc"))
+    64
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _seal(token: str) -> str:
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(get_settings().secret_key).encrypt(nonce, token.encode(), b"share-link")
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def _unseal(sealed: str) -> str:
+    raw = base64.urlsafe_b64decode(sealed)
+    return AESGCM(get_settings().secret_key).decrypt(raw[:12], raw[12:], b"share-link").decode()
+
+
+def _request_hash(value: Any) -> str:
+    return hashlib.sha256(audit.canonical(value)).hexdigest()
+
+
+def actor(key: ApiKey) -> str:
+    """How the audit trail names a key: its role and public prefix, never the key."""
+    return f"{key.role}:{key.prefix}"
+
+
+def link(token: str) -> str:
+    """The debtor's page for a token."""
+    return f"{get_settings().base_url}/s/{token}"
+
+
+def _sees_everything(key: ApiKey) -> bool:
+    return Role(key.role).includes(Role.FINANCE)
+
+
+def offer_for(db: Session, offer_id: str, key: ApiKey) -> SavedOffer:
+    """A saved offer the key may see, or 404."""
+    offer = db.get(SavedOffer, offer_id)
+    if offer is None or not (_sees_everything(key) or offer.created_by == key.id):
+        raise not_found(f"There is no offer {offer_id}.")
+    return offer
+
+
+def is_expired(offer: SavedOffer, now: datetime | None = None) -> bool:
+    """Past its link's expiry (an accepted offer's link keeps working for the debtor)."""
+    return offer.status != "accepted" and (now or utcnow()) >= offer.expires_at
+
+
+def _plan_id(db: Session, offer: SavedOffer) -> str | None:
+    return db.scalar(select(AcceptedPlan.id).where(AcceptedPlan.offer_id == offer.id))
+
+
+def saved_json(db: Session, offer: SavedOffer) -> Json:
+    """A saved offer as ``schemas.sharing.SavedOfferOut``."""
+    return {
+        "id": offer.id,
+        "debt_ref": offer.debt_ref,
+        "kind": offer.kind,
+        "status": offer.status,
+        "expired": is_expired(offer),
+        "link": link(_unseal(offer.token_sealed)),
+        "expires_at": offer.expires_at,
+        "created_at": offer.created_at,
+        "plan_id": _plan_id(db, offer),
+        "policy": offer.document["policy"],
+        "offer": offer.document,
+    }
+
+
+def _compute(db: Session, request: SaveOffer) -> tuple[Json, ResolvedPolicy]:
+    if request.negotiate is not None:
+        policy = resolve(db, request.negotiate.policy)
+        result = offers.negotiate_offers(request.negotiate, policy)
+        chosen = [o for o in result["offers"] if request.kind in (None, o["kind"])]
+        if not chosen:
+            rejected = [r for r in result["rejected"] if r["kind"] == request.kind]
+            detail = rejected[0]["detail"] if rejected else "the policy made no offer"
+            raise DomainError("kind", "not_offered", f"no {request.kind} offer: {detail}")
+        return chosen[0], policy
+    assert request.plan is not None
+    policy = resolve(db, request.plan.policy)
+    return offers.one_plan(request.plan, policy), policy
+
+
+def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: str | None) -> Json:
+    """Save an offer for a debt and make its link; an earlier open offer for the same debt is
+    superseded. With an ``Idempotency-Key`` already used by this key for the same request,
+    the first result comes back and nothing new is made."""
+    fingerprint = _request_hash(request.model_dump(mode="json"))
+    if idempotency_key is not None:
+        earlier = db.scalar(
+            select(SavedOffer).where(
+                SavedOffer.created_by == key.id, SavedOffer.idempotency_key == idempotency_key
+            )
+        )
+        if earlier is not None:
+            if earlier.request_hash != fingerprint:
+                raise conflict(
+                    "This Idempotency-Key was used for a different request.", "idempotency-key"
+                )
+            return saved_json(db, earlier)
+    document, policy = _compute(db, request)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = utcnow()
+    offer = SavedOffer(
+        id=uuid.uuid4().hex,
+        debt_ref=request.debt_ref,
+        kind=document["kind"],
+        currency=document["currency"],
+        policy_id=policy.id,
+        policy_version=policy.version,
+        document=document,
+        debtor_name=request.debtor.name,
+        locale=request.locale.value,
+        token_hash=token_hash(token),
+        token_sealed=_seal(token),
+        expires_at=now + timedelta(days=policy.engine.link_expiry_days),
+        status="offered",
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        created_by=key.id,
+        created_at=now,
+    )
+    superseded = list(
+        db.scalars(
+            select(SavedOffer.id).where(
+                SavedOffer.debt_ref == request.debt_ref, SavedOffer.status == "offered"
+            )
+        )
+    )
+    try:
+        with db.begin_nested():
+            db.add(offer)
+            db.flush()
+    except IntegrityError:
+        # the same key and Idempotency-Key, saved meanwhile by a concurrent retry
+        return save_offer(db, request, key, idempotency_key)
+    if superseded:
+        db.execute(
+            update(SavedOffer)
+            .where(SavedOffer.id.in_(superseded))
+            .values(status="superseded", superseded_by=offer.id)
+        )
+    audit.record(
+        db,
+        "offer_saved",
+        actor=actor(key),
+        offer_id=offer.id,
+        payload={
+            "debt_ref": offer.debt_ref,
+            "kind": offer.kind,
+            "policy": document["policy"],
+            "total": document["metrics"]["total_paid"],
+            "currency": offer.currency,
+            "expires_at": offer.expires_at.isoformat(),
+            "supersedes": superseded,
+        },
+    )
+    return saved_json(db, offer)
+
+
+def revoke_offer(db: Session, offer_id: str, key: ApiKey) -> Json:
+    """Revoke an offer's link: from now on it answers like an unknown one."""
+    offer = offer_for(db, offer_id, key)
+    if offer.status == "accepted":
+        raise conflict("The offer has been accepted: its plan can no longer be revoked here.")
+    if offer.status != "revoked":
+        offer.status = "revoked"
+        offer.revoked_at = utcnow()
+        audit.record(db, "link_revoked", actor=actor(key), offer_id=offer.id, payload={})
+    return saved_json(db, offer)
+
+
+def by_token(db: Session, token: str) -> SavedOffer | None:
+    """The offer a link shows, or ``None`` (unknown, revoked and expired alike)."""
+    offer = db.scalar(select(SavedOffer).where(SavedOffer.token_hash == token_hash(token)))
+    if offer is None or offer.status == "revoked" or is_expired(offer):
+        return None
+    return offer
+
+
+def viewed(db: Session, offer: SavedOffer, what: str, locale: str) -> None:
+    """The debtor opened the link (the page or a download)."""
+    audit.record(
+        db,
+        "link_viewed",
+        actor="debtor",
+        offer_id=offer.id,
+        payload={"what": what, "locale": locale},
+    )
+
+
+def accept(db: Session, token: str) -> Json:
+    """The debtor accepts: the offer becomes a plan, exactly once."""
+    offer = by_token(db, token)
+    if offer is None:
+        raise not_found("There is no such offer.")
+    if offer.status == "accepted":
+        raise conflict("This offer has already been accepted.", "already-accepted")
+    if offer.status == "superseded":
+        raise conflict(
+            "This offer was replaced by a newer one and can no longer be accepted.", "superseded"
+        )
+    plan = AcceptedPlan(id=uuid.uuid4().hex, offer_id=offer.id, accepted_at=utcnow())
+    try:
+        with db.begin_nested():
+            db.add(plan)
+            db.flush()
+            claimed = db.execute(
+                update(SavedOffer)
+                .where(SavedOffer.id == offer.id, SavedOffer.status == "offered")
+                .values(status="accepted")
+            )
+            if claimed.rowcount != 1:
+                raise IntegrityError("accept", {}, Exception("offer no longer open"))
+    except IntegrityError:
+        raise conflict("This offer has already been accepted.", "already-accepted") from None
+    audit.record(db, "offer_accepted", actor="debtor", offer_id=offer.id, plan_id=plan.id)
+    return {
+        "plan_id": plan.id,
+        "offer_id": offer.id,
+        "accepted_at": plan.accepted_at,
+        "status": "accepted",
+    }
+
+
+# ---- accepted plans ---------------------------------------------------------------------
+
+
+def plan_for(db: Session, plan_id: str, key: ApiKey) -> AcceptedPlan:
+    """An accepted plan the key may see, or 404."""
+    plan = db.get(AcceptedPlan, plan_id)
+    if plan is None or not (_sees_everything(key) or plan.offer.created_by == key.id):
+        raise not_found(f"There is no plan {plan_id}.")
+    return plan
+
+
+def scheduled_lines(document: Json) -> list[ScheduledLine]:
+    """The lines of an offer document that ask for money, in minor units."""
+    currency = document["currency"]
+
+    def m(value: str) -> int:
+        return to_minor(value, currency)
+
+    return [
+        ScheduledLine(
+            x["number"],
+            date.fromisoformat(x["payment_date"]),
+            m(x["payment"]),
+            m(x["interest"]),
+            m(x["fees"]),
+            m(x["principal"]),
+        )
+        for x in document["schedule"]["lines"]
+        if m(x["payment"]) > 0
+    ]
+
+
+def _owed_and_waiver(document: Json) -> tuple[Owed, Waiver]:
+    currency = document["currency"]
+    owed, waiver = document["owed"], document["waiver"]
+    return (
+        Owed(*(to_minor(owed[k], currency) for k in ("principal", "interest", "fees"))),
+        Waiver(*(to_minor(waiver[k], currency) for k in ("fees", "interest", "principal"))),
+    )
+
+
+def _payments(db: Session, plan: AcceptedPlan) -> list[PlanPayment]:
+    return list(
+        db.scalars(
+            select(PlanPayment)
+            .where(PlanPayment.plan_id == plan.id)
+            .order_by(PlanPayment.paid_on, PlanPayment.id)
+        )
+    )
+
+
+def state_of(
+    db: Session, plan: AcceptedPlan, on: date
+) -> tuple[PlanState, list[PlanPayment], ResolvedPolicy]:
+    """The plan's state on ``on`` under the policy version its offer came from."""
+    offer = plan.offer
+    policy = resolve_version(db, offer)
+    rows = _payments(db, plan)
+    owed, waiver = _owed_and_waiver(offer.document)
+    state = plan_state(
+        scheduled_lines(offer.document),
+        [Payment(r.paid_on, r.amount_minor, r.reference) for r in rows],
+        on=on,
+        policy=policy.engine,
+        owed=owed,
+        waiver=waiver,
+    )
+    return state, rows, policy
+
+
+def resolve_version(db: Session, offer: SavedOffer) -> ResolvedPolicy:
+    """The exact policy version an offer was made under."""
+    return resolve(db, PolicyRef(id=offer.policy_id, version=offer.policy_version))
+
+
+def _payment_json(row: PlanPayment, result: PaymentResult, currency: str, rule: str) -> Json:
+    fmt = amount_formatter(currency)
+    return {
+        "id": row.id,
+        "plan_id": row.plan_id,
+        "amount": fmt(row.amount_minor),
+        "date": row.paid_on,
+        "reference": row.reference,
+        "allocations": [
+            {
+                "number": a.number,
+                "interest": fmt(a.interest_minor),
+                "fees": fmt(a.fees_minor),
+                "principal": fmt(a.principal_minor),
+            }
+            for a in result.allocations
+        ],
+        "overpaid": fmt(result.overpaid_minor),
+        "overpayment": rule,
+        "refunded": fmt(result.refunded_minor),
+        "balance_after": fmt(result.balance_after_minor),
+    }
+
+
+def _matching(state: PlanState, rows: list[PlanPayment]) -> list[tuple[PlanPayment, PaymentResult]]:
+    # plan_state applies payments in date order; rows come in the same order
+    return list(zip(rows, state.payments, strict=True))
+
+
+def record_payment(
+    db: Session, plan_id: str, body: PaymentIn, key: ApiKey, idempotency_key: str
+) -> tuple[Json, bool]:
+    """Record a payment once per Idempotency-Key; return it and whether it is new."""
+    plan = plan_for(db, plan_id, key)
+    currency = plan.offer.currency
+    fingerprint = _request_hash(body.model_dump(mode="json"))
+    earlier = db.scalar(
+        select(PlanPayment).where(
+            PlanPayment.plan_id == plan.id, PlanPayment.idempotency_key == idempotency_key
+        )
+    )
+    if earlier is None:
+        amount = to_minor(body.amount, currency, field="amount")
+        if amount <= 0:
+            raise DomainError("amount", "positive", "a payment must be more than zero")
+        if body.date < plan.accepted_at.date():
+            raise DomainError("date", "not_before_acceptance", "is before the plan was accepted")
+        if body.date > date.today() + timedelta(days=1):
+            raise DomainError("date", "not_in_future", "a payment cannot be dated in the future")
+        row = PlanPayment(
+            plan_id=plan.id,
+            amount_minor=amount,
+            paid_on=body.date,
+            reference=body.reference,
+            idempotency_key=idempotency_key,
+            request_hash=fingerprint,
+            created_by=key.id,
+        )
+        try:
+            with db.begin_nested():
+                db.add(row)
+                db.flush()
+        except IntegrityError:
+            return record_payment(db, plan_id, body, key, idempotency_key)
+        new = True
+    else:
+        if earlier.request_hash != fingerprint:
+            raise conflict(
+                "This Idempotency-Key was used for a different payment.", "idempotency-key"
+            )
+        row, new = earlier, False
+    state, rows, policy = state_of(db, plan, max(date.today(), row.paid_on))
+    result = next(r for stored, r in _matching(state, rows) if stored.id == row.id)
+    document = _payment_json(row, result, currency, Overpayment(policy.engine.overpayment).value)
+    if new:
+        audit.record(
+            db,
+            "payment_recorded",
+            actor=actor(key),
+            offer_id=plan.offer_id,
+            plan_id=plan.id,
+            payload={
+                "amount": document["amount"],
+                "currency": currency,
+                "date": row.paid_on.isoformat(),
+                "reference": row.reference,
+                "allocations": document["allocations"],
+                "refunded": document["refunded"],
+            },
+        )
+    return document, new
+
+
+def plan_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
+    """An accepted plan on ``on`` as ``schemas.sharing.PlanOut``."""
+    state, rows, policy = state_of(db, plan, on)
+    offer = plan.offer
+    fmt = amount_formatter(offer.currency)
+    rule = Overpayment(policy.engine.overpayment).value
+
+    def instalment(s: Any) -> Json:
+        return {
+            "number": s.number,
+            "payment_date": s.payment_date,
+            "due": fmt(s.due_minor),
+            "paid": fmt(s.paid_minor),
+            "remaining": fmt(s.remaining_minor),
+            "status": s.status.value,
+            "days_late": s.days_late,
+        }
+
+    revocation = None
+    if state.revocation is not None:
+        r = state.revocation
+
+        def owed_json(o: Owed) -> Json:
+            return {
+                "principal": fmt(o.principal_minor),
+                "interest": fmt(o.interest_minor),
+                "fees": fmt(o.fees_minor),
+                "total": fmt(o.total_minor),
+            }
+
+        revocation = {
+            "owed_before": owed_json(r.owed_before),
+            "waiver_revoked": {
+                "fees": fmt(r.waiver_revoked.fees_minor),
+                "interest": fmt(r.waiver_revoked.interest_minor),
+                "principal": fmt(r.waiver_revoked.principal_minor),
+                "total": fmt(r.waiver_revoked.total_minor),
+            },
+            "credited": [
+                {
+                    "payment": a.number,
+                    "fees": fmt(a.fees_minor),
+                    "interest": fmt(a.interest_minor),
+                    "principal": fmt(a.principal_minor),
+                }
+                for a in r.credited
+            ],
+            "owed_after": owed_json(r.owed_after),
+        }
+    return {
+        "id": plan.id,
+        "offer_id": offer.id,
+        "debt_ref": offer.debt_ref,
+        "currency": offer.currency,
+        "accepted_at": plan.accepted_at,
+        "on": on,
+        "status": state.status.value,
+        "broken_reason": state.broken_reason,
+        "paid": fmt(state.paid_minor),
+        "refunded": fmt(state.refunded_minor),
+        "outstanding": fmt(state.outstanding_minor),
+        "next_due": None if state.next_due is None else instalment(state.next_due),
+        "instalments": [instalment(s) for s in state.instalments],
+        "payments": [
+            _payment_json(row, r, offer.currency, rule) for row, r in _matching(state, rows)
+        ],
+        "revocation": revocation,
+        "offer": offer.document,
+    }
+
+
+def payoff_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
+    """The plan's payoff quote on ``on`` as ``schemas.sharing.PayoffOut``."""
+    state, _, policy = state_of(db, plan, on)
+    document = plan.offer.document
+    quote: PayoffQuote = plan_payoff(
+        scheduled_lines(document),
+        state,
+        settlement=document["kind"] in ("settlement", "settlement_plan"),
+        nominal_annual_rate=Decimal(document["terms"]["nominal_annual_rate"]),
+        as_of=date.fromisoformat(document["as_of"]),
+        on=on,
+        policy=policy.engine,
+    )
+    fmt = amount_formatter(plan.offer.currency)
+    return {
+        "plan_id": plan.id,
+        "on": on,
+        "principal": fmt(quote.principal_minor),
+        "interest": fmt(quote.interest_minor),
+        "accrued_interest": fmt(quote.accrued_interest_minor),
+        "fees": fmt(quote.fees_minor),
+        "waived": fmt(quote.waived_minor),
+        "amount": fmt(quote.amount_minor),
+        "day_count": quote.day_count.value,
+        "days": quote.days,
+    }
+
+
+def require_idempotency_key(value: str | None) -> str:
+    """Payments must carry an Idempotency-Key: a retried request must not pay twice."""
+    if not value or len(value) > 200:
+        raise Problem(
+            422,
+            "invalid-input",
+            "Unprocessable Content",
+            "The Idempotency-Key header is required (1 to 200 characters).",
+            [FieldError("header.Idempotency-Key", "required", "send a unique key per payment")],
+        )
+    return value

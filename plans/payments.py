@@ -1,0 +1,412 @@
+"""Payments against an accepted plan: allocation, instalment and plan status, breaking.
+
+A payment settles instalments oldest first, and within an instalment its scheduled fees,
+interest and principal in the policy's waterfall order. Money beyond what is due by the
+payment's date and the next instalment is an over-payment: by policy it reduces the last
+instalments (shortening the plan) or is refunded. A plan breaks by the policy's rule (so many
+missed instalments, or one so many days late); a broken plan loses any discount or waiver it
+carried, and what is still owed is recomputed from the original debt with every payment
+credited, line by line.
+
+Interest is the schedule's: paying early or late does not re-accrue it (late charges are not
+part of any plan).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from plans.errors import DomainError, InvalidDate
+from plans.offer import Owed
+from plans.payoff import PayoffQuote, payoff
+from plans.policy import Component, Policy
+from plans.schedule import Waiver
+
+
+class InstalmentStatus(enum.StrEnum):
+    """Where one scheduled payment stands on a given day."""
+
+    PAID = "paid"
+    PARTLY_PAID = "partly_paid"
+    DUE = "due"  # not yet past its payment date
+    LATE = "late"  # past its payment date, unpaid, not yet missed
+    MISSED = "missed"  # late by the policy's missed_after_days or more
+
+
+class PlanStatus(enum.StrEnum):
+    """Where the whole plan stands."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    BROKEN = "broken"
+
+
+class Overpayment(enum.StrEnum):
+    """What money beyond what is due does."""
+
+    REDUCE_LAST = "reduce_last"  # pays the last instalments first: the plan ends sooner
+    REFUND = "refund"  # is handed back
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledLine:
+    """A line of an accepted plan that asks for money (minor units)."""
+
+    number: int
+    payment_date: date
+    payment_minor: int
+    interest_minor: int
+    fees_minor: int
+    principal_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Money received on a date."""
+
+    paid_on: date
+    amount_minor: int
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """What one payment settled on one line."""
+
+    number: int
+    interest_minor: int
+    fees_minor: int
+    principal_minor: int
+
+    @property
+    def total_minor(self) -> int:
+        """The three parts together."""
+        return self.interest_minor + self.fees_minor + self.principal_minor
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    """How a payment was applied: to which lines, how much was an over-payment, refunded."""
+
+    payment: Payment
+    allocations: tuple[Allocation, ...]
+    overpaid_minor: int  # beyond what was due by its date and the next instalment
+    refunded_minor: int
+    balance_after_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstalmentState:
+    """One line's position on the day of the statement."""
+
+    number: int
+    payment_date: date
+    due_minor: int
+    paid_minor: int
+    status: InstalmentStatus
+    days_late: int
+
+    @property
+    def remaining_minor(self) -> int:
+        """Still to pay on this line."""
+        return self.due_minor - self.paid_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """A broken plan's discount withdrawn: the original debt, less every payment credited."""
+
+    owed_before: Owed
+    waiver_revoked: Waiver
+    credited: tuple[Allocation, ...]  # per payment (number = payment's index, from 1)
+    owed_after: Owed
+
+
+@dataclass(frozen=True, slots=True)
+class PlanState:
+    """A plan on a given day."""
+
+    on: date
+    status: PlanStatus
+    broken_reason: str | None
+    instalments: tuple[InstalmentState, ...]
+    payments: tuple[PaymentResult, ...]
+    paid_minor: int
+    refunded_minor: int
+    outstanding_minor: int
+    next_due: InstalmentState | None
+    revocation: Revocation | None
+
+
+_ORDER_FIELDS = {
+    Component.FEES: "fees_minor",
+    Component.INTEREST: "interest_minor",
+    Component.PRINCIPAL: "principal_minor",
+}
+
+
+def _settle(
+    owed: dict[Component, int], amount: int, waterfall: Sequence[Component]
+) -> dict[Component, int]:
+    taken = dict.fromkeys(Component, 0)
+    for component in waterfall:
+        take = min(amount, owed[component])
+        owed[component] -= take
+        taken[component] = take
+        amount -= take
+    return taken
+
+
+def plan_state(
+    lines: Sequence[ScheduledLine],
+    payments: Sequence[Payment],
+    *,
+    on: date,
+    policy: Policy,
+    owed: Owed,
+    waiver: Waiver,
+) -> PlanState:
+    """Apply ``payments`` (in date order) to the plan's ``lines`` and judge the plan on ``on``.
+
+    ``owed`` is the debt as it stood when the offer was made and ``waiver`` what the plan
+    gives up; both are needed only if the plan breaks.
+
+    Examples
+    --------
+    >>> lines = [ScheduledLine(k, date(2027, k, 15), 50_000, 0, 0, 50_000) for k in (1, 2, 3)]
+    >>> state = plan_state(
+    ...     lines,
+    ...     [Payment(date(2027, 1, 15), 50_000), Payment(date(2027, 2, 20), 30_000)],
+    ...     on=date(2027, 2, 25),
+    ...     policy=Policy(),
+    ...     owed=Owed(150_000, 0, 0),
+    ...     waiver=Waiver(),
+    ... )
+    >>> [(s.number, s.status.value, s.paid_minor) for s in state.instalments]
+    [(1, 'paid', 50000), (2, 'late', 30000), (3, 'due', 0)]
+    >>> state.status.value, state.outstanding_minor
+    ('active', 70000)
+    """
+    ordered = sorted(lines, key=lambda x: x.number)
+    remaining = {
+        x.number: {
+            Component.FEES: x.fees_minor,
+            Component.INTEREST: x.interest_minor,
+            Component.PRINCIPAL: x.principal_minor,
+        }
+        for x in ordered
+    }
+    if any(
+        sum(parts.values()) != x.payment_minor
+        for x, parts in zip(ordered, remaining.values(), strict=True)
+    ):
+        raise DomainError("schedule", "parts", "a line's parts do not add up to its payment")
+    results: list[PaymentResult] = []
+    overpayment = Overpayment(policy.overpayment)
+    for payment in sorted(payments, key=lambda p: p.paid_on):
+        if payment.amount_minor <= 0:
+            raise DomainError("payment.amount", "positive", "a payment must be more than zero")
+        left = payment.amount_minor
+        allocations: list[Allocation] = []
+
+        def pay(line: ScheduledLine) -> None:
+            nonlocal left
+            if left <= 0:
+                return
+            taken = _settle(remaining[line.number], left, policy.waterfall)
+            spent = sum(taken.values())
+            if spent:
+                allocations.append(
+                    Allocation(
+                        line.number,
+                        taken[Component.INTEREST],
+                        taken[Component.FEES],
+                        taken[Component.PRINCIPAL],
+                    )
+                )
+                left -= spent
+
+        due_now = [x for x in ordered if x.payment_date <= payment.paid_on]
+        upcoming = [x for x in ordered if x.payment_date > payment.paid_on]
+        for line in due_now:
+            pay(line)
+        # paying the next instalment ahead of its date is the ordinary case, not an excess
+        next_open = next((x for x in upcoming if sum(remaining[x.number].values())), None)
+        if next_open is not None:
+            pay(next_open)
+        overpaid = left
+        if left and overpayment is Overpayment.REDUCE_LAST:
+            for line in reversed(upcoming):
+                pay(line)
+        refunded = left
+        balance = sum(sum(parts.values()) for parts in remaining.values())
+        results.append(PaymentResult(payment, tuple(allocations), overpaid, refunded, balance))
+
+    states: list[InstalmentState] = []
+    for line in ordered:
+        left_on_line = sum(remaining[line.number].values())
+        paid = line.payment_minor - left_on_line
+        days_late = max(0, (on - line.payment_date).days) if left_on_line else 0
+        if left_on_line == 0:
+            status = InstalmentStatus.PAID
+        elif days_late >= policy.missed_after_days and days_late > 0:
+            status = InstalmentStatus.MISSED
+        elif days_late > 0:
+            status = InstalmentStatus.LATE
+        elif paid:
+            status = InstalmentStatus.PARTLY_PAID
+        else:
+            status = InstalmentStatus.DUE
+        states.append(
+            InstalmentState(
+                line.number, line.payment_date, line.payment_minor, paid, status, days_late
+            )
+        )
+
+    outstanding = sum(s.remaining_minor for s in states)
+    missed = sum(1 for s in states if s.status is InstalmentStatus.MISSED)
+    worst = max((s.days_late for s in states), default=0)
+    reason = None
+    if outstanding == 0:
+        status_of_plan = PlanStatus.COMPLETED
+    elif missed >= policy.break_after_missed:
+        status_of_plan, reason = PlanStatus.BROKEN, f"{missed} instalments missed"
+    elif worst >= policy.break_after_days_late:
+        status_of_plan, reason = PlanStatus.BROKEN, f"an instalment {worst} days late"
+    else:
+        status_of_plan = PlanStatus.ACTIVE
+    paid_total = sum(r.payment.amount_minor - r.refunded_minor for r in results)
+    revocation = None
+    if status_of_plan is PlanStatus.BROKEN:
+        revocation = revoke(
+            owed, waiver, [r.payment for r in results], [r.refunded_minor for r in results], policy
+        )
+        outstanding = revocation.owed_after.total_minor
+    return PlanState(
+        on=on,
+        status=status_of_plan,
+        broken_reason=reason,
+        instalments=tuple(states),
+        payments=tuple(results),
+        paid_minor=paid_total,
+        refunded_minor=sum(r.refunded_minor for r in results),
+        outstanding_minor=outstanding,
+        next_due=next(
+            (s for s in states if s.remaining_minor and s.status is not InstalmentStatus.PAID), None
+        ),
+        revocation=revocation,
+    )
+
+
+def revoke(
+    owed: Owed,
+    waiver: Waiver,
+    payments: Sequence[Payment],
+    refunded: Sequence[int],
+    policy: Policy,
+) -> Revocation:
+    """The original debt with every payment credited down the waterfall, no waiver applied.
+
+    Examples
+    --------
+    >>> r = revoke(Owed(100_000, 10_000, 5_000), Waiver(5_000, 10_000, 0),
+    ...            [Payment(date(2027, 1, 1), 40_000)], [0], Policy())
+    >>> r.owed_after
+    Owed(principal_minor=75000, interest_minor=0, fees_minor=0)
+    """
+    left = {
+        Component.FEES: owed.fees_minor,
+        Component.INTEREST: owed.interest_minor,
+        Component.PRINCIPAL: owed.principal_minor,
+    }
+    credited: list[Allocation] = []
+    for index, (payment, refund) in enumerate(zip(payments, refunded, strict=True), start=1):
+        taken = _settle(left, payment.amount_minor - refund, policy.waterfall)
+        credited.append(
+            Allocation(
+                index, taken[Component.INTEREST], taken[Component.FEES], taken[Component.PRINCIPAL]
+            )
+        )
+    return Revocation(
+        owed_before=owed,
+        waiver_revoked=waiver,
+        credited=tuple(credited),
+        owed_after=Owed(left[Component.PRINCIPAL], left[Component.INTEREST], left[Component.FEES]),
+    )
+
+
+def check_payment(payment: Payment, *, accepted_on: date) -> Payment:
+    """A payment must be positive and not dated before the plan was accepted."""
+    if payment.amount_minor <= 0:
+        raise DomainError("amount", "positive", "a payment must be more than zero")
+    if payment.paid_on < accepted_on:
+        raise InvalidDate("date", "not_before_acceptance", "is before the plan was accepted")
+    return payment
+
+
+def plan_payoff(
+    lines: Sequence[ScheduledLine],
+    state: PlanState,
+    *,
+    settlement: bool,
+    nominal_annual_rate: Decimal,
+    as_of: date,
+    on: date,
+    policy: Policy,
+) -> PayoffQuote:
+    """What closes an accepted plan on ``on``, given the payments actually received.
+
+    Principal and fees still scheduled and unpaid are owed; of the interest, only what fell
+    due on or before ``on`` and is unpaid, plus interest accrued on the unpaid principal since
+    the last due date (the policy's day count and early-payoff waiver, as in
+    :func:`plans.payoff.payoff`). A settlement owes what remains of its discounted total; a
+    broken plan owes its recomputed balance.
+
+    Examples
+    --------
+    >>> lines = [ScheduledLine(k, date(2027, k, 15), 50_000, 0, 0, 50_000) for k in (1, 2, 3)]
+    >>> state = plan_state(lines, [Payment(date(2027, 1, 15), 50_000)], on=date(2027, 2, 1),
+    ...                    policy=Policy(), owed=Owed(150_000, 0, 0), waiver=Waiver())
+    >>> plan_payoff(lines, state, settlement=False, nominal_annual_rate=Decimal(0),
+    ...             as_of=date(2026, 12, 15), on=date(2027, 2, 1), policy=Policy()).amount_minor
+    100000
+    """
+    if on < as_of:
+        raise InvalidDate("on", "not_before_as_of", "must not be before the plan's as-of date")
+    if state.revocation is not None:
+        after = state.revocation.owed_after
+        return PayoffQuote(
+            on,
+            after.principal_minor,
+            after.interest_minor,
+            0,
+            after.fees_minor,
+            0,
+            after.total_minor,
+            policy.day_count,
+            0,
+        )
+    paid: dict[int, list[int]] = {x.number: [0, 0, 0] for x in lines}
+    for result in state.payments:
+        for a in result.allocations:
+            paid[a.number][0] += a.interest_minor
+            paid[a.number][1] += a.fees_minor
+            paid[a.number][2] += a.principal_minor
+    remaining = sum(x.payment_minor - sum(paid[x.number]) for x in lines)
+    if settlement or remaining == 0:
+        return PayoffQuote(on, remaining, 0, 0, 0, 0, remaining, policy.day_count, 0)
+    principal = sum(x.principal_minor - paid[x.number][2] for x in lines)
+    fees = sum(x.fees_minor - paid[x.number][1] for x in lines)
+    interest_due = sum(x.interest_minor - paid[x.number][0] for x in lines if x.payment_date <= on)
+    since = max((x.payment_date for x in lines if x.payment_date <= on), default=as_of)
+    return payoff(
+        Owed(principal, interest_due, fees),
+        nominal_annual_rate=nominal_annual_rate,
+        accrued_from=since,
+        on=on,
+        policy=policy,
+    )

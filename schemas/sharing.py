@@ -1,0 +1,223 @@
+"""Offers saved for a debt and shared with the debtor; accepted plans; payments; the audit.
+
+A saved offer is recomputed by the service from the request that describes it (never taken
+from the client as a finished document), pinned to the policy version it came from, and shared
+through a capability link.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from plans.policy import OfferKind
+from schemas.common import Amount, Locale, Model, with_examples
+from schemas.offers import (
+    CAPACITY_EXAMPLE,
+    DEBT_EXAMPLE,
+    NegotiateRequest,
+    OfferOut,
+    OwedOut,
+    PlanRequest,
+    PolicyUsed,
+    WaiverOut,
+)
+
+DEBT_REF = Field(
+    min_length=1,
+    max_length=100,
+    pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$",
+    description="The creditor's reference of the debt.",
+    examples=["CARD-2024-0012345"],
+)
+
+
+class Debtor(Model):
+    """Who the offer is for. Only a masked form of the name is ever shown on the page."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["张小明"])
+
+
+class SaveOffer(Model):
+    """An offer to save and share: either one from ``negotiate`` (by ``kind``, default the
+    best ranked), or one explicit ``plan``."""
+
+    debt_ref: str = DEBT_REF
+    debtor: Debtor
+    locale: Locale = Field(Locale.ZH_CN, description="The page's default language.")
+    negotiate: NegotiateRequest | None = None
+    kind: OfferKind | None = None
+    plan: PlanRequest | None = None
+
+    model_config = with_examples(
+        {
+            "debt_ref": "CARD-2024-0012345",
+            "debtor": {"name": "张小明"},
+            "locale": "zh-CN",
+            "negotiate": {"debt": DEBT_EXAMPLE, "capacity": CAPACITY_EXAMPLE},
+            "kind": "instalment",
+        },
+        {
+            "debt_ref": "CARD-2024-0012345",
+            "debtor": {"name": "John Smith"},
+            "locale": "en",
+            "plan": {"kind": "instalment", "debt": DEBT_EXAMPLE, "term": 8},
+        },
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SaveOffer:
+        if (self.negotiate is None) == (self.plan is None):
+            raise ValueError("give exactly one of negotiate (with an optional kind) or plan")
+        if self.kind is not None and self.negotiate is None:
+            raise ValueError("kind chooses among negotiate's offers; with plan, omit it")
+        return self
+
+
+class SavedOfferOut(Model):
+    """A saved offer, its link and state."""
+
+    id: str
+    debt_ref: str
+    kind: OfferKind
+    status: Literal["offered", "accepted", "revoked", "superseded"]
+    expired: bool
+    link: str = Field(description="The debtor's page; a capability URL: keep it private.")
+    expires_at: datetime
+    created_at: datetime
+    plan_id: str | None
+    policy: PolicyUsed
+    offer: OfferOut
+
+
+class Acceptance(Model):
+    """The offer accepted: the plan it became."""
+
+    plan_id: str
+    offer_id: str
+    accepted_at: datetime
+    status: Literal["accepted"]
+
+
+class PaymentIn(Model):
+    """Money received against a plan."""
+
+    amount: Amount
+    date: date
+    reference: str = Field(min_length=1, max_length=200, examples=["WX-20261215-000123"])
+
+    model_config = with_examples(
+        {"amount": "1250.00", "date": "2026-12-15", "reference": "WX-20261215-000123"}
+    )
+
+
+class AllocationOut(Model):
+    """What a payment paid on one line."""
+
+    number: int
+    interest: str
+    fees: str
+    principal: str
+
+
+class PaymentOut(Model):
+    """A payment and how it was applied."""
+
+    id: int
+    plan_id: str
+    amount: str
+    date: date
+    reference: str
+    allocations: list[AllocationOut]
+    overpaid: str = Field(description="Beyond what was due by its date and the next instalment.")
+    overpayment: Literal["reduce_last", "refund"]
+    refunded: str
+    balance_after: str
+
+
+class InstalmentOut(Model):
+    """One line's state."""
+
+    number: int
+    payment_date: date
+    due: str
+    paid: str
+    remaining: str
+    status: Literal["paid", "partly_paid", "due", "late", "missed"]
+    days_late: int
+
+
+class RevocationOut(Model):
+    """A broken plan's discount withdrawn, recomputed from the original debt."""
+
+    owed_before: OwedOut
+    waiver_revoked: WaiverOut
+    credited: list[dict[str, Any]]
+    owed_after: OwedOut
+
+
+class PlanOut(Model):
+    """An accepted plan on a day."""
+
+    id: str
+    offer_id: str
+    debt_ref: str
+    currency: str
+    accepted_at: datetime
+    on: date
+    status: Literal["active", "completed", "broken"]
+    broken_reason: str | None
+    paid: str
+    refunded: str
+    outstanding: str
+    next_due: InstalmentOut | None
+    instalments: list[InstalmentOut]
+    payments: list[PaymentOut]
+    revocation: RevocationOut | None
+    offer: OfferOut
+
+
+class PayoffOut(Model):
+    """What closes the plan on a date."""
+
+    plan_id: str
+    on: date
+    principal: str
+    interest: str
+    accrued_interest: str
+    fees: str
+    waived: str
+    amount: str
+    day_count: str
+    days: int
+
+
+class AuditEventOut(Model):
+    """One event of the trail."""
+
+    seq: int
+    at: datetime
+    kind: str
+    offer_id: str | None
+    plan_id: str | None
+    actor: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditList(Model):
+    """Events in order."""
+
+    events: list[AuditEventOut]
+
+
+class AuditVerification(Model):
+    """Whether the chain is intact, and where it breaks."""
+
+    ok: bool
+    events: int
+    first_broken_seq: int | None
+    reason: str | None
