@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean venv postgres
+.PHONY: run test lint format bench clean venv postgres chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) lint postgres
+test: $(STAMP) lint postgres chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile plans schemas app tests
+
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The storage tests also run on the machine's PostgreSQL (127.0.0.1:5432); start it if it is
 # installed but down. Without it they are skipped locally and fail under CI=true.
@@ -44,6 +50,8 @@ postgres:
 	    && sleep 2; } || echo "PostgreSQL is not available on 127.0.0.1:5432"
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m tests.benchmarks
 
 clean:
