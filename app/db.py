@@ -294,6 +294,8 @@ class SavedOffer(Base):
     policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))
     policy_version: Mapped[int]
     document: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    # the summary sentence in every page language (the document carries the requested one)
+    summaries: Mapped[dict[str, Any]] = mapped_column(JSONBody)
     debtor_name: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(8))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

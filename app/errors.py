@@ -201,6 +201,12 @@ def install(app: Any) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI answers a body it cannot decode (not UTF-8, say) with an undocumented
+            # 400, but a body that decodes and is not JSON with 422 json_invalid: both are
+            # the same broken rule, so both are the documented 422.
+            detail = f"The body is not JSON: {exc.__cause__}"
+            return respond(request, invalid([FieldError("body", "json_invalid", detail)]))
         titles = {404: "Not Found", 405: "Method Not Allowed"}
         kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         problem = Problem(

@@ -137,18 +137,25 @@ def _parties(
     return debt, capacity
 
 
+def plan_offer(
+    request: api.InstalmentRequest | api.DeferralRequest | api.SettlementRequest,
+    policy: ResolvedPolicy,
+) -> Offer:
+    """The engine's offer for one explicit plan request."""
+    debt, capacity = _parties(request)
+    if isinstance(request, api.InstalmentRequest):
+        return _instalment(debt, capacity, request, policy.engine)
+    if isinstance(request, api.DeferralRequest):
+        return _deferral(debt, capacity, request, policy.engine)
+    return _settlement(debt, capacity, request, policy.engine, OfferKind(request.kind))
+
+
 def one_plan(
     request: api.InstalmentRequest | api.DeferralRequest | api.SettlementRequest,
     policy: ResolvedPolicy,
 ) -> Json:
     """One offer with explicit parameters."""
-    debt, capacity = _parties(request)
-    if isinstance(request, api.InstalmentRequest):
-        offer = _instalment(debt, capacity, request, policy.engine)
-    elif isinstance(request, api.DeferralRequest):
-        offer = _deferral(debt, capacity, request, policy.engine)
-    else:
-        offer = _settlement(debt, capacity, request, policy.engine, OfferKind(request.kind))
+    offer = plan_offer(request, policy)
     return offer_json(offer, summary=summary(offer, request.locale), policy=policy.used)
 
 

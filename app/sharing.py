@@ -23,8 +23,11 @@ from sqlalchemy.orm import Session
 from app import audit, offers
 from app.db import AcceptedPlan, ApiKey, PlanPayment, Role, SavedOffer, utcnow
 from app.errors import FieldError, Problem, conflict, not_found
+from app.pages import ConfirmedPayment, InstalmentStatus, OfferView, mask_name
 from app.policies import ResolvedPolicy, resolve
 from app.settings import get_settings
+from app.summaries import summary
+from plans.compare import negotiate
 from plans.errors import DomainError
 from plans.money import to_minor
 from plans.offer import Owed
@@ -39,9 +42,10 @@ from plans.payments import (
 )
 from plans.payoff import PayoffQuote
 from plans.schedule import Waiver
+from schemas.common import Locale
 from schemas.policies import PolicyRef
 from schemas.sharing import PaymentIn, SaveOffer
-from schemas.wire import amount_formatter
+from schemas.wire import amount_formatter, offer_json
 
 Json = dict[str, Any]
 
@@ -122,19 +126,25 @@ def saved_json(db: Session, offer: SavedOffer) -> Json:
     }
 
 
-def _compute(db: Session, request: SaveOffer) -> tuple[Json, ResolvedPolicy]:
+def _compute(db: Session, request: SaveOffer) -> tuple[Json, dict[str, str], ResolvedPolicy]:
+    # Recomputed here from the request, never taken from the client as a finished document.
     if request.negotiate is not None:
         policy = resolve(db, request.negotiate.policy)
-        result = offers.negotiate_offers(request.negotiate, policy)
-        chosen = [o for o in result["offers"] if request.kind in (None, o["kind"])]
+        debt = request.negotiate.debt.to_engine()
+        capacity = request.negotiate.capacity.to_engine(debt.currency)
+        result = negotiate(debt, capacity, policy=policy.engine, rank_by=request.negotiate.rank_by)
+        chosen = [o for o in result.ranked if request.kind in (None, o.kind)]
         if not chosen:
-            rejected = [r for r in result["rejected"] if r["kind"] == request.kind]
-            detail = rejected[0]["detail"] if rejected else "the policy made no offer"
+            rejected = [r for r in result.rejected if r.kind == request.kind]
+            detail = rejected[0].detail if rejected else "the policy made no offer"
             raise DomainError("kind", "not_offered", f"no {request.kind} offer: {detail}")
-        return chosen[0], policy
-    assert request.plan is not None
-    policy = resolve(db, request.plan.policy)
-    return offers.one_plan(request.plan, policy), policy
+        offer, locale = chosen[0], request.negotiate.locale
+    else:
+        assert request.plan is not None
+        policy = resolve(db, request.plan.policy)
+        offer, locale = offers.plan_offer(request.plan, policy), request.plan.locale
+    summaries = {lang.value: summary(offer, lang) for lang in Locale}
+    return offer_json(offer, summary=summaries[locale.value], policy=policy.used), summaries, policy
 
 
 def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: str | None) -> Json:
@@ -154,7 +164,7 @@ def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: st
                     "This Idempotency-Key was used for a different request.", "idempotency-key"
                 )
             return saved_json(db, earlier)
-    document, policy = _compute(db, request)
+    document, summaries, policy = _compute(db, request)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     offer = SavedOffer(
@@ -165,6 +175,7 @@ def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: st
         policy_id=policy.id,
         policy_version=policy.version,
         document=document,
+        summaries=summaries,
         debtor_name=request.debtor.name,
         locale=request.locale.value,
         token_hash=token_hash(token),
@@ -557,3 +568,51 @@ def require_idempotency_key(value: str | None) -> str:
             [FieldError("header.Idempotency-Key", "required", "send a unique key per payment")],
         )
     return value
+
+
+def page_view(db: Session, offer: SavedOffer, token: str, locale: Locale) -> OfferView:
+    """What the debtor's page shows besides the offer: state, payments, statuses, links."""
+    policy = resolve_version(db, offer)
+    base = f"/s/{token}"
+    accepted_at = None
+    payments: list[ConfirmedPayment] = []
+    instalments: list[InstalmentStatus] = []
+    plan_status = None
+    plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
+    if plan is not None:
+        accepted_at = plan.accepted_at
+        state, _, _ = state_of(db, plan, date.today())
+        plan_status = state.status.value
+        for result in state.payments:
+            payments.append(
+                ConfirmedPayment(
+                    paid_on=result.payment.paid_on,
+                    amount_minor=result.payment.amount_minor,
+                    reference=result.payment.reference,
+                    principal_minor=sum(a.principal_minor for a in result.allocations),
+                    interest_minor=sum(a.interest_minor for a in result.allocations),
+                    fees_minor=sum(a.fees_minor for a in result.allocations),
+                    balance_after_minor=result.balance_after_minor,
+                )
+            )
+        instalments = [
+            InstalmentStatus(s.number, s.payment_date, s.status.value, s.due_minor, s.paid_minor)
+            for s in state.instalments
+        ]
+    texts = policy.body.missed_payment_text
+    return OfferView(
+        state=offer.status if offer.status in ("accepted", "superseded") else "offered",
+        expires_at=offer.expires_at,
+        masked_name=mask_name(offer.debtor_name),
+        missed_payment_text=texts.get(locale) or next(iter(texts.values()), ""),
+        accept_url=f"{base}/accept",
+        lang_urls={lang: f"{base}?lang={lang.value}" for lang in Locale},
+        ics_url=f"{base}.ics?lang={locale.value}",
+        csv_url=f"{base}.csv",
+        json_url=f"{base}.json",
+        accepted_at=accepted_at,
+        payments=payments,
+        instalments=instalments,
+        plan_status=plan_status,
+        summary=offer.summaries.get(locale.value),
+    )

@@ -54,6 +54,11 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column(
+            "summaries",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("debtor_name", sa.String(length=200), nullable=False),
         sa.Column("locale", sa.String(length=8), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
