@@ -605,7 +605,7 @@ def page_view(db: Session, offer: SavedOffer, token: str, locale: Locale) -> Off
         expires_at=offer.expires_at,
         masked_name=mask_name(offer.debtor_name),
         missed_payment_text=texts.get(locale) or next(iter(texts.values()), ""),
-        accept_url=f"{base}/accept",
+        accept_url=f"{base}/accept?lang={locale.value}",
         lang_urls={lang: f"{base}?lang={lang.value}" for lang in Locale},
         ics_url=f"{base}.ics?lang={locale.value}",
         csv_url=f"{base}.csv",

@@ -117,19 +117,21 @@ def accept(
     token: Token,
     db: DbSession,
     content_type: Annotated[str | None, Header(max_length=200)] = None,
+    lang: str | None = LangQuery,
 ) -> Any:
     """The debtor accepts the offer: it becomes an active plan. Exactly one acceptance ever;
     a second, or an offer replaced by a newer one, is a 409 that says so. The page's form
     (a browser post) is sent back to the page instead."""
     from_page = (content_type or "").startswith("application/x-www-form-urlencoded")
+    back = f"/s/{token}" + (f"?lang={lang}" if lang else "")
     try:
         accepted = sharing.accept(db, token)
     except Problem as problem:
         if from_page and problem.status == 409:
-            return RedirectResponse(f"/s/{token}", status_code=303)
+            return RedirectResponse(back, status_code=303)
         raise
     if from_page:
-        return RedirectResponse(f"/s/{token}", status_code=303)
+        return RedirectResponse(back, status_code=303)
     return accepted
 
 
