@@ -17,12 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import migrate
+from app import migrate, sharing
 from app.db import ApiKey, Policy, Role, get_sessionmaker
+from app.policies import default_policy_id
 from app.settings import DEFAULT_BASE_URL, get_settings
-from app.storage import create_key, create_policy, list_keys, revoke_key
+from app.storage import create_key, find_key, list_keys, revoke_key
+from schemas.sharing import SaveOffer
 
-DEMO_POLICY_NAME = "default"
 DEMO_KEY_NAME = "demo (repay serve)"
 
 app = typer.Typer(
@@ -101,8 +102,7 @@ def _seed_demo(session: Session) -> tuple[str, list[str]] | None:
     """
     fresh = session.scalar(select(Policy.id).limit(1)) is None
     if fresh:
-        # The API layer fills in the defaults of an empty body.
-        create_policy(session, DEMO_POLICY_NAME, {}, None)
+        default_policy_id(session)  # the engine's defaults, stored in full
     old_demo_keys = list(
         session.scalars(
             select(ApiKey).where(ApiKey.name == DEMO_KEY_NAME, ApiKey.revoked_at.is_(None))
@@ -114,6 +114,37 @@ def _seed_demo(session: Session) -> tuple[str, list[str]] | None:
         revoke_key(session, old.prefix)
     plaintext, _ = create_key(session, Role.COLLECTOR, DEMO_KEY_NAME)
     return plaintext, [old.prefix for old in old_demo_keys]
+
+
+def _demo_offer(session: Session, plaintext: str, *, today: date) -> str:
+    """Save a demo offer for a demo debt; return its page's path."""
+    key = find_key(session, plaintext)
+    assert key is not None
+    debt = {
+        "currency": "CNY",
+        "principal": "10000.00",
+        "interest": "350.00",
+        "fees": "150.00",
+        "nominal_annual_rate": "0.18",
+        "as_of": today.isoformat(),
+        "days_past_due": 95,
+    }
+    request = SaveOffer.model_validate(
+        {
+            "debt_ref": "DEMO-0001",
+            "debtor": {"name": "张小明"},
+            "locale": "zh-CN",
+            "negotiate": {
+                "debt": debt,
+                "capacity": {
+                    "payment": "1250.00",
+                    "earliest_start": (today + timedelta(days=20)).isoformat(),
+                },
+            },
+        }
+    )
+    saved = sharing.save_offer(session, request, key, None)
+    return "/s/" + str(saved["link"]).rsplit("/s/", 1)[1]
 
 
 def _base_url(host: str, port: int) -> str:
@@ -190,6 +221,10 @@ def serve(
         print(plaintext)
         err.print("[bold]Try it[/] once the server is up:")
         print(demo_curl(_base_url(host, port), plaintext, today=date.today()))
+        with get_sessionmaker().begin() as session:
+            page = _demo_offer(session, plaintext, today=date.today())
+        err.print("[bold]A demo debtor's page[/] (open it in a browser):")
+        print(_base_url(host, port) + page)
     err.print(f"Database: {_database()}")
 
     import uvicorn  # only this command needs the server

@@ -104,14 +104,15 @@ def test_serve_on_a_new_database_seeds_a_demo(
 ) -> None:
     result = repay("serve", "--port", "8000")
     assert result.exit_code == 0, result.output
-    plaintext, curl = result.stdout.splitlines()
+    plaintext, curl, page = result.stdout.splitlines()
     assert served == [{"target": "app.main:app", "host": "127.0.0.1", "port": 8000}]
 
     with get_sessionmaker()() as session:
         key = find_key(session, plaintext)
         assert key is not None and key.role == "collector"
         [(policy, version)] = list_policies(session)
-        assert (policy.name, version.version, version.body) == ("default", 1, {})
+        assert (policy.name, version.version) == ("default", 1)
+        assert version.body["max_term_months"] == 36  # the defaults, spelled out
 
     argv = shlex.split(curl)
     assert argv[:5] == ["curl", "-sS", "-X", "POST", "http://127.0.0.1:8000/v1/offers/negotiate"]
@@ -120,6 +121,8 @@ def test_serve_on_a_new_database_seeds_a_demo(
     body = argv[argv.index("-d") + 1]
     assert body == _expected_body(date.today())
     assert json.loads(body)["debt"]["currency"] == "CNY"
+    # and a demo debtor's page to open in a browser
+    assert page.startswith("http://127.0.0.1:8000/s/") and len(page.rsplit("/", 1)[1]) >= 22
 
 
 def test_serve_again_replaces_the_demo_key_and_says_so(
