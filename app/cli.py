@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import shlex
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -230,6 +231,102 @@ def serve(
     import uvicorn  # only this command needs the server
 
     uvicorn.run("app.main:app", host=host, port=port)
+
+
+@app.command()
+def simulate(
+    portfolio: Path = typer.Argument(
+        ..., exists=True, help="The debts: .parquet or .csv, one row per debt."
+    ),
+    grid: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="YAML: policy variants to try, and the base."
+    ),
+    as_of: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="The date the debts are owed on (default: today)."
+    ),
+    engine: str = typer.Option("pandas", help="pandas (this process) or dask (a cluster)."),
+    scheduler: str | None = typer.Option(
+        None, help="Dask scheduler, tcp://host:8786 (default: a local cluster)."
+    ),
+    workers: int = typer.Option(2, min=1, help="Local Dask worker processes, or pandas threads."),
+    out: Path | None = typer.Option(None, file_okay=False, help="Directory for the results."),
+    fmt: str = typer.Option("parquet", "--format", help="Result files: parquet or csv."),
+    top: int = typer.Option(10, min=1, help="Grid points shown per currency, best first."),
+) -> None:
+    """Simulate a portfolio under a grid of policies: every offer of every debt, and totals.
+
+    Columns: currency, principal, interest, fees, nominal_annual_rate, days_past_due, capacity
+    (a month), lump_sum, in major units as decimals ("1234.56", "0.18"), or as integers under
+    principal_minor, ..., nominal_annual_rate_ppm; debt_id is echoed (the dask engine needs
+    it). Writes the offers and the totals to --out, and prints the best grid points per
+    currency by expected recovery.
+
+    Example: repay simulate portfolio.parquet --grid grid.yaml --engine dask --scheduler
+    tcp://host:8786 --out results/
+    """
+    from rich.markup import escape
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from app import simulations
+    from plans.errors import DomainError
+
+    try:
+        chosen, file_format = simulations.Engine(engine), simulations.Format(fmt)
+    except ValueError:
+        raise typer.BadParameter(
+            f"--engine is pandas or dask, --format parquet or csv (not {engine}, {fmt})"
+        ) from None
+    day = as_of.date() if as_of else date.today()
+    if day.day > 28:
+        err.print(
+            "Note: the simulation measures APRs in whole months, exact for as-of days up to the"
+            " 28th; other figures are exact."
+        )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    try:
+        points = simulations.read_grid(grid)
+        with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+            what = "debts" if chosen is simulations.Engine.PANDAS else "partitions"
+            task = bar.add_task(f"Simulating {len(points)} grid point(s): {what}", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            if chosen is simulations.Engine.PANDAS:
+                sim = simulations.run_pandas(
+                    simulations.read_portfolio(portfolio),
+                    points,
+                    as_of=day,
+                    workers=workers,
+                    out=out,
+                    fmt=file_format,
+                    progress=progress,
+                )
+            else:
+                with simulations.dask_client(scheduler, workers=workers) as client:
+                    sim = simulations.run_dask(
+                        portfolio,
+                        points,
+                        as_of=day,
+                        client=client,
+                        out=out,
+                        fmt=file_format,
+                        progress=progress,
+                    )
+    except (DomainError, ValueError, OSError) as exc:
+        err.print(f"[red]Cannot simulate:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    for table in simulations.summary_tables(sim, top=top):
+        Console().print(table)
+    if out is not None:
+        written = simulations.write_results(sim, out, file_format)
+        err.print(f"Results in {out}/: offers/, {', '.join(p.name for p in written)}")
 
 
 def main() -> None:

@@ -8,7 +8,18 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app import errors
-from app.routers import audit, health, keys, links, offers, payments, plans, policies, rates
+from app.routers import (
+    audit,
+    health,
+    keys,
+    links,
+    offers,
+    payments,
+    plans,
+    policies,
+    rates,
+    simulations,
+)
 
 DESCRIPTION = """
 Repayment-plan negotiation for collectors, debtors and finance teams.
@@ -42,7 +53,18 @@ def create_app() -> FastAPI:
             {"name": "health", "description": "Probes."},
         ],
     )
-    for module in (health, offers, plans, payments, rates, policies, keys, audit, links):
+    for module in (
+        health,
+        offers,
+        plans,
+        payments,
+        rates,
+        policies,
+        keys,
+        audit,
+        links,
+        simulations,
+    ):
         application.include_router(module.router)
     errors.install(application)
 

@@ -178,12 +178,14 @@ def instalment_schedules(
     *,
     policy: Policy,
     frequency: Frequency = Frequency.MONTHLY,
+    level_minor: npt.ArrayLike | None = None,
 ) -> ScheduleArrays:
     """Equal-instalment schedules for many debts at once, line for line as the scalar engine.
 
     ``nominal_annual_rate`` is in Decimals/strings or already in millionths (int64 arrays).
     Arrears of interest and fees are folded (paid first down the policy's waterfall) or waived
-    on the first line, as the policy says.
+    on the first line, as the policy says. ``level_minor`` fixes each debt's level payment
+    instead of solving for it, as ``amortise(..., level_minor=...)`` does.
 
     Examples
     --------
@@ -217,7 +219,14 @@ def instalment_schedules(
     if int(principal.max(initial=0)) * int(rate_units.max(initial=0)) >= _SAFE_PRODUCT:
         exact_dtype = object  # Python integers: exact for any size, slower
     rate = rate_units / denominator  # correctly rounded, as float(Fraction(annual) / ppy)
-    level = _round_float(level_payments(principal, interest + fees, rate, periods), policy.rounding)
+    if level_minor is None:
+        level = _round_float(
+            level_payments(principal, interest + fees, rate, periods), policy.rounding
+        )
+    else:
+        level = np.asarray(level_minor, dtype=np.int64)
+        if level.shape != principal.shape or (level < 0).any():
+            raise DomainError("level", "shape", "one non-negative level payment per debt")
 
     # Lines are laid out period-major (one row of all debts per period) and handed back
     # transposed; the recursion runs over blocks of debts small enough to stay in cache.
@@ -331,3 +340,148 @@ def _lay_out(
         lines.interest[k, block] = paid_interest
         lines.accrued[k, block] = accrued
         np.subtract(total, payment, out=lines.closing[k, block])
+
+
+def level_payments_from(
+    principal: Int64Array,
+    arrears: Int64Array,
+    *,
+    first_rate: FloatArray,
+    rate: FloatArray,
+    periods: Int64Array,
+) -> FloatArray:
+    """Vectorised :func:`plans.instalment.level_payment` with a first period of its own rate.
+
+    The same fixed point as the scalar rule, in the same floating-point operations, so that a
+    search over terms takes the same decisions for every debt; the rare debt whose fixed point
+    cycles is handed to the scalar rule itself.
+
+    Examples
+    --------
+    >>> level_payments_from(np.array([1_000_000]), np.array([50_000]),
+    ...                     first_rate=np.array([0.0102]), rate=np.array([0.01]),
+    ...                     periods=np.array([12]))
+    array([93264.837...])
+    """
+    count = len(principal)
+    p = principal.astype(np.float64)
+    a = arrears.astype(np.float64)
+    first = np.broadcast_to(np.asarray(first_rate, dtype=np.float64), (count,))
+    per = np.broadcast_to(np.asarray(rate, dtype=np.float64), (count,))
+    n = np.broadcast_to(np.asarray(periods, dtype=np.int64), (count,))
+    log_growth = np.log1p(per)
+
+    def payment_for(rows: slice | Int64Array, m: Int64Array) -> FloatArray:
+        pr, r = p[rows], per[rows]
+        owed = pr + a[rows] + (first[rows] + (m - 1) * r) * pr
+        factor = _annuity_factor(r, log_growth[rows], n[rows] - m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result: FloatArray = np.where(
+                np.isinf(factor), owed / m, owed * factor / (1.0 + m * factor)
+            )
+        return result
+
+    x = payment_for(slice(None), np.ones(count, dtype=np.int64))
+    # Every debt takes the fixed-point step, as the scalar rule does (one without arrears
+    # stops at once unless its first period's interest alone exceeds the payment).
+    rows = np.arange(count)
+    m = np.ones(count, dtype=np.int64)
+    for _ in range(16):
+        if not len(rows):
+            break
+        xr, pr, ar, r = x[rows], p[rows], a[rows], per[rows]
+        excess = xr - r * pr
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.ceil((ar + (first[rows] - r) * pr) / excess - 1e-12)
+        m_next = np.where(
+            ar + first[rows] * pr <= xr,
+            1,
+            np.where(excess <= 0, n[rows], np.clip(need, 1, n[rows])),
+        ).astype(np.int64)
+        moving = m_next != m
+        rows, m = rows[moving], m_next[moving]
+        if len(rows):
+            x[rows] = payment_for(rows, m)
+    if len(rows):
+        # a fixed point that cycles between neighbours: the scalar rule settles it
+        from plans.instalment import level_payment
+
+        for i in rows.tolist():
+            x[i] = level_payment(
+                int(principal[i]),
+                int(arrears[i]),
+                first_rate=float(first[i]),
+                rate=float(per[i]),
+                periods=int(n[i]),
+            )
+    return x
+
+
+def shortest_terms(
+    fits: Int64Array,
+    *,
+    principal: Int64Array,
+    arrears: Int64Array,
+    first_rate: FloatArray,
+    rate: FloatArray,
+    limit: int,
+) -> Int64Array:
+    """Vectorised :func:`plans.instalment.shortest_term`: for each debt, the fewest payments
+    whose level payment is at most ``fits`` minor units, or ``limit + 1`` if none within
+    ``limit``. The scalar binary search, run on every debt at once.
+
+    Examples
+    --------
+    >>> shortest_terms(np.array([125_000, 0]), principal=np.array([1_000_000, 1_000_000]),
+    ...                arrears=np.array([0, 0]), first_rate=np.array([0.0, 0.0]),
+    ...                rate=np.array([0.0, 0.0]), limit=36).tolist()
+    [8, 37]
+    """
+    count = len(fits)
+    first = np.broadcast_to(np.asarray(first_rate, dtype=np.float64), (count,))
+    per = np.broadcast_to(np.asarray(rate, dtype=np.float64), (count,))
+    lo = np.ones(count, dtype=np.int64)
+    hi = np.full(count, limit + 1, dtype=np.int64)
+    lo[fits <= 0] = limit + 1
+    bound = fits.astype(np.float64) + 0.5
+    rows = np.flatnonzero(lo < hi)
+
+    def fits_at(rows: Int64Array, term: Int64Array) -> npt.NDArray[np.bool_]:
+        x = level_payments_from(
+            principal[rows], arrears[rows], first_rate=first[rows], rate=per[rows], periods=term
+        )
+        ok: npt.NDArray[np.bool_] = x <= bound[rows]
+        return ok
+
+    # Start from the annuity of the whole balance (an estimate: arrears carry no interest)
+    # and probe its neighbour: most debts are bracketed in two evaluations. The level payment
+    # falls as the term grows, so the bracket holds the same answer as the binary search.
+    owed = (principal[rows] + arrears[rows]).astype(np.float64)
+    r, b = per[rows], bound[rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = np.where(r > 0, -np.log1p(-r * owed / b) / np.log1p(r), owed / b)
+    guess = np.clip(np.nan_to_num(np.ceil(estimate), nan=limit), 1, limit).astype(np.int64)
+    ok = fits_at(rows, guess)
+    hi[rows[ok]], lo[rows[~ok]] = guess[ok], guess[~ok] + 1
+    below, above = rows[ok & (guess > 1)], rows[~ok & (guess < limit)]
+    if len(below):
+        ok = fits_at(below, hi[below] - 1)
+        hi[below[ok]], lo[below[~ok]] = hi[below[ok]] - 1, hi[below[~ok]]
+    if len(above):
+        ok = fits_at(above, lo[above])
+        hi[above[ok]], lo[above[~ok]] = lo[above[ok]], lo[above[~ok]] + 1
+    rows = rows[lo[rows] < hi[rows]]
+    while len(rows):
+        mid = (lo[rows] + hi[rows]) // 2
+        x = level_payments_from(
+            principal[rows],
+            arrears[rows],
+            first_rate=first[rows],
+            rate=per[rows],
+            periods=mid,
+        )
+        ok = x <= bound[rows]
+        hi[rows] = np.where(ok, mid, hi[rows])
+        lo[rows] = np.where(ok, lo[rows], mid + 1)
+        rows = rows[lo[rows] < hi[rows]]
+    return lo

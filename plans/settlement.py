@@ -229,7 +229,15 @@ def settlement_plan(
         count = instalments
     else:
         count = 1
-        if rest and capacity is not None and capacity.payment_minor:
+        if rest and capacity is not None:
+            if capacity.payment_minor == 0:
+                # a debtor who can pay nothing a period cannot pay instalments either
+                raise ExceedsCapacity(
+                    "capacity.payment",
+                    "capacity",
+                    f"the discounted {label(rest, debt.currency)} needs instalments and the"
+                    " debtor can pay nothing a period",
+                )
             count = -(-rest // capacity.payment_minor)
         if rest == 0:
             count = 0

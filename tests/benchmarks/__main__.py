@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from tests.benchmarks import bench_api, bench_engine, bench_vector
+from tests.benchmarks import bench_api, bench_engine, bench_portfolio, bench_vector
 
 BENCHMARKS = {
     "engine": bench_engine.main,
     "vector": bench_vector.main,
     "api": bench_api.main,
+    "portfolio": bench_portfolio.main,
 }
 
 

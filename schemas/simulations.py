@@ -1,0 +1,270 @@
+"""The finance team's simulation endpoint: a bounded portfolio under a grid of policy variants.
+
+The request carries the debts themselves (amounts as decimal strings, as everywhere), a grid
+of policy parameters to vary and the policy they vary from. The answer is the totals a policy
+is chosen by, per grid point and currency, never added across currencies: expected recovery,
+the share of debts with a feasible offer, the discount granted, each kind's offers and
+rejections, and the cash flow by month; optionally every offer of every debt.
+
+A request is bounded (:data:`MAX_DEBTS` debts, :data:`MAX_GRID_POINTS` grid points,
+:data:`MAX_DEBT_POLICIES` debts × grid points) so that it is answered within a request's
+time; anything larger is a 413 and goes through ``repay simulate`` (pandas or Dask).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import pandas as pd
+from pydantic import Field
+
+from plans.policy import OfferKind
+from plans.simulation import GRID_KEYS, PORTFOLIO_COLUMNS, RULES
+from schemas.common import Amount, Currency, Model, Rate, minor, rate, with_examples
+from schemas.offers import PolicyUsed
+from schemas.policies import Bps, PolicyRef
+
+MAX_DEBTS = 10_000
+MAX_GRID_POINTS = 64
+MAX_DEBT_POLICIES = 200_000
+MAX_OFFER_ROWS = 40_000  # debts × grid points × 4 kinds, when every offer is returned
+
+Scale = Annotated[
+    str,
+    Field(pattern=r"^(0|[1-9][0-9]?)(\.[0-9]{1,4})?$", examples=["1.5"]),
+]
+PlanRate = Annotated[
+    str,
+    Field(
+        pattern=r"^(contractual|(0|[1-9][0-9]?)(\.[0-9]{1,8})?)$",
+        description='A nominal annual rate, or "contractual": the debt\'s own rate.',
+        examples=["0.05", "contractual"],
+    ),
+]
+Term = Annotated[int, Field(ge=1, le=600)]
+Periods = Annotated[int, Field(ge=0, le=24)]
+Instalments = Annotated[int, Field(ge=1, le=24)]
+Total = Annotated[str, Field(description="A sum in major units as a decimal string.")]
+Ratio = Annotated[str, Field(description="A ratio as a decimal string, six places.")]
+
+DEBT_EXAMPLE = {
+    "id": "A-1001",
+    "currency": "CNY",
+    "principal": "10000.00",
+    "interest": "350.00",
+    "fees": "150.00",
+    "nominal_annual_rate": "0.18",
+    "days_past_due": 95,
+    "capacity": "1250.00",
+    "lump_sum": "2000.00",
+}
+GRID_EXAMPLE = {
+    "discount_bps": [0, 1000, 2000],
+    "max_term_months": [12, 24],
+    "plan_rate": ["0", "contractual"],
+}
+
+
+class PortfolioDebtIn(Model):
+    """One debt of the portfolio and what its debtor says they can pay."""
+
+    id: str | None = Field(
+        None, max_length=64, description="Any identifier, echoed with the debt's offers."
+    )
+    currency: Currency
+    principal: Amount
+    interest: Amount = Field("0", description="Interest accrued and unpaid (arrears).")
+    fees: Amount = Field("0", description="Fees outstanding.")
+    nominal_annual_rate: Rate = Field(description="The contractual nominal annual rate.")
+    days_past_due: int = Field(ge=0, le=36_500)
+    capacity: Amount = Field(description="What the debtor can pay each month.")
+    lump_sum: Amount = Field("0", description="Cash the debtor has now.")
+
+    model_config = with_examples(DEBT_EXAMPLE)
+
+
+class GridIn(Model):
+    """Policy parameters to vary: every combination of the listed values is simulated.
+
+    ``discount_scale`` multiplies every discount band of the policy; ``discount_bps`` gives
+    one discount for every debt instead (the policy's ``max_discount_bps`` still caps both).
+    """
+
+    discount_scale: list[Scale] | None = Field(None, min_length=1, max_length=32)
+    discount_bps: list[Bps] | None = Field(None, min_length=1, max_length=32)
+    max_discount_bps: list[Bps] | None = Field(None, min_length=1, max_length=32)
+    max_term_months: list[Term] | None = Field(None, min_length=1, max_length=32)
+    plan_rate: list[PlanRate] | None = Field(None, min_length=1, max_length=32)
+    deferral_periods: list[Periods] | None = Field(None, min_length=1, max_length=32)
+    settlement_plan_discount_share_bps: list[Bps] | None = Field(None, min_length=1, max_length=32)
+    settlement_plan_max_instalments: list[Instalments] | None = Field(
+        None, min_length=1, max_length=32
+    )
+
+    model_config = with_examples(GRID_EXAMPLE)
+
+    def to_engine(self) -> dict[str, list[object]]:
+        """The grid as :func:`plans.simulation.policy_grid` takes it.
+
+        Examples
+        --------
+        >>> GridIn(max_term_months=[12, 24]).to_engine()
+        {'max_term_months': [12, 24]}
+        """
+        values = self.model_dump(exclude_none=True)
+        return {key: list(values[key]) for key in GRID_KEYS if key in values}
+
+    def points(self) -> int:
+        """How many grid points the grid expands to.
+
+        Examples
+        --------
+        >>> GridIn(max_term_months=[12, 24], plan_rate=["0", "contractual"]).points()
+        4
+        """
+        count = 1
+        for values in self.to_engine().values():
+            count *= len(values)
+        return count
+
+
+class SimulationRequest(Model):
+    """A portfolio, the policy to start from and the variants of it to simulate."""
+
+    as_of: date = Field(
+        ge=date(1900, 1, 1),
+        le=date(2999, 12, 31),
+        description="The date every debt is owed on and every offer made.",
+    )
+    debts: list[PortfolioDebtIn] = Field(
+        min_length=1,
+        description=f"At most {MAX_DEBTS:,} debts (413 beyond; use `repay simulate`).",
+    )
+    grid: GridIn | None = Field(
+        None,
+        description=f"Omitted: the policy alone. At most {MAX_GRID_POINTS} grid points and"
+        f" {MAX_DEBT_POLICIES:,} debts × grid points (413 beyond).",
+    )
+    policy: PolicyRef | None = Field(None, description="Omitted: the default policy, latest.")
+    include_offers: bool = Field(
+        False,
+        description="Return every offer of every debt too (at most"
+        f" {MAX_OFFER_ROWS:,} debts × grid points × 4; 413 beyond).",
+    )
+
+    model_config = with_examples(
+        {"as_of": "2026-11-25", "debts": [DEBT_EXAMPLE], "grid": GRID_EXAMPLE}
+    )
+
+    def portfolio(self) -> pd.DataFrame:
+        """The debts as a portfolio frame in minor units, converted exactly (never rounded)."""
+        rows = []
+        for i, debt in enumerate(self.debts):
+            where = f"debts[{i}]"
+
+            def amount(
+                value: str, name: str, currency: str = debt.currency, at: str = where
+            ) -> int:
+                return minor(value, currency, field=f"{at}.{name}")
+
+            rows.append(
+                {
+                    "debt_id": debt.id if debt.id is not None else str(i),
+                    "currency": debt.currency,
+                    "principal_minor": amount(debt.principal, "principal"),
+                    "interest_minor": amount(debt.interest, "interest"),
+                    "fees_minor": amount(debt.fees, "fees"),
+                    "nominal_annual_rate_ppm": int(
+                        rate(debt.nominal_annual_rate, field=f"{where}.nominal_annual_rate")
+                        * 1_000_000
+                    ),
+                    "days_past_due": debt.days_past_due,
+                    "capacity_minor": amount(debt.capacity, "capacity"),
+                    "lump_sum_minor": amount(debt.lump_sum, "lump_sum"),
+                }
+            )
+        return pd.DataFrame(rows, columns=list(PORTFOLIO_COLUMNS))
+
+
+class GridPointOut(Model):
+    """One policy variant: its number and the parameters that made it."""
+
+    grid_point: int
+    label: str
+    parameters: dict[str, str]
+
+
+class SummaryOut(Model):
+    """Per grid point and currency, the best offer of every debt added up."""
+
+    grid_point: int
+    currency: str
+    debts: int
+    with_offer: int = Field(description="Debts with at least one feasible offer.")
+    share_with_offer: Ratio
+    owed: Total
+    expected_recovery: Total = Field(description="Of each debt's best offer (ranked first).")
+    recovery_rate: Ratio = Field(description="Expected recovery over what is owed.")
+    npv: Total
+    total_paid: Total
+    discount_granted: Total = Field(description="Everything the best offers waive.")
+    mean_discount_bps: str = Field(description="Settlement discount of the best offers, mean.")
+    best: dict[OfferKind, int] = Field(description="How many debts each kind is best for.")
+
+
+class KindOut(Model):
+    """Per grid point, currency and kind: the feasible offers and why the others were not."""
+
+    grid_point: int
+    currency: str
+    kind: OfferKind
+    offered: int
+    rejected: dict[str, int] = Field(description="Debts per rule that stopped the offer.")
+    expected_recovery: Total
+    npv: Total
+    total_paid: Total
+    discount_granted: Total
+
+
+class CashFlowOut(Model):
+    """What the best offers schedule in a month (0: now and the settlement window)."""
+
+    grid_point: int
+    currency: str
+    month: int
+    paid: Total
+    expected: Total = Field(description="Weighted by the survival curve, discounted.")
+
+
+class OfferRowOut(Model):
+    """One offer of one debt under one grid point."""
+
+    grid_point: int
+    debt: str
+    kind: OfferKind
+    feasible: bool
+    rule: str | None = Field(description=f"Why not: one of {', '.join(RULES[1:])}.")
+    best: bool
+    instalments: int
+    instalment: Total
+    down_payment: Total
+    total_paid: Total
+    discount_bps: int
+    waived: Total
+    apr: str
+    npv: Total
+    expected_recovery: Total
+
+
+class SimulationOut(Model):
+    """The simulation's totals (and the offers, if asked for)."""
+
+    as_of: date
+    debts: int
+    policy: PolicyUsed
+    grid: list[GridPointOut]
+    summary: list[SummaryOut]
+    by_kind: list[KindOut]
+    cash_flow: list[CashFlowOut]
+    offers: list[OfferRowOut] | None = None
