@@ -8,6 +8,7 @@ PostgreSQL (through psycopg 3). The schema itself is owned by the Alembic migrat
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -196,11 +197,25 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _NoRowValues(logging.Filter):
+    """SQLAlchemy at DEBUG logs every row it fetches, a debtor's name among them: not here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Row %r"
+
+
+# A log is no place for what the rows hold (debtors' names) nor for what the statements carry:
+# SQL is logged, if asked, without its values (``hide_parameters`` below), rows not at all.
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRowValues())
+
+
 def make_engine(url: str) -> Engine:
     """A new engine for ``url``, configured for the backend.
 
-    SQLite: usable from FastAPI's thread pool, WAL journal, foreign keys on, and a 30 s busy
-    timeout (writers queue instead of failing); the file's directory is created if missing.
+    Neither backend logs the values a statement binds (``hide_parameters``), nor do error
+    messages carry them. SQLite: usable from FastAPI's thread pool, WAL journal, foreign keys
+    on, and a 30 s busy timeout (writers queue instead of failing); the file's directory is
+    created if missing.
     PostgreSQL: the psycopg 3 driver (``postgresql://`` is rewritten to
     ``postgresql+psycopg://``) and ``pool_pre_ping`` so a restarted server costs no request.
 
@@ -220,14 +235,16 @@ def make_engine(url: str) -> Engine:
         database = parsed.database or ""
         if database not in {"", ":memory:"} and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            parsed, connect_args={"check_same_thread": False}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     if backend in {"postgresql", "postgres"}:
         if parsed.drivername in {"postgresql", "postgres"}:
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
 
 

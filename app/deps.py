@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+from anyio import Semaphore
+from anyio.lowlevel import RunVar
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -25,6 +27,24 @@ from app.settings import get_settings
 from app.storage import find_key, hash_key
 from app.ttl import TtlCache
 
+# At most this many requests hold a session at once: the connection pool's size (SQLAlchemy's
+# QueuePool: 5 connections and 10 more on demand), well under the 40 threads of the request
+# thread pool. Without the bound, a burst of writes to one row (100 debtors' clicks at once)
+# fills every thread with handlers waiting for a connection or for the first writer's lock,
+# while the first writer needs a thread to finish its response and commit: nothing moves
+# until the pool's 30 s timeout, and then as errors. Queued here, a request waits in the event
+# loop, holding no thread.
+SESSIONS_AT_ONCE = 15
+_sessions: RunVar[Semaphore] = RunVar("repay_sessions")
+
+
+def _admission() -> Semaphore:
+    try:
+        return _sessions.get()
+    except LookupError:  # the first request of this event loop
+        _sessions.set(Semaphore(SESSIONS_AT_ONCE))
+        return _sessions.get()
+
 
 async def get_db() -> AsyncIterator[Session]:
     """A session for one request: committed if the handler succeeds, rolled back if it raises.
@@ -35,19 +55,20 @@ async def get_db() -> AsyncIterator[Session]:
 
     A session touches the database only when first used; a request answered from caches (a
     verified key, a parsed policy) never leaves the event loop. Database work happens in the
-    thread pool, as blocking I/O must.
+    thread pool, as blocking I/O must, :data:`SESSIONS_AT_ONCE` requests at a time.
     """
-    session = get_sessionmaker()()
-    try:
-        yield session
-        if session.in_transaction():
-            await run_in_threadpool(session.commit)
-    except BaseException:
-        if session.in_transaction():
-            await run_in_threadpool(session.rollback)
-        raise
-    finally:
-        await run_in_threadpool(session.close)
+    async with _admission():
+        session = get_sessionmaker()()
+        try:
+            yield session
+            if session.in_transaction():
+                await run_in_threadpool(session.commit)
+        except BaseException:
+            if session.in_transaction():
+                await run_in_threadpool(session.rollback)
+            raise
+        finally:
+            await run_in_threadpool(session.close)
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]

@@ -8,6 +8,7 @@ concerns (401, 403, 404, 409) and never reword an engine error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,8 @@ class Problem(Exception):
     detail: str = ""
     errors: list[FieldError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    # False where the path is itself a secret (a share link's token): not echoed as `instance`
+    echo_path: bool = True
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -66,6 +69,13 @@ def forbidden(detail: str) -> Problem:
 
 def not_found(detail: str) -> Problem:
     return Problem(404, "not-found", "Not Found", detail)
+
+
+def no_such_link() -> Problem:
+    """404 for a share link: the same bytes for unknown, revoked and expired tokens alike, and
+    no ``instance``, which would echo the token (the capability) and tell one link from another.
+    """
+    return Problem(404, "not-found", "Not Found", "There is no such offer.", echo_path=False)
 
 
 def conflict(detail: str, kind: str = "conflict") -> Problem:
@@ -144,6 +154,19 @@ def _pydantic_field(loc: tuple[Any, ...]) -> str:
     return ".".join(p for p in parts if not p.startswith(("function-", "tagged-union"))) or "body"
 
 
+def _field_error(error: Mapping[str, Any]) -> FieldError:
+    from plans.errors import DomainError
+
+    where = _pydantic_field(tuple(error.get("loc", ())))
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, DomainError):
+        # A schema validator that checks several fields together (a start against the as-of
+        # date) raises the engine's error, which names the field and the rule itself.
+        field = cause.field if where == "body" else f"{where}.{cause.field}"
+        return FieldError(field, cause.rule, cause.detail)
+    return FieldError(where, str(error.get("type")), str(error.get("msg")))
+
+
 def install(app: Any) -> None:
     """Register the handlers that turn every error into ``application/problem+json``."""
     from fastapi import Request
@@ -157,7 +180,7 @@ def install(app: Any) -> None:
 
     def respond(request: Request, problem: Problem) -> JSONResponse:
         return JSONResponse(
-            problem.body(str(request.url.path)),
+            problem.body(str(request.url.path) if problem.echo_path else None),
             status_code=problem.status,
             media_type=PROBLEM_JSON,
             headers=problem.headers or None,
@@ -173,13 +196,7 @@ def install(app: Any) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(
-                _pydantic_field(tuple(e.get("loc", ()))), str(e.get("type")), str(e.get("msg"))
-            )
-            for e in exc.errors()
-        ]
-        return respond(request, invalid(errors))
+        return respond(request, invalid([_field_error(e) for e in exc.errors()]))
 
     @app.exception_handler(storage.Conflict)
     async def _conflict(request: Request, exc: storage.Conflict) -> JSONResponse:

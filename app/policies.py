@@ -7,9 +7,11 @@ version is the latest" is asked of the database on each request.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -45,6 +47,13 @@ _cache: dict[tuple[object, int, int], ResolvedPolicy] = {}
 _lock = threading.Lock()
 
 
+def _once_committed(db: Session, remember: Callable[[], None]) -> None:
+    # What a transaction reads may be its own writes (the default policy it just created):
+    # other requests must not be told of them before they can see them, nor ever if they are
+    # rolled back (a cached id of a policy that does not exist is a 404 until a restart).
+    event.listen(db, "after_commit", lambda _session: remember(), once=True)
+
+
 def _database(db: Session) -> object:
     # the engine object: one per database URL per process (rendering the URL costs more)
     return db.get_bind()
@@ -56,8 +65,13 @@ def _resolved(db: Session, row: PolicyVersion) -> ResolvedPolicy:
     if cached is None:
         body = PolicyBody.model_validate(row.body)
         cached = ResolvedPolicy(row.policy_id, row.policy.name, row.version, body, body.to_engine())
-        with _lock:
-            _cache[key] = cached
+        parsed = cached
+
+        def remember() -> None:
+            with _lock:
+                _cache[key] = parsed
+
+        _once_committed(db, remember)
     return cached
 
 
@@ -70,7 +84,8 @@ def default_policy_id(db: Session) -> int:
     database = _database(db)
     if database in _default_ids:
         return _default_ids[database]
-    _default_ids[database] = found = _find_or_create_default(db)
+    found = _find_or_create_default(db)
+    _once_committed(db, lambda: _default_ids.__setitem__(database, found))
     return found
 
 
@@ -103,7 +118,8 @@ def resolve(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:
         which = f"version {version} of policy {policy_id}" if version else f"policy {policy_id}"
         raise not_found(f"There is no {which}.")
     if ref is None or ref.version is None:
-        _latest.put((database, policy_id), row.version)
+        latest = row.version
+        _once_committed(db, lambda: _latest.put((database, policy_id), latest))
     return _resolved(db, row)
 
 

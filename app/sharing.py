@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app import audit, offers
 from app.db import AcceptedPlan, ApiKey, PlanPayment, Role, SavedOffer, utcnow
-from app.errors import FieldError, Problem, conflict, not_found
+from app.errors import FieldError, Problem, conflict, no_such_link, not_found
 from app.pages import ConfirmedPayment, InstalmentStatus, OfferView, mask_name
 from app.policies import ResolvedPolicy, resolve
 from app.settings import get_settings
@@ -187,13 +187,6 @@ def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: st
         created_by=key.id,
         created_at=now,
     )
-    superseded = list(
-        db.scalars(
-            select(SavedOffer.id).where(
-                SavedOffer.debt_ref == request.debt_ref, SavedOffer.status == "offered"
-            )
-        )
-    )
     try:
         with db.begin_nested():
             db.add(offer)
@@ -201,12 +194,21 @@ def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: st
     except IntegrityError:
         # the same key and Idempotency-Key, saved meanwhile by a concurrent retry
         return save_offer(db, request, key, idempotency_key)
-    if superseded:
-        db.execute(
+    # Only offers still open when the row is written: one accepted (or revoked) meanwhile by a
+    # concurrent transaction keeps its state (PostgreSQL re-checks the condition after waiting
+    # for that transaction's lock on the row).
+    superseded = sorted(
+        db.scalars(
             update(SavedOffer)
-            .where(SavedOffer.id.in_(superseded))
+            .where(
+                SavedOffer.debt_ref == request.debt_ref,
+                SavedOffer.status == "offered",
+                SavedOffer.id != offer.id,
+            )
             .values(status="superseded", superseded_by=offer.id)
+            .returning(SavedOffer.id)
         )
+    )
     audit.record(
         db,
         "offer_saved",
@@ -228,6 +230,8 @@ def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: st
 def revoke_offer(db: Session, offer_id: str, key: ApiKey) -> Json:
     """Revoke an offer's link: from now on it answers like an unknown one."""
     offer = offer_for(db, offer_id, key)
+    # locked: an acceptance under way commits first, and then this is the 409 below
+    db.refresh(offer, with_for_update=True)
     if offer.status == "accepted":
         raise conflict("The offer has been accepted: its plan can no longer be revoked here.")
     if offer.status != "revoked":
@@ -260,7 +264,7 @@ def accept(db: Session, token: str) -> Json:
     """The debtor accepts: the offer becomes a plan, exactly once."""
     offer = by_token(db, token)
     if offer is None:
-        raise not_found("There is no such offer.")
+        raise no_such_link()
     if offer.status == "accepted":
         raise conflict("This offer has already been accepted.", "already-accepted")
     if offer.status == "superseded":
@@ -399,6 +403,9 @@ def record_payment(
 ) -> tuple[Json, bool]:
     """Record a payment once per Idempotency-Key; return it and whether it is new."""
     plan = plan_for(db, plan_id, key)
+    # One payment of a plan at a time: each is allocated (and audited) after those before it,
+    # not as if a concurrent one were not there.
+    db.refresh(plan, with_for_update=True)
     currency = plan.offer.currency
     fingerprint = _request_hash(body.model_dump(mode="json"))
     earlier = db.scalar(
@@ -533,6 +540,7 @@ def payoff_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
     """The plan's payoff quote on ``on`` as ``schemas.sharing.PayoffOut``."""
     state, _, policy = state_of(db, plan, on)
     document = plan.offer.document
+    owed, waiver = _owed_and_waiver(document)
     quote: PayoffQuote = plan_payoff(
         scheduled_lines(document),
         state,
@@ -541,6 +549,7 @@ def payoff_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
         as_of=date.fromisoformat(document["as_of"]),
         on=on,
         policy=policy.engine,
+        interest_arrears_minor=owed.interest_minor - waiver.interest_minor,
     )
     fmt = amount_formatter(plan.offer.currency)
     return {

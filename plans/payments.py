@@ -6,7 +6,7 @@ payment's date and the next instalment is an over-payment: by policy it reduces 
 instalments (shortening the plan) or is refunded. A plan breaks by the policy's rule (so many
 missed instalments, or one so many days late); a broken plan loses any discount or waiver it
 carried, and what is still owed is recomputed from the original debt with every payment
-credited, line by line.
+credited, line by line (a plan that waived nothing keeps its own balance).
 
 Interest is the schedule's: paying early or late does not re-accrue it (late charges are not
 part of any plan).
@@ -213,7 +213,7 @@ def plan_state(
         left = payment.amount_minor
         allocations: list[Allocation] = []
 
-        def pay(line: ScheduledLine) -> None:
+        def pay(line: ScheduledLine, allocations: list[Allocation] = allocations) -> None:
             nonlocal left
             if left <= 0:
                 return
@@ -281,7 +281,9 @@ def plan_state(
         status_of_plan = PlanStatus.ACTIVE
     paid_total = sum(r.payment.amount_minor - r.refunded_minor for r in results)
     revocation = None
-    if status_of_plan is PlanStatus.BROKEN:
+    # Only a discount can be revoked. A plan that waived nothing keeps its own balance:
+    # recomputing it from the debt would credit the plan interest it was paid as principal.
+    if status_of_plan is PlanStatus.BROKEN and waiver.total_minor:
         revocation = revoke(
             owed, waiver, [r.payment for r in results], [r.refunded_minor for r in results], policy
         )
@@ -357,14 +359,18 @@ def plan_payoff(
     as_of: date,
     on: date,
     policy: Policy,
+    interest_arrears_minor: int = 0,
 ) -> PayoffQuote:
     """What closes an accepted plan on ``on``, given the payments actually received.
 
     Principal and fees still scheduled and unpaid are owed; of the interest, only what fell
     due on or before ``on`` and is unpaid, plus interest accrued on the unpaid principal since
     the last due date (the policy's day count and early-payoff waiver, as in
-    :func:`plans.payoff.payoff`). A settlement owes what remains of its discounted total; a
-    broken plan owes its recomputed balance.
+    :func:`plans.payoff.payoff`), less any interest already paid on lines not yet due (so the
+    quote's interest may be below zero: a credit). ``interest_arrears_minor`` is the interest
+    in arrears on the as-of date that the plan folds in (and does not waive): owed from the
+    start, though the lines that carry it may not be due yet. A settlement owes what remains
+    of its discounted total; a broken plan that lost a discount owes its recomputed balance.
 
     Examples
     --------
@@ -402,6 +408,14 @@ def plan_payoff(
     principal = sum(x.principal_minor - paid[x.number][2] for x in lines)
     fees = sum(x.fees_minor - paid[x.number][1] for x in lines)
     interest_due = sum(x.interest_minor - paid[x.number][0] for x in lines if x.payment_date <= on)
+    # Interest paid ahead on lines not yet due (paying the next instalment early is the
+    # ordinary case) is for days not yet run: credited, or the quote would charge those days
+    # twice, once as paid and again as accrued since the last due date.
+    interest_due -= sum(paid[x.number][0] for x in lines if x.payment_date > on)
+    # Arrears are paid first, so they are the first interest the lines schedule; what of them
+    # sits on lines not yet due is owed all the same (plans.payoff.payoff_quote agrees).
+    scheduled_by_now = sum(x.interest_minor for x in lines if x.payment_date <= on)
+    interest_due += max(0, interest_arrears_minor - scheduled_by_now)
     since = max((x.payment_date for x in lines if x.payment_date <= on), default=as_of)
     return payoff(
         Owed(principal, interest_due, fees),

@@ -423,6 +423,8 @@ def effective_annual_rate(apr: Decimal, periods_per_year: int) -> Decimal:
         raise InvalidRate("periods_per_year", "positive", "must be at least 1")
     with localcontext(_CONTEXT):
         growth = (1 + apr / periods_per_year) ** periods_per_year
+        if growth.adjusted() > _CONTEXT.prec - 7:  # six places would need more digits than 34
+            raise InvalidRate("apr", "too_large", "too large to state an effective annual rate")
         return (growth - 1).quantize(RATE_QUANTUM)
 
 

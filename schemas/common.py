@@ -2,7 +2,8 @@
 
 Money crosses the boundary as a decimal string in major units ("1234.56"), never a JSON
 number: a float cannot hold 0.10 exactly, and a client parsing one would already have lost.
-Rates are decimal strings too, as annual fractions ("0.18" is 18 % a year).
+Rates are decimal strings too, as annual fractions ("0.18" is 18 % a year). Dates are ISO 8601
+within a range every schedule the engine lays out from them stays inside of.
 """
 
 from __future__ import annotations
@@ -47,6 +48,19 @@ Rate = Annotated[
         pattern=RATE_PATTERN,
         description='A nominal annual rate as a decimal fraction string: "0.18" is 18 % a year.',
         examples=["0.18"],
+    ),
+]
+# A plan runs at most 50 years (PolicyBody.max_term_months <= 600) plus a pause and a delayed
+# start: from any date in this range its last line is still a date Python can represent (year
+# 9999 is the end of `datetime.date`), and no date before it is ever needed.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+Date = Annotated[
+    date,
+    Field(
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description=f"ISO 8601, from {EARLIEST_DATE} to {LATEST_DATE}.",
     ),
 ]
 Currency = Annotated[
@@ -110,6 +124,7 @@ def rate(value: str, *, field: str) -> Decimal:
 __all__ = [
     "Amount",
     "Currency",
+    "Date",
     "Frequency",
     "Locale",
     "Model",

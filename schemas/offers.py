@@ -7,19 +7,31 @@ an annual fraction as a decimal string. An offer is a discriminated union on ``k
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from plans.calendar import Frequency
 from plans.compare import RankBy
 from plans.counter import Change
 from plans.debt import Capacity, Debt
+from plans.errors import InvalidDate
 from plans.instalment import Amortisation
 from plans.money import check_currency
 from plans.policy import DeferralInterest, OfferKind
-from schemas.common import Amount, Currency, Locale, Model, Rate, minor, rate, with_examples
-from schemas.policies import PolicyRef
+from schemas import examples
+from schemas.common import (
+    Amount,
+    Currency,
+    Date,
+    Locale,
+    Model,
+    Rate,
+    minor,
+    rate,
+    with_examples,
+)
+from schemas.policies import MAX_START_DELAY_DAYS, PolicyRef
 
 TODAY_EXAMPLE = "2026-11-25"
 
@@ -48,7 +60,7 @@ class DebtIn(Model):
     interest: Amount = Field("0", description="Interest accrued and unpaid (arrears).")
     fees: Amount = Field("0", description="Fees outstanding.")
     nominal_annual_rate: Rate = Field(description="The contractual nominal annual rate.")
-    as_of: date
+    as_of: Date
     days_past_due: int = Field(ge=0, le=36_500)
 
     model_config = with_examples(DEBT_EXAMPLE)
@@ -72,7 +84,10 @@ class CapacityIn(Model):
 
     payment: Amount = Field(description="The most the debtor can pay each period.")
     lump_sum: Amount = Field("0", description="Cash available now.")
-    earliest_start: date | None = Field(None, description="Omitted: the as-of date.")
+    earliest_start: Date | None = Field(
+        None,
+        description=f"Omitted: the as-of date. At most {MAX_START_DELAY_DAYS} days after it.",
+    )
     frequency: Frequency = Frequency.MONTHLY
 
     model_config = with_examples(CAPACITY_EXAMPLE)
@@ -85,6 +100,36 @@ class CapacityIn(Model):
             earliest_start=self.earliest_start,
             frequency=self.frequency,
         )
+
+
+def check_start(debt: DebtIn, day: date | None, *, field: str) -> None:
+    """Refuse a plan that would start later than any policy lets one start.
+
+    ``PolicyBody.max_start_delay_days`` is at most ``MAX_START_DELAY_DAYS``, so a start (an
+    earliest start, a first due date) further from the as-of date than that can never be
+    offered; refusing it here also keeps every schedule's dates within reach of the as-of date.
+
+    Examples
+    --------
+    >>> debt = DebtIn.model_validate(DEBT_EXAMPLE)
+    >>> check_start(debt, date(2027, 11, 25), field="first_due")
+    >>> check_start(debt, date(2027, 11, 26), field="first_due")
+    Traceback (most recent call last):
+    ...
+    plans.errors.InvalidDate: first_due: must be at most 365 days after the as-of date ...
+    """
+    if day is not None and (day - debt.as_of).days > MAX_START_DELAY_DAYS:
+        raise InvalidDate(
+            field,
+            "max_start_delay",
+            f"must be at most {MAX_START_DELAY_DAYS} days after the as-of date"
+            f" ({debt.as_of.isoformat()}): no policy lets a plan start later",
+        )
+
+
+def _check_capacity_start(debt: DebtIn, capacity: CapacityIn | None) -> None:
+    if capacity is not None:
+        check_start(debt, capacity.earliest_start, field="capacity.earliest_start")
 
 
 class NegotiateRequest(Model):
@@ -100,6 +145,11 @@ class NegotiateRequest(Model):
         {"debt": DEBT_EXAMPLE, "capacity": CAPACITY_EXAMPLE, "locale": "zh-CN"}
     )
 
+    @model_validator(mode="after")
+    def _starts_in_reach(self) -> Self:
+        _check_capacity_start(self.debt, self.capacity)
+        return self
+
 
 class InstalmentRequest(Model):
     """One instalment plan with explicit parameters ("what if 8 months?")."""
@@ -112,12 +162,20 @@ class InstalmentRequest(Model):
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
     down_payment: Amount | None = None
     frequency: Frequency | None = None
-    first_due: date | None = None
+    first_due: Date | None = Field(
+        None, description=f"At most {MAX_START_DELAY_DAYS} days after the as-of date."
+    )
     nominal_annual_rate: Rate | None = Field(None, description="Omitted: the policy's plan rate.")
     policy: PolicyRef | None = None
     locale: Locale = Locale.EN
 
     model_config = with_examples({"debt": DEBT_EXAMPLE, "term": 8})
+
+    @model_validator(mode="after")
+    def _starts_in_reach(self) -> Self:
+        _check_capacity_start(self.debt, self.capacity)
+        check_start(self.debt, self.first_due, field="first_due")
+        return self
 
 
 class DeferralRequest(Model):
@@ -141,6 +199,11 @@ class DeferralRequest(Model):
         {"debt": DEBT_EXAMPLE, "periods": 2, "term": 10, "interest": "waive"}
     )
 
+    @model_validator(mode="after")
+    def _starts_in_reach(self) -> Self:
+        _check_capacity_start(self.debt, self.capacity)
+        return self
+
 
 class SettlementRequest(Model):
     """The debt closed for less: a lump sum by a date, or a few instalments."""
@@ -149,7 +212,7 @@ class SettlementRequest(Model):
     debt: DebtIn
     capacity: CapacityIn | None = None
     discount_bps: int | None = Field(None, ge=0, le=10_000, description="Omitted: the policy's.")
-    settle_by: date | None = Field(None, description="Lump sum only.")
+    settle_by: Date | None = Field(None, description="Lump sum only.")
     instalments: int | None = Field(None, ge=1, le=24, description="Settlement plan only.")
     frequency: Frequency | None = None
     policy: PolicyRef | None = None
@@ -159,6 +222,11 @@ class SettlementRequest(Model):
         {"kind": "settlement", "debt": DEBT_EXAMPLE, "settle_by": "2026-12-05"},
         {"kind": "settlement_plan", "debt": DEBT_EXAMPLE, "instalments": 3},
     )
+
+    @model_validator(mode="after")
+    def _starts_in_reach(self) -> Self:
+        _check_capacity_start(self.debt, self.capacity)
+        return self
 
 
 PlanRequest = Annotated[
@@ -177,7 +245,7 @@ class CompareItem(Model):
     interest: DeferralInterest | None = None
     discount_bps: int | None = Field(None, ge=0, le=10_000)
     instalments: int | None = Field(None, ge=1, le=24)
-    settle_by: date | None = None
+    settle_by: Date | None = None
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
 
 
@@ -202,13 +270,18 @@ class CompareRequest(Model):
         }
     )
 
+    @model_validator(mode="after")
+    def _starts_in_reach(self) -> Self:
+        _check_capacity_start(self.debt, self.capacity)
+        return self
+
 
 class Proposal(Model):
     """What the debtor proposes: a payment per period, a term, a start date (any of them)."""
 
     payment: Amount | None = None
     term: int | None = Field(None, ge=1, le=1200)
-    start: date | None = None
+    start: Date | None = None
     frequency: Frequency = Frequency.MONTHLY
     lump_sum: Amount = "0"
 
@@ -348,11 +421,15 @@ class InstalmentOffer(_OfferBase):
 
     kind: Literal["instalment"]
 
+    model_config = with_examples(examples.INSTALMENT_OFFER)
+
 
 class DeferralOffer(_OfferBase):
     """A pause, then instalments."""
 
     kind: Literal["deferral"]
+
+    model_config = with_examples(examples.DEFERRAL_OFFER)
 
 
 class SettlementOffer(_OfferBase):
@@ -360,11 +437,15 @@ class SettlementOffer(_OfferBase):
 
     kind: Literal["settlement"]
 
+    model_config = with_examples(examples.SETTLEMENT_OFFER)
+
 
 class SettlementPlanOffer(_OfferBase):
     """A discounted total in a few instalments."""
 
     kind: Literal["settlement_plan"]
+
+    model_config = with_examples(examples.SETTLEMENT_PLAN_OFFER)
 
 
 OfferOut = Annotated[
@@ -392,6 +473,8 @@ class OfferSet(Model):
     offers: list[OfferOut]
     rejected: list[RejectionOut]
 
+    model_config = with_examples(examples.OFFER_SET)
+
 
 class AlternativeOut(Model):
     """A feasible offer near the debtor's proposal."""
@@ -408,3 +491,5 @@ class CounterResult(Model):
     offer: OfferOut | None
     rejections: list[RejectionOut]
     alternatives: list[AlternativeOut]
+
+    model_config = with_examples(examples.COUNTER_RESULT)

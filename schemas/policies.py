@@ -27,9 +27,12 @@ from plans.policy import (
     Policy,
     SurvivalCurve,
 )
+from schemas import examples
 from schemas.common import Amount, Locale, Model, Rate, rate, with_examples
 
 _DEFAULT = Policy()
+MAX_START_DELAY_DAYS = 365
+"""The longest start delay a policy may allow, in days after a debt's as-of date."""
 
 Bps = Annotated[int, Field(ge=0, le=10_000, description="Basis points: 100 bps = 1 %.")]
 Probability = Annotated[
@@ -119,7 +122,7 @@ class PolicyBody(Model):
     )
     payoff_interest_waiver_bps: Bps = _DEFAULT.payoff_interest_waiver_bps
     payoff_fee_waiver_bps: Bps = _DEFAULT.payoff_fee_waiver_bps
-    max_start_delay_days: int = Field(_DEFAULT.max_start_delay_days, ge=0, le=365)
+    max_start_delay_days: int = Field(_DEFAULT.max_start_delay_days, ge=0, le=MAX_START_DELAY_DAYS)
     missed_after_days: int = Field(
         _DEFAULT.missed_after_days, ge=1, le=3650, description="Days late before missed."
     )
@@ -235,8 +238,12 @@ class PolicyVersionOut(Model):
     created_at: datetime
     body: PolicyBody
 
+    model_config = with_examples(examples.POLICY_VERSION)
+
 
 class PolicyList(Model):
     """Every policy with its latest version."""
 
     policies: list[PolicyVersionOut]
+
+    model_config = with_examples(examples.POLICY_LIST)

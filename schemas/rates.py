@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field
 
 from plans.calendar import Frequency
-from schemas.common import Amount, Currency, Model, with_examples
+from schemas import examples
+from schemas.common import Amount, Currency, Date, Model, with_examples
 
 
 class CashFlowIn(Model):
     """An amount on a date."""
 
-    date: date
+    date: Date
     amount: Amount
 
 
@@ -54,3 +53,5 @@ class AprResult(Model):
     unit_periods_per_year: str
     rate_per_unit_period: str
     method: str
+
+    model_config = with_examples(examples.APR_RESULT)

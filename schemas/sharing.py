@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from plans.policy import OfferKind
+from schemas import examples
 from schemas.common import Amount, Locale, Model, with_examples
 from schemas.offers import (
     CAPACITY_EXAMPLE,
@@ -91,6 +92,8 @@ class SavedOfferOut(Model):
     policy: PolicyUsed
     offer: OfferOut
 
+    model_config = with_examples(examples.SAVED_OFFER)
+
 
 class Acceptance(Model):
     """The offer accepted: the plan it became."""
@@ -99,6 +102,8 @@ class Acceptance(Model):
     offer_id: str
     accepted_at: datetime
     status: Literal["accepted"]
+
+    model_config = with_examples(examples.ACCEPTANCE)
 
 
 class PaymentIn(Model):
@@ -135,6 +140,8 @@ class PaymentOut(Model):
     overpayment: Literal["reduce_last", "refund"]
     refunded: str
     balance_after: str
+
+    model_config = with_examples(examples.PAYMENT)
 
 
 class InstalmentOut(Model):
@@ -178,6 +185,8 @@ class PlanOut(Model):
     revocation: RevocationOut | None
     offer: OfferOut
 
+    model_config = with_examples(examples.PLAN)
+
 
 class PayoffOut(Model):
     """What closes the plan on a date."""
@@ -192,6 +201,8 @@ class PayoffOut(Model):
     amount: str
     day_count: str
     days: int
+
+    model_config = with_examples(examples.PAYOFF)
 
 
 class AuditEventOut(Model):
@@ -213,6 +224,8 @@ class AuditList(Model):
 
     events: list[AuditEventOut]
 
+    model_config = with_examples(examples.AUDIT_LIST)
+
 
 class AuditVerification(Model):
     """Whether the chain is intact, and where it breaks."""
@@ -221,3 +234,5 @@ class AuditVerification(Model):
     events: int
     first_broken_seq: int | None
     reason: str | None
+
+    model_config = with_examples(examples.AUDIT_VERIFICATION)

@@ -7,14 +7,20 @@ caches reset, so ``get_settings()``/``get_engine()`` (and the CLI) use it.
 
 PostgreSQL is the server on 127.0.0.1:5432 (trust auth, user ``postgres`` or ``root``). Each
 test session (each xdist worker) gets its own database, emptied before every test and dropped
-at the end. An unreachable server skips those tests, or fails them when CI=true.
+at the end. An unreachable server skips those tests, or fails them when CI=true. A test using
+it holds the server shared (``postgres_in_use``); the one that restarts it holds it alone.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,6 +32,30 @@ from app.settings import get_settings
 
 PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{database}"
 PG_USERS = ("postgres", "root")
+# One per machine, as the server is: held shared by every test using PostgreSQL, exclusively by
+# one that restarts it (tests/app/test_faults.py), so no other test (another xdist worker,
+# another checkout) sees the outage.
+PG_LOCK = Path(tempfile.gettempdir()) / "repay-test-postgres.lock"
+
+
+@contextmanager
+def postgres_in_use(*, exclusive: bool = False, timeout: float = 300.0) -> Iterator[None]:
+    """Hold the machine's PostgreSQL for a test: shared, or exclusively (to restart it)."""
+    with PG_LOCK.open("a") as handle:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{PG_LOCK} held elsewhere for {timeout} s") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _connect(database: str) -> tuple[psycopg.Connection[tuple[object, ...]], str]:
@@ -54,10 +84,13 @@ def postgres_database() -> Iterator[str]:
     name = f"repay_test_{worker}_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield PG_SERVER.format(user=user, database=name)
-        finally:
-            reset_engine()
+    try:
+        yield PG_SERVER.format(user=user, database=name)
+    finally:
+        reset_engine()
+        # a connection of its own: the server may have restarted since (tests/app/test_faults.py)
+        admin, _ = _connect("test")
+        with admin:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
@@ -72,13 +105,17 @@ def _empty_postgres(url: str) -> None:
 @pytest.fixture(
     params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The URL of an empty database: a new SQLite file, or the session's PostgreSQL database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'repay.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'repay.db'}"
+        return
     url: str = request.getfixturevalue("postgres_database")
-    _empty_postgres(url)
-    return url
+    with postgres_in_use():
+        _empty_postgres(url)
+        yield url
 
 
 @pytest.fixture

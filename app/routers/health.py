@@ -8,7 +8,7 @@ from app import storage
 from app.deps import DbSession
 from app.errors import problem_responses, unavailable
 from app.responses import Json
-from schemas.common import Model
+from schemas.common import Model, with_examples
 
 router = APIRouter(tags=["health"])
 
@@ -17,6 +17,8 @@ class Health(Model):
     """The service's state."""
 
     status: str
+
+    model_config = with_examples({"status": "ok"}, {"status": "ready"})
 
 
 @router.get(

@@ -12,7 +12,8 @@ from app import storage
 from app.db import ApiKey, Role
 from app.deps import AdminKey, DbSession, forget_key
 from app.errors import not_found, problem_responses
-from schemas.common import Model
+from schemas import examples
+from schemas.common import Model, with_examples
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
@@ -25,6 +26,8 @@ class KeyCreate(Model):
     role: Role
     name: str = Field(min_length=1, max_length=120, examples=["agent 7, Shenzhen team"])
 
+    model_config = with_examples({"role": "collector", "name": "agent 7, Shenzhen team"})
+
 
 class KeyOut(Model):
     """A key as listed: never its secret."""
@@ -35,17 +38,23 @@ class KeyOut(Model):
     created_at: datetime
     revoked_at: datetime | None
 
+    model_config = with_examples(examples.KEY_REVOKED)
+
 
 class KeyCreated(KeyOut):
     """A new key: ``key`` is shown this once and stored only as a hash."""
 
     key: str
 
+    model_config = with_examples(examples.KEY_CREATED)
+
 
 class KeyList(Model):
     """Every key, revoked ones included."""
 
     keys: list[KeyOut]
+
+    model_config = with_examples(examples.KEY_LIST)
 
 
 def _out(key: ApiKey) -> dict[str, Any]:

@@ -6,6 +6,8 @@ about any other. Nothing here needs an API key; the token is the capability.
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -13,10 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app import sharing
 from app.deps import DbSession
-from app.errors import Problem, not_found, problem_responses
+from app.errors import Problem, no_such_link, problem_responses
 from app.pages import offer_csv, offer_ics, render_not_found, render_offer_page
 from app.responses import Json
+from schemas import examples
 from schemas.common import Locale
+from schemas.offers import OfferOut
 from schemas.sharing import Acceptance
 
 router = APIRouter(prefix="/s", tags=["links"])
@@ -30,7 +34,32 @@ PAGE_HEADERS = {
 }
 LangQuery = Query(None, pattern="^(en|zh-CN)$", description="Page language (else Accept-Language).")
 
-Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Token = Annotated[
+    str,
+    Path(
+        min_length=16,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The capability token at the end of a saved offer's link.",
+        examples=[examples.SAVED_OFFER["link"].rsplit("/", 1)[-1]],
+    ),
+]
+
+
+class _HideTokens(logging.Filter):
+    """The token is the capability: an access log line shows ``/s/…`` in its place."""
+
+    _token = re.compile(r"/s/[A-Za-z0-9_-]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._token.sub("/s/…", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+logging.getLogger("uvicorn.access").addFilter(_HideTokens())
 
 
 def _locale(lang: str | None, accept_language: str | None, default: str) -> Locale:
@@ -53,8 +82,9 @@ def _not_found(locale: Locale) -> Response:
 
 @router.get(
     "/{token}.ics",
+    response_class=Response,  # not JSON: the media type is the one documented below
     responses={
-        200: {"content": {"text/calendar": {}}},
+        200: {"content": {"text/calendar": {"example": examples.LINK_ICS}}},
         404: {"content": {HTML: {}}},
         **problem_responses(422),
     },
@@ -77,8 +107,9 @@ def calendar(token: Token, db: DbSession, lang: str | None = LangQuery) -> Respo
 
 @router.get(
     "/{token}.csv",
+    response_class=Response,  # not JSON: the media type is the one documented below
     responses={
-        200: {"content": {"text/csv": {}}},
+        200: {"content": {"text/csv": {"example": examples.LINK_CSV}}},
         404: {"content": {HTML: {}}},
         **problem_responses(422),
     },
@@ -96,7 +127,7 @@ def spreadsheet(token: Token, db: DbSession) -> Response:
     )
 
 
-@router.get("/{token}.json", responses=problem_responses(404, 422, 503))
+@router.get("/{token}.json", response_model=OfferOut, responses=problem_responses(404, 422, 503))
 def offer_json(token: Token, db: DbSession) -> Json:
     """The offer as JSON, exactly as saved."""
     offer = _open(db, token)
@@ -138,7 +169,7 @@ def accept(
 def _open(db: DbSession, token: str) -> Any:
     offer = sharing.by_token(db, token)
     if offer is None:
-        raise not_found("There is no such offer.")
+        raise no_such_link()
     return offer
 
 

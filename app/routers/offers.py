@@ -11,6 +11,7 @@ from app.deps import CollectorKey, DbSession
 from app.errors import problem_responses
 from app.policies import resolve_async
 from app.responses import Json
+from schemas import examples
 from schemas.offers import CounterRequest, CounterResult, NegotiateRequest, OfferSet
 from schemas.sharing import SavedOfferOut, SaveOffer
 
@@ -36,7 +37,11 @@ async def counter(request: CounterRequest, db: DbSession, key: CollectorKey) -> 
 
 # ---- offers saved for a debt and shared with the debtor ---------------------------------
 
-OfferId = Path(pattern=r"^[0-9a-f]{32}$", description="A saved offer's id.")
+OfferId = Path(
+    pattern=r"^[0-9a-f]{32}$",
+    description="A saved offer's id.",
+    examples=[examples.SAVED_OFFER["id"]],
+)
 
 
 @router.post(

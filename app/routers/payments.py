@@ -9,11 +9,14 @@ from fastapi import APIRouter, Header, Path, Response
 from app import sharing
 from app.deps import CollectorKey, DbSession
 from app.errors import problem_responses
+from schemas import examples
 from schemas.sharing import PaymentIn, PaymentOut
 
 router = APIRouter(prefix="/v1/plans", tags=["payments"])
 
-PlanId = Path(pattern=r"^[0-9a-f]{32}$", description="An accepted plan's id.")
+PlanId = Path(
+    pattern=r"^[0-9a-f]{32}$", description="An accepted plan's id.", examples=[examples.PLAN["id"]]
+)
 
 
 @router.post(
@@ -21,7 +24,10 @@ PlanId = Path(pattern=r"^[0-9a-f]{32}$", description="An accepted plan's id.")
     response_model=PaymentOut,
     status_code=201,
     responses={
-        200: {"description": "A retry with the same Idempotency-Key: the payment as recorded."},
+        200: {
+            "model": PaymentOut,
+            "description": "A retry with the same Idempotency-Key: the payment as recorded.",
+        },
         **problem_responses(401, 403, 404, 409, 422, 503),
     },
 )

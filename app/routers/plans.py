@@ -12,6 +12,7 @@ from app.deps import CollectorKey, DbSession
 from app.errors import problem_responses
 from app.policies import resolve_async
 from app.responses import Json
+from schemas import examples
 from schemas.offers import (
     CompareRequest,
     DeferralRequest,
@@ -56,7 +57,9 @@ async def compare(request: CompareRequest, db: DbSession, key: CollectorKey) -> 
 
 # ---- accepted plans ---------------------------------------------------------------------
 
-PlanId = Path(pattern=r"^[0-9a-f]{32}$", description="An accepted plan's id.")
+PlanId = Path(
+    pattern=r"^[0-9a-f]{32}$", description="An accepted plan's id.", examples=[examples.PLAN["id"]]
+)
 OnDate = Query(None, description="The day to judge the plan on (default today).")
 
 

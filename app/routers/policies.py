@@ -16,8 +16,8 @@ from schemas.policies import PolicyChange, PolicyCreate, PolicyList, PolicyVersi
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
 ERRORS = problem_responses(401, 403, 404, 422, 503)
-PolicyId = Path(ge=1, le=2**31 - 1, description="The policy's id.")
-Version = Path(ge=1, le=2**31 - 1, description="A version number, from 1.")
+PolicyId = Path(ge=1, le=2**31 - 1, description="The policy's id.", examples=[1])
+Version = Path(ge=1, le=2**31 - 1, description="A version number, from 1.", examples=[1])
 
 
 @router.get("", response_model=PolicyList, responses=ERRORS)
