@@ -68,7 +68,9 @@ async def get_db() -> AsyncIterator[Session]:
                 await run_in_threadpool(session.rollback)
             raise
         finally:
-            await run_in_threadpool(session.close)
+            # commit or rollback has already ended any transaction and returned the connection:
+            # closing does no I/O, so it stays on the event loop
+            session.close()
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
