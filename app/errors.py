@@ -40,6 +40,9 @@ class Problem(Exception):
     headers: dict[str, str] = field(default_factory=dict)
     # False where the path is itself a secret (a share link's token): not echoed as `instance`
     echo_path: bool = True
+    # RFC 9457 §3.2 extension members (a refused contact's rule and next permitted time);
+    # never replace a standard member
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -52,6 +55,8 @@ class Problem(Exception):
             doc["instance"] = instance
         if self.errors:
             doc["errors"] = [e.as_dict() for e in self.errors]
+        for name, value in self.extensions.items():
+            doc.setdefault(name, value)
         return doc
 
 

@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from app import errors
 from app.routers import (
     audit,
+    contacts,
     health,
     keys,
     links,
@@ -49,6 +50,7 @@ def create_app() -> FastAPI:
             {"name": "payments", "description": "Payments against accepted plans."},
             {"name": "audit", "description": "The append-only, hash-chained audit trail."},
             {"name": "keys", "description": "API keys (admins)."},
+            {"name": "contacts", "description": "A debt's parties; the contact rules."},
             {"name": "links", "description": "The debtor's shared offer page and acceptance."},
             {"name": "health", "description": "Probes."},
         ],
@@ -64,6 +66,7 @@ def create_app() -> FastAPI:
         audit,
         links,
         simulations,
+        contacts,
     ):
         application.include_router(module.router)
     errors.install(application)

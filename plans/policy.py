@@ -200,6 +200,8 @@ class Policy:
     break_after_days_late: int = 30
     overpayment: str = "reduce_last"  # or "refund" (plans.payments.Overpayment)
     link_expiry_days: int = 7
+    # Parties (debtor, co-debtors, guarantors, third parties) one debt may list.
+    max_parties: int = 3
     _min_by_currency: dict[str, Decimal] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -278,3 +280,5 @@ def _check_policy(policy: Policy) -> None:
         raise bad("overpayment", "choice", "must be reduce_last or refund")
     if not 1 <= policy.link_expiry_days <= 90:
         raise bad("link_expiry_days", "range", "must be between 1 and 90")
+    if not 1 <= policy.max_parties <= 20:
+        raise bad("max_parties", "range", "must be between 1 and 20")

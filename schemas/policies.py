@@ -136,6 +136,9 @@ class PolicyBody(Model):
         "reduce_last", description="Money beyond what is due: shortens the plan, or refunded."
     )
     link_expiry_days: int = Field(_DEFAULT.link_expiry_days, ge=1, le=90)
+    max_parties: int = Field(
+        _DEFAULT.max_parties, ge=1, le=20, description="Parties a debt may list (its contacts)."
+    )
     missed_payment_text: dict[Locale, Annotated[str, Field(max_length=2000)]] = Field(
         default_factory=lambda: dict(DEFAULT_MISSED_PAYMENT_TEXT),
         description="What happens if a payment is missed, shown to the debtor in each language.",
@@ -186,6 +189,7 @@ class PolicyBody(Model):
             break_after_days_late=self.break_after_days_late,
             overpayment=self.overpayment,
             link_expiry_days=self.link_expiry_days,
+            max_parties=self.max_parties,
         )
 
 
