@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import migrate, sharing
+from app import migrate, outbox, sharing
 from app.db import ApiKey, Policy, Role, get_sessionmaker
 from app.policies import default_policy_id
 from app.settings import DEFAULT_BASE_URL, get_settings
@@ -33,7 +33,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+outbox_app = typer.Typer(help="Reminders and confirmations to be sent.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(outbox_app, name="outbox")
 
 err = Console(stderr=True)
 
@@ -332,3 +334,37 @@ def simulate(
 def main() -> None:
     """Entry point of the ``repay`` console script."""
     app()
+
+
+@outbox_app.command("schedule")
+def outbox_schedule(
+    on: str | None = typer.Option(None, help="Judge instalments on this date (default today)."),
+) -> None:
+    """Queue a notice for every instalment missed and not noticed yet (run daily, e.g. cron)."""
+    day_ = date.fromisoformat(on) if on else date.today()
+    with get_sessionmaker().begin() as session:
+        queued = outbox.missed_notices(session, on=day_)
+    err.print(f"Queued {queued} missed-payment notices (instalments judged on {day_}).")
+
+
+@outbox_app.command("drain")
+def outbox_drain(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print what is due, addresses masked; claim nothing."
+    ),
+    limit: int = typer.Option(100, min=1, help="At most this many messages."),
+) -> None:
+    """Show the messages a sender would claim now. Senders claim through GET /v1/outbox."""
+    if not dry_run:
+        err.print("Only --dry-run: senders claim messages through GET /v1/outbox (finance key).")
+        raise typer.Exit(2)
+    with get_sessionmaker()() as session:
+        due = list(outbox.preview(session, limit=limit))
+    for message in due:
+        print(
+            f"{message['id']}  {message['kind']:<12} {message['channel']:<5} "
+            f"{message['to'] or '(no address)'}  {message['send_at'].isoformat()}  "
+            f"{message['debt_ref']}"
+        )
+        print("    " + message["text"].rstrip("\n").replace("\n", "\n    "))
+    err.print(f"{len(due)} message(s) due; nothing was claimed.")

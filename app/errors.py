@@ -162,14 +162,17 @@ def _pydantic_field(loc: tuple[Any, ...]) -> str:
 def _field_error(error: Mapping[str, Any]) -> FieldError:
     from plans.errors import DomainError
 
-    where = _pydantic_field(tuple(error.get("loc", ())))
+    kind, loc = str(error.get("type")), tuple(error.get("loc", ()))
+    # FastAPI locates a body that is not JSON by a character offset, ("body", 12): no field
+    offset = kind == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int)
+    where = "body" if offset else _pydantic_field(loc)
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, DomainError):
         # A schema validator that checks several fields together (a start against the as-of
         # date) raises the engine's error, which names the field and the rule itself.
         field = cause.field if where == "body" else f"{where}.{cause.field}"
         return FieldError(field, cause.rule, cause.detail)
-    return FieldError(where, str(error.get("type")), str(error.get("msg")))
+    return FieldError(where, kind, str(error.get("msg")))
 
 
 def install(app: Any) -> None:

@@ -15,6 +15,7 @@ from app.routers import (
     keys,
     links,
     offers,
+    outbox,
     payments,
     plans,
     policies,
@@ -51,6 +52,7 @@ def create_app() -> FastAPI:
             {"name": "audit", "description": "The append-only, hash-chained audit trail."},
             {"name": "keys", "description": "API keys (admins)."},
             {"name": "contacts", "description": "A debt's parties; the contact rules."},
+            {"name": "outbox", "description": "Reminders and confirmations, claimed by senders."},
             {"name": "links", "description": "The debtor's shared offer page and acceptance."},
             {"name": "health", "description": "Probes."},
         ],
@@ -67,6 +69,7 @@ def create_app() -> FastAPI:
         links,
         simulations,
         contacts,
+        outbox,
     ):
         application.include_router(module.router)
     errors.install(application)

@@ -286,6 +286,10 @@ def accept(db: Session, token: str) -> Json:
     except IntegrityError:
         raise conflict("This offer has already been accepted.", "already-accepted") from None
     audit.record(db, "offer_accepted", actor="debtor", offer_id=offer.id, plan_id=plan.id)
+    # app.outbox builds on this module: imported here, when both are loaded
+    from app import outbox
+
+    outbox.plan_accepted(db, plan)
     return {
         "plan_id": plan.id,
         "offer_id": offer.id,
@@ -462,6 +466,9 @@ def record_payment(
                 "refunded": document["refunded"],
             },
         )
+        from app import outbox
+
+        outbox.payment_recorded(db, plan, row, result, state)
     return document, new
 
 

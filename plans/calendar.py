@@ -133,6 +133,12 @@ def add_periods(start: date, periods: int, frequency: Frequency) -> date:
     >>> add_periods(date(2026, 1, 31), 1, Frequency.MONTHLY)
     datetime.date(2026, 2, 28)
     """
+    if frequency is Frequency.MONTHLY:
+        return add_months(start, periods)
+    if frequency is Frequency.WEEKLY:
+        return start + timedelta(weeks=periods)
+    if frequency is Frequency.BIWEEKLY:
+        return start + timedelta(weeks=2 * periods)
     return due_dates(start, periods + 1, frequency)[-1]
 
 

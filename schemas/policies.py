@@ -139,6 +139,11 @@ class PolicyBody(Model):
     max_parties: int = Field(
         _DEFAULT.max_parties, ge=1, le=20, description="Parties a debt may list (its contacts)."
     )
+    reminder_days_before: list[Annotated[int, Field(ge=0, le=30)]] = Field(
+        default_factory=lambda: [3, 0],
+        max_length=5,
+        description="Reminders of each payment, in days before its date (0: on the day).",
+    )
     missed_payment_text: dict[Locale, Annotated[str, Field(max_length=2000)]] = Field(
         default_factory=lambda: dict(DEFAULT_MISSED_PAYMENT_TEXT),
         description="What happens if a payment is missed, shown to the debtor in each language.",

@@ -86,7 +86,7 @@ def _not_found(locale: Locale) -> Response:
     responses={
         200: {"content": {"text/calendar": {"example": examples.LINK_ICS}}},
         404: {"content": {HTML: {}}},
-        **problem_responses(422),
+        **problem_responses(422, 503),
     },
 )
 def calendar(token: Token, db: DbSession, lang: str | None = LangQuery) -> Response:
@@ -111,7 +111,7 @@ def calendar(token: Token, db: DbSession, lang: str | None = LangQuery) -> Respo
     responses={
         200: {"content": {"text/csv": {"example": examples.LINK_CSV}}},
         404: {"content": {HTML: {}}},
-        **problem_responses(422),
+        **problem_responses(422, 503),
     },
 )
 def spreadsheet(token: Token, db: DbSession) -> Response:
@@ -180,7 +180,7 @@ def _open(db: DbSession, token: str) -> Any:
     responses={
         200: {"content": {HTML: {}}},
         404: {"content": {HTML: {}}},
-        **problem_responses(422),
+        **problem_responses(422, 503),
     },
 )
 def page(

@@ -22,7 +22,7 @@ METHOD = (
 )
 
 
-@router.post("/apr", response_model=AprResult, responses=problem_responses(401, 403, 422))
+@router.post("/apr", response_model=AprResult, responses=problem_responses(401, 403, 422, 503))
 async def annual_percentage_rate(request: AprRequest, key: CollectorKey) -> Json:
     """APR of arbitrary dated advances and payments (Reg Z Appendix J)."""
     currency = request.currency
