@@ -143,6 +143,7 @@ def require_role(*roles: Role | str) -> Callable[..., ApiKey]:
         if key is None:
             found = await run_in_threadpool(find_key, db, credentials.credentials)
             if found is None:
+                _verified.discard(lambda k, _: k == cache_key)  # revoked: stop serving it
                 raise unauthorized("The API key is unknown or revoked.")
             key = _snapshot(found)
             _verified.put(cache_key, key)

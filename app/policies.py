@@ -103,12 +103,13 @@ def _find_or_create_default(db: Session) -> int:
 _DEFAULT_BODY: dict[str, Any] = PolicyBody().model_dump(mode="json")
 
 
-def resolve(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:
-    """The policy version a request names (the default policy's latest if none)."""
+def resolve(db: Session, ref: PolicyRef | None, *, fresh: bool = False) -> ResolvedPolicy:
+    """The policy version a request names (the default policy's latest if none); ``fresh``
+    asks the database which version is the latest instead of the cache."""
     policy_id = ref.id if ref is not None else default_policy_id(db)
     version = ref.version if ref is not None else None
     database = _database(db)
-    if version is None:
+    if version is None and not fresh:
         version = _latest.get((database, policy_id))
     cached = None if version is None else _cache.get((database, policy_id, version))
     if cached is not None:
@@ -137,7 +138,8 @@ def cached(db: Session, ref: PolicyRef | None) -> ResolvedPolicy | None:
 
 async def resolve_async(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:
     """:func:`resolve` for async handlers: from memory when possible, else in the thread pool."""
-    return cached(db, ref) or await run_in_threadpool(resolve, db, ref)
+    # cached() missing "the latest" means this request is the one to refresh it
+    return cached(db, ref) or await run_in_threadpool(lambda: resolve(db, ref, fresh=True))
 
 
 def forget_latest(db: Session, policy_id: int) -> None:

@@ -11,7 +11,8 @@ V = TypeVar("V")
 
 
 class TtlCache(Generic[V]):
-    """Values kept for ``seconds`` (read per call, so settings changes apply), at most ``size``.
+    """Values kept for ``seconds`` (read per call, so settings changes apply), at most ``size``;
+    an expired value may be served for one more period while a single caller refreshes it.
 
     Examples
     --------
@@ -27,15 +28,28 @@ class TtlCache(Generic[V]):
     def __init__(self, seconds: Callable[[], float], size: int = 10_000) -> None:
         self._seconds = seconds
         self._size = size
-        self._items: dict[Hashable, tuple[float, V]] = {}
+        self._items: dict[Hashable, tuple[float, V, bool]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> V | None:
-        """The value if present and fresh."""
+        """The value if fresh. Just after it expires, the first caller gets ``None`` (and is
+        expected to refresh it) while everyone else keeps the old value for up to one more
+        period: one lookup per expiry instead of one per request in flight.
+        """
         item = self._items.get(key)
-        if item is None or item[0] < time.monotonic():
+        if item is None:
             return None
-        return item[1]
+        expires, value, refreshing = item
+        now = time.monotonic()
+        if now < expires:
+            return value
+        if now >= expires + self._seconds():
+            return None
+        if refreshing:
+            return value
+        with self._lock:
+            self._items[key] = (expires, value, True)
+        return None
 
     def put(self, key: Hashable, value: V) -> None:
         """Keep ``value`` for the configured time (nothing if that time is 0)."""
@@ -45,12 +59,12 @@ class TtlCache(Generic[V]):
         with self._lock:
             if len(self._items) >= self._size:
                 self._items.clear()  # crude, but bounded and never wrong: misses refill it
-            self._items[key] = (time.monotonic() + seconds, value)
+            self._items[key] = (time.monotonic() + seconds, value, False)
 
     def discard(self, predicate: Callable[[Hashable, V], bool]) -> None:
         """Forget every entry for which ``predicate(key, value)`` holds."""
         with self._lock:
-            for key in [k for k, (_, v) in self._items.items() if predicate(k, v)]:
+            for key in [k for k, (_, v, _) in self._items.items() if predicate(k, v)]:
                 del self._items[key]
 
     def clear(self) -> None:
