@@ -19,7 +19,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from fractions import Fraction
 
-from plans.calendar import Frequency
+from plans.calendar import Frequency, days_in_month
 from plans.errors import DomainError, InvalidAmount, InvalidDate, InvalidRate
 from plans.money import Rounding, round_fraction
 
@@ -31,7 +31,6 @@ RATE_QUANTUM = Decimal("0.000001")
 # Thirty-four digits (IEEE decimal128) leave the six-place quantization far from any noise, and a
 # private context keeps the results independent of whatever the caller did to the global one.
 _CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WEEKS = (Frequency.WEEKLY, Frequency.BIWEEKLY)
 _LOWEST_RATE = -0.99
 _HIGHEST_RATE = 1e9
@@ -40,14 +39,8 @@ _MAX_ITERATIONS = 200
 _Flow = tuple[float, int, float]  # signed amount, whole unit-periods t, fraction f
 
 
-def _month_length(year: int, month: int) -> int:
-    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
-        return 29
-    return _MONTH_DAYS[month - 1]
-
-
 def _is_month_end(day: date) -> bool:
-    return day.day == _month_length(day.year, day.month)
+    return day.day == days_in_month(day.year, day.month)
 
 
 def _shift_months(day: date, months: int, day_of_month: int) -> date:
@@ -55,7 +48,7 @@ def _shift_months(day: date, months: int, day_of_month: int) -> date:
     # apr() places up to sixty dates per call and relativedelta takes microseconds each.
     index = day.year * 12 + day.month - 1 + months
     year, month0 = divmod(index, 12)
-    return date(year, month0 + 1, min(day_of_month, _month_length(year, month0 + 1)))
+    return date(year, month0 + 1, min(day_of_month, days_in_month(year, month0 + 1)))
 
 
 def _month_end_days(dates: Sequence[date]) -> dict[int, int]:
