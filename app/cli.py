@@ -10,6 +10,7 @@ import json
 import shlex
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -123,27 +124,12 @@ def _demo_offer(session: Session, plaintext: str, *, today: date) -> str:
     """Save a demo offer for a demo debt; return its page's path."""
     key = find_key(session, plaintext)
     assert key is not None
-    debt = {
-        "currency": "CNY",
-        "principal": "10000.00",
-        "interest": "350.00",
-        "fees": "150.00",
-        "nominal_annual_rate": "0.18",
-        "as_of": today.isoformat(),
-        "days_past_due": 95,
-    }
     request = SaveOffer.model_validate(
         {
             "debt_ref": "DEMO-0001",
             "debtor": {"name": "张小明"},
             "locale": "zh-CN",
-            "negotiate": {
-                "debt": debt,
-                "capacity": {
-                    "payment": "1250.00",
-                    "earliest_start": (today + timedelta(days=20)).isoformat(),
-                },
-            },
+            "negotiate": demo_negotiation(today),
         }
     )
     saved = sharing.save_offer(session, request, key, None)
@@ -159,16 +145,15 @@ def _base_url(host: str, port: int) -> str:
     return f"http://[{reachable}]:{port}" if ":" in reachable else f"http://{reachable}:{port}"
 
 
-def demo_curl(base_url: str, key: str, *, today: date) -> str:
-    """A one-line curl command that asks the API to negotiate a CNY debt.
+def demo_negotiation(today: date) -> dict[str, Any]:
+    """The demo: a CNY card debt 95 days past due, and a debtor who can pay 1,250 a month.
 
     Examples
     --------
-    >>> print(demo_curl("http://127.0.0.1:8000", "rk_x_y", today=date(2026, 11, 25)))
-    ... # doctest: +ELLIPSIS
-    curl -sS -X POST http://127.0.0.1:8000/v1/offers/negotiate -H 'Authorization: Bearer rk_x_y' ...
+    >>> demo_negotiation(date(2026, 11, 25))["capacity"]["earliest_start"]
+    '2026-12-15'
     """
-    body = {
+    return {
         "debt": {
             "currency": "CNY",
             "principal": "10000.00",
@@ -185,6 +170,18 @@ def demo_curl(base_url: str, key: str, *, today: date) -> str:
             "frequency": "monthly",
         },
     }
+
+
+def demo_curl(base_url: str, key: str, *, today: date) -> str:
+    """A one-line curl command that asks the API to negotiate a CNY debt.
+
+    Examples
+    --------
+    >>> print(demo_curl("http://127.0.0.1:8000", "rk_x_y", today=date(2026, 11, 25)))
+    ... # doctest: +ELLIPSIS
+    curl -sS -X POST http://127.0.0.1:8000/v1/offers/negotiate -H 'Authorization: Bearer rk_x_y' ...
+    """
+    body = demo_negotiation(today)
     return shlex.join(
         [
             "curl",
