@@ -341,8 +341,9 @@ def test_a_message_to_a_party_who_opted_out_since_is_cancelled(
 
 def test_a_message_outside_permitted_hours_waits(client: TestClient, auth: Headers) -> None:
     party = add(client, auth, CN_DEBTOR)
-    [message_id] = due_messages(party["id"], 1)
     night = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    # due a minute before that night, whatever today's date: the test must not age
+    [message_id] = due_messages(party["id"], 1, at=night - timedelta(minutes=1))
     with get_sessionmaker().begin() as session:
         assert outbox.claim(session, now=night) == []
     [row] = rows(OutboxMessage.id == message_id)
