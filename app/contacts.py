@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.crypto import seal, unseal
-from app.db import ApiKey, ContactAttempt, Role, utcnow
+from app.db import ApiKey, ContactAttempt, DebtRecord, Role, utcnow
 from app.db import Party as PartyRow
 from app.errors import FieldError, Problem, not_found
 from app.pages import mask_name
@@ -250,6 +250,14 @@ def _set_guaranteed(row: PartyRow, guaranteed: Any) -> None:
     row.guaranteed_currency = guaranteed.currency
 
 
+def _default_jurisdiction(db: Session, debt_ref: str, listed: list[PartyRow]) -> str:
+    """The debt's recorded jurisdiction, else its first party's, else CN."""
+    recorded = db.get(DebtRecord, debt_ref)
+    if recorded is not None:
+        return recorded.jurisdiction
+    return listed[0].jurisdiction if listed else DEFAULT_JURISDICTION
+
+
 def add_party(db: Session, debt_ref: str, body: PartyIn, key: ApiKey) -> Json:
     """Add a party to a debt, within the default policy's ``max_parties``."""
     _lock_debt(db, debt_ref)
@@ -268,8 +276,7 @@ def add_party(db: Session, debt_ref: str, body: PartyIn, key: ApiKey) -> Json:
         role=body.role.value,
         locale=body.locale.value,
         time_zone=body.time_zone,
-        jurisdiction=body.jurisdiction
-        or (listed[0].jurisdiction if listed else DEFAULT_JURISDICTION),
+        jurisdiction=body.jurisdiction or _default_jurisdiction(db, debt_ref, listed),
         opted_out={},
         created_by=key.id,
         created_at=now,

@@ -393,6 +393,23 @@ def _audit_is_never_deleted(_mapper: Mapper[Any], _connection: Any, target: Audi
 # ---- the parties of a debt and the attempts to contact them ------------------------------
 
 
+class DebtRecord(Base):
+    """A debt as the creditor states it: its terms (``schemas.offers.DebtIn`` as JSON, amounts as
+    decimal strings) and the jurisdiction whose contact rules its parties default to. Offers,
+    parties and attempts refer to it by ``ref``; a debt may also be known only by its parties
+    and offers (no row here)."""
+
+    __tablename__ = "debts"
+    __table_args__ = (CheckConstraint("jurisdiction IN ('CN', 'US', 'GB')", name="jurisdiction"),)
+
+    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    created_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Party(Base):
     """Someone linked to a debt who might be contacted (``plans.contact.Party``).
 

@@ -11,6 +11,7 @@ from app import errors
 from app.routers import (
     audit,
     contacts,
+    debts,
     health,
     keys,
     links,
@@ -51,6 +52,7 @@ def create_app() -> FastAPI:
             {"name": "payments", "description": "Payments against accepted plans."},
             {"name": "audit", "description": "The append-only, hash-chained audit trail."},
             {"name": "keys", "description": "API keys (admins)."},
+            {"name": "debts", "description": "A debt's terms and jurisdiction, by reference."},
             {"name": "contacts", "description": "A debt's parties; the contact rules."},
             {"name": "outbox", "description": "Reminders and confirmations, claimed by senders."},
             {"name": "links", "description": "The debtor's shared offer page and acceptance."},
@@ -68,6 +70,7 @@ def create_app() -> FastAPI:
         audit,
         links,
         simulations,
+        debts,
         contacts,
         outbox,
     ):

@@ -137,8 +137,9 @@ class Guaranteed(Model):
 
 
 class PartyIn(Model):
-    """A party of the debt to add. ``jurisdiction`` defaults to that of the debt's parties
-    already listed, else CN; ``guaranteed`` is for a guarantor only."""
+    """A party of the debt to add. ``jurisdiction`` defaults to the debt's recorded one
+    (``PUT /v1/debts/{ref}``), else that of its parties already listed, else CN;
+    ``guaranteed`` is for a guarantor only."""
 
     role: Role
     name: str = Field(min_length=1, max_length=200, examples=["张小明"])
