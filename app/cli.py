@@ -136,6 +136,90 @@ def _demo_offer(session: Session, plaintext: str, *, today: date) -> str:
     return "/s/" + str(saved["link"]).rsplit("/s/", 1)[1]
 
 
+DEMO_DEBT_REF = "DEMO-0001"
+DEMO_PARTIES = (
+    {
+        "role": "debtor",
+        "name": "张小明",
+        "channels": {
+            "phone": "+8613800138000",
+            "sms": "+8613800138000",
+            "email": "zhang.xiaoming@example.cn",
+        },
+        "locale": "zh-CN",
+        "time_zone": "Asia/Shanghai",
+    },
+    {
+        "role": "guarantor",
+        "name": "李华",
+        "channels": {"phone": "+8613900139000", "email": "li.hua@example.cn"},
+        "locale": "zh-CN",
+        "time_zone": "Asia/Shanghai",
+        "guaranteed": {"amount": "3000.00", "currency": "CNY"},
+    },
+)
+
+
+def _demo_debt(session: Session, plaintext: str, *, today: date) -> str:
+    """Record the demo debt (CN) with a debtor and a guarantor, once; the debtor's party id."""
+    from app import contacts, debts
+    from app.db import DebtRecord
+    from schemas.contacts import PartyIn
+    from schemas.debts import DebtRecordIn
+
+    key = find_key(session, plaintext)
+    assert key is not None
+    if session.get(DebtRecord, DEMO_DEBT_REF) is None:
+        terms = demo_negotiation(today)["debt"]
+        debts.record_debt(
+            session,
+            DEMO_DEBT_REF,
+            DebtRecordIn.model_validate({"jurisdiction": "CN", "terms": terms}),
+            key,
+        )
+    listed = contacts._listed(session, DEMO_DEBT_REF)
+    if not listed:
+        for party in DEMO_PARTIES:
+            contacts.add_party(session, DEMO_DEBT_REF, PartyIn.model_validate(party), key)
+        listed = contacts._listed(session, DEMO_DEBT_REF)
+    # A collector key sees what it made: the demo debt goes with the demo key of this run.
+    for row in [session.get(DebtRecord, DEMO_DEBT_REF), *listed]:
+        if row is not None:
+            row.created_by = key.id
+    return next(p.id for p in listed if p.role == "debtor")
+
+
+def demo_contact_check(base_url: str, key: str, party_id: str, *, today: date) -> str:
+    """A curl command asking whether the demo debtor may be called at 23:00 Beijing time.
+
+    Examples
+    --------
+    >>> print(demo_contact_check("http://h", "rk_x", "p" * 32, today=date(2026, 11, 25)))
+    ... # doctest: +ELLIPSIS
+    curl -sS -X POST http://h/v1/contact-checks ..."at":"2026-11-25T23:00:00+08:00"...
+    """
+    body = {
+        "debt_ref": DEMO_DEBT_REF,
+        "party_id": party_id,
+        "channel": "phone",
+        "at": f"{today.isoformat()}T23:00:00+08:00",
+        "purpose": "collection",
+    }
+    return _curl(base_url, key, "POST", "/v1/contact-checks", body)
+
+
+def _curl(base_url: str, key: str, method: str, path: str, body: Any = None) -> str:
+    argv = ["curl", "-sS", "-X", method, f"{base_url}{path}", "-H", f"Authorization: Bearer {key}"]
+    if body is not None:
+        argv += [
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            json.dumps(body, separators=(",", ":")),
+        ]
+    return shlex.join(argv)
+
+
 def _base_url(host: str, port: int) -> str:
     base_url = get_settings().base_url
     if base_url != DEFAULT_BASE_URL:
@@ -181,22 +265,7 @@ def demo_curl(base_url: str, key: str, *, today: date) -> str:
     ... # doctest: +ELLIPSIS
     curl -sS -X POST http://127.0.0.1:8000/v1/offers/negotiate -H 'Authorization: Bearer rk_x_y' ...
     """
-    body = demo_negotiation(today)
-    return shlex.join(
-        [
-            "curl",
-            "-sS",
-            "-X",
-            "POST",
-            f"{base_url}/v1/offers/negotiate",
-            "-H",
-            f"Authorization: Bearer {key}",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            json.dumps(body, separators=(",", ":")),
-        ]
-    )
+    return _curl(base_url, key, "POST", "/v1/offers/negotiate", demo_negotiation(today))
 
 
 @app.command()
@@ -225,6 +294,12 @@ def serve(
             page = _demo_offer(session, plaintext, today=date.today())
         err.print("[bold]A demo debtor's page[/] (open it in a browser):")
         print(_base_url(host, port) + page)
+        with get_sessionmaker().begin() as session:
+            debtor_id = _demo_debt(session, plaintext, today=date.today())
+        err.print(f"[bold]The demo debt[/] {DEMO_DEBT_REF}, with a debtor and a guarantor:")
+        print(_curl(_base_url(host, port), plaintext, "GET", f"/v1/debts/{DEMO_DEBT_REF}"))
+        err.print("[bold]May the debtor be called at 23:00 Beijing time?[/] (no: CN-HOURS)")
+        print(demo_contact_check(_base_url(host, port), plaintext, debtor_id, today=date.today()))
     err.print(f"Database: {_database()}")
 
     import uvicorn  # only this command needs the server

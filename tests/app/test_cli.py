@@ -104,7 +104,7 @@ def test_serve_on_a_new_database_seeds_a_demo(
 ) -> None:
     result = repay("serve", "--port", "8000")
     assert result.exit_code == 0, result.output
-    plaintext, curl, page = result.stdout.splitlines()
+    plaintext, curl, page, _debt, _check = result.stdout.splitlines()
     assert served == [{"target": "app.main:app", "host": "127.0.0.1", "port": 8000}]
 
     with get_sessionmaker()() as session:
@@ -123,6 +123,57 @@ def test_serve_on_a_new_database_seeds_a_demo(
     assert json.loads(body)["debt"]["currency"] == "CNY"
     # and a demo debtor's page to open in a browser
     assert page.startswith("http://127.0.0.1:8000/s/") and len(page.rsplit("/", 1)[1]) >= 22
+
+
+def _request(command: str) -> tuple[str, str, dict[str, str], Any]:
+    """A printed curl command as (method, URL, headers, JSON body or None)."""
+    argv = shlex.split(command)
+    headers = dict(h.split(": ", 1) for h in (argv[i + 1] for i, a in enumerate(argv) if a == "-H"))
+    body = json.loads(argv[argv.index("-d") + 1]) if "-d" in argv else None
+    return argv[argv.index("-X") + 1], argv[argv.index("-X") + 2], headers, body
+
+
+def test_serve_seeds_a_demo_debt_whose_debtor_may_not_be_called_at_23_00(
+    app_database_url: str, served: list[dict[str, Any]]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    lines = repay("serve").stdout.splitlines()
+    with TestClient(create_app()) as client:
+        method, url, headers, _ = _request(lines[3])
+        assert (method, url) == ("GET", "http://127.0.0.1:8000/v1/debts/DEMO-0001")
+        debt = client.get("/v1/debts/DEMO-0001", headers=headers).json()
+        assert debt["jurisdiction"] == "CN"
+        assert debt["terms"]["principal"] == "10000.00"
+        debtor, guarantor = debt["parties"]
+        assert (debtor["role"], debtor["masked_name"]) == ("debtor", "张*明")
+        assert (guarantor["role"], guarantor["guaranteed"]) == (
+            "guarantor",
+            {"amount": "3000.00", "currency": "CNY"},
+        )
+        [offer] = debt["offers"]
+        assert (
+            lines[2].endswith("/s/" + lines[2].rsplit("/s/", 1)[1]) and offer["status"] == "offered"
+        )
+
+        method, url, headers, body = _request(lines[4])
+        assert (method, url) == ("POST", "http://127.0.0.1:8000/v1/contact-checks")
+        assert body["party_id"] == debtor["id"]
+        assert body["at"] == f"{date.today().isoformat()}T23:00:00+08:00"
+        verdict = client.post("/v1/contact-checks", json=body, headers=headers).json()
+        assert verdict["allowed"] is False
+        assert verdict["rule"]["id"] == "CN-HOURS"
+        assert verdict["next_permitted"].endswith("T08:00:00+08:00")
+
+    # a second run replaces the key but adds no second debtor or guarantor
+    again = repay("serve").stdout.splitlines()
+    with TestClient(create_app()) as client:
+        _, _, headers, body = _request(again[4])
+        debt = client.get("/v1/debts/DEMO-0001", headers=headers).json()
+        assert [p["role"] for p in debt["parties"]] == ["debtor", "guarantor"]
+        assert body["party_id"] == debtor["id"]
 
 
 def test_serve_again_replaces_the_demo_key_and_says_so(
