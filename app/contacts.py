@@ -28,7 +28,7 @@ from app.db import ApiKey, ContactAttempt, DebtRecord, Role, utcnow
 from app.db import Party as PartyRow
 from app.errors import FieldError, Problem, not_found
 from app.pages import mask_name
-from app.policies import resolve
+from app.policies import contact_rules, resolve
 from app.sharing import actor
 from plans.contact import (
     Attempt,
@@ -37,7 +37,6 @@ from plans.contact import (
     Party,
     Verdict,
     check_contact,
-    jurisdiction,
     record_attempt,
 )
 from plans.contact_rules import Jurisdiction, Outcome, Purpose, Rule
@@ -443,7 +442,7 @@ def _verdict_json(verdict: Verdict, party: Party, rules: Jurisdiction) -> Json:
 def check(db: Session, body: ContactCheckIn, key: ApiKey) -> Json:
     """``schemas.contacts.ContactCheckOut`` for a proposed contact."""
     row = party_for(db, body.debt_ref, body.party_id, key)
-    party, rules = engine_party(row), jurisdiction(row.jurisdiction)
+    party, rules = engine_party(row), contact_rules(db, row.jurisdiction)
     verdict = check_contact(
         party,
         body.channel,
@@ -485,7 +484,7 @@ def record(db: Session, body: ContactAttemptIn, key: ApiKey) -> Json:
     """Record an attempt the rules allow (409 and nothing stored otherwise); audited."""
     _lock_debt(db, body.debt_ref)
     row = party_for(db, body.debt_ref, body.party_id, key)
-    party, rules = engine_party(row), jurisdiction(row.jurisdiction)
+    party, rules = engine_party(row), contact_rules(db, row.jurisdiction)
     past = history(db, body.debt_ref)
     purpose = Purpose(body.purpose)
     verdict = check_contact(

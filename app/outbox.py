@@ -41,6 +41,7 @@ from app.db import AcceptedPlan, OutboxMessage, PlanPayment, utcnow
 from app.db import Party as PartyRow
 from app.errors import conflict, not_found
 from app.messages import Facts, Kind, Message, as_text, compose
+from app.policies import contact_rules
 from app.sharing import _unseal, link, resolve_version, scheduled_lines, state_of
 from plans.contact import (
     Attempt,
@@ -48,7 +49,6 @@ from plans.contact import (
     Party,
     Role,
     check_contact,
-    jurisdiction,
     schedule_message,
 )
 from plans.contact_rules import Jurisdiction, Outcome
@@ -132,7 +132,7 @@ def _queue(
     instalment: int | None,
 ) -> OutboxMessage | None:
     """Queue one message in permitted time, or audit why it was dropped."""
-    rules = jurisdiction(row.jurisdiction)
+    rules = contact_rules(db, row.jurisdiction)
     message = compose(kind, party, channel, facts, rules=rules)
     if message is None:
         return None
@@ -213,7 +213,7 @@ def plan_accepted(db: Session, plan: AcceptedPlan, *, now: datetime | None = Non
                 due_date=line.payment_date,
                 amount_minor=line.payment_minor,
             )
-            rules = jurisdiction(row.jurisdiction)
+            rules = contact_rules(db, row.jurisdiction)
             for channel in _channels(party):
                 latest = _end_of_hours(rules, channel, party, line.payment_date)
                 for days in days_before:
@@ -419,7 +419,9 @@ def _why_not(
         if paid:
             return "paid", None
     # Hours and no-contact days only: the caps were applied when it was queued.
-    verdict = check_contact(party, channel, now, rules=jurisdiction(row.jurisdiction))
+    verdict = check_contact(
+        party, channel, now, rules=contact_rules(recipients.db, row.jurisdiction)
+    )
     if verdict.allowed:
         return None, None
     if verdict.next_permitted is None:

@@ -7,7 +7,7 @@ version is the latest" is asked of the database on each request.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,8 @@ from app.db import PolicyVersion
 from app.errors import not_found
 from app.settings import get_settings
 from app.ttl import TtlCache
+from plans.contact_rules import Jurisdiction
+from plans.errors import DomainError
 from plans.policy import Policy
 from schemas.policies import PolicyBody, PolicyRef
 
@@ -35,6 +37,7 @@ class ResolvedPolicy:
     version: int
     body: PolicyBody
     engine: Policy
+    contact: Mapping[str, Jurisdiction]
 
     @property
     def used(self) -> dict[str, Any]:
@@ -64,7 +67,16 @@ def _resolved(db: Session, row: PolicyVersion) -> ResolvedPolicy:
     cached = _cache.get(key)
     if cached is None:
         body = PolicyBody.model_validate(row.body)
-        cached = ResolvedPolicy(row.policy_id, row.policy.name, row.version, body, body.to_engine())
+        name = row.policy.name
+        cached = ResolvedPolicy(
+            row.policy_id,
+            name,
+            row.version,
+            body,
+            body.to_engine(),
+            # a verdict names the policy version whose rules it applied
+            body.contact.to_engine(f"{name}@{row.version}"),
+        )
         parsed = cached
 
         def remember() -> None:
@@ -134,6 +146,18 @@ def cached(db: Session, ref: PolicyRef | None) -> ResolvedPolicy | None:
     if version is None:
         version = _latest.get((database, policy_id))
     return None if version is None else _cache.get((database, policy_id, version))
+
+
+def contact_rules(db: Session, code: str) -> Jurisdiction:
+    """The contact rules in force for jurisdiction ``code``: the default policy's latest
+    version's (the rules of law and of the house apply now, whichever offer a plan came from).
+    """
+    rules = resolve(db, None).contact
+    if code not in rules:
+        raise DomainError(
+            "jurisdiction", "unknown", f"the policy has no contact rules for {code!r}"
+        )
+    return rules[code]
 
 
 async def resolve_async(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:

@@ -563,6 +563,19 @@ def load_rules(data: object) -> dict[str, Jurisdiction]:
 _SHIPPED = resources.files("plans").joinpath("contact_rules.json")
 
 
+def shipped_rules_data() -> dict[str, Any]:
+    """The shipped defaults in their JSON form (a new copy each call), for policies to embed.
+
+    Examples
+    --------
+    >>> data = shipped_rules_data()
+    >>> data["policy_version"], [j["code"] for j in data["jurisdictions"]]
+    ('contact-2026-11-25', ['CN', 'US', 'GB'])
+    """
+    found: dict[str, Any] = json.loads(_SHIPPED.read_text("utf-8"))
+    return found
+
+
 @lru_cache(maxsize=1)
 def shipped_rules() -> Mapping[str, Jurisdiction]:
     """The shipped defaults, by jurisdiction code.
@@ -572,7 +585,7 @@ def shipped_rules() -> Mapping[str, Jurisdiction]:
     >>> shipped_rules()["CN"].contactable_for(Purpose.COLLECTION).rule.id
     'CN-OBLIGORS-ONLY'
     """
-    return load_rules(json.loads(_SHIPPED.read_text("utf-8")))
+    return load_rules(shipped_rules_data())
 
 
 def jurisdiction(code: str) -> Jurisdiction:

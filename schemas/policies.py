@@ -29,6 +29,7 @@ from plans.policy import (
 )
 from schemas import examples
 from schemas.common import Amount, Locale, Model, Rate, rate, with_examples
+from schemas.contact_rules import ContactRulesBody, shipped_contact_rules
 
 _DEFAULT = Policy()
 MAX_START_DELAY_DAYS = 365
@@ -147,6 +148,11 @@ class PolicyBody(Model):
     missed_payment_text: dict[Locale, Annotated[str, Field(max_length=2000)]] = Field(
         default_factory=lambda: dict(DEFAULT_MISSED_PAYMENT_TEXT),
         description="What happens if a payment is missed, shown to the debtor in each language.",
+    )
+    contact: ContactRulesBody = Field(
+        default_factory=shipped_contact_rules,
+        description="Who may be contacted, when and how often, per jurisdiction (CN, US, GB);"
+        " omitted: the shipped rules, each citing its source.",
     )
 
     def to_engine(self) -> Policy:

@@ -279,7 +279,7 @@ def test_a_call_at_23_00_beijing_time_is_refused_until_08_00(
     assert checked.status_code == 200
     assert checked.json() == {
         "allowed": False,
-        "policy_version": "contact-2026-11-25",
+        "policy_version": "default@1",
         "requires": [],
         "rule": {
             "id": "CN-HOURS",
@@ -289,7 +289,7 @@ def test_a_call_at_23_00_beijing_time_is_refused_until_08_00(
                 " (催收作业不应在每日22:00至次日8:00进行); 中国银行业协会"
                 "《金融机构个人消费类贷款催收工作指引（试行）》(2026-01-30)"
             ),
-            "policy_version": "contact-2026-11-25",
+            "policy_version": "default@1",
         },
         "next_permitted": "2026-11-26T08:00:00+08:00",
     }
@@ -334,7 +334,7 @@ def test_an_attempt_that_breaks_a_rule_is_a_409_and_nothing_is_stored(
     assert problem["errors"][0]["field"] == "at"
     assert problem["errors"][0]["rule"] == "CN-HOURS"
     assert problem["rule"]["id"] == "CN-HOURS"
-    assert problem["rule"]["policy_version"] == "contact-2026-11-25"
+    assert problem["rule"]["policy_version"] == "default@1"
     assert problem["next_permitted"] == "2026-11-26T08:00:00+08:00"
     assert stored_attempts() == 0
     assert len(audit_events(client, auth)) == before
@@ -346,7 +346,7 @@ def test_every_accepted_attempt_is_an_audit_event(client: TestClient, auth: Head
     for at in times:
         recorded = attempt(client, auth, made, at)
         assert recorded.status_code == 201, recorded.text
-        assert recorded.json()["policy_version"] == "contact-2026-11-25"
+        assert recorded.json()["policy_version"] == "default@1"
     sms = attempt(client, auth, made, "2026-11-26T12:00:00+08:00", channel="sms")
     assert sms.status_code == 201
     events = [e for e in audit_events(client, auth) if e["kind"] == "contact_attempt"]
@@ -394,3 +394,86 @@ def test_contact_checks_refuse_naive_times_and_unknown_parties(
     assert other.status_code == 404
     now = client.post("/v1/contact-checks", json=body, headers=auth["collector"])
     assert now.status_code == 200
+
+
+# ---- the contact rules are a section of the versioned policy --------------------------------
+
+
+def _default_policy(client: TestClient, auth: Headers) -> dict[str, Any]:
+    listed = client.get("/v1/policies", headers=auth["finance"]).json()["policies"]
+    [default] = [p for p in listed if p["name"] == "default"]
+    return dict(default)
+
+
+def _with_cn(body: dict[str, Any], change: Any) -> dict[str, Any]:
+    contact = body["contact"]
+    jurisdictions = [change(dict(j)) if j["code"] == "CN" else j for j in contact["jurisdictions"]]
+    return {**body, "contact": {**contact, "jurisdictions": jurisdictions}}
+
+
+def test_finance_changes_the_contact_rules_in_a_new_policy_version(
+    client: TestClient, auth: Headers
+) -> None:
+    party = add(client, auth, DEBTOR)  # the default policy, version 1, now exists
+    default = _default_policy(client, auth)
+    assert default["body"]["contact"]["edition"] == "contact-2026-11-25"
+
+    def stricter(cn: dict[str, Any]) -> dict[str, Any]:
+        hours = [{**h, "start": "09:00"} for h in cn["hours"]]
+        days = {**cn["no_contact_days"], "extra_dates": ["2026-12-02"]}
+        return {**cn, "hours": hours, "no_contact_days": days}
+
+    changed = client.post(
+        f"/v1/policies/{default['id']}/versions",
+        json={"body": _with_cn(default["body"], stricter)},
+        headers=auth["finance"],
+    )
+    assert changed.status_code == 201, changed.text
+    check = {"debt_ref": REF, "party_id": party["id"], "channel": "phone"}
+
+    def verdict(at: str) -> Any:
+        answer = client.post(
+            "/v1/contact-checks", json={**check, "at": at}, headers=auth["collector"]
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    # 08:30 on a Thursday was open under version 1 (08:00-22:00); version 2 opens at 09:00
+    early = verdict("2026-12-03T08:30:00+08:00")
+    assert (early["allowed"], early["rule"]["id"]) == (False, "CN-HOURS")
+    assert early["rule"]["policy_version"] == "default@2"
+    assert early["next_permitted"] == "2026-12-03T09:00:00+08:00"
+    # a date the policy adds: closed all day, open again the next morning at 09:00
+    added = verdict("2026-12-02T10:00:00+08:00")
+    assert (added["allowed"], added["rule"]["id"]) == (False, "CN-NO-CONTACT-DAYS")
+    assert added["next_permitted"] == "2026-12-03T09:00:00+08:00"
+    assert verdict("2026-12-03T09:00:00+08:00")["allowed"] is True
+
+
+def test_a_policy_with_broken_contact_rules_is_refused_naming_the_field(
+    client: TestClient, auth: Headers
+) -> None:
+    add(client, auth, DEBTOR)
+    default = _default_policy(client, auth)
+    url = f"/v1/policies/{default['id']}/versions"
+
+    def backwards(cn: dict[str, Any]) -> dict[str, Any]:
+        return {**cn, "hours": [{**h, "start": "22:00", "end": "08:00"} for h in cn["hours"]]}
+
+    refused = client.post(
+        url, json={"body": _with_cn(default["body"], backwards)}, headers=auth["finance"]
+    )
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["rule"]) == ("body.contact.CN-HOURS.hours", "order")
+
+    body = default["body"]
+    cn, us, _ = body["contact"]["jurisdictions"]
+    no_gb = {**body["contact"], "jurisdictions": [cn, us, us]}
+    missing = client.post(url, json={"body": {**body, "contact": no_gb}}, headers=auth["finance"])
+    assert missing.status_code == 422
+    assert "policy.contact.jurisdictions" in missing.text and "every_jurisdiction" in missing.text
+    assert (
+        client.get(f"/v1/policies/{default['id']}", headers=auth["finance"]).json()["version"] == 1
+    )
