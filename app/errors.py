@@ -135,6 +135,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state.",
     413: "The request is too large.",
     422: "The request breaks a rule: the field and the rule are named.",
+    429: "Too many requests: retry after the Retry-After header's seconds.",
     503: "The database is unavailable; retry later.",
 }
 

@@ -10,6 +10,8 @@ from fastapi.openapi.utils import get_openapi
 from app import errors
 from app.routers import (
     audit,
+    change_requests,
+    changes,
     contacts,
     debts,
     health,
@@ -56,6 +58,7 @@ def create_app() -> FastAPI:
             {"name": "contacts", "description": "A debt's parties; the contact rules."},
             {"name": "outbox", "description": "Reminders and confirmations, claimed by senders."},
             {"name": "links", "description": "The debtor's shared offer page and acceptance."},
+            {"name": "changes", "description": "The debtors' requests for a change to a plan."},
             {"name": "health", "description": "Probes."},
         ],
     )
@@ -73,6 +76,8 @@ def create_app() -> FastAPI:
         debts,
         contacts,
         outbox,
+        changes,
+        change_requests,
     ):
         application.include_router(module.router)
     errors.install(application)

@@ -14,7 +14,7 @@ here explicitly rather than left to the defaults:
 Every call carries an admin key, so every operation is reachable (the coverage phase still
 drops the header now and then, and must get the documented 401). The module's SQLite database
 is seeded with a policy in three versions (the request examples name ``{"id": 1, "version":
-3}``), a saved offer still open, and one accepted as a plan.
+3}``), a saved offer still open, and one accepted as a plan, whose debtor asked for a change.
 
 Generation is steered towards the engine and its edges without narrowing what may be sent
 (each steer is one more draw; the generator's own values stay possible):
@@ -25,8 +25,8 @@ Generation is steered towards the engine and its edges without narrowing what ma
   their currency and dates: ``flatmap_body`` may swap in a real currency (a generated one is
   almost never ISO 4217), and may move all dates together (the as-of date to an edge, the others
   keeping their distance from it) or each on its own;
-- ids of saved offers and plans are random hex, so ``flatmap_path_parameters`` may swap in
-  the seeded ones.
+- ids of saved offers, plans and change requests are random hex, so
+  ``flatmap_path_parameters`` may swap in the seeded ones.
 """
 
 from __future__ import annotations
@@ -195,7 +195,19 @@ def _seed(headers: dict[str, str]) -> None:
         accepted = client.post(f"/s/{tokens[1]}/accept")
         assert accepted.status_code == 201, accepted.text
         plans.append(accepted.json()["plan_id"])
-    SEEDED.update(policy_id=["1"], version=["3"], offer_id=offers, token=tokens, plan_id=plans)
+        # the debtor of the accepted plan asks for a change (12 months at 875.00)
+        asked = client.post(
+            f"/s/{tokens[1]}/change/requests", json={"payment": "875.00", "choice": "as_proposed"}
+        )
+        assert asked.status_code == 201, asked.text
+    SEEDED.update(
+        policy_id=["1"],
+        version=["3"],
+        offer_id=offers,
+        token=tokens,
+        plan_id=plans,
+        request_id=[asked.json()["id"]],
+    )
 
 
 @pytest.fixture(scope="module")

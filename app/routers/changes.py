@@ -1,0 +1,430 @@
+"""The debtor's side of a change: propose what they can afford, see what fits, ask for it.
+
+Behind the same capability link as the offer page (``/s/{token}``), with its safeguards:
+unknown, revoked and expired tokens get the links' one 404 page, pages are ``noindex``,
+``no-referrer`` and ``no-store``, the access log shows ``/s/…`` for the token
+(``app.routers.links``). A browser's form post is answered by a redirect to a page (303) or,
+for input that breaks a rule, the form again with the message (422); a JSON client gets JSON
+and problem documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from app import changes, sharing
+from app.change_pages import (
+    ChangeView,
+    Notice,
+    RequestView,
+    render_change_page,
+    render_request_page,
+)
+from app.db import SavedOffer, utcnow
+from app.deps import DbSession
+from app.errors import (
+    PROBLEM_JSON,
+    FieldError,
+    Problem,
+    _field_error,
+    invalid,
+    no_such_link,
+    problem_responses,
+)
+from app.pages import mask_name
+from app.responses import Json
+from app.routers.links import HTML, PAGE_HEADERS, LangQuery, Token, _locale, _not_found
+from plans.errors import DomainError
+from schemas.changes import ChoiceIn, Evaluation, ProposalIn, Receipt
+from schemas.common import Locale
+
+router = APIRouter(prefix="/s", tags=["links"])
+
+FORM = "application/x-www-form-urlencoded"
+Model = TypeVar("Model", bound=BaseModel)
+AcceptLanguage = Annotated[str | None, Header(max_length=500)]
+AmountQuery = Query(None, max_length=40, description="Shows the answer to this proposal.")
+RequestId = Path(pattern=r"^[0-9a-f]{32}$", description="A change request's id.")
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema}, FORM: {"schema": schema}},
+        }
+    }
+
+
+def _html_and_problem(status: int, description: str) -> dict[str, Any]:
+    entry = problem_responses(status)[status]
+    return {
+        "description": description,
+        "content": {HTML: {}, PROBLEM_JSON: entry["content"][PROBLEM_JSON]},
+    }
+
+
+def _field_errors(error: ValidationError) -> list[FieldError]:
+    return [
+        FieldError(".".join(str(p) for p in e["loc"]) or "body", e["type"], e["msg"])
+        for e in error.errors()
+    ]
+
+
+async def _read(request: Request, model: type[Model]) -> tuple[bool, dict[str, str | None]]:
+    """Whether the body is a browser's form, and its fields checked against ``model``.
+
+    A JSON body that breaks the model is the usual 422; a form's broken fields are left for
+    :func:`app.changes.read_proposal` to name again (the page shows them by field).
+    """
+    raw = await request.body()
+    if (request.headers.get("content-type") or "").startswith(FORM):
+        try:
+            pairs = parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+        except (UnicodeDecodeError, ValueError):
+            raise invalid([FieldError("body", "form_invalid", "is not a UTF-8 form")]) from None
+        fields = {name: values[0] for name, values in pairs.items()}
+        known = {name: fields[name] for name in model.model_fields if name in fields}
+        try:
+            model.model_validate(known)
+        except ValidationError as error:
+            # too long, or a choice that is none: the page says which field
+            raise invalid(_field_errors(error)) from None
+        return True, dict(known)
+    try:
+        parsed = model.model_validate_json(raw)
+    except ValidationError as error:
+        raise invalid([_field_error(e) for e in error.errors()]) from None
+    return False, parsed.model_dump()
+
+
+def _urls(token: str, locale: Locale) -> dict[str, Any]:
+    base = f"/s/{token}"
+    return {
+        "plan_url": f"{base}?lang={locale.value}",
+        "form_url": f"{base}/change?lang={locale.value}",
+        "request_url": f"{base}/change/requests?lang={locale.value}",
+        "lang_urls": {lang: f"{base}/change?lang={lang.value}" for lang in Locale},
+    }
+
+
+def _view(
+    db: Session,
+    standing: changes.Standing,
+    token: str,
+    locale: Locale,
+    *,
+    values: Mapping[str, str | None] | None = None,
+    errors: list[FieldError] | None = None,
+    evaluation: dict[str, Any] | None = None,
+    notice: Notice | None = None,
+) -> ChangeView:
+    offer = standing.offer
+    policy = standing.policy.engine
+    urls = _urls(token, locale)
+    if values and not errors and evaluation is not None:
+        # the answer's own language switch keeps the proposal
+        query = {k: v for k, v in values.items() if v}
+        urls["lang_urls"] = {
+            lang: f"/s/{token}/change?{urlencode({**query, 'lang': lang.value})}" for lang in Locale
+        }
+    return ChangeView(
+        masked_name=mask_name(offer.debtor_name),
+        owed=standing.owed,
+        frequency=standing.frequency.value,
+        earliest_start=standing.today,
+        latest_start=standing.latest_start,
+        min_payment_minor=policy.min_instalment_minor(offer.currency),
+        max_term_months=policy.max_term_months,
+        requests_left=changes.requests_left(db, offer),
+        values={k: v or "" for k, v in (values or {}).items()},
+        errors=errors or [],
+        evaluation=evaluation,
+        notice="nothing_owed" if standing.debt is None else notice,
+        **urls,
+    )
+
+
+def _page(view: ChangeView, locale: Locale, status: int = 200) -> Response:
+    return Response(
+        render_change_page(view, locale), status_code=status, media_type=HTML, headers=PAGE_HEADERS
+    )
+
+
+def _evaluate(
+    db: Session, standing: changes.Standing, fields: Mapping[str, str | None], locale: Locale
+) -> dict[str, Any]:
+    return changes.evaluation_json(db, standing, standing.read(fields), locale)
+
+
+def _proposal_page(
+    db: Session,
+    offer: SavedOffer,
+    token: str,
+    locale: Locale,
+    fields: Mapping[str, str | None] | None,
+    *,
+    notice: Notice | None = None,
+    status: int = 200,
+) -> Response:
+    """The change page, with the answer to ``fields`` if given; the form again if they break
+    a rule (422)."""
+    standing = changes.standing(db, offer, utcnow().date())
+    if fields is None or standing.debt is None:
+        return _page(_view(db, standing, token, locale), locale)
+    try:
+        evaluation = _evaluate(db, standing, fields, locale)
+    except Problem as problem:
+        if problem.status != 422:
+            raise
+        view = _view(db, standing, token, locale, values=fields, errors=problem.errors)
+        return _page(view, locale, 422)
+    view = _view(db, standing, token, locale, values=fields, evaluation=evaluation, notice=notice)
+    return _page(view, locale, status)
+
+
+def _private(function: Callable[..., Any], *args: Any) -> Any:
+    # The path holds the token: a problem document must not echo it as its `instance`.
+    try:
+        return function(*args)
+    except Problem as problem:
+        problem.echo_path = False
+        raise
+    except DomainError as error:
+        problem = invalid([FieldError(error.field, error.rule, error.detail)])
+        problem.echo_path = False
+        raise problem from None
+
+
+async def _threaded(function: Callable[..., Any], *args: Any) -> Any:
+    return await run_in_threadpool(_private, function, *args)
+
+
+@router.get(
+    "/{token}/change",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {HTML: {}}},
+        404: {"content": {HTML: {}}},
+        422: _html_and_problem(422, "A proposal in the query that breaks a rule: the form again."),
+        **problem_responses(503),
+    },
+)
+def change_page(
+    token: Token,
+    db: DbSession,
+    lang: str | None = LangQuery,
+    accept_language: AcceptLanguage = None,
+    payment: str | None = AmountQuery,
+    start: str | None = Query(None, max_length=40, description="The proposal's first payment."),
+    lump_sum: str | None = Query(None, max_length=40, description="The proposal's lump sum."),
+) -> Response:
+    """The debtor's change page: what is owed now and a form for what they can afford; with a
+    proposal in the query, the engine's answer (the plan as proposed, or the nearest plans
+    the rules allow), each plan line by line with its APR and a button to ask for it."""
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        return _not_found(_locale(lang, accept_language, "zh-CN"))
+    locale = _locale(lang, accept_language, offer.locale)
+    fields = None
+    if payment is not None:
+        fields = {"payment": payment, "start": start, "lump_sum": lump_sum}
+    sharing.viewed(db, offer, "change", locale.value)
+    return _proposal_page(db, offer, token, locale, fields)
+
+
+def _propose(
+    db: Session, token: str, from_form: bool, fields: dict[str, str | None], locale_of: Any
+) -> Response | Json:
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        if from_form:
+            return _not_found(locale_of(None))
+        raise no_such_link()
+    locale: Locale = locale_of(offer.locale)
+    standing = changes.standing(db, offer, utcnow().date())
+    if not from_form:
+        return Json(_evaluate(db, standing, fields, locale), headers=PAGE_HEADERS)
+    if standing.debt is None:
+        return _page(_view(db, standing, token, locale), locale, 409)
+    try:
+        standing.read(fields)
+    except Problem as problem:
+        view = _view(db, standing, token, locale, values=fields, errors=problem.errors)
+        return _page(view, locale, 422)
+    query = {k: v for k, v in fields.items() if v}
+    return RedirectResponse(
+        f"/s/{token}/change?{urlencode({**query, 'lang': locale.value})}",
+        status_code=303,
+        headers=PAGE_HEADERS,
+    )
+
+
+@router.post(
+    "/{token}/change",
+    response_model=Evaluation,
+    openapi_extra=_body_schema(ProposalIn),
+    responses={
+        303: {"description": "From the page's form: to the page with the answer."},
+        404: _html_and_problem(404, "No such link (the links' one 404)."),
+        409: _html_and_problem(409, "Nothing is owed: there is nothing to change."),
+        422: _html_and_problem(422, "The proposal breaks a rule: the field and the rule."),
+        **problem_responses(503),
+    },
+)
+async def propose(
+    token: Token,
+    request: Request,
+    db: DbSession,
+    lang: str | None = LangQuery,
+    accept_language: AcceptLanguage = None,
+) -> Any:
+    """The debtor proposes a payment a period (optionally a start and a lump sum now); the
+    counter-offer engine answers on what is owed now, under the offer's policy version: the
+    plan as proposed, or why not and the nearest plans that fit. A browser's form is sent to
+    the page that shows the answer."""
+    try:
+        from_form, fields = await _read(request, ProposalIn)
+    except Problem as problem:
+        problem.echo_path = False
+        if problem.status != 422 or not _is_form(request):
+            raise
+        return await _threaded(_form_errors, db, token, problem, _locales(lang, accept_language))
+    return await _threaded(_propose, db, token, from_form, fields, _locales(lang, accept_language))
+
+
+def _is_form(request: Request) -> bool:
+    return (request.headers.get("content-type") or "").startswith(FORM)
+
+
+def _locales(lang: str | None, accept_language: str | None) -> Callable[[str | None], Locale]:
+    return lambda default: _locale(lang, accept_language, default or "zh-CN")
+
+
+def _form_errors(
+    db: Session, token: str, problem: Problem, locale_of: Callable[[str | None], Locale]
+) -> Response:
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        return _not_found(locale_of(None))
+    locale = locale_of(offer.locale)
+    standing = changes.standing(db, offer, utcnow().date())
+    return _page(_view(db, standing, token, locale, errors=problem.errors), locale, 422)
+
+
+def _ask(
+    db: Session,
+    token: str,
+    from_form: bool,
+    fields: dict[str, str | None],
+    locale_of: Callable[[str | None], Locale],
+) -> Response | Json:
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        if from_form:
+            return _not_found(locale_of(None))
+        raise no_such_link()
+    locale = locale_of(offer.locale)
+    try:
+        row, _new = changes.request_change(db, token, fields, locale)
+    except Problem as problem:
+        if not from_form or problem.status not in (409, 422, 429):
+            raise
+        notice: Notice | None = "rate_limited" if problem.status == 429 else None
+        if problem.status == 422:
+            standing = changes.standing(db, offer, utcnow().date())
+            view = _view(db, standing, token, locale, values=fields, errors=problem.errors)
+            return _page(view, locale, 422)
+        return _proposal_page(
+            db, offer, token, locale, fields, notice=notice, status=problem.status
+        )
+    if from_form:
+        return RedirectResponse(
+            f"/s/{token}/change/requests/{row.id}?lang={locale.value}",
+            status_code=303,
+            headers=PAGE_HEADERS,
+        )
+    return Json(changes.receipt_json(row), status_code=201, headers=PAGE_HEADERS)
+
+
+@router.post(
+    "/{token}/change/requests",
+    response_model=Receipt,
+    status_code=201,
+    openapi_extra=_body_schema(ChoiceIn),
+    responses={
+        303: {"description": "From the page's form: to the page of the request."},
+        404: _html_and_problem(404, "No such link (the links' one 404)."),
+        409: _html_and_problem(409, "Nothing is owed: there is nothing to change."),
+        422: _html_and_problem(422, "The proposal or the choice breaks a rule."),
+        429: _html_and_problem(
+            429, f"The link made {changes.MAX_REQUESTS_PER_DAY} requests in 24 hours."
+        ),
+        **problem_responses(503),
+    },
+)
+async def ask(
+    token: Token,
+    request: Request,
+    db: DbSession,
+    lang: str | None = LangQuery,
+    accept_language: AcceptLanguage = None,
+) -> Any:
+    """The debtor asks for one plan of the answer to their proposal (``as_proposed``, or an
+    alternative's change): it is recomputed from the proposal and recorded as a change
+    request for the collectors, audited. The same proposal and choice again that day is the
+    same request; a link may make at most five requests in 24 hours (then 429)."""
+    try:
+        from_form, fields = await _read(request, ChoiceIn)
+    except Problem as problem:
+        problem.echo_path = False
+        if problem.status != 422 or not _is_form(request):
+            raise
+        return await _threaded(_form_errors, db, token, problem, _locales(lang, accept_language))
+    return await _threaded(_ask, db, token, from_form, fields, _locales(lang, accept_language))
+
+
+@router.get(
+    "/{token}/change/requests/{request_id}",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {HTML: {}}},
+        404: {"content": {HTML: {}}},
+        **problem_responses(422, 503),
+    },
+)
+def request_page(
+    token: Token,
+    db: DbSession,
+    request_id: str = RequestId,
+    lang: str | None = LangQuery,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    """A change request the debtor made: the plan asked for, when, and where it stands."""
+    offer = sharing.by_token(db, token)
+    row = None if offer is None else changes.debtor_request(db, offer, request_id)
+    if offer is None or row is None:
+        default = "zh-CN" if offer is None else offer.locale
+        return _not_found(_locale(lang, accept_language, default))
+    locale = _locale(lang, accept_language, offer.locale)
+    base = f"/s/{token}"
+    view = RequestView(
+        masked_name=mask_name(offer.debtor_name),
+        status=row.status,
+        choice=row.choice,
+        created_at=row.created_at,
+        document=row.document,
+        plan_url=f"{base}?lang={locale.value}",
+        change_url=f"{base}/change?lang={locale.value}",
+        lang_urls={lang: f"{base}/change/requests/{row.id}?lang={lang.value}" for lang in Locale},
+    )
+    return Response(render_request_page(view, locale), media_type=HTML, headers=PAGE_HEADERS)

@@ -1,0 +1,203 @@
+"""The debtor's requests for a change to their plan, and the collectors' decisions on them.
+
+Through their link (``/s/{token}/change``) a debtor proposes what they can pay a period, and
+optionally from when and a lump sum now. The service runs the counter-offer engine
+(``plans.counter``) on what is owed now, and the debtor may ask for the plan as proposed or for
+one of the nearest alternatives: that is a change request, which a collector answers by making
+a new offer (``offered``, naming it) or by declining it.
+
+The debtor's fields are decimal strings checked by the service itself (the form and the JSON
+body break the same rules, with the same names): ``number``, ``non_negative``, ``positive``,
+``max_decimals`` for amounts; ``date``, ``not_in_past``, ``max_start_delay`` for the start.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from schemas import examples
+from schemas.common import Model, with_examples
+from schemas.offers import CounterResult, OfferOut
+
+Choice = Literal["as_proposed", "longer_term", "higher_payment", "later_start", "earlier_start"]
+Status = Literal["open", "offered", "declined"]
+
+_PAYMENT = Field(
+    max_length=40,
+    description="What the debtor can pay each period, in the plan's currency (e.g. 500.00).",
+    examples=["500.00"],
+)
+_START = Field(
+    None,
+    max_length=40,
+    description="The first payment's date (ISO 8601); omitted: one period from today.",
+    examples=["2027-01-15"],
+)
+_LUMP_SUM = Field(
+    None,
+    max_length=40,
+    description="Cash the debtor can pay now, as a down payment; omitted: none.",
+    examples=["0"],
+)
+
+PROPOSAL_EXAMPLE = {"payment": "500.00", "start": None, "lump_sum": "0.00", "frequency": "monthly"}
+OWED_EXAMPLE = {
+    "currency": "CNY",
+    "as_of": "2026-11-25",
+    "principal": "10000.00",
+    "interest": "350.00",
+    "fees": "150.00",
+    "total": "10500.00",
+}
+REQUEST_EXAMPLE = {
+    "id": "0f5c1be2a1d84c0c9a3a1d2e7c6b5a40",
+    "debt_ref": "CARD-2024-0012345",
+    "offer_id": examples.SAVED_OFFER["id"],
+    "plan_id": None,
+    "status": "open",
+    "choice": "as_proposed",
+    "proposal": {**PROPOSAL_EXAMPLE, "payment": "1312.50"},
+    "owed": OWED_EXAMPLE,
+    "offer": examples.INSTALMENT_OFFER,
+    "created_at": "2026-11-25T15:02:11.120331Z",
+    "decision": None,
+}
+
+
+class ProposalIn(Model):
+    """What the debtor proposes: a payment a period, and optionally a start and a lump sum."""
+
+    payment: str = _PAYMENT
+    start: str | None = _START
+    lump_sum: str | None = _LUMP_SUM
+
+    model_config = with_examples({"payment": "500.00"}, {"payment": "800.00", "start": None})
+
+
+class ChoiceIn(ProposalIn):
+    """The same proposal, and which of the plans it was answered with the debtor asks for."""
+
+    choice: Choice = Field(
+        description="``as_proposed`` (the proposal fits the rules) or an alternative's change."
+    )
+
+    model_config = with_examples({"payment": "1312.50", "choice": "as_proposed"})
+
+
+class ProposalOut(Model):
+    """The proposal as the engine read it (amounts in the plan's currency)."""
+
+    payment: str
+    start: date | None
+    lump_sum: str
+    frequency: str = Field(description="The plan's own frequency: a change keeps it.")
+
+
+class OwedNowOut(Model):
+    """What is owed on ``as_of``: on an accepted plan, what it still asks for today (principal
+    and fees unpaid, interest due and accrued to date; the plan's waivers kept, or lost if it
+    broke); on an offer not yet accepted, the offer's own debt."""
+
+    currency: str
+    as_of: date
+    principal: str
+    interest: str
+    fees: str
+    total: str
+
+    model_config = with_examples(OWED_EXAMPLE)
+
+
+class Evaluation(Model):
+    """The engine's answer to a proposal: the plan as proposed, or why not and the nearest
+    plans the policy allows; and how many requests the link may still make today."""
+
+    owed: OwedNowOut
+    proposal: ProposalOut
+    result: CounterResult
+    requests_left_today: int = Field(ge=0)
+
+    model_config = with_examples(
+        {
+            "owed": OWED_EXAMPLE,
+            "proposal": {**PROPOSAL_EXAMPLE, "payment": "600.00"},
+            "result": examples.COUNTER_RESULT,
+            "requests_left_today": 5,
+        }
+    )
+
+
+class DecisionOut(Model):
+    """What a collector did with a request."""
+
+    decision: Literal["offered", "declined"]
+    offer_id: str | None = Field(description="The new saved offer, for ``offered``.")
+    reason: str | None
+    decided_at: datetime
+    decided_by: str = Field(description="The key's role and public prefix.")
+
+
+class ChangeRequestOut(Model):
+    """A change request: the plan the debtor asked for, recomputed by the service."""
+
+    id: str
+    debt_ref: str
+    offer_id: str = Field(description="The saved offer whose link the debtor used.")
+    plan_id: str | None = Field(description="Its accepted plan, if it was accepted.")
+    status: Status
+    choice: Choice
+    proposal: ProposalOut
+    owed: OwedNowOut
+    offer: OfferOut = Field(description="The plan asked for, as the engine's offer document.")
+    created_at: datetime
+    decision: DecisionOut | None
+
+    model_config = with_examples(REQUEST_EXAMPLE)
+
+
+class ChangeRequestList(Model):
+    """Change requests, newest first."""
+
+    requests: list[ChangeRequestOut]
+
+    model_config = with_examples({"requests": [REQUEST_EXAMPLE]})
+
+
+class DecisionIn(Model):
+    """A collector's decision: a new offer was made (name it), or the request is declined."""
+
+    decision: Literal["offered", "declined"]
+    offer_id: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="Required for ``offered``: a saved offer for the same debt.",
+    )
+    reason: str | None = Field(None, max_length=1000, description="Shown to collectors only.")
+
+    model_config = with_examples(
+        {"decision": "offered", "offer_id": examples.SAVED_OFFER["id"]},
+        {"decision": "declined", "reason": "The debtor asked for less than the minimum."},
+    )
+
+
+class Receipt(Model):
+    """The debtor's copy of a request: what was asked for, and where it stands."""
+
+    id: str
+    status: Status
+    choice: Choice
+    created_at: datetime
+    offer: OfferOut
+
+    model_config = with_examples(
+        {
+            "id": REQUEST_EXAMPLE["id"],
+            "status": "open",
+            "choice": "as_proposed",
+            "created_at": REQUEST_EXAMPLE["created_at"],
+            "offer": examples.INSTALMENT_OFFER,
+        }
+    )
