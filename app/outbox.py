@@ -313,7 +313,7 @@ def missed_notices(db: Session, *, on: date, now: datetime | None = None) -> int
             continue
         offer = plan.offer
         debt = _debt(db, offer.debt_ref)
-        page = link(_unseal(offer.token_sealed))
+        page = link(_unseal(offer.token_sealed)) + "/change"  # the debtor's counter-offer page
         for s in missed:
             for row, party in debt.parties:
                 if not party.role.is_obligor:

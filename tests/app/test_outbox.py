@@ -206,7 +206,8 @@ def test_a_payment_queues_a_confirmation_with_its_figures(
 
 def test_a_missed_instalment_is_noticed_once(client: TestClient, auth: Headers) -> None:
     debtor = add(client, auth, {**US_CO_DEBTOR, "role": "debtor"})
-    plan_id = accepted_plan(client, saved(client, auth["collector"]))
+    offer = saved(client, auth["collector"])
+    plan_id = accepted_plan(client, offer)
     plan = client.get(f"/v1/plans/{plan_id}", headers=auth["collector"]).json()
     first = date.fromisoformat(plan["instalments"][0]["payment_date"])
     on = first + timedelta(days=20)  # missed after 15 days (default policy)
@@ -219,7 +220,8 @@ def test_a_missed_instalment_is_noticed_once(client: TestClient, auth: Headers) 
     body = content(next(m for m in notices if m.channel == "email"))["body"]
     assert "Payment 1 of your repayment plan, CN¥1,000.00" in body
     assert "CN¥1,000.00 of it has not been received" in body
-    assert "/s/" in body and "ask for a change" in body
+    # the link leads to the debtor's counter-offer page (app/routers/changes.py)
+    assert f"open: {offer['link']}/change\n" in body and "ask for a change" in body
     assert "the plan ends" in body  # the policy's missed_payment_text
 
 
