@@ -264,7 +264,8 @@ class ChangeView:
 
 @dataclass(frozen=True, slots=True)
 class RequestView:
-    """What the page of a request made shows: its plan (the offer document) and status."""
+    """What the page of a request made shows: its plan (the offer document) and status;
+    ``summary`` is the plan's sentence in the page's language."""
 
     masked_name: str
     status: str
@@ -274,6 +275,7 @@ class RequestView:
     plan_url: str
     change_url: str
     lang_urls: Mapping[Locale, str]
+    summary: str | None = None  # in the page's language; None: the document's own
 
     def __post_init__(self) -> None:
         if self.status not in _STATUSES:
@@ -581,6 +583,9 @@ def render_request_page(view: RequestView, locale: Locale | str) -> str:
         "view": view,
         "head": _header(t, locale, t("sent_title"), view.masked_name, view.lang_urls),
         "sent_on": t("sent_on", date=day(view.created_at.date(), locale)),
-        "plan": _plan(view.document, view.choice, locale, t),
+        "plan": {
+            **_plan(view.document, view.choice, locale, t),
+            **({} if view.summary is None else {"summary": view.summary}),
+        },
     }
     return _environment().get_template("change_sent.html").render(context)

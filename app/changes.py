@@ -359,6 +359,7 @@ def request_change(
         proposal={**proposed, "start": _iso(proposal.start)},
         owed={**state.owed, "as_of": state.owed["as_of"].isoformat()},
         document=document,
+        summaries={lang.value: summary(plan, lang) for lang in Locale},
         request_hash=fingerprint,
         status="open",
         created_at=now,

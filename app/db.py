@@ -544,6 +544,8 @@ class ChangeRequest(Base):
     proposal: Mapped[dict[str, Any]] = mapped_column(JSONBody)
     owed: Mapped[dict[str, Any]] = mapped_column(JSONBody)
     document: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    # the plan's summary sentence in every page language (the document carries the asker's)
+    summaries: Mapped[dict[str, Any]] = mapped_column(JSONBody)
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="open")
     decision_offer_id: Mapped[str | None] = mapped_column(ForeignKey("offers.id"))

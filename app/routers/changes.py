@@ -426,5 +426,6 @@ def request_page(
         plan_url=f"{base}?lang={locale.value}",
         change_url=f"{base}/change?lang={locale.value}",
         lang_urls={lang: f"{base}/change/requests/{row.id}?lang={lang.value}" for lang in Locale},
+        summary=row.summaries.get(locale.value),
     )
     return Response(render_request_page(view, locale), media_type=HTML, headers=PAGE_HEADERS)

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("proposal", _json(), nullable=False),
         sa.Column("owed", _json(), nullable=False),
         sa.Column("document", _json(), nullable=False),
+        sa.Column("summaries", _json(), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("decision_offer_id", sa.String(length=32), nullable=True),
