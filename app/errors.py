@@ -188,8 +188,11 @@ def install(app: Any) -> None:
     from plans.errors import DomainError
 
     def respond(request: Request, problem: Problem) -> JSONResponse:
+        path = str(request.url.path)
+        # a share link's path is its token, the capability: never echoed (app.routers.links)
+        echo = problem.echo_path and not path.startswith("/s/")
         return JSONResponse(
-            problem.body(str(request.url.path) if problem.echo_path else None),
+            problem.body(path if echo else None),
             status_code=problem.status,
             media_type=PROBLEM_JSON,
             headers=problem.headers or None,

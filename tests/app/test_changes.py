@@ -174,6 +174,20 @@ def test_bad_input_is_a_422_naming_the_field_and_rule(
         assert 'id="errors"' in page.text and f'id="{field}-error"' in page.text
 
 
+def test_no_problem_document_echoes_the_token(client: TestClient, auth: Headers) -> None:
+    token = token_of(saved(client, auth["collector"]))
+    for answer in (
+        client.get(f"/s/{token}/change?lang=fr"),  # FastAPI's own validation
+        client.get(f"/s/{token}?lang=fr"),  # the offer page's, likewise
+        client.post(f"/s/{token}/change", content=b"{"),
+    ):
+        assert (
+            answer.status_code == 422
+            and answer.headers["content-type"] == "application/problem+json"
+        )
+        assert "instance" not in answer.json() and token not in answer.text
+
+
 def test_every_broken_rule_of_a_form_is_shown_at_once(client: TestClient, auth: Headers) -> None:
     token = token_of(saved(client, auth["collector"]))
     latest = date.today() + timedelta(days=46)
