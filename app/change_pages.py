@@ -28,8 +28,8 @@ from plans.money import exponent, to_minor
 from schemas.common import Locale
 
 Json = dict[str, Any]
-Notice = Literal["rate_limited", "nothing_owed"]
-_NOTICES = ("rate_limited", "nothing_owed")
+Notice = Literal["rate_limited", "nothing_owed", "superseded"]
+_NOTICES = ("rate_limited", "nothing_owed", "superseded")
 _STATUSES = ("open", "offered", "declined")
 FIELDS = ("payment", "start", "lump_sum")
 
@@ -47,6 +47,10 @@ WORDS: dict[Locale, dict[str, str]] = {
         "owed_fees": "Fees",
         "owed_total": "Total owed",
         "nothing_owed": "Nothing is owed on this plan: there is nothing to change.",
+        "superseded": (
+            "A newer offer has replaced this one. Please use the link in the most recent"
+            " message we sent you."
+        ),
         "form_heading": "What can you afford?",
         "form_intro": (
             "Tell us what you can pay and we will show you, at once, the plans our rules allow."
@@ -140,6 +144,7 @@ WORDS: dict[Locale, dict[str, str]] = {
         "owed_fees": "费用",
         "owed_total": "欠款合计",
         "nothing_owed": "本计划已无欠款，无需调整。",
+        "superseded": "本方案已被新的方案取代。请使用我们最近一次发给您的链接。",
         "form_heading": "您能承担多少？",
         "form_intro": (
             "请告诉我们您能还多少，我们会立即列出规则允许的方案。"

@@ -240,6 +240,10 @@ def proposal_json(proposal: Proposal, currency: str) -> Json:
 
 def evaluate(standing: Standing, proposal: Proposal) -> CounterResult:
     """The counter-offer engine on what is owed now, under the offer's policy version."""
+    if standing.offer.status == "superseded":
+        raise conflict(
+            "This offer was replaced by a newer one: use the newer offer's link.", "superseded"
+        )
     if standing.debt is None:
         raise conflict("Nothing is owed on this plan: there is nothing to change.", "nothing-owed")
     return counter_offer(standing.debt, proposal, policy=standing.policy.engine)

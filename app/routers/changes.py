@@ -149,9 +149,16 @@ def _view(
         values={k: v or "" for k, v in (values or {}).items()},
         errors=errors or [],
         evaluation=evaluation,
-        notice="nothing_owed" if standing.debt is None else notice,
+        notice=_closed(standing) or notice,
         **urls,
     )
+
+
+def _closed(standing: changes.Standing) -> Notice | None:
+    """Why there is nothing to propose here, if so."""
+    if standing.offer.status == "superseded":
+        return "superseded"
+    return "nothing_owed" if standing.debt is None else None
 
 
 def _page(view: ChangeView, locale: Locale, status: int = 200) -> Response:
@@ -179,7 +186,7 @@ def _proposal_page(
     """The change page, with the answer to ``fields`` if given; the form again if they break
     a rule (422)."""
     standing = changes.standing(db, offer, utcnow().date())
-    if fields is None or standing.debt is None:
+    if fields is None or _closed(standing):
         return _page(_view(db, standing, token, locale), locale)
     try:
         evaluation = _evaluate(db, standing, fields, locale)
@@ -254,7 +261,7 @@ def _propose(
     standing = changes.standing(db, offer, utcnow().date())
     if not from_form:
         return Json(_evaluate(db, standing, fields, locale), headers=PAGE_HEADERS)
-    if standing.debt is None:
+    if _closed(standing):
         return _page(_view(db, standing, token, locale), locale, 409)
     try:
         standing.read(fields)
@@ -276,7 +283,7 @@ def _propose(
     responses={
         303: {"description": "From the page's form: to the page with the answer."},
         404: _html_and_problem(404, "No such link (the links' one 404)."),
-        409: _html_and_problem(409, "Nothing is owed: there is nothing to change."),
+        409: _html_and_problem(409, "Nothing is owed, or a newer offer replaced this one."),
         422: _html_and_problem(422, "The proposal breaks a rule: the field and the rule."),
         **problem_responses(503),
     },
@@ -364,7 +371,7 @@ def _ask(
     responses={
         303: {"description": "From the page's form: to the page of the request."},
         404: _html_and_problem(404, "No such link (the links' one 404)."),
-        409: _html_and_problem(409, "Nothing is owed: there is nothing to change."),
+        409: _html_and_problem(409, "Nothing is owed, or a newer offer replaced this one."),
         422: _html_and_problem(422, "The proposal or the choice breaks a rule."),
         429: _html_and_problem(
             429, f"The link made {changes.MAX_REQUESTS_PER_DAY} requests in 24 hours."

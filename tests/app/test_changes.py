@@ -382,6 +382,20 @@ def test_nothing_owed_is_nothing_to_change(client: TestClient, auth: Headers) ->
     assert ask(client, token, payment="500.00").status_code == 409
 
 
+def test_a_replaced_offer_takes_no_proposal(client: TestClient, auth: Headers) -> None:
+    first = saved(client, auth["collector"])
+    saved(client, auth["collector"], plan={**SMALL, "term": 2})  # supersedes it
+    token = token_of(first)
+    page = client.get(f"/s/{token}/change?lang=en&payment=500.00")
+    assert page.status_code == 200 and "A newer offer has replaced this one" in page.text
+    assert "<form" not in page.text and 'id="result"' not in page.text
+    for answer in (propose(client, token, payment="500.00"), ask(client, token, payment="500.00")):
+        assert answer.status_code == 409 and answer.json()["type"].endswith("/superseded")
+    posted = client.post(f"/s/{token}/change", data={"payment": "500.00"})
+    assert posted.status_code == 409 and "A newer offer has replaced this one" in posted.text
+    assert count(ChangeRequest) == 0
+
+
 # ---- the collectors' side --------------------------------------------------------------------
 
 
