@@ -9,7 +9,7 @@ event. Audit payloads and log lines carry masked forms only.
 Who sees what, as for offers: a collector's key sees the parties it added (others answer 404);
 finance and admin keys see all. A debt's caps and cooling-off periods count every attempt on
 it, whoever made them. Opt-outs and a stop request only grow through this API: lifting them
-needs the party's own request, which is out of scope here.
+needs the party's own request, made on their plan page (``app.preferences``).
 """
 
 from __future__ import annotations
