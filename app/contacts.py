@@ -303,6 +303,9 @@ def _reversal(field: str, rule: str, detail: str) -> Problem:
 
 def update_party(db: Session, row: PartyRow, body: PartyPatch, key: ApiKey) -> Json:
     """Apply the changes in ``body``; opt-outs and a stop request only grow."""
+    # The party may be changing their own preferences on their page at the same moment
+    # (app.preferences locks the row too): the opt-outs merged below must be the latest.
+    db.refresh(row, with_for_update=True)
     now = utcnow()
     changed = sorted(body.model_fields_set)
     if body.opted_out is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,13 +21,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
-from app import audit, outbox
-from app.db import AuditEvent, OutboxMessage, get_sessionmaker, utcnow
+from app import audit, outbox, preferences
+from app.db import AuditEvent, OutboxMessage, SavedOffer, get_sessionmaker, utcnow
 from app.pages import render_not_found
 from app.routers.links import _HideTokens
 from app.sharing import party_marker
 from app.summaries import day
+from plans.contact import Channel
 from schemas.common import Locale
+from schemas.preferences import PreferenceChange
 from tests.app.test_outbox import (
     CN_DEBTOR,
     GB_GUARANTOR,
@@ -419,3 +422,33 @@ def test_access_logs_hide_the_token_and_the_marker() -> None:
     assert record.getMessage() == (
         '127.0.0.1:5000 - "POST /s/…/preferences?p=…&lang=en HTTP/1.1" 303'
     )
+
+
+def test_a_collectors_change_meanwhile_loses_no_opt_out(client: TestClient, auth: Headers) -> None:
+    """The party's change and a collector's PATCH of the same party queue on its row: the
+    collector's change is judged against the party's committed opt-out, never an older copy
+    (which would have let the PATCH write back a list without it)."""
+    debtor = add(client, auth, CN_DEBTOR)
+    offer = saved(client, auth["collector"])
+    url = f"/v1/debts/{REF}/parties/{debtor['id']}"
+    answers: list[Any] = []
+    with get_sessionmaker()() as session:
+        saved_offer = session.get(SavedOffer, offer["id"])
+        assert saved_offer is not None
+        who = preferences.reader(session, saved_offer, token_of(offer), None)
+        change = PreferenceChange(change="opt_out", channel=Channel.SMS)
+        preferences.change(session, saved_offer, who, change)  # holds the row, uncommitted
+        collector = threading.Thread(
+            target=lambda: answers.append(
+                client.patch(url, json={"opted_out": ["email"]}, headers=auth["collector"])
+            )
+        )
+        collector.start()
+        collector.join(0.5)
+        assert collector.is_alive()  # waiting for the party's transaction
+        session.commit()
+    collector.join(30)
+    # the collector's full list, read before the party's opt-out, would drop it: refused
+    assert answers[0].status_code == 409, answers[0].text
+    assert answers[0].json()["errors"][0]["rule"] == "opt_out_reversible_only_by_party"
+    assert party(client, auth, debtor["id"])["opted_out"] == ["sms"]
