@@ -73,16 +73,18 @@ SENDER = "outbox"
 CONFIRMATION_KEY = "confirmation"
 
 
-def confirmed_payment_id(message: OutboxMessage) -> int | None:
+def confirmed_payment_id(kind: str, dedupe_key: str) -> int | None:
     """The payment a confirmation is about (from its dedupe key), else None.
 
     Examples
     --------
-    >>> confirmed_payment_id(OutboxMessage(kind="confirmation", dedupe_key="confirmation:7:p:sms"))
+    >>> confirmed_payment_id("confirmation", "confirmation:7:p:sms")
     7
+    >>> confirmed_payment_id("reminder", "reminder:plan:1:3:p:sms") is None
+    True
     """
-    kind, _, rest = message.dedupe_key.partition(":")
-    if message.kind != Kind.CONFIRMATION or kind != CONFIRMATION_KEY:
+    prefix, _, rest = dedupe_key.partition(":")
+    if kind != Kind.CONFIRMATION or prefix != CONFIRMATION_KEY:
         return None
     payment = rest.partition(":")[0]
     return int(payment) if payment.isdigit() else None

@@ -40,6 +40,7 @@ from app.errors import conflict, no_such_link
 from app.pages import ChannelChoice, ContactView, SentMessage
 from app.sharing import party_marker, scheduled_lines
 from plans.contact import Channel
+from plans.payments import ScheduledLine
 from schemas.preferences import PreferenceChange
 
 Json = dict[str, Any]
@@ -86,12 +87,21 @@ def _zone(row: PartyRow) -> ZoneInfo:
 def sent_messages(db: Session, row: PartyRow) -> list[SentMessage]:
     """Every message delivered to ``row``, newest first, told from the plans' facts."""
     zone = _zone(row)
-    found = db.scalars(
-        select(OutboxMessage)
+    # the columns the page tells a message by: not its sealed content, not even loaded
+    found = db.execute(
+        select(
+            OutboxMessage.delivered_at,
+            OutboxMessage.channel,
+            OutboxMessage.kind,
+            OutboxMessage.plan_id,
+            OutboxMessage.instalment,
+            OutboxMessage.dedupe_key,
+        )
         .where(OutboxMessage.party_id == row.id, OutboxMessage.status == "delivered")
         .order_by(OutboxMessage.delivered_at.desc(), OutboxMessage.id)
     )
     plans: dict[str, AcceptedPlan | None] = {}
+    lines_of: dict[str, list[ScheduledLine]] = {}
     shown = []
     for message in found:
         assert message.delivered_at is not None  # delivered messages have the time set
@@ -105,7 +115,9 @@ def sent_messages(db: Session, row: PartyRow) -> list[SentMessage]:
             plan = plans[message.plan_id]
         details: Json = {}
         if plan is not None and message.kind in ("reminder", "missed"):
-            lines = scheduled_lines(plan.offer.document)
+            if plan.id not in lines_of:
+                lines_of[plan.id] = scheduled_lines(plan.offer.document)
+            lines = lines_of[plan.id]
             for k, line in enumerate(lines, start=1):
                 if line.number == message.instalment:
                     details = {
@@ -115,7 +127,7 @@ def sent_messages(db: Session, row: PartyRow) -> list[SentMessage]:
                         "count": len(lines),
                     }
         elif plan is not None and message.kind == "confirmation":
-            payment_id = outbox.confirmed_payment_id(message)
+            payment_id = outbox.confirmed_payment_id(message.kind, message.dedupe_key)
             payment = None if payment_id is None else db.get(PlanPayment, payment_id)
             if payment is not None and payment.plan_id == plan.id:
                 details = {"amount_minor": payment.amount_minor, "day": payment.paid_on}
