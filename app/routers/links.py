@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -190,9 +190,8 @@ def accept(
 
 
 def _back(token: str, lang: str | None, marker: str | None, section: str = "") -> str:
-    query = "&".join(
-        f"{name}={value}" for name, value in (("p", marker), ("lang", lang)) if value is not None
-    )
+    # encoded: the accept form passes on a marker it does not check (the page does)
+    query = urlencode([(k, v) for k, v in (("p", marker), ("lang", lang)) if v is not None])
     return f"/s/{token}" + (f"?{query}" if query else "") + section
 
 

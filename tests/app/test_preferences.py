@@ -366,6 +366,14 @@ def test_a_co_debtors_link_changes_the_co_debtors_preferences_only(
     # accepting from the co-debtor's page comes back to the co-debtor's page
     accepted = client.post(f"/s/{token}/accept?p={marker}", headers=FORM, follow_redirects=False)
     assert accepted.headers["location"] == f"/s/{token}?p={marker}"
+    # a marker the accept form does not check goes back encoded (the page then 404s on it)
+    odd = client.post(
+        f"/s/{token}/accept",
+        params={"p": "x\r\nSet-Cookie: a=1"},
+        headers=FORM,
+        follow_redirects=False,
+    )
+    assert odd.headers["location"] == f"/s/{token}?p=x%0D%0ASet-Cookie%3A+a%3D1"
 
 
 @pytest.mark.parametrize(
