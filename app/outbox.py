@@ -14,6 +14,10 @@
   (:func:`missed_notices`, run by ``repay outbox schedule``, e.g. from cron once a day); each
   instalment's notice is queued once.
 
+Every message to an obligor carries that party's own link to the plan's page (the page's
+address and the party's marker, ``app.sharing.link``): the page then lists the messages
+delivered to them and lets them opt out (``app.preferences``).
+
 A sender claims due messages (:func:`claim`): the rows are locked with ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL (SQLite transactions are serialised by ``BEGIN IMMEDIATE``), given a
 lease and a claim token, and only then are their addresses opened. Before that, a message is
@@ -28,7 +32,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -65,6 +69,25 @@ MESSAGE_CHANNELS = (Channel.EMAIL, Channel.SMS)
 # How long a confirmation or a missed notice stays worth sending.
 USEFUL_FOR = timedelta(days=7)
 SENDER = "outbox"
+# A confirmation's dedupe key: "confirmation:<payment id>:<party id>:<channel>"
+CONFIRMATION_KEY = "confirmation"
+
+
+def confirmed_payment_id(kind: str, dedupe_key: str) -> int | None:
+    """The payment a confirmation is about (from its dedupe key), else None.
+
+    Examples
+    --------
+    >>> confirmed_payment_id("confirmation", "confirmation:7:p:sms")
+    7
+    >>> confirmed_payment_id("reminder", "reminder:plan:1:3:p:sms") is None
+    True
+    """
+    prefix, _, rest = dedupe_key.partition(":")
+    if kind != Kind.CONFIRMATION or prefix != CONFIRMATION_KEY:
+        return None
+    payment = rest.partition(":")[0]
+    return int(payment) if payment.isdigit() else None
 
 
 def _content(row: OutboxMessage) -> Json:
@@ -197,7 +220,7 @@ def plan_accepted(db: Session, plan: AcceptedPlan, *, now: datetime | None = Non
     policy = resolve_version(db, offer)
     days_before = sorted(set(policy.body.reminder_days_before), reverse=True)
     lines = scheduled_lines(offer.document)
-    page = link(_unseal(offer.token_sealed))
+    token = _unseal(offer.token_sealed)
     queued = 0
     for index, line in enumerate(lines):
         owed = sum(x.payment_minor for x in lines[index:])
@@ -206,7 +229,7 @@ def plan_accepted(db: Session, plan: AcceptedPlan, *, now: datetime | None = Non
                 continue
             facts = Facts(
                 offer.currency,
-                page,
+                link(token, row.id),  # the party's own link: their page shows their messages
                 missed_text=_missed_text(row.locale, policy.body.missed_payment_text),
                 owed_minor=owed,
                 instalment=line.number,
@@ -263,9 +286,10 @@ def payment_recorded(
     offer = plan.offer
     debt = _debt(db, offer.debt_ref)
     next_date, next_minor = _next_due(state)
+    token = _unseal(offer.token_sealed)
     facts = Facts(
         offer.currency,
-        link(_unseal(offer.token_sealed)),
+        link(token),
         owed_minor=result.balance_after_minor,
         amount_minor=payment.amount_minor,
         paid_on=payment.paid_on,
@@ -289,10 +313,10 @@ def payment_recorded(
                     party,
                     channel,
                     kind=Kind.CONFIRMATION,
-                    facts=facts,
+                    facts=replace(facts, link=link(token, row.id)),
                     wanted=now,
                     latest=now + USEFUL_FOR,
-                    dedupe_key=f"confirmation:{payment.id}:{row.id}:{channel}",
+                    dedupe_key=f"{CONFIRMATION_KEY}:{payment.id}:{row.id}:{channel}",
                     plan_id=plan.id,
                     instalment=None,
                 )
@@ -313,14 +337,14 @@ def missed_notices(db: Session, *, on: date, now: datetime | None = None) -> int
             continue
         offer = plan.offer
         debt = _debt(db, offer.debt_ref)
-        page = link(_unseal(offer.token_sealed))
+        token = _unseal(offer.token_sealed)
         for s in missed:
             for row, party in debt.parties:
                 if not party.role.is_obligor:
                     continue
                 facts = Facts(
                     offer.currency,
-                    page,
+                    link(token, row.id),
                     missed_text=_missed_text(row.locale, policy.body.missed_payment_text),
                     owed_minor=state.outstanding_minor,
                     instalment=s.number,

@@ -26,7 +26,8 @@ from schemas.policies import DEFAULT_MISSED_PAYMENT_TEXT
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "messages"
 UPDATE = os.environ.get("REPAY_UPDATE_GOLDEN") == "1"
-LINK = "https://repay.example/s/TOKEN"
+# each message carries its party's own link: the page plus the party's marker (app.sharing.link)
+LINK = "https://repay.example/s/TOKEN?p=MARKER"
 
 
 def facts(locale: Locale) -> Facts:
