@@ -32,11 +32,12 @@ from plans.contact import (
     Detail,
     Outcome,
     Party,
+    Role,
     check_contact,
     disclosure,
     schedule_message,
 )
-from plans.contact_rules import Jurisdiction, Scope
+from plans.contact_rules import Cap, CoolingOff, Jurisdiction, Scope
 from plans.errors import DomainError
 
 __all__ = [
@@ -156,7 +157,10 @@ def receives_reminders(party: Party) -> bool:
     >>> receives_reminders(Party("t1", "third_party", "Europe/London"))
     False
     """
-    return disclosure(party.role).allows(Detail.DUE_DATE)
+    return party.role in _REMINDED
+
+
+_REMINDED = frozenset(role for role in Role if disclosure(role).allows(Detail.DUE_DATE))
 
 
 def message_channels(party: Party) -> tuple[Channel, ...]:
@@ -265,21 +269,25 @@ def plan_reminders(
     """
     seen = list(history)
     found: list[Reminder] = []
+    offsets = [(days, timedelta(days=days)) for days in plan.days_before]
     for due in plan.dues:
+        days_here = [d for d, span in offsets if on is None or due.payment_date - span == on]
+        if not days_here:
+            continue
         for recipient in plan.recipients:
             party = recipient.party
             if not receives_reminders(party):
                 continue
             for channel in message_channels(party):
-                latest = latest_useful(recipient.rules, channel, party, due.payment_date)
-                for days in plan.days_before:
-                    if on is not None and due.payment_date - timedelta(days=days) != on:
-                        continue
+                latest: datetime | None = None
+                for days in days_here:
                     if (due.instalment, days, party.id, channel) in plan.done:
                         continue
                     wanted = wanted_at(due.payment_date, days, party)
                     if now is not None and wanted < now:
                         continue
+                    if latest is None:
+                        latest = latest_useful(recipient.rules, channel, party, due.payment_date)
                     send_at, rule = _schedule(recipient, channel, wanted, latest, seen)
                     if send_at is not None:
                         seen.append(Attempt(party.id, channel, send_at, Outcome.MESSAGE_LEFT))
@@ -343,11 +351,70 @@ class DueIndex:
         return np.unique(np.concatenate(hits))
 
 
-def _debt_scoped(rules: Jurisdiction, channel: Channel) -> bool:
-    """Whether a cap or cooling-off on ``channel`` counts other parties' attempts too."""
-    return any(c.scope is Scope.DEBT for c in rules.caps_for(channel)) or any(
-        c.scope is Scope.DEBT for c in rules.cooling_for(channel)
-    )
+def _counted_channels(
+    rules: Jurisdiction, channel: Channel, role: Role
+) -> tuple[frozenset[Channel], bool]:
+    """Whose attempts matter to contacting a party in ``role`` on ``channel``.
+
+    The channels whose attempts its caps and cooling-off periods count, and whether any of
+    them counts every party's attempts on the debt (else only the party's own). A party with
+    no such attempt is judged by hours and no-contact days alone.
+    """
+    rules_counting: list[Cap | CoolingOff] = [c for c in rules.caps_for(channel) if role in c.roles]
+    rules_counting += rules.cooling_for(channel)
+    channels = frozenset(x for k in rules_counting for x in k.channels)
+    return channels, any(k.scope is Scope.DEBT for k in rules_counting)
+
+
+class _SoFar:
+    """A debt's history during a batch: the attempts on file and the reminders scheduled since.
+
+    Attempts for the reminders are made only when a check needs the whole history.
+    """
+
+    __slots__ = ("attempts", "channels", "own", "pending")
+
+    def __init__(self, history: Sequence[Attempt]) -> None:
+        self.attempts = list(history)
+        self.pending: list[tuple[str, Channel, datetime]] = []
+        self.own = {(a.party_id, a.channel) for a in history}
+        self.channels = {a.channel for a in history}
+
+    def add(self, party_id: str, channel: Channel, at: datetime) -> None:
+        self.pending.append((party_id, channel, at))
+        self.own.add((party_id, channel))
+        self.channels.add(channel)
+
+    def history(self) -> list[Attempt]:
+        if self.pending:
+            self.attempts += [Attempt(p, c, t, Outcome.MESSAGE_LEFT) for p, c, t in self.pending]
+            self.pending.clear()
+        return self.attempts
+
+
+class _Slot:
+    """What reminders of one payment date, so many days before, share for parties alike.
+
+    Alike: the same rules, zone, role and channel. The wanted and latest useful times, the
+    channels whose attempts the rules count, and, for a party with none of those in the
+    history, the schedule itself (found once, for the first such party).
+    """
+
+    __slots__ = ("_alone", "channel", "counted", "debt_wide", "latest", "recipient", "wanted")
+
+    def __init__(self, recipient: Recipient, channel: Channel, payment_date: date, days: int):
+        party, rules = recipient.party, recipient.rules
+        self.recipient, self.channel = recipient, channel
+        self.wanted = wanted_at(payment_date, days, party)
+        self.latest = latest_useful(rules, channel, party, payment_date)
+        self.counted, self.debt_wide = _counted_channels(rules, channel, party.role)
+        self._alone: _Scheduled | None = None
+
+    def alone(self) -> _Scheduled:
+        """The schedule of a party with nothing counted against it."""
+        if self._alone is None:
+            self._alone = _schedule(self.recipient, self.channel, self.wanted, self.latest, ())
+        return self._alone
 
 
 def reminders_on(
@@ -383,14 +450,8 @@ def reminders_on(
         raise DomainError("index", "same_plans", "must be the DueIndex of these plans")
     histories = histories or {}
     offsets = frozenset(index.offsets)
-    # debt -> (its history so far, the parties it names): shared by the debt's plans
-    debts: dict[str, tuple[list[Attempt], set[str]]] = {}
-    # A party with nothing in the history that a rule on the channel counts is scheduled like
-    # any other such party of its zone, role and rules: once per (rules, zone, role, channel,
-    # wanted, latest). Rules are told apart by identity (the plans keep them alive).
-    shared: dict[tuple[int, str, str, Channel, datetime, datetime], _Scheduled] = {}
-    scoped: dict[tuple[int, Channel], bool] = {}
-    times: dict[tuple[int, str, Channel, int, int], tuple[datetime, datetime]] = {}
+    debts: dict[str, _SoFar] = {}
+    slots: dict[tuple[int, str, Role, Channel, date, int], _Slot] = {}
     found: list[Reminder] = []
     for position in index.plans_on(on).tolist():
         plan = plans[position]
@@ -399,44 +460,47 @@ def reminders_on(
             raise DomainError("index", "same_plans", "must be the DueIndex of these plans")
         debt = debts.get(plan.debt_ref)
         if debt is None:
-            seen = list(histories.get(plan.debt_ref, ()))
-            debt = debts[plan.debt_ref] = (seen, {a.party_id for a in seen})
-        seen, named = debt
+            debt = debts[plan.debt_ref] = _SoFar(histories.get(plan.debt_ref, ()))
+        targets = [
+            (recipient, message_channels(recipient.party))
+            for recipient in plan.recipients
+            if receives_reminders(recipient.party)
+        ]
         for due in plan.dues:
             days = (due.payment_date - on).days
             if days not in days_before:
                 continue
-            for recipient in plan.recipients:
+            for recipient, channels in targets:
                 party, rules = recipient.party, recipient.rules
-                if not receives_reminders(party):
-                    continue
-                for channel in message_channels(party):
+                for channel in channels:
                     if (due.instalment, days, party.id, channel) in plan.done:
                         continue
-                    when = (id(rules), party.time_zone, channel, due.payment_date.toordinal(), days)
-                    pair = times.get(when)
-                    if pair is None:
-                        pair = times[when] = (
-                            wanted_at(due.payment_date, days, party),
-                            latest_useful(rules, channel, party, due.payment_date),
-                        )
-                    wanted, latest = pair
-                    if now is not None and wanted < now:
+                    # Rules are told apart by identity (the plans keep them alive).
+                    where = (
+                        id(rules),
+                        party.time_zone,
+                        party.role,
+                        channel,
+                        due.payment_date,
+                        days,
+                    )
+                    slot = slots.get(where)
+                    if slot is None:
+                        slot = slots[where] = _Slot(recipient, channel, due.payment_date, days)
+                    if now is not None and slot.wanted < now:
                         continue
-                    debt_wide = scoped.get((id(rules), channel))
-                    if debt_wide is None:
-                        debt_wide = scoped[(id(rules), channel)] = _debt_scoped(rules, channel)
-                    if party.id in named or (debt_wide and seen):
-                        send_at, rule = _schedule(recipient, channel, wanted, latest, seen)
+                    if slot.debt_wide:
+                        alone = slot.counted.isdisjoint(debt.channels)
                     else:
-                        key = (id(rules), party.time_zone, party.role, channel, wanted, latest)
-                        memo = shared.get(key)
-                        if memo is None:
-                            memo = shared[key] = _schedule(recipient, channel, wanted, latest, ())
-                        send_at, rule = memo
+                        alone = not any((party.id, c) in debt.own for c in slot.counted)
+                    if alone:
+                        send_at, rule = slot.alone()
+                    else:
+                        send_at, rule = _schedule(
+                            recipient, channel, slot.wanted, slot.latest, debt.history()
+                        )
                     if send_at is not None:
-                        seen.append(Attempt(party.id, channel, send_at, Outcome.MESSAGE_LEFT))
-                        named.add(party.id)
+                        debt.add(party.id, channel, send_at)
                     found.append(
                         Reminder(
                             plan.plan_id,
@@ -445,8 +509,8 @@ def reminders_on(
                             party.id,
                             channel,
                             days,
-                            wanted,
-                            latest,
+                            slot.wanted,
+                            slot.latest,
                             send_at,
                             rule,
                             rules.policy_version,
