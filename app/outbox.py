@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from app import audit, contacts
@@ -78,6 +78,8 @@ LEASE = timedelta(seconds=60)
 # How long a confirmation or a missed notice stays worth sending.
 USEFUL_FOR = timedelta(days=7)
 SENDER = "outbox"
+# Any constant, distinct from the audit chain's and the debts' advisory locks.
+_JOB_LOCK = 7_270_014
 
 
 def _content(row: OutboxMessage) -> Json:
@@ -434,6 +436,10 @@ def coming_reminders(
     each reminder that cannot be sent in time.
     """
     now = now or utcnow()
+    if db.get_bind().dialect.name == "postgresql":
+        # Two runs at once would queue the same reminders: the second waits for the first and
+        # then sees what it queued. (SQLite's BEGIN IMMEDIATE serialises them already.)
+        db.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _JOB_LOCK})
     plans = list(
         db.scalars(
             select(AcceptedPlan)

@@ -236,6 +236,27 @@ def test_the_daily_job_reminds_parties_added_after_acceptance(
     assert {m.id for m in rows(OutboxMessage.party_id == debtor["id"])} == at_acceptance
 
 
+def test_two_daily_jobs_at_once_queue_each_reminder_once(client: TestClient, auth: Headers) -> None:
+    day = open_day(date.today() + timedelta(days=10))
+    add(client, auth, CN_DEBTOR)
+    plan_due_on(client, auth, day)
+    add(client, auth, US_CO_DEBTOR)
+    results: list[outbox.Scheduled] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        start.wait()
+        results.append(job(day - timedelta(days=3)))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    # one run queues the co-debtor's email and text, the other finds them queued
+    assert sorted(r.queued for r in results) == [0, 2]
+
+
 def test_a_channel_given_later_is_reminded_on_the_day(client: TestClient, auth: Headers) -> None:
     day = open_day(date.today() + timedelta(days=10))
     email_only = {**CN_DEBTOR, "channels": {"email": "zhang@example.cn"}}
