@@ -12,9 +12,10 @@ hours is dropped, naming the rule that stopped it; one wanted before ``now`` is 
 
 :func:`plan_reminders` is the rule for one plan. :func:`reminders_on` gives one day's
 reminders for many plans with the same results: a :class:`DueIndex` (numpy, sorted payment
-dates) picks the few plans with a payment date that many days ahead, and a party whose
-history counts nothing against the caps shares one schedule with every such party of its
-zone, role and rules.
+dates) picks the few plans with a payment date that many days ahead, and a party with nothing
+in the history that the rules on its channel count (its own attempts on those channels, or
+anyone's where a rule counts the whole debt) shares one schedule with every such party of its
+zone, role and rules: hours and no-contact days alone decide it.
 """
 
 from __future__ import annotations
