@@ -34,6 +34,7 @@ from app import audit, sharing
 from app.db import AcceptedPlan, ApiKey, ChangeRequest, Role, SavedOffer, utcnow
 from app.errors import FieldError, Problem, conflict, invalid, no_such_link, not_found
 from app.policies import ResolvedPolicy
+from app.settings import get_settings
 from app.summaries import summary
 from plans.calendar import Frequency
 from plans.counter import CounterResult, Proposal, counter_offer
@@ -140,6 +141,20 @@ def standing(db: Session, offer: SavedOffer, today: date) -> Standing:
         },
         today=today,
     )
+
+
+def change_link(token: str, party_id: str | None = None) -> str:
+    """The change page of a link; with ``party_id``, that party's own (``app.sharing.link``).
+
+    Examples
+    --------
+    >>> change_link("t" * 32).endswith("/s/" + "t" * 32 + "/change")
+    True
+    >>> "/change?p=" in change_link("t" * 32, "a" * 32)
+    True
+    """
+    page = f"{get_settings().base_url}/s/{token}/change"
+    return page if party_id is None else f"{page}?p={sharing.party_marker(token, party_id)}"
 
 
 # ---- reading a proposal -----------------------------------------------------------------

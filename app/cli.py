@@ -412,11 +412,20 @@ def main() -> None:
 def outbox_schedule(
     on: str | None = typer.Option(None, help="Judge instalments on this date (default today)."),
 ) -> None:
-    """Queue a notice for every instalment missed and not noticed yet (run daily, e.g. cron)."""
+    """Queue missed-payment notices and the coming reminders not queued yet (run daily, cron).
+
+    Reminders wanted that day and the next: those of a party or a channel added to a debt
+    after its plan was accepted. One transaction: all of it or nothing.
+    """
     day_ = date.fromisoformat(on) if on else date.today()
     with get_sessionmaker().begin() as session:
         queued = outbox.missed_notices(session, on=day_)
+        reminders = outbox.coming_reminders(session, on=day_)
     err.print(f"Queued {queued} missed-payment notices (instalments judged on {day_}).")
+    err.print(
+        f"Queued {reminders.queued} reminders, dropped {reminders.dropped} that cannot be sent"
+        f" in time ({reminders.plans} plans; wanted on {day_} or the day after)."
+    )
 
 
 @outbox_app.command("drain")

@@ -9,7 +9,7 @@ event. Audit payloads and log lines carry masked forms only.
 Who sees what, as for offers: a collector's key sees the parties it added (others answer 404);
 finance and admin keys see all. A debt's caps and cooling-off periods count every attempt on
 it, whoever made them. Opt-outs and a stop request only grow through this API: lifting them
-needs the party's own request, which is out of scope here.
+needs the party's own request, made on their plan page (``app.preferences``).
 """
 
 from __future__ import annotations
@@ -309,6 +309,9 @@ def _reversal(field: str, rule: str, detail: str) -> Problem:
 
 def update_party(db: Session, row: PartyRow, body: PartyPatch, key: ApiKey) -> Json:
     """Apply the changes in ``body``; opt-outs and a stop request only grow."""
+    # The party may be changing their own preferences on their page at the same moment
+    # (app.preferences locks the row too): the opt-outs merged below must be the latest.
+    db.refresh(row, with_for_update=True)
     now = utcnow()
     changed = sorted(body.model_fields_set)
     if body.opted_out is not None:

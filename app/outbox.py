@@ -1,18 +1,26 @@
 """The transactional outbox: messages to a debt's parties, queued with what causes them.
 
-* An accepted plan queues its reminders (:func:`plan_accepted`): for each party of the debt
-  that may hear of it (debtor, co-debtor; a guarantor its guaranteed amount and the due date;
-  never a third party), on each of their email and SMS channels not opted out of (nobody who
-  asked to be left alone), the policy's ``reminder_days_before`` (3 days before and on the
-  day) each payment date at 10:00 in the party's zone, moved into permitted time by
-  ``plans.contact.schedule_message``. One that cannot be sent by the end of the payment date's
-  permitted hours is not queued: a ``message_dropped`` audit event says why. A reminder whose
-  wanted time is already past when the plan is accepted is skipped.
+* An accepted plan queues its reminders (:func:`plan_accepted`), by the rule of
+  ``plans.reminders``: for each party of the debt that may hear of it (debtor, co-debtor; a
+  guarantor its guaranteed amount and the due date; never a third party), on each of their
+  email and SMS channels not opted out of (nobody who asked to be left alone), the policy's
+  ``reminder_days_before`` (3 days before and on the day) each payment date at 10:00 in the
+  party's zone, moved into permitted time. One that cannot be sent by the end of the payment
+  date's permitted hours is not queued: a ``message_dropped`` audit event says why. A reminder
+  whose wanted time is already past when the plan is accepted is skipped.
+* The daily job (:func:`coming_reminders`, run by ``repay outbox schedule``) queues the
+  reminders of every active plan wanted today or tomorrow that are not queued or dropped yet:
+  those of a party added to the debt, or a channel given, after the plan was accepted. Each
+  reminder has the same ``dedupe_key`` whichever queued it, so running it again adds nothing.
 * A payment recorded (:func:`payment_recorded`) queues a confirmation to the debtor: the amount,
   what it paid, the new balance and the next due date, now or at the next permitted time.
 * A missed instalment queues a notice to the obligors with the link to their plan
   (:func:`missed_notices`, run by ``repay outbox schedule``, e.g. from cron once a day); each
   instalment's notice is queued once.
+
+Every message to an obligor carries that party's own link to the plan's page (the page's
+address and the party's marker, ``app.sharing.link``): the page then lists the messages
+delivered to them and lets them opt out (``app.preferences``).
 
 A sender claims due messages (:func:`claim`): the rows are locked with ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL (SQLite transactions are serialised by ``BEGIN IMMEDIATE``), given a
@@ -28,20 +36,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, text
+from sqlalchemy.orm import Session, selectinload
 
 from app import audit, contacts
+from app.changes import change_link
 from app.crypto import seal, unseal
-from app.db import AcceptedPlan, OutboxMessage, PlanPayment, utcnow
+from app.db import AcceptedPlan, AuditEvent, ContactAttempt, OutboxMessage, PlanPayment, utcnow
 from app.db import Party as PartyRow
 from app.errors import conflict, not_found
 from app.messages import Facts, Kind, Message, as_text, compose
-from app.policies import contact_rules
+from app.policies import ResolvedPolicy, contact_rules
 from app.sharing import _unseal, link, resolve_version, scheduled_lines, state_of
 from plans.contact import (
     Attempt,
@@ -51,20 +60,51 @@ from plans.contact import (
     check_contact,
     schedule_message,
 )
-from plans.contact_rules import Jurisdiction, Outcome
-from plans.payments import InstalmentStatus, PaymentResult, PlanState
+from plans.contact_rules import Outcome
+from plans.payments import InstalmentStatus, PaymentResult, PlanState, PlanStatus, ScheduledLine
+from plans.reminders import (
+    ActivePlan,
+    Due,
+    DueIndex,
+    Recipient,
+    Reminder,
+    ReminderKey,
+    message_channels,
+    plan_reminders,
+    reminders_on,
+)
 from schemas.common import Locale
 
 Json = dict[str, Any]
 
 TABLE = "outbox"
 LEASE = timedelta(seconds=60)
-REMINDER_AT = time(10, 0)  # wanted local time of a reminder, before moving into permitted hours
-# A call is placed by a person; the outbox sends what a machine sends.
-MESSAGE_CHANNELS = (Channel.EMAIL, Channel.SMS)
 # How long a confirmation or a missed notice stays worth sending.
 USEFUL_FOR = timedelta(days=7)
 SENDER = "outbox"
+# A confirmation's dedupe key: "confirmation:<payment id>:<party id>:<channel>"
+CONFIRMATION_KEY = "confirmation"
+
+
+def confirmed_payment_id(kind: str, dedupe_key: str) -> int | None:
+    """The payment a confirmation is about (from its dedupe key), else None.
+
+    Examples
+    --------
+    >>> confirmed_payment_id("confirmation", "confirmation:7:p:sms")
+    7
+    >>> confirmed_payment_id("reminder", "reminder:plan:1:3:p:sms") is None
+    True
+    """
+    prefix, _, rest = dedupe_key.partition(":")
+    if kind != Kind.CONFIRMATION or prefix != CONFIRMATION_KEY:
+        return None
+    payment = rest.partition(":")[0]
+    return int(payment) if payment.isdigit() else None
+
+
+# Any constant, distinct from the audit chain's and the debts' advisory locks.
+_JOB_LOCK = 7_270_014
 
 
 def _content(row: OutboxMessage) -> Json:
@@ -89,31 +129,121 @@ class _Debt:
     history: list[Attempt] = field(default_factory=list)
 
 
-def _debt(db: Session, debt_ref: str) -> _Debt:
-    rows = contacts._listed(db, debt_ref)
-    queued = db.execute(
-        select(OutboxMessage.party_id, OutboxMessage.channel, OutboxMessage.send_at).where(
-            OutboxMessage.debt_ref == debt_ref, OutboxMessage.status != "cancelled"
+def _debts(db: Session, refs: Iterable[str]) -> dict[str, _Debt]:
+    """The debts named, each with its parties (oldest first) and every contact so far."""
+    wanted = sorted(set(refs))
+    found = {ref: _Debt(ref, []) for ref in wanted}
+    # In chunks: a daily job may ask for thousands of debts (bound parameters are limited).
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = db.scalars(
+            select(PartyRow)
+            .where(PartyRow.debt_ref.in_(chunk), PartyRow.deleted_at.is_(None))
+            .order_by(PartyRow.created_at, PartyRow.id)
         )
+        for row in rows:
+            found[row.debt_ref].parties.append((row, contacts.engine_party(row)))
+        attempts = db.execute(
+            select(
+                ContactAttempt.debt_ref,
+                ContactAttempt.party_id,
+                ContactAttempt.channel,
+                ContactAttempt.at,
+                ContactAttempt.outcome,
+            )
+            .where(ContactAttempt.debt_ref.in_(chunk))
+            .order_by(ContactAttempt.at, ContactAttempt.id)
+        )
+        for ref, party_id, channel, at, outcome in attempts:
+            found[ref].history.append(Attempt(party_id, Channel(channel), at, Outcome(outcome)))
+        queued = db.execute(
+            select(
+                OutboxMessage.debt_ref,
+                OutboxMessage.party_id,
+                OutboxMessage.channel,
+                OutboxMessage.send_at,
+            ).where(OutboxMessage.debt_ref.in_(chunk), OutboxMessage.status != "cancelled")
+        )
+        # Queued messages count against the caps like attempts made (a message left).
+        for ref, party_id, channel, at in queued:
+            found[ref].history.append(Attempt(party_id, Channel(channel), at, Outcome.MESSAGE_LEFT))
+    return found
+
+
+def _debt(db: Session, debt_ref: str) -> _Debt:
+    return _debts(db, [debt_ref])[debt_ref]
+
+
+def _dropped(
+    db: Session,
+    debt: _Debt,
+    row: PartyRow,
+    channel: Channel,
+    *,
+    kind: Kind,
+    wanted: datetime,
+    latest: datetime,
+    rule: str | None,
+    policy_version: str,
+    dedupe_key: str,
+    plan_id: str | None,
+    instalment: int | None,
+) -> None:
+    """Audit a message that cannot be sent in time, and the rule that stops it."""
+    audit.record(
+        db,
+        "message_dropped",
+        actor=SENDER,
+        plan_id=plan_id,
+        payload={
+            "debt_ref": debt.debt_ref,
+            "party_id": row.id,
+            "role": row.role,
+            "channel": channel.value,
+            "kind": kind.value,
+            "instalment": instalment,
+            "wanted_at": wanted.isoformat(),
+            "latest_useful": latest.isoformat(),
+            "rule": rule,
+            "policy_version": policy_version,
+            "dedupe_key": dedupe_key,
+        },
     )
-    # Queued messages count against the caps like attempts made (a message left).
-    history = contacts.history(db, debt_ref) + [
-        Attempt(p, Channel(c), at, Outcome.MESSAGE_LEFT) for p, c, at in queued
-    ]
-    return _Debt(debt_ref, [(r, contacts.engine_party(r)) for r in rows], history)
 
 
-def _channels(party: Party) -> list[Channel]:
-    if party.stopped:
-        return []
-    return [c for c in MESSAGE_CHANNELS if c in party.channels and c not in party.opted_out]
-
-
-def _end_of_hours(rules: Jurisdiction, channel: Channel, party: Party, on: date) -> datetime:
-    """The last instant of ``on``'s permitted hours for ``channel`` in the party's zone."""
-    ends = [h.end for h in rules.hours_for(channel)]
-    end = min(ends) if ends else time.max
-    return datetime.combine(on, end, tzinfo=party.zone) - timedelta(microseconds=1)
+def _store(
+    db: Session,
+    debt: _Debt,
+    row: PartyRow,
+    channel: Channel,
+    message: Message,
+    *,
+    kind: Kind,
+    send_at: datetime,
+    dedupe_key: str,
+    plan_id: str | None,
+    instalment: int | None,
+) -> OutboxMessage:
+    message_id = uuid.uuid4().hex
+    stored = OutboxMessage(
+        id=message_id,
+        kind=kind.value,
+        debt_ref=debt.debt_ref,
+        plan_id=plan_id,
+        party_id=row.id,
+        channel=channel.value,
+        locale=row.locale,
+        instalment=instalment,
+        content_sealed=sealed_content(message_id, message.subject, message.body),
+        send_at=send_at,
+        status="pending",
+        dedupe_key=dedupe_key,
+        claims=0,
+        created_at=utcnow(),
+    )
+    db.add(stored)
+    debt.history.append(Attempt(row.id, channel, send_at, Outcome.MESSAGE_LEFT))
+    return stored
 
 
 def _queue(
@@ -139,49 +269,132 @@ def _queue(
     send_at = schedule_message(party, channel, wanted, latest, history=debt.history, rules=rules)
     if send_at is None:
         verdict = check_contact(party, channel, wanted, history=debt.history, rules=rules)
-        audit.record(
+        _dropped(
             db,
-            "message_dropped",
-            actor=SENDER,
+            debt,
+            row,
+            channel,
+            kind=kind,
+            wanted=wanted,
+            latest=latest,
+            rule=verdict.rule_id,
+            policy_version=rules.policy_version,
+            dedupe_key=dedupe_key,
             plan_id=plan_id,
-            payload={
-                "debt_ref": debt.debt_ref,
-                "party_id": row.id,
-                "role": row.role,
-                "channel": channel.value,
-                "kind": kind.value,
-                "instalment": instalment,
-                "wanted_at": wanted.isoformat(),
-                "latest_useful": latest.isoformat(),
-                "rule": verdict.rule_id,
-                "policy_version": rules.policy_version,
-            },
+            instalment=instalment,
         )
         return None
-    message_id = uuid.uuid4().hex
-    stored = OutboxMessage(
-        id=message_id,
-        kind=kind.value,
-        debt_ref=debt.debt_ref,
-        plan_id=plan_id,
-        party_id=row.id,
-        channel=channel.value,
-        locale=row.locale,
-        instalment=instalment,
-        content_sealed=sealed_content(message_id, message.subject, message.body),
+    return _store(
+        db,
+        debt,
+        row,
+        channel,
+        message,
+        kind=kind,
         send_at=send_at,
-        status="pending",
         dedupe_key=dedupe_key,
-        claims=0,
-        created_at=utcnow(),
+        plan_id=plan_id,
+        instalment=instalment,
     )
-    db.add(stored)
-    debt.history.append(Attempt(row.id, channel, send_at, Outcome.MESSAGE_LEFT))
-    return stored
 
 
 def _missed_text(locale: str, texts: dict[Any, str]) -> str:
     return texts.get(Locale(locale)) or next(iter(texts.values()), "")
+
+
+# ---- reminders -----------------------------------------------------------------------------
+
+
+def reminder_key(
+    plan_id: str, instalment: int, days_before: int, party_id: str, channel: str
+) -> str:
+    """The ``dedupe_key`` of a reminder: the same whether acceptance or the daily job queues it."""
+    return f"reminder:{plan_id}:{instalment}:{days_before}:{party_id}:{channel}"
+
+
+def _active(
+    db: Session,
+    plan: AcceptedPlan,
+    lines: list[ScheduledLine],
+    debt: _Debt,
+    policy: ResolvedPolicy,
+    *,
+    done: frozenset[ReminderKey] = frozenset(),
+) -> ActivePlan:
+    return ActivePlan(
+        plan.id,
+        debt.debt_ref,
+        tuple(Due(x.number, x.payment_date) for x in lines),
+        tuple(Recipient(party, contact_rules(db, row.jurisdiction)) for row, party in debt.parties),
+        tuple(policy.body.reminder_days_before),
+        done,
+    )
+
+
+def _queue_reminders(
+    db: Session,
+    plan: AcceptedPlan,
+    lines: list[ScheduledLine],
+    debt: _Debt,
+    policy: ResolvedPolicy,
+    reminders: Iterable[Reminder],
+) -> tuple[int, int]:
+    """Queue the reminders the engine scheduled and audit those it dropped: (queued, dropped)."""
+    offer = plan.offer
+    token = _unseal(offer.token_sealed)
+    rows = {row.id: (row, party) for row, party in debt.parties}
+    # what a reminder of each line says the plan still asks for, from that line on
+    owed = {x.number: sum(y.payment_minor for y in lines[i:]) for i, x in enumerate(lines)}
+    by_number = {x.number: x for x in lines}
+    queued = dropped = 0
+    for r in reminders:
+        row, party = rows[r.party_id]
+        key = reminder_key(plan.id, r.instalment, r.days_before, r.party_id, r.channel)
+        if r.send_at is None:
+            _dropped(
+                db,
+                debt,
+                row,
+                r.channel,
+                kind=Kind.REMINDER,
+                wanted=r.wanted_at,
+                latest=r.latest_useful,
+                rule=r.rule_id,
+                policy_version=r.policy_version,
+                dedupe_key=key,
+                plan_id=plan.id,
+                instalment=r.instalment,
+            )
+            dropped += 1
+            continue
+        line = by_number[r.instalment]
+        facts = Facts(
+            offer.currency,
+            link(token, row.id),  # the party's own link: their page shows their messages
+            missed_text=_missed_text(row.locale, policy.body.missed_payment_text),
+            owed_minor=owed[line.number],
+            instalment=line.number,
+            due_date=line.payment_date,
+            amount_minor=line.payment_minor,
+        )
+        rules = contact_rules(db, row.jurisdiction)
+        # The engine reminds only roles that may learn a due date: each gets a reminder text.
+        message = compose(Kind.REMINDER, party, r.channel, facts, rules=rules)
+        assert message is not None, party.role
+        _store(
+            db,
+            debt,
+            row,
+            r.channel,
+            message,
+            kind=Kind.REMINDER,
+            send_at=r.send_at,
+            dedupe_key=key,
+            plan_id=plan.id,
+            instalment=r.instalment,
+        )
+        queued += 1
+    return queued, dropped
 
 
 def plan_accepted(db: Session, plan: AcceptedPlan, *, now: datetime | None = None) -> int:
@@ -195,51 +408,137 @@ def plan_accepted(db: Session, plan: AcceptedPlan, *, now: datetime | None = Non
     if not debt.parties:
         return 0
     policy = resolve_version(db, offer)
-    days_before = sorted(set(policy.body.reminder_days_before), reverse=True)
     lines = scheduled_lines(offer.document)
-    page = link(_unseal(offer.token_sealed))
-    queued = 0
-    for index, line in enumerate(lines):
-        owed = sum(x.payment_minor for x in lines[index:])
-        for row, party in debt.parties:
-            if party.role is Role.THIRD_PARTY:
-                continue
-            facts = Facts(
-                offer.currency,
-                page,
-                missed_text=_missed_text(row.locale, policy.body.missed_payment_text),
-                owed_minor=owed,
-                instalment=line.number,
-                due_date=line.payment_date,
-                amount_minor=line.payment_minor,
+    found = plan_reminders(_active(db, plan, lines, debt, policy), history=debt.history, now=now)
+    return _queue_reminders(db, plan, lines, debt, policy, found)[0]
+
+
+def _parsed(key: str) -> ReminderKey:
+    _, _, instalment, days_before, party_id, channel = key.split(":")
+    return int(instalment), int(days_before), party_id, Channel(channel)
+
+
+def _decided(db: Session, plan_ids: list[str]) -> dict[str, set[ReminderKey]]:
+    """The reminders of each plan already queued (in any state, cancelled too) or dropped."""
+    found: dict[str, set[ReminderKey]] = {p: set() for p in plan_ids}
+    for start in range(0, len(plan_ids), 500):
+        chunk = plan_ids[start : start + 500]
+        queued = db.execute(
+            select(OutboxMessage.plan_id, OutboxMessage.dedupe_key).where(
+                OutboxMessage.plan_id.in_(chunk), OutboxMessage.kind == Kind.REMINDER.value
             )
-            rules = contact_rules(db, row.jurisdiction)
-            for channel in _channels(party):
-                latest = _end_of_hours(rules, channel, party, line.payment_date)
-                for days in days_before:
-                    wanted = datetime.combine(
-                        line.payment_date - timedelta(days=days), REMINDER_AT, tzinfo=party.zone
-                    )
-                    if wanted < now:
-                        continue
-                    queued += (
-                        _queue(
-                            db,
-                            debt,
-                            row,
-                            party,
-                            channel,
-                            kind=Kind.REMINDER,
-                            facts=facts,
-                            wanted=wanted,
-                            latest=latest,
-                            dedupe_key=f"reminder:{plan.id}:{line.number}:{days}:{row.id}:{channel}",
-                            plan_id=plan.id,
-                            instalment=line.number,
-                        )
-                        is not None
-                    )
-    return queued
+        )
+        for plan_id, key in queued:
+            found[str(plan_id)].add(_parsed(key))
+        dropped = db.execute(
+            select(AuditEvent.plan_id, AuditEvent.payload).where(
+                AuditEvent.plan_id.in_(chunk), AuditEvent.kind == "message_dropped"
+            )
+        )
+        for plan_id, payload in dropped:
+            if payload.get("kind") == Kind.REMINDER.value and "dedupe_key" in payload:
+                found[plan_id].add(_parsed(payload["dedupe_key"]))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """What the daily job did: reminders queued and dropped, plans they belong to."""
+
+    queued: int
+    dropped: int
+    plans: int
+
+
+def coming_reminders(
+    db: Session, *, on: date, days: int = 2, now: datetime | None = None
+) -> Scheduled:
+    """Queue the reminders of active plans wanted on ``on`` and the ``days - 1`` after it.
+
+    Only those neither queued nor dropped before: a party added to the debt, or a channel
+    given, since the plan was accepted. Plans are taken in order of acceptance and scheduled
+    against each debt's history as acceptance would; the whole run is one transaction (the
+    caller's) and one ``reminders_scheduled`` audit event, beside a ``message_dropped`` for
+    each reminder that cannot be sent in time.
+    """
+    now = now or utcnow()
+    if db.get_bind().dialect.name == "postgresql":
+        # Two runs at once would queue the same reminders: the second waits for the first and
+        # then sees what it queued. (SQLite's BEGIN IMMEDIATE serialises them already.)
+        db.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _JOB_LOCK})
+    plans = list(
+        db.scalars(
+            select(AcceptedPlan)
+            .options(selectinload(AcceptedPlan.offer))
+            .order_by(AcceptedPlan.accepted_at, AcceptedPlan.id)
+        )
+    )
+    lines = [scheduled_lines(p.offer.document) for p in plans]
+    policies: dict[tuple[int, int], ResolvedPolicy] = {}
+
+    def policy_of(plan: AcceptedPlan) -> ResolvedPolicy:
+        offer = plan.offer
+        key = (offer.policy_id, offer.policy_version)
+        if key not in policies:
+            policies[key] = resolve_version(db, offer)
+        return policies[key]
+
+    # First the plans with a payment date that many days ahead of one of the days, by the
+    # payment dates alone; only theirs are then read in full.
+    sketch = [
+        ActivePlan(
+            p.id,
+            p.offer.debt_ref,
+            tuple(Due(x.number, x.payment_date) for x in ls),
+            (),
+            tuple(policy_of(p).body.reminder_days_before),
+        )
+        for p, ls in zip(plans, lines, strict=True)
+    ]
+    index = DueIndex(sketch)
+    dates = [on + timedelta(days=k) for k in range(days)]
+    picked = sorted({i for d in dates for i in index.plans_on(d).tolist()})
+    debts = _debts(db, {plans[i].offer.debt_ref for i in picked})
+    decided = _decided(db, [plans[i].id for i in picked])
+    active: list[ActivePlan] = []
+    for i in picked:
+        plan, debt = plans[i], debts[plans[i].offer.debt_ref]
+        if not debt.parties:
+            continue
+        state = state_of(db, plan, on)[0]
+        if state.status is not PlanStatus.ACTIVE:
+            continue
+        paid = {s.number for s in state.instalments if s.status is InstalmentStatus.PAID}
+        unpaid = [x for x in lines[i] if x.number not in paid]
+        done = frozenset(decided[plan.id])
+        active.append(_active(db, plan, unpaid, debt, policy_of(plan), done=done))
+    histories = {ref: debt.history for ref, debt in debts.items()}
+    by_id = {p.id: (i, p) for i, p in enumerate(plans)}
+    queued = dropped = 0
+    touched: set[str] = set()
+    for day in dates:
+        found = reminders_on(day, active, histories=histories, now=now)
+        for plan_id in dict.fromkeys(r.plan_id for r in found):
+            i, plan = by_id[plan_id]
+            debt = debts[plan.offer.debt_ref]
+            mine = [r for r in found if r.plan_id == plan_id]
+            # _store adds each queued one to the debt's history: the next day counts it
+            q, d = _queue_reminders(db, plan, lines[i], debt, policy_of(plan), mine)
+            queued, dropped = queued + q, dropped + d
+            touched.add(plan_id)
+    if queued or dropped:
+        audit.record(
+            db,
+            "reminders_scheduled",
+            actor=SENDER,
+            payload={
+                "days": [d.isoformat() for d in dates],
+                "queued": queued,
+                "dropped": dropped,
+                "plans": len(touched),
+            },
+        )
+    return Scheduled(queued, dropped, len(touched))
 
 
 def _next_due(state: PlanState) -> tuple[date | None, int]:
@@ -263,9 +562,10 @@ def payment_recorded(
     offer = plan.offer
     debt = _debt(db, offer.debt_ref)
     next_date, next_minor = _next_due(state)
+    token = _unseal(offer.token_sealed)
     facts = Facts(
         offer.currency,
-        link(_unseal(offer.token_sealed)),
+        link(token),
         owed_minor=result.balance_after_minor,
         amount_minor=payment.amount_minor,
         paid_on=payment.paid_on,
@@ -280,7 +580,7 @@ def payment_recorded(
     for row, party in debt.parties:
         if party.role is not Role.DEBTOR:
             continue
-        for channel in _channels(party):
+        for channel in message_channels(party):
             queued += (
                 _queue(
                     db,
@@ -289,10 +589,10 @@ def payment_recorded(
                     party,
                     channel,
                     kind=Kind.CONFIRMATION,
-                    facts=facts,
+                    facts=replace(facts, link=link(token, row.id)),
                     wanted=now,
                     latest=now + USEFUL_FOR,
-                    dedupe_key=f"confirmation:{payment.id}:{row.id}:{channel}",
+                    dedupe_key=f"{CONFIRMATION_KEY}:{payment.id}:{row.id}:{channel}",
                     plan_id=plan.id,
                     instalment=None,
                 )
@@ -313,14 +613,15 @@ def missed_notices(db: Session, *, on: date, now: datetime | None = None) -> int
             continue
         offer = plan.offer
         debt = _debt(db, offer.debt_ref)
-        page = link(_unseal(offer.token_sealed)) + "/change"  # the debtor's counter-offer page
+        token = _unseal(offer.token_sealed)
         for s in missed:
             for row, party in debt.parties:
                 if not party.role.is_obligor:
                     continue
                 facts = Facts(
                     offer.currency,
-                    page,
+                    # the party's own link to the page where they can propose a change
+                    change_link(token, row.id),
                     missed_text=_missed_text(row.locale, policy.body.missed_payment_text),
                     owed_minor=state.outstanding_minor,
                     instalment=s.number,
@@ -328,7 +629,7 @@ def missed_notices(db: Session, *, on: date, now: datetime | None = None) -> int
                     amount_minor=s.due_minor,
                     remaining_minor=s.due_minor - s.paid_minor,
                 )
-                for channel in _channels(party):
+                for channel in message_channels(party):
                     key = f"missed:{plan.id}:{s.number}:{row.id}:{channel}"
                     if key in known:
                         continue

@@ -158,6 +158,64 @@ def _check_relative(url: str, what: str) -> str:
     return url
 
 
+MessageKind = Literal["reminder", "confirmation", "missed"]
+ContactChannel = Literal["email", "sms", "phone"]
+_MESSAGE_KINDS = ("reminder", "confirmation", "missed")
+_CONTACT_CHANNELS = ("email", "sms", "phone")
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A message delivered to the reader, told from the plan's facts, never from its body.
+
+    ``delivered_at`` is in the reader's own zone. A reminder or missed notice names the
+    ``number``-th of ``count`` payments, its ``amount_minor`` and ``day`` (its payment date);
+    a confirmation the payment's ``amount_minor`` and ``day`` (when it was paid). Without an
+    amount (``None``), the kind alone is shown.
+    """
+
+    delivered_at: datetime
+    channel: ContactChannel
+    kind: MessageKind
+    amount_minor: int | None = None
+    day: date | None = None
+    number: int | None = None
+    count: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _MESSAGE_KINDS:
+            raise ValueError(f"kind must be one of {_MESSAGE_KINDS}, not {self.kind!r}")
+        if self.channel not in _CONTACT_CHANNELS:
+            raise ValueError(f"channel must be one of {_CONTACT_CHANNELS}, not {self.channel!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelChoice:
+    """One channel the reader gave: its address masked, and since when it is opted out."""
+
+    channel: ContactChannel
+    masked: str
+    opted_out_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.channel not in _CONTACT_CHANNELS:
+            raise ValueError(f"channel must be one of {_CONTACT_CHANNELS}, not {self.channel!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """The reader of the page (one party of the debt): the messages delivered to them, newest
+    first, and their contact preferences, changed by forms posted to ``preferences_url``."""
+
+    messages: Sequence[SentMessage]
+    channels: Sequence[ChannelChoice]
+    preferences_url: str
+    stopped_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_relative(self.preferences_url, "preferences_url")
+
+
 @dataclass(frozen=True, slots=True)
 class OfferView:
     """What the shared page shows besides the offer document.
@@ -167,6 +225,8 @@ class OfferView:
     document's own sentence). URLs are same-site paths: ``accept_url`` is the accept form's
     POST target, ``lang_urls`` maps each locale to this page in that language.
     ``instalments``, when given, adds a status column to the schedule, matched by line number.
+    ``contact`` is the reader's messages and preferences; ``None`` when nobody is on file for
+    the link (the section then says no messages were sent, and offers no forms).
     """
 
     state: OfferState
@@ -183,6 +243,7 @@ class OfferView:
     instalments: Sequence[InstalmentStatus] = ()
     plan_status: PlanStatus | None = None
     summary: str | None = None
+    contact: ContactView | None = None
 
     def __post_init__(self) -> None:
         if self.state not in _OFFER_STATES:
@@ -334,6 +395,35 @@ MESSAGES: dict[Locale, dict[str, str]] = {
             "A newer offer has replaced this one, so it can no longer be accepted. Please use the"
             " link in the most recent message we sent you."
         ),
+        "contact_heading": "Messages and how we contact you",
+        "messages_heading": "Messages we sent you",
+        "messages_none": "We have not sent you any messages.",
+        # in running text: the list's lines start with them capitalised (_capitalised)
+        "channel_email": "email",
+        "channel_sms": "SMS",
+        "channel_phone": "phone calls",
+        "msg_reminder": "Reminder: payment {number} of {count}, {amount} due on {date}",
+        "msg_missed": "Missed payment: payment {number} of {count}, {amount} due on {date}",
+        "msg_confirmation": "Payment confirmed: {amount} received on {date}",
+        "msg_reminder_plain": "Payment reminder",
+        "msg_missed_plain": "Missed payment notice",
+        "msg_confirmation_plain": "Payment confirmed",
+        "prefs_heading": "How we may contact you",
+        "prefs_intro": (
+            "A change applies at once, also to messages already scheduled. It does not change"
+            " what you owe or when it is due."
+        ),
+        "pref_allowed": "{channel} to {address}: allowed",
+        "pref_opted_out": "{channel} to {address}: stopped at your request on {date}",
+        "button_opt_out": "Stop {channel}",
+        "button_opt_in": "Allow {channel} again",
+        "stop_intro": "You can also ask us not to contact you at all, on any channel.",
+        "stopped_since": (
+            "On {date} you asked us not to contact you at all. We send you nothing while this"
+            " stands."
+        ),
+        "button_stop": "Stop contacting me",
+        "button_resume": "You may contact me again",
         "downloads_heading": "Downloads",
         "download_ics": "Payment dates for your calendar (.ics)",
         "download_csv": "Schedule as a spreadsheet (.csv)",
@@ -474,6 +564,28 @@ MESSAGES: dict[Locale, dict[str, str]] = {
         "plan_completed": "计划已完成，您已无欠款。",
         "plan_broken": "由于未按时还款，本计划已终止，详见“如果未按时还款”。",
         "superseded": "本方案已被新的方案取代，无法再接受。请使用我们最近一次发给您的链接。",
+        "contact_heading": "消息与联系方式",
+        "messages_heading": "我们发给您的消息",
+        "messages_none": "我们尚未向您发送任何消息。",
+        "channel_email": "电子邮件",
+        "channel_sms": "短信",
+        "channel_phone": "电话",
+        "msg_reminder": "还款提醒：第{number}期（共{count}期）{amount}，{date}到期",
+        "msg_missed": "逾期通知：第{number}期（共{count}期）{amount}，{date}到期，尚未收到",
+        "msg_confirmation": "还款确认：已于{date}收到{amount}",
+        "msg_reminder_plain": "还款提醒",
+        "msg_missed_plain": "逾期通知",
+        "msg_confirmation_plain": "还款确认",
+        "prefs_heading": "我们可以如何联系您",
+        "prefs_intro": "更改立即生效，已安排的消息同样适用。更改不影响您的欠款金额和还款日期。",
+        "pref_allowed": "{channel}（{address}）：允许",
+        "pref_opted_out": "{channel}（{address}）：已应您的要求于{date}停止",
+        "button_opt_out": "停止{channel}",
+        "button_opt_in": "恢复{channel}",
+        "stop_intro": "您也可以要求我们不再以任何方式联系您。",
+        "stopped_since": "您已于{date}要求我们不再联系您。在您撤回之前，我们不会向您发送任何消息。",
+        "button_stop": "不要再联系我",
+        "button_resume": "可以再次联系我",
         "downloads_heading": "下载",
         "download_ics": "还款日历（.ics）",
         "download_csv": "还款计划表（.csv）",
@@ -755,6 +867,66 @@ def _payments(document: Json, view: OfferView, locale: Locale) -> list[Json]:
     ]
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _contact(document: Json, view: OfferView, locale: Locale, t: _Words) -> Json | None:
+    contact = view.contact
+    if contact is None:
+        return None
+    currency = document["currency"]
+
+    def summary(m: SentMessage) -> str:
+        if m.amount_minor is None or m.day is None:
+            return t(f"msg_{m.kind}_plain")
+        return t(
+            f"msg_{m.kind}",
+            number=m.number,
+            count=m.count,
+            amount=money(m.amount_minor, currency, locale),
+            date=day(m.day, locale),
+        )
+
+    messages = [
+        {
+            "iso": m.delivered_at.isoformat(),
+            "when": _moment(m.delivered_at, locale),
+            "channel": m.channel,
+            "channel_text": _capitalised(t(f"channel_{m.channel}")),
+            "kind": m.kind,
+            "summary": summary(m),
+        }
+        for m in contact.messages
+    ]
+    channels = []
+    for c in contact.channels:
+        name = t(f"channel_{c.channel}")
+        if c.opted_out_at is None:
+            text = _capitalised(t("pref_allowed", channel=name, address=c.masked))
+            change, button = "opt_out", t("button_opt_out", channel=name)
+        else:
+            when = _moment(c.opted_out_at, locale)
+            text = _capitalised(t("pref_opted_out", channel=name, address=c.masked, date=when))
+            change, button = "opt_in", t("button_opt_in", channel=name)
+        channels.append(
+            {
+                "channel": c.channel,
+                "opted_out": c.opted_out_at is not None,
+                "text": text,
+                "change": change,
+                "button": button,
+            }
+        )
+    stopped = None if contact.stopped_at is None else _moment(contact.stopped_at, locale)
+    return {
+        "messages": messages,
+        "channels": channels,
+        "url": contact.preferences_url,
+        "stopped": stopped,
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # The public renderers
 
@@ -775,8 +947,8 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
     -------
     str
         The page; sections ``#owed #offer #schedule #chart #rates #waived #missed #payments
-        #status #downloads``; the schedule rows carry ``data-number`` and their amount cells
-        ``data-minor`` (exact minor units) for tests and scrapers.
+        #status #contact #downloads``; the schedule rows carry ``data-number`` and their
+        amount cells ``data-minor`` (exact minor units) for tests and scrapers.
 
     Examples
     --------
@@ -854,6 +1026,7 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
         # A settlement in instalments forgives its discount with the last payment only.
         "waived_conditional": document["kind"] == "settlement_plan",
         "payments": _payments(document, view, locale),
+        "contact": _contact(document, view, locale, t),
         "balance_now": None
         if not view.payments
         else money(view.payments[-1].balance_after_minor, currency, locale),

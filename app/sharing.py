@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session
 from app import audit, offers
 from app.db import AcceptedPlan, ApiKey, PlanPayment, Role, SavedOffer, utcnow
 from app.errors import FieldError, Problem, conflict, no_such_link, not_found
-from app.pages import ConfirmedPayment, InstalmentStatus, OfferView, mask_name
+from app.pages import ConfirmedPayment, ContactView, InstalmentStatus, OfferView, mask_name
 from app.policies import ResolvedPolicy, resolve
 from app.settings import get_settings
 from app.summaries import summary
@@ -50,6 +53,10 @@ from schemas.wire import amount_formatter, offer_json
 Json = dict[str, Any]
 
 TOKEN_BYTES = 24  # 192 bits from secrets: far beyond guessing, and short enough for an SMS
+# A party marker is HMAC-SHA256 truncated to 128 bits (NIST SP 800-107 rev. 1 §5.3.4: a
+# truncated HMAC keeps its security up to the length kept): 22 base64url characters.
+MARKER_BYTES = 16
+MARKER_PATTERN = r"^[A-Za-z0-9_-]{22}$"
 
 
 def token_hash(token: str) -> str:
@@ -83,9 +90,48 @@ def actor(key: ApiKey) -> str:
     return f"{key.role}:{key.prefix}"
 
 
-def link(token: str) -> str:
-    """The debtor's page for a token."""
-    return f"{get_settings().base_url}/s/{token}"
+def _marker_key(secret: bytes) -> bytes:
+    # A key of its own, derived from the service secret (RFC 5869 HKDF), so the secret that
+    # seals links and personal data with AES-GCM is never used directly as an HMAC key.
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"repay party link marker v1").derive(secret)
+
+
+_marker_keys: dict[bytes, bytes] = {}
+
+
+def party_marker(token: str, party_id: str) -> str:
+    """The marker that makes a link one party's: unguessable without the service's secret.
+
+    Anyone holding a message's link holds the token already; the marker adds which party the
+    message went to, and cannot be forged for another party or another token.
+
+    Examples
+    --------
+    >>> marker = party_marker("t" * 32, "a" * 32)
+    >>> len(marker), marker == party_marker("t" * 32, "b" * 32)
+    (22, False)
+    """
+    secret = get_settings().secret_key
+    key = _marker_keys.get(secret)
+    if key is None:
+        key = _marker_keys[secret] = _marker_key(secret)
+    # token and party id are base64url and hex: a NUL cannot occur in either
+    digest = hmac.new(key, f"{token}\0{party_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:MARKER_BYTES]).decode().rstrip("=")
+
+
+def link(token: str, party_id: str | None = None) -> str:
+    """The debtor's page for a token; with ``party_id``, that party's own link to it.
+
+    Examples
+    --------
+    >>> link("t" * 32).endswith("/s/" + "t" * 32)
+    True
+    >>> "?p=" in link("t" * 32, "a" * 32)
+    True
+    """
+    page = f"{get_settings().base_url}/s/{token}"
+    return page if party_id is None else f"{page}?p={party_marker(token, party_id)}"
 
 
 def _sees_everything(key: ApiKey) -> bool:
@@ -586,8 +632,30 @@ def require_idempotency_key(value: str | None) -> str:
     return value
 
 
-def page_view(db: Session, offer: SavedOffer, token: str, locale: Locale) -> OfferView:
-    """What the debtor's page shows besides the offer: state, payments, statuses, links."""
+def page_query(locale: Locale, marker: str | None = None) -> str:
+    """The query string of a page address: the party's marker (if any), then the language.
+
+    Examples
+    --------
+    >>> page_query(Locale.EN), page_query(Locale.ZH_CN, "m" * 22)
+    ('?lang=en', '?p=mmmmmmmmmmmmmmmmmmmmmm&lang=zh-CN')
+    """
+    party = "" if marker is None else f"p={marker}&"
+    return f"?{party}lang={locale.value}"
+
+
+def page_view(
+    db: Session,
+    offer: SavedOffer,
+    token: str,
+    locale: Locale,
+    *,
+    marker: str | None = None,
+    contact: ContactView | None = None,
+) -> OfferView:
+    """What the debtor's page shows besides the offer: state, payments, statuses, links, and
+    the reader's messages and preferences (``contact``). With the reader's ``marker``, the
+    page's own links (its languages, the accept form) keep it."""
     policy = resolve_version(db, offer)
     base = f"/s/{token}"
     accepted_at = None
@@ -621,8 +689,8 @@ def page_view(db: Session, offer: SavedOffer, token: str, locale: Locale) -> Off
         expires_at=offer.expires_at,
         masked_name=mask_name(offer.debtor_name),
         missed_payment_text=texts.get(locale) or next(iter(texts.values()), ""),
-        accept_url=f"{base}/accept?lang={locale.value}",
-        lang_urls={lang: f"{base}?lang={lang.value}" for lang in Locale},
+        accept_url=f"{base}/accept{page_query(locale, marker)}",
+        lang_urls={lang: f"{base}{page_query(lang, marker)}" for lang in Locale},
         ics_url=f"{base}.ics?lang={locale.value}",
         csv_url=f"{base}.csv",
         json_url=f"{base}.json",
@@ -631,4 +699,5 @@ def page_view(db: Session, offer: SavedOffer, token: str, locale: Locale) -> Off
         instalments=instalments,
         plan_status=plan_status,
         summary=offer.summaries.get(locale.value),
+        contact=contact,
     )

@@ -186,8 +186,9 @@ class PartyIn(Model):
 class PartyPatch(Model):
     """Changes to a party; omitted fields stay. ``opted_out`` is the full list of channels the
     party asked not to be used, ``stopped`` their request not to be contacted at all. Both
-    only grow through this API: lifting them needs the party's own request (not handled
-    here), so removing an opt-out or setting ``stopped`` back to false is a 409."""
+    only grow through this API: lifting them needs the party's own request (on their page,
+    ``POST /s/{token}/preferences``), so removing an opt-out or setting ``stopped`` back to
+    false is a 409."""
 
     name: str | None = Field(None, min_length=1, max_length=200)
     channels: Channels | None = None

@@ -11,6 +11,7 @@ and problem documents.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs, urlencode
 
@@ -20,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from app import changes, sharing
+from app import changes, preferences, sharing
 from app.change_pages import (
     ChangeView,
     Notice,
@@ -41,7 +42,15 @@ from app.errors import (
 )
 from app.pages import mask_name
 from app.responses import Json
-from app.routers.links import HTML, PAGE_HEADERS, LangQuery, Token, _locale, _not_found
+from app.routers.links import (
+    HTML,
+    PAGE_HEADERS,
+    LangQuery,
+    MarkerQuery,
+    Token,
+    _locale,
+    _not_found,
+)
 from plans.errors import DomainError
 from schemas.changes import ChoiceIn, Evaluation, ProposalIn, Receipt
 from schemas.common import Locale
@@ -107,21 +116,52 @@ async def _read(request: Request, model: type[Model]) -> tuple[bool, dict[str, s
     return False, parsed.model_dump()
 
 
-def _urls(token: str, locale: Locale) -> dict[str, Any]:
-    base = f"/s/{token}"
-    return {
-        "plan_url": f"{base}?lang={locale.value}",
-        "form_url": f"{base}/change?lang={locale.value}",
-        "request_url": f"{base}/change/requests?lang={locale.value}",
-        "lang_urls": {lang: f"{base}/change?lang={lang.value}" for lang in Locale},
-    }
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """The link a request came by: its token, the party's marker, the page's language, and
+    the offer (``None``: the links' one 404)."""
+
+    token: str
+    marker: str | None
+    locale: Locale
+    offer: SavedOffer | None
+
+    def url(
+        self,
+        path: str = "",
+        query: Mapping[str, str] | None = None,
+        *,
+        locale: Locale | None = None,
+    ) -> str:
+        """A same-site address under the link, keeping the marker, in ``locale``."""
+        pairs = [("p", self.marker)] if self.marker is not None else []
+        pairs += [*(query or {}).items(), ("lang", (locale or self.locale).value)]
+        return f"/s/{self.token}{path}?{urlencode(pairs)}"
+
+    def not_found(self) -> Response:
+        return _not_found(self.locale)
+
+
+def _open(
+    db: Session, token: str, marker: str | None, lang: str | None, accept_language: str | None
+) -> _Link:
+    # As the offer page: a marker of no party of the debt is the link's 404, and a party's
+    # own link opens in the language of their messages.
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        return _Link(token, marker, _locale(lang, accept_language, "zh-CN"), None)
+    try:
+        who = preferences.reader(db, offer, token, marker)
+    except Problem:
+        return _Link(token, marker, _locale(lang, accept_language, offer.locale), None)
+    default = who.party.locale if who is not None and marker else offer.locale
+    return _Link(token, marker, _locale(lang, accept_language, default), offer)
 
 
 def _view(
     db: Session,
     standing: changes.Standing,
-    token: str,
-    locale: Locale,
+    at: _Link,
     *,
     values: Mapping[str, str | None] | None = None,
     errors: list[FieldError] | None = None,
@@ -130,17 +170,18 @@ def _view(
 ) -> ChangeView:
     offer = standing.offer
     policy = standing.policy.engine
-    urls = _urls(token, locale)
+    # the answer's own language switch keeps the proposal
+    keep: dict[str, str] = {}
     if values and not errors and evaluation is not None:
-        # the answer's own language switch keeps the proposal
-        query = {k: v for k, v in values.items() if v}
-        urls["lang_urls"] = {
-            lang: f"/s/{token}/change?{urlencode({**query, 'lang': lang.value})}" for lang in Locale
-        }
+        keep = {k: v for k, v in values.items() if v}
     return ChangeView(
         masked_name=mask_name(offer.debtor_name),
         owed=standing.owed,
         frequency=standing.frequency.value,
+        plan_url=at.url(),
+        form_url=at.url("/change"),
+        request_url=at.url("/change/requests"),
+        lang_urls={lang: at.url("/change", keep, locale=lang) for lang in Locale},
         earliest_start=standing.today,
         latest_start=standing.latest_start,
         min_payment_minor=policy.min_instalment_minor(offer.currency),
@@ -150,7 +191,6 @@ def _view(
         errors=errors or [],
         evaluation=evaluation,
         notice=_closed(standing) or notice,
-        **urls,
     )
 
 
@@ -167,6 +207,11 @@ def _page(view: ChangeView, locale: Locale, status: int = 200) -> Response:
     )
 
 
+def _standing(db: Session, at: _Link) -> changes.Standing:
+    assert at.offer is not None
+    return changes.standing(db, at.offer, utcnow().date())
+
+
 def _evaluate(
     db: Session, standing: changes.Standing, fields: Mapping[str, str | None], locale: Locale
 ) -> dict[str, Any]:
@@ -175,9 +220,7 @@ def _evaluate(
 
 def _proposal_page(
     db: Session,
-    offer: SavedOffer,
-    token: str,
-    locale: Locale,
+    at: _Link,
     fields: Mapping[str, str | None] | None,
     *,
     notice: Notice | None = None,
@@ -185,18 +228,17 @@ def _proposal_page(
 ) -> Response:
     """The change page, with the answer to ``fields`` if given; the form again if they break
     a rule (422)."""
-    standing = changes.standing(db, offer, utcnow().date())
+    standing = _standing(db, at)
     if fields is None or _closed(standing):
-        return _page(_view(db, standing, token, locale), locale)
+        return _page(_view(db, standing, at), at.locale)
     try:
-        evaluation = _evaluate(db, standing, fields, locale)
+        evaluation = _evaluate(db, standing, fields, at.locale)
     except Problem as problem:
         if problem.status != 422:
             raise
-        view = _view(db, standing, token, locale, values=fields, errors=problem.errors)
-        return _page(view, locale, 422)
-    view = _view(db, standing, token, locale, values=fields, evaluation=evaluation, notice=notice)
-    return _page(view, locale, status)
+        return _page(_view(db, standing, at, values=fields, errors=problem.errors), at.locale, 422)
+    view = _view(db, standing, at, values=fields, evaluation=evaluation, notice=notice)
+    return _page(view, at.locale, status)
 
 
 def _private(function: Callable[..., Any], *args: Any) -> Any:
@@ -207,9 +249,9 @@ def _private(function: Callable[..., Any], *args: Any) -> Any:
         problem.echo_path = False
         raise
     except DomainError as error:
-        problem = invalid([FieldError(error.field, error.rule, error.detail)])
-        problem.echo_path = False
-        raise problem from None
+        refused = invalid([FieldError(error.field, error.rule, error.detail)])
+        refused.echo_path = False
+        raise refused from None
 
 
 async def _threaded(function: Callable[..., Any], *args: Any) -> Any:
@@ -230,6 +272,7 @@ def change_page(
     token: Token,
     db: DbSession,
     lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
     accept_language: AcceptLanguage = None,
     payment: str | None = AmountQuery,
     start: str | None = Query(None, max_length=40, description="The proposal's first payment."),
@@ -238,42 +281,32 @@ def change_page(
     """The debtor's change page: what is owed now and a form for what they can afford; with a
     proposal in the query, the engine's answer (the plan as proposed, or the nearest plans
     the rules allow), each plan line by line with its APR and a button to ask for it."""
-    offer = sharing.by_token(db, token)
-    if offer is None:
-        return _not_found(_locale(lang, accept_language, "zh-CN"))
-    locale = _locale(lang, accept_language, offer.locale)
+    at = _open(db, token, p, lang, accept_language)
+    if at.offer is None:
+        return at.not_found()
     fields = None
     if payment is not None:
         fields = {"payment": payment, "start": start, "lump_sum": lump_sum}
-    sharing.viewed(db, offer, "change", locale.value)
-    return _proposal_page(db, offer, token, locale, fields)
+    sharing.viewed(db, at.offer, "change", at.locale.value)
+    return _proposal_page(db, at, fields)
 
 
-def _propose(
-    db: Session, token: str, from_form: bool, fields: dict[str, str | None], locale_of: Any
-) -> Response | Json:
-    offer = sharing.by_token(db, token)
-    if offer is None:
+def _propose(db: Session, at: _Link, from_form: bool, fields: dict[str, str | None]) -> Any:
+    if at.offer is None:
         if from_form:
-            return _not_found(locale_of(None))
+            return at.not_found()
         raise no_such_link()
-    locale: Locale = locale_of(offer.locale)
-    standing = changes.standing(db, offer, utcnow().date())
+    standing = _standing(db, at)
     if not from_form:
-        return Json(_evaluate(db, standing, fields, locale), headers=PAGE_HEADERS)
+        return Json(_evaluate(db, standing, fields, at.locale), headers=PAGE_HEADERS)
     if _closed(standing):
-        return _page(_view(db, standing, token, locale), locale, 409)
+        return _page(_view(db, standing, at), at.locale, 409)
     try:
         standing.read(fields)
     except Problem as problem:
-        view = _view(db, standing, token, locale, values=fields, errors=problem.errors)
-        return _page(view, locale, 422)
-    query = {k: v for k, v in fields.items() if v}
-    return RedirectResponse(
-        f"/s/{token}/change?{urlencode({**query, 'lang': locale.value})}",
-        status_code=303,
-        headers=PAGE_HEADERS,
-    )
+        return _page(_view(db, standing, at, values=fields, errors=problem.errors), at.locale, 422)
+    query = {k: v for k, v in fields.items() if v is not None and v}
+    return RedirectResponse(at.url("/change", query), status_code=303, headers=PAGE_HEADERS)
 
 
 @router.post(
@@ -293,73 +326,52 @@ async def propose(
     request: Request,
     db: DbSession,
     lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
     accept_language: AcceptLanguage = None,
 ) -> Any:
     """The debtor proposes a payment a period (optionally a start and a lump sum now); the
     counter-offer engine answers on what is owed now, under the offer's policy version: the
     plan as proposed, or why not and the nearest plans that fit. A browser's form is sent to
     the page that shows the answer."""
+    at = await run_in_threadpool(_open, db, token, p, lang, accept_language)
     try:
         from_form, fields = await _read(request, ProposalIn)
     except Problem as problem:
         problem.echo_path = False
         if problem.status != 422 or not _is_form(request):
             raise
-        return await _threaded(_form_errors, db, token, problem, _locales(lang, accept_language))
-    return await _threaded(_propose, db, token, from_form, fields, _locales(lang, accept_language))
+        return await _threaded(_form_errors, db, at, problem)
+    return await _threaded(_propose, db, at, from_form, fields)
 
 
 def _is_form(request: Request) -> bool:
     return (request.headers.get("content-type") or "").startswith(FORM)
 
 
-def _locales(lang: str | None, accept_language: str | None) -> Callable[[str | None], Locale]:
-    return lambda default: _locale(lang, accept_language, default or "zh-CN")
+def _form_errors(db: Session, at: _Link, problem: Problem) -> Response:
+    if at.offer is None:
+        return at.not_found()
+    return _page(_view(db, _standing(db, at), at, errors=problem.errors), at.locale, 422)
 
 
-def _form_errors(
-    db: Session, token: str, problem: Problem, locale_of: Callable[[str | None], Locale]
-) -> Response:
-    offer = sharing.by_token(db, token)
-    if offer is None:
-        return _not_found(locale_of(None))
-    locale = locale_of(offer.locale)
-    standing = changes.standing(db, offer, utcnow().date())
-    return _page(_view(db, standing, token, locale, errors=problem.errors), locale, 422)
-
-
-def _ask(
-    db: Session,
-    token: str,
-    from_form: bool,
-    fields: dict[str, str | None],
-    locale_of: Callable[[str | None], Locale],
-) -> Response | Json:
-    offer = sharing.by_token(db, token)
-    if offer is None:
+def _ask(db: Session, at: _Link, from_form: bool, fields: dict[str, str | None]) -> Any:
+    if at.offer is None:
         if from_form:
-            return _not_found(locale_of(None))
+            return at.not_found()
         raise no_such_link()
-    locale = locale_of(offer.locale)
     try:
-        row, _new = changes.request_change(db, token, fields, locale)
+        row, _new = changes.request_change(db, at.token, fields, at.locale)
     except Problem as problem:
         if not from_form or problem.status not in (409, 422, 429):
             raise
-        notice: Notice | None = "rate_limited" if problem.status == 429 else None
         if problem.status == 422:
-            standing = changes.standing(db, offer, utcnow().date())
-            view = _view(db, standing, token, locale, values=fields, errors=problem.errors)
-            return _page(view, locale, 422)
-        return _proposal_page(
-            db, offer, token, locale, fields, notice=notice, status=problem.status
-        )
+            view = _view(db, _standing(db, at), at, values=fields, errors=problem.errors)
+            return _page(view, at.locale, 422)
+        notice: Notice | None = "rate_limited" if problem.status == 429 else None
+        return _proposal_page(db, at, fields, notice=notice, status=problem.status)
     if from_form:
-        return RedirectResponse(
-            f"/s/{token}/change/requests/{row.id}?lang={locale.value}",
-            status_code=303,
-            headers=PAGE_HEADERS,
-        )
+        where = at.url(f"/change/requests/{row.id}")
+        return RedirectResponse(where, status_code=303, headers=PAGE_HEADERS)
     return Json(changes.receipt_json(row), status_code=201, headers=PAGE_HEADERS)
 
 
@@ -384,20 +396,22 @@ async def ask(
     request: Request,
     db: DbSession,
     lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
     accept_language: AcceptLanguage = None,
 ) -> Any:
     """The debtor asks for one plan of the answer to their proposal (``as_proposed``, or an
     alternative's change): it is recomputed from the proposal and recorded as a change
     request for the collectors, audited. The same proposal and choice again that day is the
     same request; a link may make at most five requests in 24 hours (then 429)."""
+    at = await run_in_threadpool(_open, db, token, p, lang, accept_language)
     try:
         from_form, fields = await _read(request, ChoiceIn)
     except Problem as problem:
         problem.echo_path = False
         if problem.status != 422 or not _is_form(request):
             raise
-        return await _threaded(_form_errors, db, token, problem, _locales(lang, accept_language))
-    return await _threaded(_ask, db, token, from_form, fields, _locales(lang, accept_language))
+        return await _threaded(_form_errors, db, at, problem)
+    return await _threaded(_ask, db, at, from_form, fields)
 
 
 @router.get(
@@ -414,25 +428,23 @@ def request_page(
     db: DbSession,
     request_id: str = RequestId,
     lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
     accept_language: AcceptLanguage = None,
 ) -> Response:
     """A change request the debtor made: the plan asked for, when, and where it stands."""
-    offer = sharing.by_token(db, token)
-    row = None if offer is None else changes.debtor_request(db, offer, request_id)
-    if offer is None or row is None:
-        default = "zh-CN" if offer is None else offer.locale
-        return _not_found(_locale(lang, accept_language, default))
-    locale = _locale(lang, accept_language, offer.locale)
-    base = f"/s/{token}"
+    at = _open(db, token, p, lang, accept_language)
+    row = None if at.offer is None else changes.debtor_request(db, at.offer, request_id)
+    if at.offer is None or row is None:
+        return at.not_found()
     view = RequestView(
-        masked_name=mask_name(offer.debtor_name),
+        masked_name=mask_name(at.offer.debtor_name),
         status=row.status,
         choice=row.choice,
         created_at=row.created_at,
         document=row.document,
-        plan_url=f"{base}?lang={locale.value}",
-        change_url=f"{base}/change?lang={locale.value}",
-        lang_urls={lang: f"{base}/change/requests/{row.id}?lang={lang.value}" for lang in Locale},
-        summary=row.summaries.get(locale.value),
+        plan_url=at.url(),
+        change_url=at.url("/change"),
+        lang_urls={lang: at.url(f"/change/requests/{row.id}", locale=lang) for lang in Locale},
+        summary=row.summaries.get(at.locale.value),
     )
-    return Response(render_request_page(view, locale), media_type=HTML, headers=PAGE_HEADERS)
+    return Response(render_request_page(view, at.locale), media_type=HTML, headers=PAGE_HEADERS)

@@ -6,14 +6,18 @@ about any other. Nothing here needs an API key; the token is the capability.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
-from app import sharing
+from app import preferences, sharing
 from app.deps import DbSession
 from app.errors import Problem, no_such_link, problem_responses
 from app.pages import offer_csv, offer_ics, render_not_found, render_offer_page
@@ -21,6 +25,7 @@ from app.responses import Json
 from schemas import examples
 from schemas.common import Locale
 from schemas.offers import OfferOut
+from schemas.preferences import PreferenceChange, PreferencesOut
 from schemas.sharing import Acceptance
 
 router = APIRouter(prefix="/s", tags=["links"])
@@ -33,6 +38,18 @@ PAGE_HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 LangQuery = Query(None, pattern="^(en|zh-CN)$", description="Page language (else Accept-Language).")
+FORM = "application/x-www-form-urlencoded"
+EXAMPLE_MARKER = "Xq3vJ0c1mS8yRk2PbT4nWg"
+# No pattern: a marker that matches no party is the link's 404, whatever it looks like.
+MarkerQuery = Query(
+    None,
+    max_length=64,
+    description=(
+        "The party a message went to (the link in each message carries theirs). Without it,"
+        " the page reads for the debt's debtor; one that matches no party is a 404."
+    ),
+    examples=[EXAMPLE_MARKER],
+)
 
 Token = Annotated[
     str,
@@ -47,15 +64,20 @@ Token = Annotated[
 
 
 class _HideTokens(logging.Filter):
-    """The token is the capability: an access log line shows ``/s/…`` in its place."""
+    """The token is the capability: an access log line shows ``/s/…`` in its place, and
+    ``p=…`` for a party's marker (which names who the link was sent to)."""
 
     _token = re.compile(r"/s/[A-Za-z0-9_-]+")
+    _marker = re.compile(r"([?&]p=)[^&#\s]*")
+
+    def _hide(self, text: str) -> str:
+        if "/s/" not in text:
+            return text
+        return self._marker.sub(r"\1…", self._token.sub("/s/…", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                self._token.sub("/s/…", a) if isinstance(a, str) else a for a in record.args
-            )
+            record.args = tuple(self._hide(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 
@@ -149,12 +171,13 @@ def accept(
     db: DbSession,
     content_type: Annotated[str | None, Header(max_length=200)] = None,
     lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
 ) -> Any:
     """The debtor accepts the offer: it becomes an active plan. Exactly one acceptance ever;
     a second, or an offer replaced by a newer one, is a 409 that says so. The page's form
     (a browser post) is sent back to the page instead."""
-    from_page = (content_type or "").startswith("application/x-www-form-urlencoded")
-    back = f"/s/{token}" + (f"?lang={lang}" if lang else "")
+    from_page = (content_type or "").startswith(FORM)
+    back = _back(token, lang, p)
     try:
         accepted = sharing.accept(db, token)
     except Problem as problem:
@@ -164,6 +187,105 @@ def accept(
     if from_page:
         return RedirectResponse(back, status_code=303)
     return accepted
+
+
+def _back(token: str, lang: str | None, marker: str | None, section: str = "") -> str:
+    # encoded: the accept form passes on a marker it does not check (the page does)
+    query = urlencode([(k, v) for k, v in (("p", marker), ("lang", lang)) if v is not None])
+    return f"/s/{token}" + (f"?{query}" if query else "") + section
+
+
+def _invalid_body(detail: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": detail}])
+
+
+async def _preference_change(
+    request: Request, content_type: Annotated[str | None, Header(max_length=200)] = None
+) -> tuple[PreferenceChange, bool]:
+    """The change asked for, from the page's form or a JSON body; and whether from the form."""
+    raw = await request.body()
+    from_page = (content_type or "").startswith(FORM)
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError as exc:
+        raise _invalid_body(f"The body is not UTF-8: {exc}") from None
+    if from_page:
+        # The page's forms send each field once; a repeated field counts as the first.
+        fields: Any = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    else:
+        try:
+            fields = json.loads(text)
+        except ValueError as exc:
+            raise _invalid_body(f"The body is not JSON: {exc}") from None
+    try:
+        return PreferenceChange.model_validate(fields), from_page
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+# Inline: the body is read by hand (a form or JSON), so FastAPI does not list the model; its
+# one reference, Channel, is a component already (PartyPatch uses it).
+_CHANGE_SCHEMA = {
+    name: value
+    for name, value in PreferenceChange.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    ).items()
+    if name != "$defs"
+}
+_CHANGE_EXAMPLES = {
+    "opt_out": {
+        "summary": "No more text messages",
+        "value": {"change": "opt_out", "channel": "sms"},
+    },
+    "opt_in": {"summary": "Text messages again", "value": {"change": "opt_in", "channel": "sms"}},
+    "stop": {"summary": "Contact me no more", "value": {"change": "stop"}},
+    "resume": {"summary": "You may contact me again", "value": {"change": "resume"}},
+}
+
+
+@router.post(
+    "/{token}/preferences",
+    response_model=PreferencesOut,
+    responses={
+        303: {"description": "From the page's form: back to the page, which shows the result."},
+        **problem_responses(404, 409, 422, 503),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _CHANGE_SCHEMA, "examples": _CHANGE_EXAMPLES},
+                FORM: {"schema": _CHANGE_SCHEMA, "examples": _CHANGE_EXAMPLES},
+            },
+        }
+    },
+)
+def change_preferences(
+    token: Token,
+    db: DbSession,
+    asked: Annotated[tuple[PreferenceChange, bool], Depends(_preference_change)],
+    lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
+) -> Any:
+    """The party reading the page (see ``p``) opts out of a channel or back in, or asks not to
+    be contacted at all, or lifts that. It applies at once, to messages already queued too;
+    only this, the party's own request, lifts an opt-out or a stop. A link that reads for
+    nobody (no debtor on file, no ``p``) is a 409. The page's form (a browser post) is sent
+    back to the page."""
+    body, from_page = asked
+    offer = _open(db, token)
+    who = preferences.reader(db, offer, token, p)
+    back = _back(token, lang, p, "#contact")
+    try:
+        changed = preferences.change(db, offer, who, body)
+    except Problem as problem:
+        if from_page and problem.status == 409:
+            return RedirectResponse(back, status_code=303)
+        raise
+    if from_page:
+        return RedirectResponse(back, status_code=303)
+    return changed
 
 
 def _open(db: DbSession, token: str) -> Any:
@@ -187,14 +309,26 @@ def page(
     token: Token,
     db: DbSession,
     lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
     accept_language: Annotated[str | None, Header(max_length=500)] = None,
 ) -> Response:
     """The debtor's page: what is owed, the offer, its schedule, rates, waivers, what a missed
-    payment means, a chart of the balance, payments received; the accept button."""
+    payment means, a chart of the balance, payments received; the accept button; the messages
+    sent to the reader (see ``p``) and the forms that change how they may be contacted."""
     offer = sharing.by_token(db, token)
     if offer is None:
         return _not_found(_locale(lang, accept_language, "zh-CN"))
-    locale = _locale(lang, accept_language, offer.locale)
+    try:
+        who = preferences.reader(db, offer, token, p)
+    except Problem:
+        return _not_found(_locale(lang, accept_language, offer.locale))
+    # a party's own link opens in the language their messages were in
+    locale = _locale(lang, accept_language, who.party.locale if who and p else offer.locale)
     sharing.viewed(db, offer, "page", locale.value)
-    html = render_offer_page(offer.document, sharing.page_view(db, offer, token, locale), locale)
+    contact = None
+    if who is not None:
+        url = f"/s/{token}/preferences{sharing.page_query(locale, p)}"
+        contact = preferences.contact_view(db, who.party, url)
+    view = sharing.page_view(db, offer, token, locale, marker=p, contact=contact)
+    html = render_offer_page(offer.document, view, locale)
     return Response(html, media_type=HTML, headers=PAGE_HEADERS)

@@ -2,7 +2,8 @@
 
 A real server (uvicorn on a migrated SQLite file) serves a saved offer; the page opens on a
 360 × 740 phone viewport in both languages; its schedule table must equal the API's numbers;
-the debtor accepts and sees the accepted state; the calendar download parses. Screenshots are
+the debtor accepts and sees the accepted state; the calendar download parses; a debtor on
+file opts out of text messages from the page and back in. Screenshots are
 saved under artifacts/browser/ (kept by CI as test artifacts).
 """
 
@@ -86,9 +87,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         process.wait(timeout=15)
 
 
-def save_offer(base: str, key: str, name: str) -> dict:
+def save_offer(base: str, key: str, name: str, debt_ref: str = "CARD-2024-0012345") -> dict:
     body = {
-        "debt_ref": "CARD-2024-0012345",
+        "debt_ref": debt_ref,
         "debtor": {"name": name},
         "locale": "zh-CN",
         "negotiate": {
@@ -189,3 +190,44 @@ def test_unknown_links_get_the_not_found_page(server: tuple[str, str]) -> None:
         assert response is not None and response.status == 404
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         browser.close()
+
+
+def test_a_debtor_opts_out_of_text_messages_and_back_in_on_a_phone(
+    server: tuple[str, str],
+) -> None:
+    base, key = server
+    headers = {"Authorization": f"Bearer {key}"}
+    debtor = {
+        "role": "debtor",
+        "name": "张小明",
+        "channels": {"email": "zhang@example.cn", "sms": "+8613800138000"},
+        "time_zone": "Asia/Shanghai",
+    }
+    made = httpx.post(f"{base}/v1/debts/CARD-OPT-1/parties", json=debtor, headers=headers)
+    assert made.status_code == 201, made.text
+    link = save_offer(base, key, "张小明", debt_ref="CARD-OPT-1")["link"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        page.goto(f"{link}?lang=en")
+        stop = page.get_by_role("button", name="Stop SMS")
+        stop.scroll_into_view_if_needed()
+        assert stop.is_visible()
+        assert stop.bounding_box()["width"] <= 360  # type: ignore[index]
+        stop.click()
+        page.wait_for_load_state()
+        assert page.url.endswith("#contact")  # back on the page, at the section
+        sms = page.locator('#contact li[data-channel="sms"]')
+        assert sms.get_attribute("data-opted-out") is not None
+        assert "stopped at your request" in sms.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(ARTIFACTS / "opted-out-en.png"), full_page=True)
+        party = httpx.get(f"{base}/v1/debts/CARD-OPT-1/parties", headers=headers).json()
+        assert party["parties"][0]["opted_out"] == ["sms"]
+        page.get_by_role("button", name="Allow SMS again").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("button", name="Stop SMS").is_visible()
+        browser.close()
+    party = httpx.get(f"{base}/v1/debts/CARD-OPT-1/parties", headers=headers).json()
+    assert party["parties"][0]["opted_out"] == []

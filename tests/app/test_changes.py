@@ -19,6 +19,7 @@ from sqlalchemy import update
 
 from app.db import ChangeRequest, SavedOffer, get_sessionmaker, utcnow
 from app.routers.links import _HideTokens
+from app.sharing import party_marker
 from app.storage import create_key
 from tests.app.test_sharing import (
     SMALL,
@@ -267,6 +268,45 @@ def test_unknown_revoked_and_expired_links_get_the_one_404(
         assert asked.status_code == 404
         sent = client.get(f"/s/{token}/change/requests/{'0' * 32}")
         assert (sent.status_code, sent.content) == (404, reference.content)
+
+
+def test_a_partys_own_link_keeps_its_marker(client: TestClient, auth: Headers) -> None:
+    debtor = client.post(
+        "/v1/debts/CARD-1/parties",
+        json={
+            "role": "debtor",
+            "name": "张小明",
+            "channels": {"sms": "+8613800138000"},
+            "locale": "zh-CN",
+            "time_zone": "Asia/Shanghai",
+        },
+        headers=auth["collector"],
+    )
+    assert debtor.status_code == 201, debtor.text
+    offer, _ = paid_small_plan(client, auth["collector"])
+    token = token_of(offer)
+    marker = party_marker(token, debtor.json()["id"])
+    # the party's own link opens in the language of their messages, and keeps who they are
+    page = client.get(f"/s/{token}/change?p={marker}")
+    assert page.status_code == 200 and '<html lang="zh-CN">' in page.text
+    assert f'href="/s/{token}?p={marker}&amp;lang=zh-CN"' in page.text
+    assert f'action="/s/{token}/change?p={marker}&amp;lang=zh-CN"' in page.text
+    moved = client.post(
+        f"/s/{token}/change?p={marker}", data={"payment": "500.00"}, follow_redirects=False
+    )
+    assert parse_qs(urlsplit(moved.headers["location"]).query) == {
+        "p": [marker],
+        "payment": ["500.00"],
+        "lang": ["zh-CN"],
+    }
+    # a marker of nobody is the links' one 404
+    reference = client.get(f"/s/{'A' * 32}")
+    wrong = client.get(f"/s/{token}/change?p={'x' * 22}&lang=zh-CN")
+    assert wrong.status_code == 404
+    assert propose(client, token, payment="500.00").status_code == 200
+    refused = client.post(f"/s/{token}/change?p={'x' * 22}", json={"payment": "500.00"})
+    assert refused.status_code == 404 and token not in refused.text
+    assert reference.status_code == 404
 
 
 def test_the_access_log_hides_the_token() -> None:

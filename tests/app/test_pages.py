@@ -5,8 +5,9 @@ Documents come from the real engine and wire format (``plans.compare.negotiate``
 serves: every amount cell's ``data-minor`` equals the document's decimal string in minor units.
 
 Golden files under ``tests/golden/pages/`` pin the README's worked example (10,000.00 CNY at
-12 %, 12 monthly instalments from 15 Feb 2026) byte for byte: the English page (offered), the
-Chinese page (accepted, one payment made), the .ics (fixed DTSTAMP) and the .csv. They change
+12 %, 12 monthly instalments from 15 Feb 2026) byte for byte: the English page (offered, nobody
+on file), the Chinese page (accepted, one payment made, read by a party with three messages
+and SMS opted out), the .ics (fixed DTSTAMP) and the .csv. They change
 only on purpose: regenerate with
 
     REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/test_pages.py
@@ -23,6 +24,7 @@ import os
 import re
 import string
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
@@ -38,9 +40,12 @@ from hypothesis import strategies as st
 from app.pages import (
     CSV_COLUMNS,
     MESSAGES,
+    ChannelChoice,
     ConfirmedPayment,
+    ContactView,
     InstalmentStatus,
     OfferView,
+    SentMessage,
     mask_name,
     offer_csv,
     offer_ics,
@@ -175,6 +180,46 @@ def accepted_view(locale: Locale, document: Json) -> OfferView:
             InstalmentStatus(first["number"], first_due, "paid", amount, amount),
             InstalmentStatus(second["number"], second_due, "partly_paid", amount, 30_000),
         ),
+    )
+
+
+def preferences_url(locale: Locale) -> str:
+    return f"/s/TOKEN/preferences?p=MARKER&lang={locale.value}"
+
+
+def contact_view(
+    locale: Locale = Locale.EN, *, stopped: bool = False, email: bool = True
+) -> ContactView:
+    """The reader's messages (a reminder of the README's second payment, 888.49 due 16 Mar
+    2026; the first payment's confirmation; a missed notice told by its kind alone) and
+    channels, SMS opted out; times in Shanghai."""
+    return ContactView(
+        messages=(
+            SentMessage(
+                datetime(2026, 3, 13, 10, 0, tzinfo=SHANGHAI),
+                "sms",
+                "reminder",
+                amount_minor=88_849,
+                day=date(2026, 3, 16),
+                number=2,
+                count=12,
+            ),
+            SentMessage(
+                datetime(2026, 2, 24, 11, 30, tzinfo=SHANGHAI),
+                "email",
+                "confirmation",
+                amount_minor=88_849,
+                day=date(2026, 2, 24),
+            ),
+            SentMessage(datetime(2026, 2, 20, 9, 5, tzinfo=SHANGHAI), "sms", "missed"),
+        ),
+        channels=(
+            *([ChannelChoice("email", "z***@example.cn")] if email else []),
+            ChannelChoice("sms", "+86 *********00", datetime(2026, 3, 14, 8, 15, tzinfo=SHANGHAI)),
+            ChannelChoice("phone", "+86 *********00"),
+        ),
+        preferences_url=preferences_url(locale),
+        stopped_at=datetime(2026, 3, 15, 20, 0, tzinfo=SHANGHAI) if stopped else None,
     )
 
 
@@ -333,7 +378,7 @@ def test_no_other_character_of_a_name_survives(name: str) -> None:
 # --- the page ----------------------------------------------------------------------------------
 
 SECTIONS = {"owed", "offer", "schedule", "schedule-table", "rates", "waived", "missed", "chart"}
-SECTIONS |= {"payments", "status", "downloads"}
+SECTIONS |= {"payments", "status", "contact", "downloads"}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -524,6 +569,112 @@ def test_untrusted_text_is_escaped(locale: Locale) -> None:
     assert "&lt;script&gt;alert(2)" in html
 
 
+CONTACT_TEXT = {
+    Locale.EN: [
+        "13 Mar 2026 10:00 (UTC+08:00) · SMS",
+        "Reminder: payment 2 of 12, CN¥888.49 due on 16 Mar 2026",
+        "24 Feb 2026 11:30 (UTC+08:00) · Email",
+        "Payment confirmed: CN¥888.49 received on 24 Feb 2026",
+        "20 Feb 2026 09:05 (UTC+08:00) · SMS",
+        "Missed payment notice",
+    ],
+    Locale.ZH_CN: [
+        "2026年3月13日 10:00 (UTC+08:00) · 短信",
+        "还款提醒：第2期（共12期）¥888.49，2026年3月16日到期",
+        "2026年2月24日 11:30 (UTC+08:00) · 电子邮件",
+        "还款确认：已于2026年2月24日收到¥888.49",
+        "2026年2月20日 09:05 (UTC+08:00) · 短信",
+        "逾期通知",
+    ],
+}
+PREFERENCE_TEXT = {
+    Locale.EN: [
+        ("Email to z***@example.cn: allowed", "opt_out", "email", "Stop email"),
+        (
+            "SMS to +86 *********00: stopped at your request on 14 Mar 2026 08:15 (UTC+08:00)",
+            "opt_in",
+            "sms",
+            "Allow SMS again",
+        ),
+        ("Phone calls to +86 *********00: allowed", "opt_out", "phone", "Stop phone calls"),
+    ],
+    Locale.ZH_CN: [
+        ("电子邮件（z***@example.cn）：允许", "opt_out", "email", "停止电子邮件"),
+        (
+            "短信（+86 *********00）：已应您的要求于2026年3月14日 08:15 (UTC+08:00)停止",
+            "opt_in",
+            "sms",
+            "恢复短信",
+        ),
+        ("电话（+86 *********00）：允许", "opt_out", "phone", "停止电话"),
+    ],
+}
+
+
+def _section(html: str, name: str) -> str:
+    start = html.index(f'<section id="{name}"')
+    return html[start : html.index("</section>", start)]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_readers_messages_and_a_form_per_preference(locale: Locale) -> None:
+    document = _document(readme_offer(), locale)
+    shown = replace(accepted_view(locale, document), contact=contact_view(locale))
+    section = _section(render_offer_page(document, shown, locale), "contact")
+    page = Page(section)
+    items = [re.sub(r"<[^>]+>", "", li) for li in re.findall(r"<li data-kind.*?</li>", section)]
+    expected = CONTACT_TEXT[locale]
+    assert items == [when + what for when, what in zip(expected[::2], expected[1::2], strict=True)]
+    kinds = [(a["data-kind"], a["data-channel"]) for a in page.attrs if "data-kind" in a]
+    assert kinds == [("reminder", "sms"), ("confirmation", "email"), ("missed", "sms")]
+    # one form per channel given and one to stop all contact, each posting to the same place
+    # (the "&" of the query escaped in the attribute)
+    assert page.forms == [{"method": "post", "action": preferences_url(locale)}] * 4
+    for text, change, channel, button in PREFERENCE_TEXT[locale]:
+        item = section[section.index(f'<li data-channel="{channel}"') :]
+        item = item[: item.index("</li>")]
+        assert f"<p>{text}</p>" in item
+        assert f'<input type="hidden" name="change" value="{change}">' in item
+        assert f'<input type="hidden" name="channel" value="{channel}">' in item
+        assert f'<button type="submit" class="secondary">{button}</button>' in item
+    assert ('data-channel="sms" data-opted-out') in section
+    assert '<input type="hidden" name="change" value="stop">' in section
+    assert MESSAGES[locale]["button_stop"] in section
+    assert "data-stopped" not in section
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_party_who_asked_not_to_be_contacted_sees_when_and_can_lift_it(locale: Locale) -> None:
+    document = _document(readme_offer(), locale)
+    shown = view(locale, contact=contact_view(locale, stopped=True))
+    section = _section(render_offer_page(document, shown, locale), "contact")
+    when = {Locale.EN: "15 Mar 2026 20:00 (UTC+08:00)", Locale.ZH_CN: "2026年3月15日 20:00"}
+    assert "data-stopped" in section and when[locale] in section
+    assert '<input type="hidden" name="change" value="resume">' in section
+    assert 'value="stop"' not in section
+    assert MESSAGES[locale]["button_resume"] in section
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_with_no_reader_the_section_says_no_messages_and_has_no_form(locale: Locale) -> None:
+    document = _document(readme_offer(), locale)
+    section = _section(render_offer_page(document, view(locale), locale), "contact")
+    assert MESSAGES[locale]["messages_none"] in section
+    assert "<form" not in section and "<button" not in section
+
+
+def test_the_contact_view_refuses_unknown_kinds_channels_and_links_elsewhere() -> None:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="kind"):
+        SentMessage(at, "sms", "letter")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="channel"):
+        SentMessage(at, "fax", "reminder")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="channel"):
+        ChannelChoice("fax", "x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="same-site path"):
+        ContactView((), (), "https://evil.example/p")
+
+
 def test_the_view_summary_overrides_the_documents() -> None:
     document = _document(readme_offer(), Locale.EN)
     html = render_offer_page(document, view(Locale.ZH_CN, summary="中文摘要。"), Locale.ZH_CN)
@@ -562,14 +713,17 @@ def test_both_languages_have_every_message_with_the_same_fields() -> None:
 
 def test_the_chinese_page_has_no_english_words() -> None:
     document = _document(_negotiated()[1], Locale.ZH_CN)
-    html = render_offer_page(document, accepted_view(Locale.ZH_CN, document), Locale.ZH_CN)
+    accepted = replace(
+        accepted_view(Locale.ZH_CN, document), contact=contact_view(Locale.ZH_CN, email=False)
+    )
+    html = render_offer_page(document, accepted, Locale.ZH_CN)
     seen = " ".join(Page(html).text)
     for key, text in MESSAGES[Locale.EN].items():
         if not _fields(text) and not key.startswith(("unit_", "ics_")):
             assert text not in seen, key
     # the only Latin words: the currency code, APR, file types and the language switch
     words = set(re.findall(r"[A-Za-z]{2,}", seen))
-    assert words <= {"APR", "CNY", "English", "ics", "csv", "json", "BANK"}
+    assert words <= {"APR", "CNY", "English", "ics", "csv", "json", "BANK", "UTC"}
 
 
 # --- the 404 page ------------------------------------------------------------------------------
@@ -657,7 +811,8 @@ def test_golden_pages_calendar_and_csv() -> None:
     en = _document(readme_offer(), Locale.EN)
     zh = _document(readme_offer(), Locale.ZH_CN)
     golden("offer.en.html", render_offer_page(en, view(Locale.EN), Locale.EN).encode())
-    accepted = accepted_view(Locale.ZH_CN, zh)
+    # the Chinese page read by a party: their messages, SMS opted out
+    accepted = replace(accepted_view(Locale.ZH_CN, zh), contact=contact_view(Locale.ZH_CN))
     golden("offer.zh-CN.html", render_offer_page(zh, accepted, Locale.ZH_CN).encode())
     ics = offer_ics(en, accepted_view(Locale.EN, en), uid_base="offer-1@repay.test", stamp=STAMP)
     golden("offer.ics", ics)

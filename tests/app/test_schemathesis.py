@@ -14,7 +14,8 @@ here explicitly rather than left to the defaults:
 Every call carries an admin key, so every operation is reachable (the coverage phase still
 drops the header now and then, and must get the documented 401). The module's SQLite database
 is seeded with a policy in three versions (the request examples name ``{"id": 1, "version":
-3}``), a saved offer still open, and one accepted as a plan, whose debtor asked for a change.
+3}``), a saved offer still open, and one accepted as a plan with a debtor on file, who asked
+for a change.
 
 Generation is steered towards the engine and its edges without narrowing what may be sent
 (each steer is one more draw; the generator's own values stay possible):
@@ -179,6 +180,19 @@ def _seed(headers: dict[str, str]) -> None:
         session.commit()
     offers, tokens, plans = [], [], []
     with TestClient(create_app()) as client:
+        # a debtor on file for the accepted plan: its page has someone to read for and change
+        # the preferences of (the open offer's debt has nobody: a 409 there)
+        party = client.post(
+            "/v1/debts/SEED-ACCEPTED/parties",
+            json={
+                "role": "debtor",
+                "name": "Seed",
+                "channels": {"email": "seed@example.cn", "sms": "+8613800138000"},
+                "time_zone": "Asia/Shanghai",
+            },
+            headers=headers,
+        )
+        assert party.status_code == 201, party.text
         for ref in ("SEED-OPEN", "SEED-ACCEPTED"):
             saved = client.post(
                 "/v1/offers",

@@ -113,6 +113,10 @@ def test_no_name_and_no_token_in_any_log(
             secrets.append(token)
             for suffix in ("", ".json", ".ics", ".csv", "?lang=zh-CN"):
                 assert http.get(f"/s/{token}{suffix}").status_code == 200, suffix
+            # a party's marker names who the link went to: hidden like the token
+            marker = f"Mk{n}" + "x" * 19
+            secrets.append(marker)
+            assert http.get(f"/s/{token}?p={marker}&lang=en").status_code == 404
             # the page shows the name masked, and only that
             page = http.get(f"/s/{token}").text
             assert mask_name(name) in page and name not in page

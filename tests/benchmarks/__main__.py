@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import sys
 
-from tests.benchmarks import bench_api, bench_engine, bench_portfolio, bench_vector
+from tests.benchmarks import (
+    bench_api,
+    bench_contacts,
+    bench_engine,
+    bench_portfolio,
+    bench_reminders,
+    bench_vector,
+)
 
 BENCHMARKS = {
     "engine": bench_engine.main,
     "vector": bench_vector.main,
     "api": bench_api.main,
     "portfolio": bench_portfolio.main,
+    "contacts": bench_contacts.main,
+    "reminders": bench_reminders.main,
 }
 
 
