@@ -8,20 +8,10 @@ doctests in app/webhook.py); ``Retry-After`` forms are RFC 9110 §10.2.3's.
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
-import subprocess
-import sys
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,98 +25,10 @@ from app.audit import verify
 from app.cli import app as cli
 from app.db import AuditEvent, OutboxMessage, get_sessionmaker, utcnow
 from app.webhook import Sender, sign, verify_signature
+from tests.app.receiver import OK, SECRET, Answer, Receiver, receiving, start_sender, wait_for
 from tests.app.test_outbox import due_messages, reachable_party, rows
 
 Headers = dict[str, dict[str, str]]
-SECRET = "test-webhook-secret-0123456789"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# What a script tells the receiver to do with one request: answer (status, headers), or drop
-# the connection without answering (None).
-Answer = tuple[int, dict[str, str]] | None
-OK: Answer = (200, {})
-
-
-@dataclass
-class Receipt:
-    id: str
-    at: datetime
-    signed: bool
-    headers: dict[str, str]
-    body: dict[str, Any]
-    answered: int | None
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on 127.0.0.1: checks each signature, answers as ``script`` says
-    (given the message id and how many times it came before), records every request."""
-
-    script: Callable[[str, int], Answer] = lambda _id, _seen: OK
-    delay: float = 0.0  # seconds before answering (a slow receiver)
-    receipts: list[Receipt] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
-
-    def handle(self, request: BaseHTTPRequestHandler) -> None:
-        raw = request.rfile.read(int(request.headers["Content-Length"]))
-        signed = verify_signature(SECRET, raw, request.headers.get("Repay-Signature"))
-        body = json.loads(raw)
-        with self.lock:
-            seen = sum(r.id == body["id"] for r in self.receipts)
-        answer = self.script(body["id"], seen) if signed else (401, {})
-        if self.delay:
-            time.sleep(self.delay)
-        with self.lock:
-            self.receipts.append(
-                Receipt(
-                    body["id"],
-                    datetime.now(UTC),
-                    signed,
-                    dict(request.headers),
-                    body,
-                    None if answer is None else answer[0],
-                )
-            )
-        if answer is None:
-            request.close_connection = True
-            return
-        status, headers = answer
-        request.send_response(status)
-        for name, value in {**headers, "Content-Length": "0"}.items():
-            request.send_header(name, value)
-        request.end_headers()
-
-    def delivered(self) -> Counter[str]:
-        """Requests answered 2xx, per message id."""
-        with self.lock:
-            return Counter(r.id for r in self.receipts if r.answered == 200)
-
-    def seen(self) -> Counter[str]:
-        with self.lock:
-            return Counter(r.id for r in self.receipts)
-
-
-@contextmanager
-def receiving(receiver: Receiver) -> Iterator[Receiver]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver
-
-        def do_POST(self) -> None:
-            receiver.handle(self)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/T0-secret-path"
-    try:
-        yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class FakeTime:
@@ -369,28 +271,6 @@ def test_send_once_from_the_command_line(
     assert "claimed 4, delivered 4" in result.stderr
     for secret in (SECRET, "T0-secret-path", "+12125550123"):
         assert secret not in result.output
-
-
-def start_sender(url: str, log: Path, *options: str) -> subprocess.Popen[bytes]:
-    """``repay outbox send`` in a process of its own, on this test's database."""
-    env = {**os.environ, "REPAY_WEBHOOK_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-c", "from app.cli import main; main()", "outbox", "send"]
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [*command, "--webhook", url, *options],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {seconds} s")
-        time.sleep(0.02)
 
 
 def test_sigterm_finishes_the_message_in_hand_and_gives_the_rest_back(
