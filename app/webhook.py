@@ -79,6 +79,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import audit, outbox
@@ -350,12 +351,17 @@ class Sender:
                         "due_again_at": retry_at.isoformat(),
                     },
                 )
-        self.say(f"message {message['id']}: refused with HTTP {status}; due again {retry_at:%c}")
+        again = retry_at.isoformat(timespec="seconds")
+        self.say(f"message {message['id']}: refused with HTTP {status}; due again {again}")
 
     def _acknowledge(self, message: Json) -> str:
         try:
             with self.maker.begin() as session:
                 if session.get_bind().dialect.name == "postgresql":
+                    # No WAL flush to wait for per message (PostgreSQL manual, "Asynchronous
+                    # Commit"): only a server crash can lose the last acks, and a lost ack
+                    # means a re-send, which the Idempotency-Key absorbs. The database stays
+                    # consistent either way.
                     session.execute(text("SET LOCAL synchronous_commit = off"))
                 outbox.acknowledge(session, message["id"], message["claim_token"])
         except Problem:
@@ -375,6 +381,9 @@ class Sender:
         body = payload(message)
         deadline = message["claimed_until"] - timedelta(seconds=self.timeout + ACK_MARGIN)
         for attempt in range(1, self.attempts + 1):
+            if attempt > 1 and self.stop.is_set():
+                self._give_back(message)
+                return "released"
             now = self.clock()
             if self._not_before is not None and self._not_before > now:
                 if self._not_before > deadline:
@@ -454,7 +463,15 @@ class Sender:
             self.say("Warning: plain http: addresses and messages cross the network unencrypted.")
         total = Tally()
         while not self.stop.is_set():
-            batch = self.send_batch()
+            try:
+                batch = self.send_batch()
+            except DBAPIError as exc:
+                if once:
+                    raise
+                # a restarting server: what this batch held comes back when its lease ends
+                self.say(f"Database unavailable ({type(exc.orig).__name__}); again in {poll:g} s.")
+                self._wait(poll)
+                continue
             total.add(batch)
             if time.monotonic() - shown >= PROGRESS_EVERY:
                 shown = time.monotonic()

@@ -18,12 +18,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
 from app import webhook
 from app.audit import verify
 from app.cli import app as cli
-from app.db import AuditEvent, OutboxMessage, get_sessionmaker, utcnow
+from app.db import AuditEvent, OutboxMessage, get_sessionmaker, make_engine, utcnow
 from app.webhook import Sender, sign, verify_signature
 from tests.app.receiver import OK, SECRET, Answer, Receiver, receiving, start_sender, wait_for
 from tests.app.test_outbox import due_messages, reachable_party, rows
@@ -296,3 +298,43 @@ def test_sigterm_finishes_the_message_in_hand_and_gives_the_rest_back(
     assert all(m.claim_token is None and m.claimed_until is None for m in rest)  # given back
     output = log.read_text()
     assert f"delivered {len(sent)}" in output and f"released {20 - len(sent)}" in output
+
+
+def test_a_database_outage_is_waited_out_not_fatal() -> None:
+    unreachable = sessionmaker(bind=make_engine("postgresql://repay@127.0.0.1:1/x"))
+    fake = FakeTime()
+    made = sender("http://127.0.0.1:9/x", fake, maker=unreachable)
+
+    def sleep_then_stop(seconds: float) -> None:
+        fake.sleep(seconds)
+        if len(fake.slept) == 2:
+            made.stop.set()
+
+    made.sleep = sleep_then_stop
+    assert made.run(poll=3.0) == webhook.Tally()
+    assert fake.slept == [3.0, 3.0]
+    said = made.said  # type: ignore[attr-defined]
+    assert sum(line.startswith("Database unavailable (OperationalError)") for line in said) == 2
+    made.stop.clear()
+    with pytest.raises(OperationalError):  # --once: a cron job's failure, to be seen
+        made.run(once=True)
+
+
+def test_a_stop_asked_for_between_attempts_gives_the_message_back(
+    client: TestClient, auth: Headers
+) -> None:
+    party = reachable_party(client, auth)
+    [message_id] = due_messages(party["id"], 1)
+    senders: list[Sender] = []
+
+    def stopped_meanwhile(_id: str, _seen: int) -> Answer:
+        senders[0].stop.set()  # SIGTERM while the request is in flight
+        return (503, {"Retry-After": "0"})
+
+    with receiving(Receiver(stopped_meanwhile)) as receiver:
+        senders.append(sender(receiver.url, FakeTime(), lease=timedelta(seconds=60), timeout=2))
+        total = senders[0].run(once=True)
+    assert (total.claimed, total.released, total.retried) == (1, 1, 0)
+    assert len(receiver.receipts) == 1
+    [row] = rows(OutboxMessage.id == message_id)
+    assert row.status == "pending" and row.claim_token is None  # another may take it at once
