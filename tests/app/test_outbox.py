@@ -24,14 +24,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app import outbox
 from app.audit import verify
 from app.cli import app as cli
 from app.contacts import engine_party
-from app.db import AuditEvent, OutboxMessage, get_sessionmaker, utcnow
+from app.db import AuditEvent, OutboxMessage, get_engine, get_sessionmaker, make_engine, utcnow
 from app.db import Party as PartyRow
 from plans.contact import Attempt, Channel, Outcome, Party, check_contact, jurisdiction
 from tests.app import consumer
@@ -384,32 +385,41 @@ class Claim:
     until: datetime
 
 
-def claims_made() -> list[Claim]:
-    with get_sessionmaker()() as session:
-        events = session.scalars(
-            select(AuditEvent).where(AuditEvent.kind == "messages_claimed").order_by(AuditEvent.seq)
-        )
+def reader(url: str) -> Engine:
+    """An engine that reads without a write lock (``app.db`` begins SQLite transactions
+    IMMEDIATE), so that a consumer frozen inside a transaction does not block it."""
+    return create_engine(url) if url.startswith("sqlite") else make_engine(url)
+
+
+def claims_made(engine: Engine | None = None, *, actor: str | None = None) -> list[Claim]:
+    query = select(AuditEvent).where(AuditEvent.kind == "messages_claimed")
+    if actor is not None:
+        query = query.where(AuditEvent.actor == actor)
+    with Session(engine or get_engine()) as session:
         return [
             Claim(e.actor, e.payload["ids"], datetime.fromisoformat(e.payload["claimed_until"]))
-            for e in events
+            for e in session.scalars(query.order_by(AuditEvent.seq))
         ]
 
 
-def pending_under(victim: list[Claim]) -> set[str]:
-    """Messages still held by the victim's claims: pending, their lease the one it took."""
-    held = {i: c.until for c in victim for i in c.ids}
-    with get_sessionmaker()() as session:
+def held_by(claims: list[Claim], engine: Engine | None = None) -> tuple[set[str], set[str]]:
+    """Of these claims' messages: those still held under them (pending, the lease the one
+    they took), and those delivered."""
+    until = {i: c.until for c in claims for i in c.ids}
+    with Session(engine or get_engine()) as session:
         found = session.execute(
-            select(OutboxMessage.id, OutboxMessage.claimed_until).where(
-                OutboxMessage.id.in_(held), OutboxMessage.status == "pending"
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_until).where(
+                OutboxMessage.id.in_(until)
             )
         )
-        return {i for i, until in found if until == held[i]}
+        states = list(found)
+    held = {i for i, status, at in states if status == "pending" and at == until[i]}
+    return held, {i for i, status, _ in states if status == "delivered"}
 
 
-def delivered_count() -> int:
+def delivered_count(engine: Engine) -> int:
     delivered = select(func.count()).where(OutboxMessage.status == "delivered")
-    with get_sessionmaker()() as session:
+    with Session(engine) as session:
         return session.scalar(delivered) or 0
 
 
@@ -448,34 +458,44 @@ class Drain:
 
 
 def drain_killing_one(
-    start: Callable[[Path], subprocess.Popen[bytes]], prefix: str, total: int, tmp_path: Path
+    start: Callable[[Path], subprocess.Popen[bytes]],
+    prefix: str,
+    total: int,
+    tmp_path: Path,
+    database_url: str,
 ) -> Drain:
     """Start four consumers (``start``, given its log), SIGKILL the first once it has
     acknowledged part of a batch it claimed, wait for every message to be delivered, then
-    SIGTERM the others. ``prefix`` is how their audit actors begin."""
+    SIGTERM the others. ``prefix`` is how their audit actors begin.
+
+    The victim runs in steps of 20 ms, frozen (SIGSTOP) in between while its progress is read,
+    so that it is caught inside a batch however fast it goes."""
     host = socket.gethostname()
     logs = [tmp_path / f"consumer-{n}.log" for n in range(4)]
+    engine = reader(database_url)
     started = time.monotonic()
     consumers = [start(log) for log in logs]
     try:
         victim, survivors = consumers[0], consumers[1:]
         actor = f"{prefix}:{host}:{victim.pid}"
-
-        def mid_batch() -> bool:
-            mine = [c for c in claims_made() if c.actor == actor]
-            if not mine:
-                return False
-            held = pending_under(mine[-1:])
-            return len(mine[-1].ids) - len(held) >= 5 and len(held) >= 10
-
-        wait_for(mid_batch, 30, "the victim halfway through a batch")
+        deadline = time.monotonic() + 60
+        while True:
+            time.sleep(0.02)
+            victim.send_signal(signal.SIGSTOP)
+            mine = claims_made(engine, actor=actor)
+            if mine:
+                held, acked = held_by(mine[-1:], engine)
+                if len(acked) >= 3 and len(held) >= 10:
+                    break
+            assert time.monotonic() < deadline, "the victim never caught inside a batch"
+            victim.send_signal(signal.SIGCONT)
         victim.send_signal(signal.SIGKILL)
         assert victim.wait(10) == -signal.SIGKILL
         killed_at = datetime.now(UTC)
-        mine = [c for c in claims_made() if c.actor == actor]
-        unacked = pending_under(mine)
+        mine = claims_made(engine, actor=actor)
+        unacked, _ = held_by(mine, engine)
         looked_at = datetime.now(UTC)
-        wait_for(lambda: delivered_count() == total, 60, "every message delivered")
+        wait_for(lambda: delivered_count(engine) == total, 60, "every message delivered")
         drained = time.monotonic() - started
         for survivor in survivors:
             survivor.send_signal(signal.SIGTERM)
@@ -484,6 +504,7 @@ def drain_killing_one(
         for process in consumers:
             process.kill()
             process.wait()
+        engine.dispose()
     drain = Drain(
         total,
         actor,
@@ -541,7 +562,7 @@ def test_four_consumer_processes_one_killed_acknowledge_each_message_once(
     def start(log: Path) -> subprocess.Popen[bytes]:
         return start_consumer(log, limit=50, lease=LEASE_SECONDS)
 
-    drain = drain_killing_one(start, consumer.ACTOR, total, tmp_path)
+    drain = drain_killing_one(start, consumer.ACTOR, total, tmp_path, database_url)
     delivered = assert_each_acknowledged_once(drain, ids)
     held_until = drain.held_until()
     takeover = min(
@@ -570,7 +591,7 @@ def test_four_webhook_senders_one_killed_deliver_each_message(
         def start(log: Path) -> subprocess.Popen[bytes]:
             return start_sender(receiver.url, log, *options)
 
-        drain = drain_killing_one(start, "webhook", total, tmp_path)
+        drain = drain_killing_one(start, "webhook", total, tmp_path, database_url)
         receipts = list(receiver.receipts)
     assert_each_acknowledged_once(drain, ids)
     held_until = drain.held_until()
