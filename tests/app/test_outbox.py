@@ -383,6 +383,7 @@ class Claim:
     actor: str
     ids: list[str]
     until: datetime
+    at: datetime  # when it was recorded, just after the claim
 
 
 def reader(url: str) -> Engine:
@@ -397,7 +398,9 @@ def claims_made(engine: Engine | None = None, *, actor: str | None = None) -> li
         query = query.where(AuditEvent.actor == actor)
     with Session(engine or get_engine()) as session:
         return [
-            Claim(e.actor, e.payload["ids"], datetime.fromisoformat(e.payload["claimed_until"]))
+            Claim(
+                e.actor, e.payload["ids"], datetime.fromisoformat(e.payload["claimed_until"]), e.at
+            )
             for e in session.scalars(query.order_by(AuditEvent.seq))
         ]
 
@@ -546,6 +549,11 @@ def assert_each_acknowledged_once(drain: Drain, ids: list[str]) -> dict[str, Out
         assert m.claims >= 2 and m.delivered_at is not None
         assert m.delivered_at >= held_until[i]  # not before the killed one's lease ran out
         assert acked_by_claim(listed[i], m).actor in drain.survivors
+        # claimed again only once the killed one's lease had run out
+        [held] = [c for c in listed[i] if c.actor == drain.actor and c.until == held_until[i]]
+        again = [c for c in listed[i] if c.at > held.at]
+        assert again and all(c.actor in drain.survivors for c in again)
+        assert all(c.at >= held_until[i] for c in again)
     return delivered
 
 
