@@ -353,9 +353,13 @@ def outbox_drain(
     ),
     limit: int = typer.Option(100, min=1, help="At most this many messages."),
 ) -> None:
-    """Show the messages a sender would claim now. Senders claim through GET /v1/outbox."""
+    """Show the messages a sender would claim now. Senders claim through GET /v1/outbox, or
+    send them with `repay outbox send`."""
     if not dry_run:
-        err.print("Only --dry-run: senders claim messages through GET /v1/outbox (finance key).")
+        err.print(
+            "Only --dry-run: senders claim messages through GET /v1/outbox (finance key);"
+            " `repay outbox send` sends them to a webhook."
+        )
         raise typer.Exit(2)
     with get_sessionmaker()() as session:
         due = list(outbox.preview(session, limit=limit))
