@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import migrate, outbox, sharing
+from app import webhook as webhook_
 from app.db import ApiKey, Policy, Role, get_sessionmaker
 from app.policies import default_policy_id
 from app.settings import DEFAULT_BASE_URL, get_settings
@@ -435,9 +437,13 @@ def outbox_drain(
     ),
     limit: int = typer.Option(100, min=1, help="At most this many messages."),
 ) -> None:
-    """Show the messages a sender would claim now. Senders claim through GET /v1/outbox."""
+    """Show the messages a sender would claim now. Senders claim through GET /v1/outbox, or
+    send them with `repay outbox send`."""
     if not dry_run:
-        err.print("Only --dry-run: senders claim messages through GET /v1/outbox (finance key).")
+        err.print(
+            "Only --dry-run: senders claim messages through GET /v1/outbox (finance key);"
+            " `repay outbox send` sends them to a webhook."
+        )
         raise typer.Exit(2)
     with get_sessionmaker()() as session:
         due = list(outbox.preview(session, limit=limit))
@@ -449,3 +455,49 @@ def outbox_drain(
         )
         print("    " + message["text"].rstrip("\n").replace("\n", "\n    "))
     err.print(f"{len(due)} message(s) due; nothing was claimed.")
+
+
+@outbox_app.command("send")
+def outbox_send(
+    webhook: str | None = typer.Option(
+        None, "--webhook", metavar="URL", help="POST messages here (default REPAY_WEBHOOK_URL)."
+    ),
+    once: bool = typer.Option(False, "--once", help="Send what is due now, then exit."),
+    limit: int = typer.Option(50, min=1, max=500, help="Messages claimed at a time."),
+    lease: float = typer.Option(
+        60.0, min=1, max=3600, help="Seconds a claim is held; none is sent too late to ack."
+    ),
+    timeout: float = typer.Option(webhook_.TIMEOUT, min=0.1, help="Seconds per request."),
+    poll: float = typer.Option(2.0, min=0.01, help="Seconds between looks when nothing is due."),
+) -> None:
+    """Send due messages to a webhook, signed (Repay-Signature), until SIGTERM/SIGINT.
+
+    Each is acknowledged once the receiver answers 2xx; see app/webhook.py for the scheme.
+    --once exits 1 if a message claimed was not delivered.
+    """
+    settings = get_settings()
+    url = webhook or settings.webhook_url
+    if not url:
+        err.print("No webhook: pass --webhook URL or set REPAY_WEBHOOK_URL.")
+        raise typer.Exit(2)
+    if not settings.webhook_secret:
+        err.print("REPAY_WEBHOOK_SECRET is required: receivers check the signature with it.")
+        raise typer.Exit(2)
+    try:
+        sender = webhook_.Sender(
+            url,
+            settings.webhook_secret,
+            limit=limit,
+            lease=timedelta(seconds=lease),
+            timeout=timeout,
+        )
+    except ValueError as exc:
+        err.print(f"Cannot send: {exc}.")
+        raise typer.Exit(2) from None
+    # A stop finishes the message in hand and gives the rest of its batch back.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: sender.stop.set())
+    with sender.client:
+        total = sender.run(once=once, poll=poll)
+    if once and total.delivered < total.claimed:
+        raise typer.Exit(1)

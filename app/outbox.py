@@ -28,7 +28,8 @@ lease and a claim token, and only then are their addresses opened. Before that, 
 re-checked: a party removed, stopped or opted out of the channel, or a reminder of an
 instalment already paid, cancels it; outside permitted hours it moves to the next permitted
 time. An acknowledgement (:func:`acknowledge`) with the claim's token marks it delivered; one
-not acknowledged within the lease is claimed again (at-least-once delivery).
+not acknowledged within the lease is claimed again (at-least-once delivery); a sender may give
+one back earlier (:func:`release`). ``repay outbox send`` is such a sender (``app.webhook``).
 """
 
 from __future__ import annotations
@@ -822,6 +823,26 @@ def acknowledge(db: Session, message_id: str, claim_token: str) -> Json:
         message.status, message.delivered_at = "delivered", utcnow()
         db.flush()
     return _ack_json(message)
+
+
+def release(
+    db: Session, message_id: str, claim_token: str, *, until: datetime | None = None
+) -> bool:
+    """Give a claimed message back before its lease ends, due again now or at ``until``.
+
+    For a sender that will not send it in time (its lease nearly over, a stop asked for, the
+    receiver asking to wait or refusing it): another claim need not wait for the lease. A later
+    acknowledgement with the token is refused. False (and nothing changed) if the token is no
+    longer the message's claim.
+    """
+    message = db.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status != "pending" or message.claim_token != claim_token:
+        return False
+    message.claimed_until = message.claim_token = None
+    if until is not None and until > message.send_at:
+        message.send_at = until
+    db.flush()
+    return True
 
 
 def preview(db: Session, *, limit: int = 100, now: datetime | None = None) -> Iterable[Json]:

@@ -11,7 +11,7 @@ import base64
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +43,12 @@ class Settings:
         How long a process may reuse an API key's lookup or "the latest version of a policy"
         (``REPAY_CACHE_SECONDS``, default 2; 0 disables). A revocation or a new version made
         through this process applies at once; made through another process, within this time.
+    webhook_url
+        Where ``repay outbox send`` POSTs messages (``REPAY_WEBHOOK_URL``); ``--webhook``
+        overrides it. Not shown in ``repr`` (a URL may carry a token).
+    webhook_secret
+        The HMAC-SHA256 key of the webhook's ``Repay-Signature`` (``REPAY_WEBHOOK_SECRET``),
+        required to send (``app.webhook``). Not shown in ``repr``.
     """
 
     database_url: str
@@ -50,6 +56,8 @@ class Settings:
     key_pepper: str
     cache_seconds: float = 2.0
     secret_key: bytes = b""
+    webhook_url: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
 
 
 @lru_cache
@@ -69,6 +77,8 @@ def get_settings() -> Settings:
         key_pepper=os.environ.get("REPAY_KEY_PEPPER") or DEV_KEY_PEPPER,
         cache_seconds=float(os.environ.get("REPAY_CACHE_SECONDS") or 2.0),
         secret_key=_secret_key(),
+        webhook_url=os.environ.get("REPAY_WEBHOOK_URL") or None,
+        webhook_secret=os.environ.get("REPAY_WEBHOOK_SECRET") or None,
     )
 
 
