@@ -225,8 +225,10 @@ class OfferView:
     document's own sentence). URLs are same-site paths: ``accept_url`` is the accept form's
     POST target, ``lang_urls`` maps each locale to this page in that language.
     ``instalments``, when given, adds a status column to the schedule, matched by line number.
-    ``contact`` is the reader's messages and preferences; ``None`` when nobody is on file for
-    the link (the section then says no messages were sent, and offers no forms).
+    ``change_url``, when given, links to the page where the debtor proposes what they can
+    afford (``app.change_pages``). ``contact`` is the reader's messages and preferences;
+    ``None`` when nobody is on file for the link (the section then says no messages were
+    sent, and offers no forms).
     """
 
     state: OfferState
@@ -244,6 +246,7 @@ class OfferView:
     plan_status: PlanStatus | None = None
     summary: str | None = None
     contact: ContactView | None = None
+    change_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.state not in _OFFER_STATES:
@@ -254,6 +257,8 @@ class OfferView:
             raise ValueError("an accepted offer needs accepted_at")
         for what in ("accept_url", "ics_url", "csv_url", "json_url"):
             _check_relative(getattr(self, what), what)
+        if self.change_url is not None:
+            _check_relative(self.change_url, "change_url")
         for locale, url in self.lang_urls.items():
             _check_relative(url, f"lang_urls[{locale}]")
 
@@ -385,6 +390,7 @@ MESSAGES: dict[Locale, dict[str, str]] = {
             " above shows."
         ),
         "accept_button": "Accept this plan",
+        "ask_for_change": "Cannot pay this? Tell us what you can afford and ask for a change",
         "accepted_on": "Accepted on {date}.",
         "plan_active": "The plan is active.",
         "plan_completed": "The plan is complete: nothing more is owed.",
@@ -559,6 +565,7 @@ MESSAGES: dict[Locale, dict[str, str]] = {
         "status_heading": "状态",
         "accept_intro": "如果您同意本方案，请在{expires}前接受。接受后请按上方计划表还款。",
         "accept_button": "接受此还款计划",
+        "ask_for_change": "无法按此还款？告诉我们您能负担多少，申请调整计划",
         "accepted_on": "已于{date}接受。",
         "plan_active": "计划执行中。",
         "plan_completed": "计划已完成，您已无欠款。",

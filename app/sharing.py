@@ -694,6 +694,9 @@ def page_view(
         ics_url=f"{base}.ics?lang={locale.value}",
         csv_url=f"{base}.csv",
         json_url=f"{base}.json",
+        change_url=None
+        if offer.status == "superseded"
+        else f"{base}/change{page_query(locale, marker)}",
         accepted_at=accepted_at,
         payments=payments,
         instalments=instalments,

@@ -656,20 +656,25 @@ def drain_killing_one(
     SIGTERM the others. ``prefix`` is how their audit actors begin.
 
     The victim runs in steps of 20 ms, frozen (SIGSTOP) in between while its progress is read,
-    so that it is caught inside a batch however fast it goes."""
+    so that it is caught inside a batch however fast it goes. It starts first and the others
+    once it has claimed: on a loaded machine three quick consumers could otherwise drain
+    everything while the victim, stepped, is still starting."""
     host = socket.gethostname()
     logs = [tmp_path / f"consumer-{n}.log" for n in range(4)]
     engine = reader(database_url)
     started = time.monotonic()
-    consumers = [start(log) for log in logs]
+    victim = start(logs[0])
+    consumers, survivors = [victim], []
     try:
-        victim, survivors = consumers[0], consumers[1:]
         actor = f"{prefix}:{host}:{victim.pid}"
         deadline = time.monotonic() + 60
         while True:
             time.sleep(0.02)
             victim.send_signal(signal.SIGSTOP)
             mine = claims_made(engine, actor=actor)
+            if mine and not survivors:
+                survivors = [start(log) for log in logs[1:]]
+                consumers += survivors
             if mine:
                 held, acked = held_by(mine[-1:], engine)
                 if len(acked) >= 3 and len(held) >= 10:

@@ -139,6 +139,7 @@ def view(locale: Locale = Locale.EN, **changes: Any) -> OfferView:
         "ics_url": "/s/TOKEN.ics",
         "csv_url": "/s/TOKEN.csv",
         "json_url": "/s/TOKEN.json",
+        "change_url": "/s/TOKEN/change",
     }
     fields.update(changes)
     return OfferView(**fields)
@@ -818,3 +819,18 @@ def test_golden_pages_calendar_and_csv() -> None:
     golden("offer.ics", ics)
     golden("offer.csv", offer_csv(en).encode())
     golden("not_found.en.html", render_not_found(Locale.EN).encode())
+
+
+def test_the_page_links_to_asking_for_a_change_until_the_plan_is_complete() -> None:
+    document = _document(readme_offer(), Locale.EN)
+    link = '<a href="/s/TOKEN/change">'
+    offered = render_offer_page(document, view(), Locale.EN)
+    assert link in offered and "Tell us what you can afford" in offered
+    accepted = accepted_view(Locale.ZH_CN, document)
+    assert link in render_offer_page(document, accepted, Locale.ZH_CN)
+    done = replace(accepted, plan_status="completed")
+    assert link not in render_offer_page(document, done, Locale.ZH_CN)
+    replaced = render_offer_page(document, view(state="superseded"), Locale.EN)
+    assert link not in replaced
+    with pytest.raises(ValueError, match="change_url"):
+        view(change_url="https://elsewhere.example/change")
