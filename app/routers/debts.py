@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from app import debts
 from app.deps import CollectorKey, DbSession
 from app.errors import problem_responses
-from schemas.contacts import DEBT_REF_PATTERN
+from app.routers.contacts import Ref  # the debt's reference, as its parties' routes take it
 from schemas.debts import DebtOut, DebtRecordIn
 
 router = APIRouter(prefix="/v1", tags=["debts"])
-
-Ref = Path(
-    min_length=1,
-    max_length=100,
-    pattern=DEBT_REF_PATTERN,
-    description="The creditor's reference of the debt.",
-    examples=["CARD-2024-0012345"],
-)
 
 
 @router.put(
