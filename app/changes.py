@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -219,7 +219,7 @@ def read_proposal(
     """
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
-    readers = {
+    readers: dict[str, Callable[[], Any]] = {
         "payment": lambda: _amount(fields.get("payment"), currency, "payment", required=True),
         "lump_sum": lambda: _amount(fields.get("lump_sum"), currency, "lump_sum", required=False),
         "start": lambda: _start(fields.get("start"), earliest, latest),
