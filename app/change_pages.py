@@ -15,14 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from app.errors import FieldError
-from app.pages import LANGUAGE_NAMES
+from app.pages import LANGUAGE_NAMES, page_environment
 from app.summaries import day, money, percent
 from plans.money import exponent, to_minor
 from schemas.common import Locale
@@ -302,18 +298,6 @@ class _Words:
         return key in self.messages
 
 
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(Path(__file__).with_name("templates")),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def _amount(minor: int, currency: str, locale: Locale) -> Json:
     return {"minor": str(minor), "text": money(minor, currency, locale)}
 
@@ -557,7 +541,7 @@ def render_change_page(view: ChangeView, locale: Locale | str) -> str:
         "field_names": FIELDS,
         "result": result,
     }
-    return _environment().get_template("change.html").render(context)
+    return page_environment().get_template("change.html").render(context)
 
 
 def render_request_page(view: RequestView, locale: Locale | str) -> str:
@@ -593,4 +577,4 @@ def render_request_page(view: RequestView, locale: Locale | str) -> str:
             **({} if view.summary is None else {"summary": view.summary}),
         },
     }
-    return _environment().get_template("change_sent.html").render(context)
+    return page_environment().get_template("change_sent.html").render(context)

@@ -633,7 +633,8 @@ class _Words:
 
 
 @cache
-def _environment() -> Environment:
+def page_environment() -> Environment:
+    """The Jinja2 environment of the debtor's HTML pages (autoescaped, strict), built once."""
     return Environment(
         loader=FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=True,
@@ -1043,7 +1044,7 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
             if other is locale or other in view.lang_urls
         ],
     }
-    return _environment().get_template("offer.html").render(context)
+    return page_environment().get_template("offer.html").render(context)
 
 
 @cache
@@ -1061,7 +1062,11 @@ def render_not_found(locale: Locale | str) -> str:
     True
     """
     locale = Locale(locale)
-    return _environment().get_template("not_found.html").render(t=_Words(locale), lang=locale.value)
+    return (
+        page_environment()
+        .get_template("not_found.html")
+        .render(t=_Words(locale), lang=locale.value)
+    )
 
 
 def offer_ics(

@@ -333,15 +333,30 @@ async def propose(
     counter-offer engine answers on what is owed now, under the offer's policy version: the
     plan as proposed, or why not and the nearest plans that fit. A browser's form is sent to
     the page that shows the answer."""
-    at = await run_in_threadpool(_open, db, token, p, lang, accept_language)
+    return await _answer(request, db, token, p, lang, accept_language, ProposalIn, _propose)
+
+
+async def _answer(
+    request: Request,
+    db: Session,
+    token: str,
+    marker: str | None,
+    lang: str | None,
+    accept_language: str | None,
+    model: type[BaseModel],
+    then: Callable[[Session, _Link, bool, dict[str, str | None]], Any],
+) -> Any:
+    """Open the link, read the body against ``model`` and hand it to ``then``; a browser's
+    form that breaks the model gets the form again with the messages (422)."""
+    at = await run_in_threadpool(_open, db, token, marker, lang, accept_language)
     try:
-        from_form, fields = await _read(request, ProposalIn)
+        from_form, fields = await _read(request, model)
     except Problem as problem:
         problem.echo_path = False
         if problem.status != 422 or not _is_form(request):
             raise
         return await _threaded(_form_errors, db, at, problem)
-    return await _threaded(_propose, db, at, from_form, fields)
+    return await _threaded(then, db, at, from_form, fields)
 
 
 def _is_form(request: Request) -> bool:
@@ -403,15 +418,7 @@ async def ask(
     alternative's change): it is recomputed from the proposal and recorded as a change
     request for the collectors, audited. The same proposal and choice again that day is the
     same request; a link may make at most five requests in 24 hours (then 429)."""
-    at = await run_in_threadpool(_open, db, token, p, lang, accept_language)
-    try:
-        from_form, fields = await _read(request, ChoiceIn)
-    except Problem as problem:
-        problem.echo_path = False
-        if problem.status != 422 or not _is_form(request):
-            raise
-        return await _threaded(_form_errors, db, at, problem)
-    return await _threaded(_ask, db, at, from_form, fields)
+    return await _answer(request, db, token, p, lang, accept_language, ChoiceIn, _ask)
 
 
 @router.get(
