@@ -20,12 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import migrate, outbox, sharing
-from app import webhook as webhook_
-from app.db import ApiKey, Policy, Role, get_sessionmaker
-from app.policies import default_policy_id
-from app.settings import DEFAULT_BASE_URL, get_settings
-from app.storage import create_key, find_key, list_keys, revoke_key
+from app import links, messaging
+from app.core import migrate
+from app.core.db import get_sessionmaker
+from app.core.keys import create_key, find_key, list_keys, revoke_key
+from app.core.models import ApiKey, Role
+from app.core.settings import DEFAULT_BASE_URL, get_settings
+from app.finance.models import Policy
+from app.finance.policies import default_policy_id
+from app.links import sharing
+from app.messaging import notices, outbox
+from app.messaging import webhook as webhook_
 from schemas.sharing import SaveOffer
 
 DEMO_KEY_NAME = "demo (repay serve)"
@@ -41,6 +46,13 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(outbox_app, name="outbox")
 
 err = Console(stderr=True)
+
+
+@app.callback()
+def _wire() -> None:
+    """Before any command: the rooms talk through the bus, as in the service (``app.main``)."""
+    links.install()
+    messaging.install()
 
 
 def _database() -> str:
@@ -164,8 +176,8 @@ DEMO_PARTIES = (
 
 def _demo_debt(session: Session, plaintext: str, *, today: date) -> str:
     """Record the demo debt (CN) with a debtor and a guarantor, once; the debtor's party id."""
-    from app import contacts, debts
-    from app.db import DebtRecord
+    from app.contacts import debts, parties
+    from app.contacts.models import DebtRecord
     from schemas.contacts import PartyIn
     from schemas.debts import DebtRecordIn
 
@@ -179,11 +191,11 @@ def _demo_debt(session: Session, plaintext: str, *, today: date) -> str:
             DebtRecordIn.model_validate({"jurisdiction": "CN", "terms": terms}),
             key,
         )
-    listed = contacts._listed(session, DEMO_DEBT_REF)
+    listed = parties.listed(session, DEMO_DEBT_REF)
     if not listed:
         for party in DEMO_PARTIES:
-            contacts.add_party(session, DEMO_DEBT_REF, PartyIn.model_validate(party), key)
-        listed = contacts._listed(session, DEMO_DEBT_REF)
+            parties.add_party(session, DEMO_DEBT_REF, PartyIn.model_validate(party), key)
+        listed = parties.listed(session, DEMO_DEBT_REF)
     # A collector key sees what it made: the demo debt goes with the demo key of this run.
     for row in [session.get(DebtRecord, DEMO_DEBT_REF), *listed]:
         if row is not None:
@@ -349,7 +361,7 @@ def simulate(
         TimeElapsedColumn,
     )
 
-    from app import simulations
+    from app.finance import simulations
     from plans.errors import DomainError
 
     try:
@@ -421,8 +433,8 @@ def outbox_schedule(
     """
     day_ = date.fromisoformat(on) if on else date.today()
     with get_sessionmaker().begin() as session:
-        queued = outbox.missed_notices(session, on=day_)
-        reminders = outbox.coming_reminders(session, on=day_)
+        queued = notices.missed_notices(session, on=day_)
+        reminders = notices.coming_reminders(session, on=day_)
     err.print(f"Queued {queued} missed-payment notices (instalments judged on {day_}).")
     err.print(
         f"Queued {reminders.queued} reminders, dropped {reminders.dropped} that cannot be sent"
@@ -472,7 +484,7 @@ def outbox_send(
 ) -> None:
     """Send due messages to a webhook, signed (Repay-Signature), until SIGTERM/SIGINT.
 
-    Each is acknowledged once the receiver answers 2xx; see app/webhook.py for the scheme.
+    Each is acknowledged once the receiver answers 2xx; see app/messaging/webhook.py for the scheme.
     --once exits 1 if a message claimed was not delivered.
     """
     settings = get_settings()

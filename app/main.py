@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app import errors
-from app.routers import (
-    audit,
-    change_requests,
-    changes,
-    contacts,
-    debts,
-    health,
-    keys,
-    links,
-    offers,
-    outbox,
-    payments,
-    plans,
-    policies,
-    rates,
-    simulations,
-)
+from app import links, messaging
+from app.audit import routes as audit
+from app.changes.routes import pages as changes
+from app.changes.routes import requests as change_requests
+from app.contacts.routes import debts, parties, preferences
+from app.core import errors
+from app.core.routes import health, keys
+from app.finance.routes import policies, simulations
+from app.links.routes import links as link_pages
+from app.links.routes import offers as saved_offers
+from app.links.routes import payments
+from app.links.routes import plans as accepted_plans
+from app.messaging import routes as outbox
+from app.offers.routes import offers, plans, rates
 
 DESCRIPTION = """
 Repayment-plan negotiation for collectors, debtors and finance teams.
@@ -38,6 +35,27 @@ the field and the rule.
 **Auth.** `Authorization: Bearer <key>`; keys have a role: collector (offers, plans, rates),
 finance (+ policies), admin (+ keys). Create one with `repay keys create --role collector`.
 """
+
+
+# pydantic names a component by its Python module when two types share a name (the keys' Role
+# and the contact rules' Role). Such a name is the contract's, not the layout's: moving a module
+# must not rename a type that clients were generated with, so each keeps the name published.
+PUBLISHED_NAMES = {"app__core__models__Role": "app__db__Role"}
+
+
+def _published_names(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with every component in :data:`PUBLISHED_NAMES` under its published name."""
+    components = schema.get("components", {}).get("schemas", {})
+    if not any(name in components for name in PUBLISHED_NAMES):
+        return schema
+    text = json.dumps(schema)
+    for current, published in PUBLISHED_NAMES.items():
+        text = text.replace(f'"{current}"', f'"{published}"')
+        text = text.replace(
+            f'"#/components/schemas/{current}"', f'"#/components/schemas/{published}"'
+        )
+    renamed: dict[str, Any] = json.loads(text)
+    return renamed
 
 
 def create_app() -> FastAPI:
@@ -62,19 +80,27 @@ def create_app() -> FastAPI:
             {"name": "health", "description": "Probes."},
         ],
     )
+    # The rooms talk through the bus and the links' reader, wired before the first request.
+    links.install()
+    messaging.install()
+    # In this order: a route matches before those after it (the saved offers' "/{offer_id}"
+    # after "/negotiate", the page's "/s/{token}" after its ".ics", ".csv" and ".json").
     for module in (
         health,
         offers,
+        saved_offers,
         plans,
+        accepted_plans,
         payments,
         rates,
         policies,
         keys,
         audit,
-        links,
+        link_pages,
+        preferences,
         simulations,
         debts,
-        contacts,
+        parties,
         outbox,
         changes,
         change_requests,
@@ -94,7 +120,7 @@ def create_app() -> FastAPI:
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 errors.PROBLEM_SCHEMA
             )
-            application.openapi_schema = schema
+            application.openapi_schema = _published_names(schema)
         return application.openapi_schema
 
     application.openapi = openapi  # type: ignore[method-assign]

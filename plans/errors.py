@@ -1,6 +1,6 @@
 """The engine's own errors: each names the offending field and the rule it breaks.
 
-The web layer turns them into RFC 9457 problem documents in one place (``app/errors.py``);
+The web layer turns them into RFC 9457 problem documents in one place (``app/core/errors.py``);
 nothing in between rewords them.
 """
 

@@ -26,9 +26,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from app.db import reset_engine
-from app.migrate import upgrade
-from app.settings import get_settings
+from app.core.db import reset_engine
+from app.core.migrate import upgrade
+from app.core.settings import get_settings
 
 PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{database}"
 PG_USERS = ("postgres", "root")

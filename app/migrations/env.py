@@ -1,14 +1,15 @@
 """Alembic environment: the models' metadata, and the URL from the Config or the settings.
 
-Alembic executes this file itself (``app.migrate.upgrade``); it is not importable on its own.
+Alembic executes this file itself (``app.core.migrate.upgrade``); it is not importable on its own.
 """
 
 from __future__ import annotations
 
 from alembic import context
 
-from app.db import Base, make_engine
-from app.settings import get_settings
+from app.core.db import make_engine
+from app.core.settings import get_settings
+from app.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url

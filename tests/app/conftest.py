@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import get_sessionmaker
+from app.core.db import get_sessionmaker
+from app.core.keys import create_key
+from app.finance.policies import clear_cache
 from app.main import create_app
-from app.policies import clear_cache
-from app.storage import create_key
 
 ROLES = ("collector", "finance", "admin")
 

@@ -1,4 +1,4 @@
-"""A bare outbox consumer, for the drain test: it claims (``app.outbox.claim``) and acknowledges
+"""A bare outbox consumer, for the drain test: it claims (``app.messaging.outbox.claim``) and acknowledges
 each message with its token, sending nothing, until SIGTERM; then its counts on stderr in the
 form ``repay outbox send`` ends with. ``python -m tests.app.consumer LIMIT LEASE_SECONDS``."""
 
@@ -11,9 +11,9 @@ import sys
 import threading
 from datetime import timedelta
 
-from app import outbox
-from app.db import get_sessionmaker
-from app.errors import Problem
+from app.core.db import get_sessionmaker
+from app.core.errors import Problem
+from app.messaging import outbox
 
 ACTOR = "consumer"
 

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from app.webhook import verify_signature
+from app.messaging.webhook import verify_signature
 
 SECRET = "test-webhook-secret-0123456789"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -59,9 +59,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{root / 'repay.db'}", "REPAY_BASE_URL": base}
     setup = (
-        "from app.migrate import upgrade; upgrade()\n"
-        "from app.db import get_sessionmaker\n"
-        "from app.storage import create_key\n"
+        "from app.core.migrate import upgrade; upgrade()\n"
+        "from app.core.db import get_sessionmaker\n"
+        "from app.core.keys import create_key\n"
         "s = get_sessionmaker()(); k, _ = create_key(s, 'collector', 'browser'); s.commit()\n"
         "print(k)\n"
     )

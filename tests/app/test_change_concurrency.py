@@ -9,8 +9,9 @@ from collections import Counter
 
 import httpx
 
-from app.changes import MAX_REQUESTS_PER_DAY
-from app.db import AuditEvent, ChangeRequest
+from app.audit.models import AuditEvent
+from app.changes.change_requests import MAX_REQUESTS_PER_DAY
+from app.changes.models import ChangeRequest
 from tests.app.test_concurrency import bearer, burst, count, keys, live, save_body  # noqa: F401
 
 

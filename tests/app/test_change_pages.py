@@ -1,4 +1,4 @@
-"""The debtor's change pages (``app/change_pages.py``), from the real engine and wire format.
+"""The debtor's change pages (``app/changes/pages.py``), from the real engine and wire format.
 
 Golden files under ``tests/golden/pages/`` pin four pages byte for byte: the answer to a
 proposal that fits (English), the answer to one that does not, with its nearest alternative
@@ -20,9 +20,15 @@ from typing import Any
 
 import pytest
 
-from app.change_pages import WORDS, ChangeView, RequestView, render_change_page, render_request_page
-from app.errors import FieldError
-from app.summaries import summary
+from app.changes.pages import (
+    WORDS,
+    ChangeView,
+    RequestView,
+    render_change_page,
+    render_request_page,
+)
+from app.core.errors import FieldError
+from app.offers.summaries import summary
 from plans.counter import Proposal, counter_offer
 from plans.debt import Debt
 from plans.policy import Policy

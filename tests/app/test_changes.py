@@ -1,4 +1,4 @@
-"""The debtor's change requests and the collectors' decisions (``app/changes.py`` and its two
+"""The debtor's change requests and the collectors' decisions (``app/changes/change_requests.py`` and its two
 routers), on SQLite and on PostgreSQL.
 
 Debts are dated today, as in ``tests/app/test_sharing.py`` (whose fixtures these reuse), and
@@ -17,10 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from app.db import ChangeRequest, SavedOffer, get_sessionmaker, utcnow
-from app.routers.links import _HideTokens
-from app.sharing import party_marker
-from app.storage import create_key
+from app.changes.models import ChangeRequest
+from app.core.db import get_sessionmaker, utcnow
+from app.core.keys import create_key
+from app.links.models import SavedOffer
+from app.links.sharing import party_marker
+from app.links.web import HideTokens
 from tests.app.test_sharing import (
     SMALL,
     accepted_plan,
@@ -314,7 +316,7 @@ def test_the_access_log_hides_the_token() -> None:
         "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s"', ("1.2.3.4", "GET", ""), None
     )
     record.args = ("1.2.3.4", "POST", "/s/hK9Dhdjm7RrPgA2XSc3JC2llVY4l5Tfy/change?lang=en")
-    _HideTokens().filter(record)
+    HideTokens().filter(record)
     assert record.getMessage() == '1.2.3.4 - "POST /s/…/change?lang=en"'
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from app.cli import app
-from app.db import get_engine, get_sessionmaker
-from app.storage import create_policy, find_key, list_keys, list_policies
+from app.core.db import get_engine, get_sessionmaker
+from app.core.keys import find_key, list_keys
+from app.finance.store import create_policy, list_policies
 
 runner = CliRunner()
 
@@ -214,7 +215,7 @@ def test_serve_points_the_example_at_the_served_port(
 def test_serve_uses_repay_base_url(
     app_database_url: str, served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.settings import get_settings
+    from app.core.settings import get_settings
 
     monkeypatch.setenv("REPAY_BASE_URL", "https://repay.example/")
     get_settings.cache_clear()

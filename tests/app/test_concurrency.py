@@ -22,11 +22,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import sharing
-from app.db import AcceptedPlan, ApiKey, AuditEvent, SavedOffer, get_sessionmaker
-from app.errors import Problem
-from app.policies import clear_cache
-from app.storage import create_key
+from app.audit.models import AuditEvent
+from app.core.db import get_sessionmaker
+from app.core.errors import Problem
+from app.core.keys import create_key
+from app.core.models import ApiKey
+from app.finance.policies import clear_cache
+from app.audit import trail
+from app.links import plans, sharing
+from app.links.models import AcceptedPlan, SavedOffer
 from schemas.sharing import PaymentIn, SaveOffer
 from tests.app.live import server_process
 
@@ -199,7 +203,7 @@ def test_a_newer_offer_saved_during_an_acceptance_does_not_undo_it(
     with get_sessionmaker()() as session:
         saved = session.scalars(select(AuditEvent).where(AuditEvent.kind == "offer_saved"))
         assert [e.payload["supersedes"] for e in saved] == [[], []]
-        assert sharing.audit.verify(session).ok
+        assert trail.verify(session).ok
 
 
 def test_a_revocation_during_an_acceptance_is_refused(
@@ -229,7 +233,7 @@ def test_two_payments_at_once_are_allocated_one_after_the_other(
     def payment(session: Session, idempotency_key: str) -> dict[str, Any]:
         body = PaymentIn(amount="1000.00", date=today, reference=idempotency_key)
         key = key_row(session, keys["finance"])
-        document, _ = sharing.record_payment(session, plan_id, body, key, idempotency_key)
+        document, _ = plans.record_payment(session, plan_id, body, key, idempotency_key)
         return document
 
     with get_sessionmaker()() as first:

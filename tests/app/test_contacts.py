@@ -1,4 +1,4 @@
-"""app/routers/contacts.py: a debt's parties, the contact check and recorded attempts.
+"""app/contacts/routes/parties.py: a debt's parties, the contact check and recorded attempts.
 
 Runs on SQLite and PostgreSQL. Expected rule ids, windows and limits are those of the shipped
 rules (plans/contact_rules.json): CN-HOURS is GB/T 45251-2025's 22:00-08:00 quiet period;
@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from app.db import get_sessionmaker
+from app.core.db import get_sessionmaker
 
 Headers = dict[str, dict[str, str]]
 REF = "CARD-2024-0012345"

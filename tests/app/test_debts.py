@@ -1,4 +1,4 @@
-"""app/routers/debts.py: a debt's recorded terms and jurisdiction, with its parties and offers.
+"""app/contacts/routes/debts.py: a debt's recorded terms and jurisdiction, with its parties and offers.
 
 Runs on SQLite and PostgreSQL. The terms are the README's worked debt (CNY 10,000.00 principal,
 350.00 interest, 150.00 fees at 18 %).
@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.db import get_engine
+from app.core.db import get_engine
 from tests.app.test_contacts import DEBTOR, NEW_YORKER, add, assert_chain_ok, audit_events
 from tests.app.test_sharing import accepted_plan, saved
 

@@ -1,4 +1,4 @@
-"""app/deps.py: the request session and role-based API-key authentication, on a small app."""
+"""app/core/deps.py: the request session and role-based API-key authentication, on a small app."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
-from app.db import Role, get_sessionmaker
-from app.deps import AdminKey, CollectorKey, DbSession, FinanceKey
-from app.errors import Problem
-from app.storage import create_key, create_policy, list_policies, revoke_key
+from app.core.db import get_sessionmaker
+from app.core.deps import AdminKey, CollectorKey, DbSession, FinanceKey
+from app.core.errors import Problem
+from app.core.keys import create_key, revoke_key
+from app.core.models import Role
+from app.finance.store import create_policy, list_policies
 
 
 def _small_app() -> FastAPI:

@@ -29,9 +29,9 @@ import httpx
 import psycopg
 import pytest
 
-from app.db import get_sessionmaker
-from app.policies import clear_cache
-from app.storage import create_key
+from app.core.db import get_sessionmaker
+from app.core.keys import create_key
+from app.finance.policies import clear_cache
 from tests.app.live import server_process
 from tests.app.test_sharing import SMALL
 from tests.conftest import _empty_postgres, postgres_in_use

@@ -1,4 +1,4 @@
-"""app/messages.py: every message template in both languages, pinned by golden files, and what
+"""app/messaging/messages.py: every message template in both languages, pinned by golden files, and what
 each role may be told.
 
 Golden files (tests/golden/messages/) change only on purpose; regenerate with
@@ -18,15 +18,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.messages import Facts, Kind, as_text, compose, needs_opt_out
-from app.summaries import day, money
+from app.messaging.messages import Facts, Kind, as_text, compose, needs_opt_out
+from app.offers.summaries import day, money
 from plans.contact import Channel, Party, Role, disclosed_amount_minor, jurisdiction
 from schemas.common import Locale
 from schemas.policies import DEFAULT_MISSED_PAYMENT_TEXT
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "messages"
 UPDATE = os.environ.get("REPAY_UPDATE_GOLDEN") == "1"
-# each message carries its party's own link: the page plus the party's marker (app.sharing.link)
+# each message carries its party's own link: the page plus the party's marker (app.links.sharing.link)
 LINK = "https://repay.example/s/TOKEN?p=MARKER"
 
 
@@ -64,7 +64,7 @@ def test_each_template_matches_its_golden_file(
     name: str, kind: Kind, role: Role, locale: Locale
 ) -> None:
     party = Party("p1", role, "America/New_York", locale=locale.value, guaranteed_minor=50_000)
-    # a missed notice links to the page where the debtor can propose a change (app/outbox.py)
+    # a missed notice links to the page where the debtor can propose a change (app/messaging/outbox.py)
     link = LINK.replace("?", "/change?") if kind is Kind.MISSED else LINK
     message = compose(kind, party, Channel.EMAIL, facts(locale, link), rules=jurisdiction("US"))
     assert message is not None

@@ -1,4 +1,4 @@
-"""app/outbox.py and app/routers/outbox.py: messages queued with what causes them, claimed
+"""app/messaging/outbox.py and app/messaging/routes.py: messages queued with what causes them, claimed
 and acknowledged by senders. On SQLite and PostgreSQL; the drain by four sender processes
 (``repay outbox send`` to a webhook) with one SIGKILLed mid-batch on both (10,000 messages on
 PostgreSQL, 1,000 on SQLite).
@@ -31,13 +31,15 @@ from sqlalchemy import Engine, create_engine, func, insert, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app import outbox
-from app.audit import verify
+from app.audit.models import AuditEvent
+from app.audit.trail import verify
 from app.cli import app as cli
-from app.contacts import engine_party
-from app.db import AuditEvent, OutboxMessage, get_engine, get_sessionmaker, make_engine, utcnow
-from app.db import Party as PartyRow
-from app.sharing import party_marker
+from app.contacts.checks import engine_party
+from app.contacts.models import Party as PartyRow
+from app.core.db import get_engine, get_sessionmaker, make_engine, utcnow
+from app.links.sharing import party_marker
+from app.messaging import notices, outbox
+from app.messaging.models import OutboxMessage
 from plans.contact import Attempt, Channel, Outcome, Party, check_contact, jurisdiction
 from tests.app import consumer
 from tests.app.receiver import Receiver, receiving, start_consumer, start_sender, wait_for
@@ -91,7 +93,7 @@ def rows(*where: Any) -> list[OutboxMessage]:
 
 
 def content(message: OutboxMessage) -> dict[str, Any]:
-    return outbox._content(message)
+    return outbox.content_of(message)
 
 
 def audit_kinds() -> Counter[str]:
@@ -202,9 +204,9 @@ def plan_due_on(client: TestClient, auth: Headers, day: date, ref: str = REF) ->
     return plan_id
 
 
-def job(on: date) -> outbox.Scheduled:
+def job(on: date) -> notices.Scheduled:
     with get_sessionmaker().begin() as session:
-        return outbox.coming_reminders(session, on=on)
+        return notices.coming_reminders(session, on=on)
 
 
 def at_ten(day: date, zone: str) -> datetime:
@@ -224,7 +226,7 @@ def test_the_daily_job_reminds_parties_added_after_acceptance(
     events = audit_kinds()
     # Three days before: the new obligor and the guarantor, by email and text, at 10:00 in
     # their zones (each party's first message, on an open day).
-    assert job(day - timedelta(days=3)) == outbox.Scheduled(queued=4, dropped=0, plans=1)
+    assert job(day - timedelta(days=3)) == notices.Scheduled(queued=4, dropped=0, plans=1)
     new = rows(OutboxMessage.plan_id == plan_id, OutboxMessage.id.not_in(at_acceptance))
     zones = {late[0]["id"]: "America/Los_Angeles", late[1]["id"]: "Europe/London"}
     assert sorted((m.party_id, m.channel, m.send_at, m.dedupe_key) for m in new) == sorted(
@@ -238,7 +240,7 @@ def test_the_daily_job_reminds_parties_added_after_acceptance(
     after = audit_kinds()
     assert after - events == Counter({"reminders_scheduled": 1})
     # Idempotent: again (and through the CLI), nothing new, nothing audited.
-    assert job(day - timedelta(days=3)) == outbox.Scheduled(0, 0, 0)
+    assert job(day - timedelta(days=3)) == notices.Scheduled(0, 0, 0)
     ran = CliRunner().invoke(cli, ["outbox", "schedule", "--on", (day - timedelta(3)).isoformat()])
     assert ran.exit_code == 0, ran.output
     assert "Queued 0 reminders, dropped 0" in ran.output
@@ -252,7 +254,7 @@ def test_two_daily_jobs_at_once_queue_each_reminder_once(client: TestClient, aut
     add(client, auth, CN_DEBTOR)
     plan_due_on(client, auth, day)
     add(client, auth, US_CO_DEBTOR)
-    results: list[outbox.Scheduled] = []
+    results: list[notices.Scheduled] = []
     start = threading.Barrier(2)
 
     def run() -> None:
@@ -282,10 +284,10 @@ def test_a_channel_given_later_is_reminded_on_the_day(client: TestClient, auth: 
     assert changed.status_code == 200, changed.text
     # On the payment date: the text of the day (the email of the day was queued at acceptance;
     # the text 3 days before is past by then and is not sent late).
-    assert job(day) == outbox.Scheduled(queued=1, dropped=0, plans=1)
+    assert job(day) == notices.Scheduled(queued=1, dropped=0, plans=1)
     text = rows(OutboxMessage.plan_id == plan_id, OutboxMessage.channel == "sms")
     assert [(m.instalment, m.send_at) for m in text] == [(1, at_ten(day, "Asia/Shanghai"))]
-    assert job(day) == outbox.Scheduled(0, 0, 0)
+    assert job(day) == notices.Scheduled(0, 0, 0)
 
 
 def test_two_plans_of_a_debt_share_its_caps_and_a_drop_is_audited_once(
@@ -300,7 +302,7 @@ def test_two_plans_of_a_debt_share_its_caps_and_a_drop_is_audited_once(
     second = plan_due_on(client, auth, day)
     guarantor = add(client, auth, GB_GUARANTOR)
     dropped_before = audit_kinds()["message_dropped"]
-    assert job(day) == outbox.Scheduled(queued=2, dropped=2, plans=2)
+    assert job(day) == notices.Scheduled(queued=2, dropped=2, plans=2)
     mine = rows(OutboxMessage.party_id == guarantor["id"])
     assert sorted((m.plan_id, m.channel, m.send_at) for m in mine) == [
         (first, c, at_ten(day, "Europe/London")) for c in ("email", "sms")
@@ -317,7 +319,7 @@ def test_two_plans_of_a_debt_share_its_caps_and_a_drop_is_audited_once(
     ]
     assert audit_kinds()["message_dropped"] == dropped_before + 2
     # Dropped is decided: the next run neither queues nor audits it again.
-    assert job(day) == outbox.Scheduled(0, 0, 0)
+    assert job(day) == notices.Scheduled(0, 0, 0)
     assert audit_kinds()["message_dropped"] == dropped_before + 2
 
 
@@ -334,7 +336,7 @@ def test_paid_instalments_and_finished_plans_get_no_new_reminders(
     add(client, auth, GB_GUARANTOR)
     add(client, auth, {**GB_GUARANTOR, "guaranteed": None}, ref="CARD-2")
     # Instalment 1 of the first plan is paid, the second plan completed: nothing to remind of.
-    assert job(day - timedelta(days=3)) == outbox.Scheduled(0, 0, 0)
+    assert job(day - timedelta(days=3)) == notices.Scheduled(0, 0, 0)
 
 
 def test_a_broken_plan_gets_no_new_reminders(client: TestClient, auth: Headers) -> None:
@@ -346,7 +348,7 @@ def test_a_broken_plan_gets_no_new_reminders(client: TestClient, auth: Headers) 
     shown = client.get(f"/v1/plans/{plan_id}", headers=auth["collector"]).json()
     third = date.fromisoformat(shown["instalments"][2]["payment_date"])
     add(client, auth, GB_GUARANTOR)
-    assert job(third - timedelta(days=3)) == outbox.Scheduled(0, 0, 0)
+    assert job(third - timedelta(days=3)) == notices.Scheduled(0, 0, 0)
     # Judged the day before the first payment date, the same plan is active and reminded.
     assert job(day - timedelta(days=1)).plans == 1
 
@@ -399,15 +401,15 @@ def test_a_missed_instalment_is_noticed_once(client: TestClient, auth: Headers) 
     first = date.fromisoformat(plan["instalments"][0]["payment_date"])
     on = first + timedelta(days=20)  # missed after 15 days (default policy)
     with get_sessionmaker().begin() as session:
-        assert outbox.missed_notices(session, on=on) == 2
+        assert notices.missed_notices(session, on=on) == 2
     again = CliRunner().invoke(cli, ["outbox", "schedule", "--on", on.isoformat()])
     assert again.exit_code == 0 and "Queued 0 missed-payment notices" in again.output
-    notices = rows(OutboxMessage.kind == "missed")
-    assert {m.party_id for m in notices} == {debtor["id"]}
-    body = content(next(m for m in notices if m.channel == "email"))["body"]
+    missed = rows(OutboxMessage.kind == "missed")
+    assert {m.party_id for m in missed} == {debtor["id"]}
+    body = content(next(m for m in missed if m.channel == "email"))["body"]
     assert "Payment 1 of your repayment plan, CN¥1,000.00" in body
     assert "CN¥1,000.00 of it has not been received" in body
-    # the party's own link to the debtor's counter-offer page (app/routers/changes.py)
+    # the party's own link to the debtor's counter-offer page (app/changes/routes/pages.py)
     token = token_of(offer)
     link = f"{offer['link']}/change?p={party_marker(token, debtor['id'])}"
     assert f"open: {link}\n" in body and "ask for a change" in body
@@ -571,7 +573,7 @@ class Claim:
 
 
 def reader(url: str) -> Engine:
-    """An engine that reads without a write lock (``app.db`` begins SQLite transactions
+    """An engine that reads without a write lock (``app.core.db`` begins SQLite transactions
     IMMEDIATE), so that a consumer frozen inside a transaction does not block it."""
     return create_engine(url) if url.startswith("sqlite") else make_engine(url)
 

@@ -1,4 +1,4 @@
-"""The debtor's shared-plan page, its calendar and its CSV (``app/pages.py``).
+"""The debtor's shared-plan page, its calendar and its CSV (``app/links/pages.py``).
 
 Documents come from the real engine and wire format (``plans.compare.negotiate``,
 ``schemas.wire.offer_json``), so the page is checked against exactly what ``GET /s/{token}.json``
@@ -37,22 +37,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.pages import (
+from app.core.masking import mask_name
+from app.links.downloads import offer_csv, offer_ics
+from app.links.pages import (
     CSV_COLUMNS,
     MESSAGES,
+    render_not_found,
+    render_offer_page,
+)
+from app.links.views import (
     ChannelChoice,
     ConfirmedPayment,
     ContactView,
     InstalmentStatus,
     OfferView,
     SentMessage,
-    mask_name,
-    offer_csv,
-    offer_ics,
-    render_not_found,
-    render_offer_page,
 )
-from app.summaries import money, summary
+from app.offers.summaries import money, summary
 from plans.compare import negotiate
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan

@@ -1,4 +1,4 @@
-"""app/preferences.py and ``POST /s/{token}/preferences``: the page reads for the party whose
+"""app/contacts/preferences.py and ``POST /s/{token}/preferences``: the page reads for the party whose
 link it is, lists what was delivered to them, and lets them opt out and back in. On SQLite and
 PostgreSQL.
 
@@ -21,12 +21,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
-from app import audit, outbox, preferences
-from app.db import AuditEvent, OutboxMessage, SavedOffer, get_sessionmaker, utcnow
-from app.pages import render_not_found
-from app.routers.links import _HideTokens
-from app.sharing import party_marker
-from app.summaries import day
+from app.audit import trail
+from app.audit.models import AuditEvent
+from app.contacts import preferences
+from app.core.db import get_sessionmaker, utcnow
+from app.links.models import SavedOffer
+from app.links.pages import render_not_found
+from app.links.sharing import party_marker
+from app.links.web import HideTokens
+from app.messaging import outbox
+from app.messaging.models import OutboxMessage
+from app.offers.summaries import day
 from plans.contact import Channel
 from schemas.common import Locale
 from schemas.preferences import PreferenceChange
@@ -70,7 +75,7 @@ def one(party_id: str, **where: Any) -> OutboxMessage:
 
 
 def inserted(party_id: str, channel: str, *, kind: str = "confirmation") -> str:
-    """A message due a minute ago, written directly (as app.outbox would have queued it)."""
+    """A message due a minute ago, written directly (as app.messaging.outbox would have queued it)."""
     at = utcnow() - timedelta(minutes=1)
     message_id = uuid.uuid4().hex
     with get_sessionmaker().begin() as session:
@@ -343,7 +348,7 @@ def test_only_the_party_lifts_an_opt_out_or_a_stop(client: TestClient, auth: Hea
     }
     assert "+8613800138000" not in str([e.payload for e in changes])
     with get_sessionmaker()() as session:
-        assert audit.verify(session).ok
+        assert trail.verify(session).ok
 
 
 def test_a_co_debtors_link_changes_the_co_debtors_preferences_only(
@@ -426,7 +431,7 @@ def test_access_logs_hide_the_token_and_the_marker() -> None:
         ),
         None,
     )
-    assert _HideTokens().filter(record)
+    assert HideTokens().filter(record)
     assert record.getMessage() == (
         '127.0.0.1:5000 - "POST /s/…/preferences?p=…&lang=en HTTP/1.1" 303'
     )

@@ -49,13 +49,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.db import get_sessionmaker, reset_engine
-from app.deps import forget_key
+from app.core.db import get_sessionmaker, reset_engine
+from app.core.deps import forget_key
+from app.core.keys import create_key
+from app.core.migrate import upgrade
+from app.core.settings import get_settings
+from app.finance.policies import DEFAULT_POLICY_NAME, clear_cache
+from app.finance.store import add_policy_version, create_policy
 from app.main import create_app
-from app.migrate import upgrade
-from app.policies import DEFAULT_POLICY_NAME, clear_cache
-from app.settings import get_settings
-from app.storage import add_policy_version, create_key, create_policy
 from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE
 from schemas.policies import PolicyBody
 

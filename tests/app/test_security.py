@@ -25,10 +25,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text, update
 
-from app.db import SavedOffer, get_engine, get_sessionmaker, utcnow
-from app.pages import mask_name
-from app.settings import get_settings
-from app.storage import create_key
+from app.core.db import get_engine, get_sessionmaker, utcnow
+from app.core.keys import create_key
+from app.core.masking import mask_name
+from app.core.settings import get_settings
+from app.links.models import SavedOffer
 from tests.app.live import server_thread
 from tests.app.test_sharing import SMALL, debt, offer_status, pay, save, saved, token_of
 

@@ -1,5 +1,5 @@
 """Saved offers, their links, acceptance, payments, plan statements and the audit trail
-(``app/sharing.py``, ``app/audit.py`` and their routers), on SQLite and on PostgreSQL.
+(``app/links/sharing.py``, ``app/audit/trail.py`` and their routers), on SQLite and on PostgreSQL.
 
 Debts are dated today: a payment may not be dated before the plan's acceptance nor after
 tomorrow, so the schedules start a month from now. Under the default policy (an interest
@@ -16,8 +16,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, text, update
 
-from app.db import AcceptedPlan, AuditEvent, PlanPayment, SavedOffer, get_engine, get_sessionmaker
-from app.db import utcnow as db_now
+from app.audit.models import AuditEvent
+from app.core.db import get_engine, get_sessionmaker
+from app.core.db import utcnow as db_now
+from app.links.models import AcceptedPlan, PlanPayment, SavedOffer
 
 Headers = dict[str, dict[str, str]]
 

@@ -1,4 +1,4 @@
-"""app/simulations.py, ``repay simulate`` and ``POST /v1/simulations``.
+"""app/finance/simulations.py, ``repay simulate`` and ``POST /v1/simulations``.
 
 The Dask engine runs on a real LocalCluster of two single-threaded worker processes and must
 give the pandas engine's totals exactly, and the same offers.
@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from app.simulations import (
+from app.finance.simulations import (
     Format,
     local_cluster,
     read_grid,

@@ -1,4 +1,4 @@
-"""app/storage.py, app/db.py and the migrations, on SQLite and PostgreSQL alike."""
+"""app/core/keys.py, app/core/db.py and the migrations, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -18,22 +18,15 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import ApiKey, Base, PolicyVersion, Role, get_engine, get_sessionmaker, make_engine
-from app.migrate import alembic_config, upgrade
-from app.settings import get_settings
-from app.storage import (
-    Conflict,
-    NotFound,
-    add_policy_version,
-    create_key,
-    create_policy,
-    database_ready,
-    find_key,
-    get_policy_version,
-    list_keys,
-    list_policies,
-    revoke_key,
-)
+from app.core.db import database_ready, get_engine, get_sessionmaker, make_engine
+from app.core.errors import Conflict, NotFound
+from app.core.keys import create_key, find_key, list_keys, revoke_key
+from app.core.migrate import alembic_config, upgrade
+from app.core.models import ApiKey, Role
+from app.core.settings import get_settings
+from app.finance.models import PolicyVersion
+from app.finance.store import add_policy_version, create_policy, get_policy_version, list_policies
+from app.models import Base
 
 TABLES = {"api_keys", "policies", "policy_versions"}
 

@@ -1,9 +1,9 @@
-"""app/webhook.py and ``repay outbox send``: signed POSTs to a real receiver on 127.0.0.1 (a
+"""app/messaging/webhook.py and ``repay outbox send``: signed POSTs to a real receiver on 127.0.0.1 (a
 thread running ``http.server``), retries, refusals, leases and a graceful stop; on SQLite and
 PostgreSQL. Backoff is tested with an injected sleep and clock: no test waits for it.
 
 Known answers: HMAC-SHA256 values are those of ``openssl dgst -sha256 -hmac`` (see the
-doctests in app/webhook.py); ``Retry-After`` forms are RFC 9110 §10.2.3's.
+doctests in app/messaging/webhook.py); ``Retry-After`` forms are RFC 9110 §10.2.3's.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
-from app import webhook
-from app.audit import verify
+from app.audit.models import AuditEvent
+from app.audit.trail import verify
 from app.cli import app as cli
-from app.db import AuditEvent, OutboxMessage, get_sessionmaker, make_engine, utcnow
-from app.webhook import Sender, sign, verify_signature
+from app.core.db import get_sessionmaker, make_engine, utcnow
+from app.messaging import webhook
+from app.messaging.models import OutboxMessage
+from app.messaging.webhook import Sender, sign, verify_signature
 from tests.app.receiver import OK, SECRET, Answer, Receiver, receiving, start_sender, wait_for
 from tests.app.test_outbox import due_messages, reachable_party, rows
 
@@ -260,7 +262,7 @@ def test_send_once_from_the_command_line(
     with receiving(Receiver()) as receiver:
         monkeypatch.setenv("REPAY_WEBHOOK_URL", receiver.url)
         monkeypatch.setenv("REPAY_WEBHOOK_SECRET", SECRET)
-        from app.settings import get_settings
+        from app.core.settings import get_settings
 
         get_settings.cache_clear()
         try:

@@ -133,10 +133,10 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="repay-bench-"))
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{root / 'bench.db'}"}
     setup = (
-        "from app.migrate import upgrade; upgrade()\n"
-        "from app.db import get_sessionmaker\n"
-        "from app.storage import create_key\n"
-        "from app.policies import default_policy_id\n"
+        "from app.core.migrate import upgrade; upgrade()\n"
+        "from app.core.db import get_sessionmaker\n"
+        "from app.core.keys import create_key\n"
+        "from app.finance.policies import default_policy_id\n"
         "s = get_sessionmaker()()\n"
         "k, _ = create_key(s, 'collector', 'bench'); default_policy_id(s); s.commit()\n"
         "print(k)\n"

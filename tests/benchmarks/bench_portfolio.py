@@ -55,7 +55,7 @@ def _in_child(debts: int, keep_offers: bool = False) -> dict[str, float]:
 def _dask(debts: int) -> dict[str, Any]:
     from distributed import Client
 
-    from app.simulations import local_cluster, read_portfolio, run_dask, run_pandas
+    from app.finance.simulations import local_cluster, read_portfolio, run_dask, run_pandas
     from plans.simulation import grid_points
     from plans.synthetic import synthetic_portfolio
 

@@ -84,7 +84,7 @@ def state(
 
 
 def lines_of(offer: Offer) -> list[ScheduledLine]:
-    """An engine offer's lines as an accepted plan sees them (as ``app.sharing`` does)."""
+    """An engine offer's lines as an accepted plan sees them (as ``app.links.plans`` does)."""
     return [
         ScheduledLine(
             x.number,

@@ -1,0 +1,536 @@
+"""Change requests: the debtor asks, through their link, for a plan they can afford.
+
+The debtor proposes a payment a period (and optionally a start and a lump sum). The
+counter-offer engine (``plans.counter.counter_offer``) judges it against what is owed now, under
+the exact policy version the link's offer was made under: the plan as proposed if the rules
+allow it, else the nearest plans they do. Asking for one of those records a change request,
+recomputed here from the proposal (a form never carries a finished plan), audited in the
+chain, once per link, proposal and choice a day, and at most :data:`MAX_REQUESTS_PER_DAY` a
+link in any 24 hours. A collector then answers it: a new offer made (named) or declined.
+
+What is owed now: on an accepted plan, what it still asks for today (principal and fees
+unpaid; interest due by today and accrued since the last due date, as the plan's payoff quote
+counts it but without its early-payoff waiver; a broken plan's recomputed balance); on an
+offer not yet accepted, the offer's own debt on its as-of date. The new plan keeps the old
+one's frequency and rate (an interest freeze stays one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import trail
+from app.changes.models import ChangeRequest
+from app.core.access import actor
+from app.core.canonical import canonical
+from app.core.db import utcnow
+from app.core.errors import FieldError, Problem, conflict, invalid, no_such_link, not_found
+from app.core.models import ApiKey, Role
+from app.finance.policies import ResolvedPolicy
+from app.links import plans, sharing
+from app.links.models import AcceptedPlan, SavedOffer
+from app.offers.summaries import summary
+from plans.calendar import Frequency
+from plans.counter import CounterResult, Proposal, counter_offer
+from plans.debt import Debt, check_amount
+from plans.errors import DomainError
+from plans.money import to_minor
+from plans.offer import Offer
+from schemas.changes import DecisionIn
+from schemas.common import Locale
+from schemas.wire import amount_formatter, counter_json, offer_json
+
+Json = dict[str, Any]
+
+MAX_REQUESTS_PER_DAY = 5
+WINDOW = timedelta(days=1)
+AS_PROPOSED = "as_proposed"
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a link's debt stands today, for a change: ``debt`` is ``None`` if nothing is owed."""
+
+    offer: SavedOffer
+    plan: AcceptedPlan | None
+    policy: ResolvedPolicy
+    debt: Debt | None
+    frequency: Frequency
+    owed: Json  # schemas.changes.OwedNowOut
+    today: date
+
+    @property
+    def currency(self) -> str:
+        """The plan's currency."""
+        return self.offer.currency
+
+    def read(self, fields: Mapping[str, str | None]) -> Proposal:
+        """The debtor's fields as a proposal for this plan (:func:`read_proposal`)."""
+        return read_proposal(
+            fields,
+            currency=self.currency,
+            earliest=self.today,
+            latest=self.latest_start,
+            frequency=self.frequency,
+        )
+
+    @property
+    def latest_start(self) -> date:
+        """The latest first payment the policy allows (``max_start_delay_days``)."""
+        as_of = self.debt.as_of if self.debt is not None else self.today
+        return as_of + timedelta(days=self.policy.engine.max_start_delay_days)
+
+
+def standing(db: Session, offer: SavedOffer, today: date) -> Standing:
+    """What is owed on the link's plan (or offer) today, and under which policy version."""
+    document = offer.document
+    currency = offer.currency
+    policy = plans.resolve_version(db, offer)
+    plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
+    if plan is None:
+        owed = document["owed"]
+        as_of = date.fromisoformat(document["as_of"])
+        principal, interest, fees = (
+            to_minor(owed[k], currency) for k in ("principal", "interest", "fees")
+        )
+        days_past_due = 0
+    else:
+        quote = plans.payoff_json(db, plan, today)
+        state, _, _ = plans.state_of(db, plan, today)
+        principal, interest, fees = (
+            to_minor(quote[k], currency) for k in ("principal", "interest", "fees")
+        )
+        # Interest paid ahead for days not yet run is a credit (the quote's interest may be
+        # below zero): it reduces the principal still owed.
+        principal, interest = max(0, principal + min(0, interest)), max(0, interest)
+        as_of = today
+        days_past_due = max((s.days_late for s in state.instalments), default=0)
+    fmt = amount_formatter(currency)
+    total = principal + interest + fees
+    debt = None
+    if total > 0:
+        debt = Debt(
+            currency,
+            principal,
+            interest,
+            fees,
+            Decimal(document["terms"]["nominal_annual_rate"]),
+            as_of,
+            days_past_due,
+        )
+    return Standing(
+        offer=offer,
+        plan=plan,
+        policy=policy,
+        debt=debt,
+        frequency=Frequency(document["terms"]["frequency"]),
+        owed={
+            "currency": currency,
+            "as_of": as_of,
+            "principal": fmt(principal),
+            "interest": fmt(interest),
+            "fees": fmt(fees),
+            "total": fmt(total),
+        },
+        today=today,
+    )
+
+
+# ---- reading a proposal -----------------------------------------------------------------
+
+
+def _amount(raw: str | None, currency: str, field: str, *, required: bool) -> int:
+    text = (raw or "").strip()
+    if not text:
+        if required:
+            raise DomainError(field, "required", "enter an amount")
+        return 0
+    if not _NUMBER.fullmatch(text):
+        raise DomainError(field, "number", "must be a number such as 500.00")
+    if text.startswith("-"):
+        raise DomainError(field, "non_negative", "must not be negative")
+    minor = to_minor(text, currency, field=field)
+    if required and minor == 0:
+        raise DomainError(field, "positive", "must be more than zero")
+    return check_amount(minor, field=field)
+
+
+def _start(raw: str | None, earliest: date, latest: date) -> date | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        start = date.fromisoformat(text)
+    except ValueError:
+        raise DomainError("start", "date", "must be a date as YYYY-MM-DD") from None
+    if start < earliest:
+        raise DomainError("start", "not_in_past", f"must not be before {earliest.isoformat()}")
+    if start > latest:
+        raise DomainError(
+            "start", "max_start_delay", f"the policy lets a plan start by {latest.isoformat()}"
+        )
+    return start
+
+
+def read_proposal(
+    fields: Mapping[str, str | None],
+    *,
+    currency: str,
+    earliest: date,
+    latest: date,
+    frequency: Frequency = Frequency.MONTHLY,
+) -> Proposal:
+    """The debtor's fields as the engine's proposal; every broken rule at once, as a 422.
+
+    ``earliest`` and ``latest`` bound the start: today, and the as-of date plus the policy's
+    ``max_start_delay_days``.
+
+    Examples
+    --------
+    >>> days = {"earliest": date(2026, 12, 1), "latest": date(2027, 1, 15)}
+    >>> read_proposal({"payment": "500.00"}, currency="CNY", **days).payment_minor
+    50000
+    >>> try:
+    ...     read_proposal({"payment": "5.001", "start": "2027-02-01"}, currency="CNY", **days)
+    ... except Problem as problem:
+    ...     print([(e.field, e.rule) for e in problem.errors])
+    [('payment', 'max_decimals'), ('start', 'max_start_delay')]
+    """
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    readers: dict[str, Callable[[], Any]] = {
+        "payment": lambda: _amount(fields.get("payment"), currency, "payment", required=True),
+        "lump_sum": lambda: _amount(fields.get("lump_sum"), currency, "lump_sum", required=False),
+        "start": lambda: _start(fields.get("start"), earliest, latest),
+    }
+    for name, read in readers.items():
+        try:
+            values[name] = read()
+        except DomainError as error:
+            errors.append(FieldError(error.field, error.rule, error.detail))
+    if errors:
+        raise invalid(errors)
+    return Proposal(
+        payment_minor=values["payment"],
+        start=values["start"],
+        frequency=frequency,
+        lump_sum_minor=values["lump_sum"],
+    )
+
+
+def proposal_json(proposal: Proposal, currency: str) -> Json:
+    """A proposal as ``schemas.changes.ProposalOut``."""
+    fmt = amount_formatter(currency)
+    return {
+        "payment": fmt(proposal.payment_minor or 0),
+        "start": proposal.start,
+        "lump_sum": fmt(proposal.lump_sum_minor),
+        "frequency": proposal.frequency.value,
+    }
+
+
+# ---- the engine's answer ----------------------------------------------------------------
+
+
+def evaluate(standing: Standing, proposal: Proposal) -> CounterResult:
+    """The counter-offer engine on what is owed now, under the offer's policy version."""
+    if standing.offer.status == "superseded":
+        raise conflict(
+            "This offer was replaced by a newer one: use the newer offer's link.", "superseded"
+        )
+    if standing.debt is None:
+        raise conflict("Nothing is owed on this plan: there is nothing to change.", "nothing-owed")
+    return counter_offer(standing.debt, proposal, policy=standing.policy.engine)
+
+
+def candidates(result: CounterResult) -> list[tuple[str, Offer, str]]:
+    """The plans a debtor may ask for: (choice, offer, reason)."""
+    if result.accepted and result.offer is not None:
+        return [(AS_PROPOSED, result.offer, "the proposal fits the policy as it stands")]
+    return [(a.change.value, a.offer, a.reason) for a in result.alternatives]
+
+
+def requests_left(db: Session, offer: SavedOffer, now: datetime | None = None) -> int:
+    """How many change requests the link may still make in the current 24 hours."""
+    return max(0, MAX_REQUESTS_PER_DAY - _recent(db, offer, now or utcnow()))
+
+
+def _recent(db: Session, offer: SavedOffer, now: datetime) -> int:
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(ChangeRequest)
+            .where(ChangeRequest.offer_id == offer.id, ChangeRequest.created_at > now - WINDOW)
+        )
+        or 0
+    )
+
+
+def evaluation_json(db: Session, standing: Standing, proposal: Proposal, locale: Locale) -> Json:
+    """The answer to a proposal as ``schemas.changes.Evaluation``."""
+    result = evaluate(standing, proposal)
+    return {
+        "owed": standing.owed,
+        "proposal": proposal_json(proposal, standing.currency),
+        "result": counter_json(
+            result, summarise=lambda o: summary(o, locale), policy=standing.policy.used
+        ),
+        "requests_left_today": requests_left(db, standing.offer),
+    }
+
+
+# ---- asking for a plan ------------------------------------------------------------------
+
+
+def open_link(db: Session, token: str) -> SavedOffer:
+    """The link's offer, or the links' one 404."""
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        raise no_such_link()
+    return offer
+
+
+def too_many(db: Session, offer: SavedOffer, now: datetime) -> Problem:
+    """429: the link made its requests for the day; when the oldest leaves the window."""
+    oldest = db.scalar(
+        select(func.min(ChangeRequest.created_at)).where(
+            ChangeRequest.offer_id == offer.id, ChangeRequest.created_at > now - WINDOW
+        )
+    )
+    wait = WINDOW if oldest is None else oldest + WINDOW - now
+    seconds = max(1, int(wait.total_seconds()) + 1)
+    return Problem(
+        429,
+        "too-many-requests",
+        "Too Many Requests",
+        f"A link may ask for at most {MAX_REQUESTS_PER_DAY} changes in 24 hours;"
+        f" try again in {seconds} seconds.",
+        headers={"Retry-After": str(seconds)},
+        echo_path=False,
+    )
+
+
+def request_change(
+    db: Session, token: str, fields: Mapping[str, str | None], locale: Locale
+) -> tuple[ChangeRequest, bool]:
+    """Record the plan the debtor chose; the request and whether it is new."""
+    offer = open_link(db, token)
+    # One request of a link at a time: the duplicate check and the day's count see the others.
+    db.refresh(offer, with_for_update=True)
+    now = utcnow()
+    today = now.date()
+    state = standing(db, offer, today)
+    proposal = state.read(fields)
+    choice = (fields.get("choice") or "").strip()
+    chosen = next((c for c in candidates(evaluate(state, proposal)) if c[0] == choice), None)
+    if chosen is None:
+        raise invalid(
+            [FieldError("choice", "not_offered", f"the answer to this proposal has no {choice!r}")]
+        )
+    proposed = proposal_json(proposal, offer.currency)
+    fingerprint = hashlib.sha256(
+        canonical(
+            {
+                "proposal": {**proposed, "start": _iso(proposal.start)},
+                "choice": choice,
+                "on": str(today),
+            }
+        )
+    ).hexdigest()
+    earlier = db.scalar(
+        select(ChangeRequest).where(
+            ChangeRequest.offer_id == offer.id, ChangeRequest.request_hash == fingerprint
+        )
+    )
+    if earlier is not None:
+        return earlier, False
+    if _recent(db, offer, now) >= MAX_REQUESTS_PER_DAY:
+        raise too_many(db, offer, now)
+    _, plan, _reason = chosen
+    document = offer_json(plan, summary=summary(plan, locale), policy=state.policy.used)
+    row = ChangeRequest(
+        id=uuid.uuid4().hex,
+        offer_id=offer.id,
+        plan_id=None if state.plan is None else state.plan.id,
+        debt_ref=offer.debt_ref,
+        choice=choice,
+        proposal={**proposed, "start": _iso(proposal.start)},
+        owed={**state.owed, "as_of": state.owed["as_of"].isoformat()},
+        document=document,
+        summaries={lang.value: summary(plan, lang) for lang in Locale},
+        request_hash=fingerprint,
+        status="open",
+        created_at=now,
+    )
+    try:
+        with db.begin_nested():
+            db.add(row)
+            db.flush()
+    except IntegrityError:
+        # the same submission, recorded meanwhile by a concurrent one
+        return request_change(db, token, fields, locale)
+    trail.record(
+        db,
+        "change_requested",
+        actor="debtor",
+        offer_id=offer.id,
+        plan_id=row.plan_id,
+        payload={
+            "request_id": row.id,
+            "debt_ref": offer.debt_ref,
+            "choice": choice,
+            "kind": document["kind"],
+            "instalments": document["terms"]["instalments"],
+            "instalment": document["terms"]["instalment"],
+            "total": document["metrics"]["total_paid"],
+            "currency": offer.currency,
+            "policy": document["policy"],
+        },
+    )
+    return row, True
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def receipt_json(row: ChangeRequest) -> Json:
+    """The debtor's copy of a request (``schemas.changes.Receipt``)."""
+    return {
+        "id": row.id,
+        "status": row.status,
+        "choice": row.choice,
+        "created_at": row.created_at,
+        "offer": row.document,
+    }
+
+
+def debtor_request(db: Session, offer: SavedOffer, request_id: str) -> ChangeRequest | None:
+    """A request made through this link (``None`` for any other id)."""
+    row = db.get(ChangeRequest, request_id)
+    return row if row is not None and row.offer_id == offer.id else None
+
+
+# ---- the collectors' side ---------------------------------------------------------------
+
+
+def _visible(key: ApiKey) -> Any:
+    if Role(key.role).includes(Role.FINANCE):
+        return True
+    return SavedOffer.created_by == key.id
+
+
+def request_for(db: Session, request_id: str, key: ApiKey) -> ChangeRequest:
+    """A request on an offer the key may see (a collector's own), or 404."""
+    row = db.scalar(
+        select(ChangeRequest)
+        .join(SavedOffer, SavedOffer.id == ChangeRequest.offer_id)
+        .where(ChangeRequest.id == request_id, _visible(key))
+    )
+    if row is None:
+        raise not_found(f"There is no change request {request_id}.")
+    return row
+
+
+def list_requests(
+    db: Session, key: ApiKey, *, debt_ref: str | None, status: str | None
+) -> list[ChangeRequest]:
+    """Requests the key may see, newest first, optionally for one debt and in one status."""
+    query = (
+        select(ChangeRequest)
+        .join(SavedOffer, SavedOffer.id == ChangeRequest.offer_id)
+        .where(_visible(key))
+        .order_by(ChangeRequest.created_at.desc(), ChangeRequest.id)
+    )
+    if debt_ref is not None:
+        query = query.where(ChangeRequest.debt_ref == debt_ref)
+    if status is not None:
+        query = query.where(ChangeRequest.status == status)
+    return list(db.scalars(query))
+
+
+def request_json(db: Session, row: ChangeRequest) -> Json:
+    """A request as ``schemas.changes.ChangeRequestOut``."""
+    decision = None
+    if row.status != "open" and row.decided_at is not None:
+        decider = None if row.decided_by is None else db.get(ApiKey, row.decided_by)
+        decision = {
+            "decision": row.status,
+            "offer_id": row.decision_offer_id,
+            "reason": row.decision_reason,
+            "decided_at": row.decided_at,
+            "decided_by": "" if decider is None else actor(decider),
+        }
+    return {
+        "id": row.id,
+        "debt_ref": row.debt_ref,
+        "offer_id": row.offer_id,
+        "plan_id": row.plan_id,
+        "status": row.status,
+        "choice": row.choice,
+        "proposal": row.proposal,
+        "owed": row.owed,
+        "offer": row.document,
+        "created_at": row.created_at,
+        "decision": decision,
+    }
+
+
+def decide(db: Session, request_id: str, body: DecisionIn, key: ApiKey) -> Json:
+    """Record what was done with a request, once; the same decision again changes nothing."""
+    row = request_for(db, request_id, key)
+    db.refresh(row, with_for_update=True)
+    if body.decision == "offered":
+        if body.offer_id is None:
+            raise invalid([FieldError("offer_id", "required", "name the new saved offer")])
+        new = db.get(SavedOffer, body.offer_id)
+        if new is None or not (Role(key.role).includes(Role.FINANCE) or new.created_by == key.id):
+            raise invalid([FieldError("offer_id", "exists", "there is no such saved offer")])
+        if new.debt_ref != row.debt_ref:
+            raise invalid(
+                [
+                    FieldError(
+                        "offer_id", "same_debt", f"is an offer for another debt than {row.debt_ref}"
+                    )
+                ]
+            )
+        if new.id == row.offer_id:
+            raise invalid(
+                [FieldError("offer_id", "new_offer", "is the offer the debtor asked to change")]
+            )
+    elif body.offer_id is not None:
+        raise invalid(
+            [FieldError("offer_id", "not_with_declined", "a declined request names no offer")]
+        )
+    if row.status != "open":
+        if row.status == body.decision and row.decision_offer_id == body.offer_id:
+            return request_json(db, row)
+        raise conflict(f"This request was already decided: {row.status}.", "already-decided")
+    row.status = body.decision
+    row.decision_offer_id = body.offer_id
+    row.decision_reason = body.reason
+    row.decided_by = key.id
+    row.decided_at = utcnow()
+    trail.record(
+        db,
+        "change_decided",
+        actor=actor(key),
+        offer_id=row.offer_id,
+        plan_id=row.plan_id,
+        # the reason is free text a person wrote: kept on the request, not in the chain
+        payload={"request_id": row.id, "decision": body.decision, "new_offer_id": body.offer_id},
+    )
+    db.flush()
+    return request_json(db, row)

@@ -1,0 +1,1 @@
+"""The contacts' routes: debts, parties, contact checks and attempts, a party's preferences."""

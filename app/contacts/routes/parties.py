@@ -1,0 +1,115 @@
+"""The parties of a debt, the contact check, and the record of contact attempts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Response
+
+from app.contacts import checks, parties
+from app.core.deps import CollectorKey, DbSession
+from app.core.errors import problem_responses
+from schemas.contacts import (
+    DEBT_REF_PATTERN,
+    PARTY_ID,
+    PARTY_ID_PATTERN,
+    ContactAttemptIn,
+    ContactAttemptOut,
+    ContactCheckIn,
+    ContactCheckOut,
+    PartyIn,
+    PartyList,
+    PartyOut,
+    PartyPatch,
+    RevealedParty,
+)
+
+router = APIRouter(prefix="/v1", tags=["contacts"])
+
+ERRORS = problem_responses(401, 403, 404, 422, 503)
+Ref = Path(
+    min_length=1,
+    max_length=100,
+    pattern=DEBT_REF_PATTERN,
+    description="The creditor's reference of the debt.",
+    examples=["CARD-2024-0012345"],
+)
+PartyId = Path(pattern=PARTY_ID_PATTERN, description="A party's id.", examples=[PARTY_ID])
+
+
+@router.post("/debts/{ref}/parties", response_model=PartyOut, status_code=201, responses=ERRORS)
+def add_party(body: PartyIn, db: DbSession, key: CollectorKey, ref: str = Ref) -> dict[str, Any]:
+    """Add a party (debtor, co-debtor, guarantor, third party) to a debt, at most the
+    policy's ``max_parties``. The name and contact details are stored encrypted and shown
+    masked."""
+    return parties.add_party(db, ref, body, key)
+
+
+@router.get("/debts/{ref}/parties", response_model=PartyList, responses=ERRORS)
+def list_parties(db: DbSession, key: CollectorKey, ref: str = Ref) -> dict[str, Any]:
+    """The debt's parties (collectors see those they added), masked."""
+    return parties.list_parties(db, ref, key)
+
+
+@router.get("/debts/{ref}/parties/{party_id}", response_model=PartyOut, responses=ERRORS)
+def party(
+    db: DbSession, key: CollectorKey, ref: str = Ref, party_id: str = PartyId
+) -> dict[str, Any]:
+    """One party of the debt, masked."""
+    return parties.party_json(parties.party_for(db, ref, party_id, key))
+
+
+@router.patch(
+    "/debts/{ref}/parties/{party_id}",
+    response_model=PartyOut,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def change_party(
+    body: PartyPatch, db: DbSession, key: CollectorKey, ref: str = Ref, party_id: str = PartyId
+) -> dict[str, Any]:
+    """Change a party; record an opt-out of channels (``opted_out``) or a request not to be
+    contacted at all (``stopped``). Neither can be lifted here (409): only by the party."""
+    return parties.update_party(db, parties.party_for(db, ref, party_id, key), body, key)
+
+
+@router.delete(
+    "/debts/{ref}/parties/{party_id}", status_code=204, response_class=Response, responses=ERRORS
+)
+def remove_party(
+    db: DbSession, key: CollectorKey, ref: str = Ref, party_id: str = PartyId
+) -> Response:
+    """Remove a party; its contact details are erased, its attempts still count."""
+    parties.delete_party(db, parties.party_for(db, ref, party_id, key), key)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/debts/{ref}/parties/{party_id}/reveal", response_model=RevealedParty, responses=ERRORS
+)
+def reveal(
+    db: DbSession, key: CollectorKey, ref: str = Ref, party_id: str = PartyId
+) -> dict[str, Any]:
+    """The party's name and contact details in clear, for placing a call. Every call is an
+    audit event (``contact_details_revealed``)."""
+    return parties.reveal(db, parties.party_for(db, ref, party_id, key), key)
+
+
+@router.post("/contact-checks", response_model=ContactCheckOut, responses=ERRORS)
+def check(body: ContactCheckIn, db: DbSession, key: CollectorKey) -> dict[str, Any]:
+    """May this party be contacted on this channel at this time, given every attempt on the
+    debt? Allowed, with what the message must meet; or the rule that forbids it (id, text,
+    source, rules version) and the next permitted time in the party's zone."""
+    return checks.check(db, body, key)
+
+
+@router.post(
+    "/contact-attempts",
+    response_model=ContactAttemptOut,
+    status_code=201,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def record_attempt(body: ContactAttemptIn, db: DbSession, key: CollectorKey) -> dict[str, Any]:
+    """Record an attempt (a call placed, a message sent). It is checked first: one that
+    breaks a rule is a 409 naming the rule and the next permitted time, and nothing is
+    recorded. A recorded attempt is an audit event (``contact_attempt``), details masked."""
+    return checks.record(db, body, key)

@@ -1,0 +1,92 @@
+"""API keys, for admins: create (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Path
+from pydantic import Field
+
+from app.core import keys
+from app.core.deps import AdminKey, DbSession, forget_key
+from app.core.errors import not_found, problem_responses
+from app.core.models import ApiKey, Role
+from schemas import examples
+from schemas.common import Model, with_examples
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"])
+
+ERRORS = problem_responses(401, 403, 404, 422, 503)
+
+
+class KeyCreate(Model):
+    """A new key's role and a name saying who or what uses it."""
+
+    role: Role
+    name: str = Field(min_length=1, max_length=120, examples=["agent 7, Shenzhen team"])
+
+    model_config = with_examples({"role": "collector", "name": "agent 7, Shenzhen team"})
+
+
+class KeyOut(Model):
+    """A key as listed: never its secret."""
+
+    prefix: str
+    role: Role
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    model_config = with_examples(examples.KEY_REVOKED)
+
+
+class KeyCreated(KeyOut):
+    """A new key: ``key`` is shown this once and stored only as a hash."""
+
+    key: str
+
+    model_config = with_examples(examples.KEY_CREATED)
+
+
+class KeyList(Model):
+    """Every key, revoked ones included."""
+
+    keys: list[KeyOut]
+
+    model_config = with_examples(examples.KEY_LIST)
+
+
+def _out(key: ApiKey) -> dict[str, Any]:
+    return {
+        "prefix": key.prefix,
+        "role": key.role,
+        "name": key.name,
+        "created_at": key.created_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+@router.post("", response_model=KeyCreated, status_code=201, responses=ERRORS)
+def create_key(request: KeyCreate, db: DbSession, key: AdminKey) -> dict[str, Any]:
+    """Create a key. Its secret is in this response only."""
+    plaintext, row = keys.create_key(db, request.role, request.name)
+    return {**_out(row), "key": plaintext}
+
+
+@router.get("", response_model=KeyList, responses=ERRORS)
+def list_keys(db: DbSession, key: AdminKey) -> dict[str, Any]:
+    """Every key with its role and state."""
+    return {"keys": [_out(k) for k in keys.list_keys(db)]}
+
+
+@router.post("/{prefix}/revoke", response_model=KeyOut, responses=ERRORS)
+def revoke_key(
+    db: DbSession, key: AdminKey, prefix: str = Path(pattern=r"^[0-9a-f]{8}$")
+) -> dict[str, Any]:
+    """Revoke a key at once; idempotent."""
+    row = keys.revoke_key(db, prefix)
+    if row is None:
+        raise not_found(f"There is no key {prefix}.")
+    forget_key(prefix)
+    return _out(row)

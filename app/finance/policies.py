@@ -1,0 +1,191 @@
+"""Policy versions as the engine uses them: resolved from a reference, parsed once.
+
+Versions are immutable, so a parsed version is cached for the life of the process; only "which
+version is the latest" is asked of the database on each request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.core.errors import Conflict, not_found
+from app.core.settings import get_settings
+from app.core.ttl import TtlCache
+from app.finance import store
+from app.finance.models import PolicyVersion
+from plans.contact_rules import Jurisdiction
+from plans.errors import DomainError
+from plans.policy import Policy
+from schemas.policies import PolicyBody, PolicyRef
+
+DEFAULT_POLICY_NAME = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPolicy:
+    """A policy version ready for the engine, and how offers name it."""
+
+    id: int
+    name: str
+    version: int
+    body: PolicyBody
+    engine: Policy
+    contact: Mapping[str, Jurisdiction]
+
+    @property
+    def used(self) -> dict[str, Any]:
+        """The ``policy`` object every offer carries."""
+        return {"id": self.id, "name": self.name, "version": self.version}
+
+
+# Keyed by database too: two databases (tests, tenants) may both have a policy 1, version 1.
+_cache: dict[tuple[object, int, int], ResolvedPolicy] = {}
+_lock = threading.Lock()
+
+
+def _once_committed(db: Session, remember: Callable[[], None]) -> None:
+    # What a transaction reads may be its own writes (the default policy it just created):
+    # other requests must not be told of them before they can see them, nor ever if they are
+    # rolled back (a cached id of a policy that does not exist is a 404 until a restart).
+    event.listen(db, "after_commit", lambda _session: remember(), once=True)
+
+
+def _database(db: Session) -> object:
+    # the engine object: one per database URL per process (rendering the URL costs more)
+    return db.get_bind()
+
+
+def _resolved(db: Session, row: PolicyVersion) -> ResolvedPolicy:
+    key = (_database(db), row.policy_id, row.version)
+    cached = _cache.get(key)
+    if cached is None:
+        body = PolicyBody.model_validate(row.body)
+        name = row.policy.name
+        cached = ResolvedPolicy(
+            row.policy_id,
+            name,
+            row.version,
+            body,
+            body.to_engine(),
+            # a verdict names the policy version whose rules it applied
+            body.contact.to_engine(f"{name}@{row.version}"),
+        )
+        parsed = cached
+
+        def remember() -> None:
+            with _lock:
+                _cache[key] = parsed
+
+        _once_committed(db, remember)
+    return cached
+
+
+_default_ids: dict[object, int] = {}
+_latest: TtlCache[int] = TtlCache(lambda: get_settings().cache_seconds)
+
+
+def default_policy_id(db: Session) -> int:
+    """The id of the policy named "default", created with the engine's defaults if missing."""
+    database = _database(db)
+    if database in _default_ids:
+        return _default_ids[database]
+    found = _find_or_create_default(db)
+    _once_committed(db, lambda: _default_ids.__setitem__(database, found))
+    return found
+
+
+def _find_or_create_default(db: Session) -> int:
+    for policy, _ in store.list_policies(db):
+        if policy.name == DEFAULT_POLICY_NAME:
+            return policy.id
+    try:
+        return store.create_policy(db, DEFAULT_POLICY_NAME, _DEFAULT_BODY, None).policy_id
+    except Conflict:  # created meanwhile by a concurrent request
+        return _find_or_create_default(db)
+
+
+# Stored in full, defaults spelled out: the version must mean the same after defaults change.
+_DEFAULT_BODY: dict[str, Any] = PolicyBody().model_dump(mode="json")
+
+
+def resolve(db: Session, ref: PolicyRef | None, *, fresh: bool = False) -> ResolvedPolicy:
+    """The policy version a request names (the default policy's latest if none); ``fresh``
+    asks the database which version is the latest instead of the cache."""
+    policy_id = ref.id if ref is not None else default_policy_id(db)
+    version = ref.version if ref is not None else None
+    database = _database(db)
+    if version is None and not fresh:
+        version = _latest.get((database, policy_id))
+    cached = None if version is None else _cache.get((database, policy_id, version))
+    if cached is not None:
+        return cached
+    row = store.get_policy_version(db, policy_id, version)
+    if row is None:
+        which = f"version {version} of policy {policy_id}" if version else f"policy {policy_id}"
+        raise not_found(f"There is no {which}.")
+    if ref is None or ref.version is None:
+        latest = row.version
+        _once_committed(db, lambda: _latest.put((database, policy_id), latest))
+    return _resolved(db, row)
+
+
+def cached(db: Session, ref: PolicyRef | None) -> ResolvedPolicy | None:
+    """The version a request names, if this process already knows it (no database I/O)."""
+    database = _database(db)
+    policy_id = ref.id if ref is not None else _default_ids.get(database)
+    if policy_id is None:
+        return None
+    version = ref.version if ref is not None and ref.version is not None else None
+    if version is None:
+        version = _latest.get((database, policy_id))
+    return None if version is None else _cache.get((database, policy_id, version))
+
+
+def contact_rules(db: Session, code: str) -> Jurisdiction:
+    """The contact rules in force for jurisdiction ``code``: the default policy's latest
+    version's (the rules of law and of the house apply now, whichever offer a plan came from).
+    """
+    rules = resolve(db, None).contact
+    if code not in rules:
+        raise DomainError(
+            "jurisdiction", "unknown", f"the policy has no contact rules for {code!r}"
+        )
+    return rules[code]
+
+
+async def resolve_async(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:
+    """:func:`resolve` for async handlers: from memory when possible, else in the thread pool."""
+    # cached() missing "the latest" means this request is the one to refresh it
+    return cached(db, ref) or await run_in_threadpool(lambda: resolve(db, ref, fresh=True))
+
+
+def forget_latest(db: Session, policy_id: int) -> None:
+    """A new version was published here: the next request without a version must see it."""
+    database = _database(db)
+    _latest.discard(lambda key, _: key == (database, policy_id))
+
+
+def version_out(db: Session, row: PolicyVersion) -> dict[str, Any]:
+    """A stored version as ``schemas.policies.PolicyVersionOut``."""
+    return {
+        "id": row.policy_id,
+        "name": row.policy.name,
+        "version": row.version,
+        "created_at": row.created_at,
+        "body": _resolved(db, row).body,
+    }
+
+
+def clear_cache() -> None:
+    """Forget parsed versions (tests that drop and recreate a database reuse its ids)."""
+    with _lock:
+        _cache.clear()
+        _default_ids.clear()
+    _latest.clear()

@@ -1,0 +1,1 @@
+"""The finance team's routes: policies and their versions, and portfolio simulations."""

@@ -1,0 +1,163 @@
+"""The debtor's side: a shared offer behind its capability link, and its acceptance.
+
+Unknown, revoked and expired tokens get the same 404, byte for byte: a link reveals nothing
+about any other. Nothing here needs an API key; the token is the capability.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from app.core.deps import DbSession
+from app.core.errors import Problem, problem_responses
+from app.core.responses import Json
+from app.links import sharing
+from app.links.downloads import offer_csv, offer_ics
+from app.links.pages import render_offer_page
+from app.links.readers import page_reader
+from app.links.web import (
+    FORM,
+    HTML,
+    PAGE_HEADERS,
+    LangQuery,
+    MarkerQuery,
+    Token,
+    back_to_page,
+    not_found_page,
+    open_link,
+    page_locale,
+)
+from schemas import examples
+from schemas.common import Locale
+from schemas.offers import OfferOut
+from schemas.sharing import Acceptance
+
+router = APIRouter(prefix="/s", tags=["links"])
+
+
+@router.get(
+    "/{token}.ics",
+    response_class=Response,  # not JSON: the media type is the one documented below
+    responses={
+        200: {"content": {"text/calendar": {"example": examples.LINK_ICS}}},
+        404: {"content": {HTML: {}}},
+        **problem_responses(422, 503),
+    },
+)
+def calendar(token: Token, db: DbSession, lang: str | None = LangQuery) -> Response:
+    """Each instalment as an all-day calendar event with a reminder three days before."""
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        return not_found_page(page_locale(lang, None, "zh-CN"))
+    locale = page_locale(lang, None, offer.locale)
+    sharing.viewed(db, offer, "ics", locale.value)
+    view = sharing.page_view(db, offer, token, locale)
+    body = offer_ics(offer.document, view, uid_base=f"{offer.id}@repay", locale=locale)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={**PAGE_HEADERS, "Content-Disposition": 'attachment; filename="plan.ics"'},
+    )
+
+
+@router.get(
+    "/{token}.csv",
+    response_class=Response,  # not JSON: the media type is the one documented below
+    responses={
+        200: {"content": {"text/csv": {"example": examples.LINK_CSV}}},
+        404: {"content": {HTML: {}}},
+        **problem_responses(422, 503),
+    },
+)
+def spreadsheet(token: Token, db: DbSession) -> Response:
+    """The schedule as CSV, amounts exactly as offered."""
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        return not_found_page(Locale.ZH_CN)
+    sharing.viewed(db, offer, "csv", offer.locale)
+    return Response(
+        offer_csv(offer.document),
+        media_type="text/csv; charset=utf-8",
+        headers={**PAGE_HEADERS, "Content-Disposition": 'attachment; filename="plan.csv"'},
+    )
+
+
+@router.get("/{token}.json", response_model=OfferOut, responses=problem_responses(404, 422, 503))
+def offer_json(token: Token, db: DbSession) -> Json:
+    """The offer as JSON, exactly as saved."""
+    offer = open_link(db, token)
+    sharing.viewed(db, offer, "json", offer.locale)
+    return Json(offer.document)
+
+
+@router.post(
+    "/{token}/accept",
+    response_model=Acceptance,
+    status_code=201,
+    responses={
+        303: {"description": "From the page's form: back to the page, which shows the result."},
+        **problem_responses(404, 409, 422, 503),
+    },
+)
+def accept(
+    token: Token,
+    db: DbSession,
+    content_type: Annotated[str | None, Header(max_length=200)] = None,
+    lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
+) -> Any:
+    """The debtor accepts the offer: it becomes an active plan. Exactly one acceptance ever;
+    a second, or an offer replaced by a newer one, is a 409 that says so. The page's form
+    (a browser post) is sent back to the page instead."""
+    from_page = (content_type or "").startswith(FORM)
+    back = back_to_page(token, lang, p)
+    try:
+        accepted = sharing.accept(db, token)
+    except Problem as problem:
+        if from_page and problem.status == 409:
+            return RedirectResponse(back, status_code=303)
+        raise
+    if from_page:
+        return RedirectResponse(back, status_code=303)
+    return accepted
+
+
+# Last: "/s/{token}" would otherwise also match "/s/<token>.ics" and the other suffixes.
+@router.get(
+    "/{token}",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {HTML: {}}},
+        404: {"content": {HTML: {}}},
+        **problem_responses(422, 503),
+    },
+)
+def page(
+    token: Token,
+    db: DbSession,
+    lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> Response:
+    """The debtor's page: what is owed, the offer, its schedule, rates, waivers, what a missed
+    payment means, a chart of the balance, payments received; the accept button; the messages
+    sent to the reader (see ``p``) and the forms that change how they may be contacted."""
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        return not_found_page(page_locale(lang, accept_language, "zh-CN"))
+    try:
+        who = page_reader(db, offer, token, p)
+    except Problem:
+        return not_found_page(page_locale(lang, accept_language, offer.locale))
+    # a party's own link opens in the language their messages were in
+    locale = page_locale(lang, accept_language, who.locale if who and p else offer.locale)
+    sharing.viewed(db, offer, "page", locale.value)
+    contact = None
+    if who is not None:
+        contact = who.contact_view(f"/s/{token}/preferences{sharing.page_query(locale, p)}")
+    view = sharing.page_view(db, offer, token, locale, marker=p, contact=contact)
+    html = render_offer_page(offer.document, view, locale)
+    return Response(html, media_type=HTML, headers=PAGE_HEADERS)

@@ -1,0 +1,410 @@
+"""Offers shared with debtors: saving, links, acceptance, payments, plan statements.
+
+Who sees what: a collector's key sees the offers and plans it created (others answer 404, as if
+they did not exist); finance and admin keys see all. The debtor sees one offer, through its
+link, and nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import trail
+from app.core.access import actor, may_see
+from app.core.db import utcnow
+from app.core.errors import conflict, no_such_link, not_found
+from app.core.events import bus
+from app.core.idempotency import request_fingerprint
+from app.core.masking import mask_name
+from app.core.models import ApiKey
+from app.core.settings import get_settings
+from app.finance.policies import ResolvedPolicy, resolve
+from app.links.events import PlanAccepted
+from app.links.models import AcceptedPlan, SavedOffer
+from app.links.plans import resolve_version, state_of
+from app.links.views import ConfirmedPayment, ContactView, InstalmentStatus, OfferView
+from app.offers import calculations
+from app.offers.summaries import summary
+from plans.compare import negotiate
+from plans.errors import DomainError
+from schemas.common import Locale
+from schemas.sharing import SaveOffer
+from schemas.wire import offer_json
+
+Json = dict[str, Any]
+
+TOKEN_BYTES = 24  # 192 bits from secrets: far beyond guessing, and short enough for an SMS
+# A party marker is HMAC-SHA256 truncated to 128 bits (NIST SP 800-107 rev. 1 §5.3.4: a
+# truncated HMAC keeps its security up to the length kept): 22 base64url characters.
+MARKER_BYTES = 16
+MARKER_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+
+
+def token_hash(token: str) -> str:
+    """How a link's token is stored and looked up.
+
+    Examples
+    --------
+    >>> len(token_hash("abc"))
+    64
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def seal_token(token: str) -> str:
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(get_settings().secret_key).encrypt(nonce, token.encode(), b"share-link")
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def unseal_token(sealed: str) -> str:
+    raw = base64.urlsafe_b64decode(sealed)
+    return AESGCM(get_settings().secret_key).decrypt(raw[:12], raw[12:], b"share-link").decode()
+
+
+def _marker_key(secret: bytes) -> bytes:
+    # A key of its own, derived from the service secret (RFC 5869 HKDF), so the secret that
+    # seals links and personal data with AES-GCM is never used directly as an HMAC key.
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"repay party link marker v1").derive(secret)
+
+
+_marker_keys: dict[bytes, bytes] = {}
+
+
+def party_marker(token: str, party_id: str) -> str:
+    """The marker that makes a link one party's: unguessable without the service's secret.
+
+    Anyone holding a message's link holds the token already; the marker adds which party the
+    message went to, and cannot be forged for another party or another token.
+
+    Examples
+    --------
+    >>> marker = party_marker("t" * 32, "a" * 32)
+    >>> len(marker), marker == party_marker("t" * 32, "b" * 32)
+    (22, False)
+    """
+    secret = get_settings().secret_key
+    key = _marker_keys.get(secret)
+    if key is None:
+        key = _marker_keys[secret] = _marker_key(secret)
+    # token and party id are base64url and hex: a NUL cannot occur in either
+    digest = hmac.new(key, f"{token}\0{party_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:MARKER_BYTES]).decode().rstrip("=")
+
+
+def link(token: str, party_id: str | None = None) -> str:
+    """The debtor's page for a token; with ``party_id``, that party's own link to it.
+
+    Examples
+    --------
+    >>> link("t" * 32).endswith("/s/" + "t" * 32)
+    True
+    >>> "?p=" in link("t" * 32, "a" * 32)
+    True
+    """
+    page = f"{get_settings().base_url}/s/{token}"
+    return page if party_id is None else f"{page}?p={party_marker(token, party_id)}"
+
+
+def change_link(token: str, party_id: str | None = None) -> str:
+    """The change page of a link; with ``party_id``, that party's own (:func:`link`).
+
+    Examples
+    --------
+    >>> change_link("t" * 32).endswith("/s/" + "t" * 32 + "/change")
+    True
+    >>> "/change?p=" in change_link("t" * 32, "a" * 32)
+    True
+    """
+    page = f"{get_settings().base_url}/s/{token}/change"
+    return page if party_id is None else f"{page}?p={party_marker(token, party_id)}"
+
+
+def offer_for(db: Session, offer_id: str, key: ApiKey) -> SavedOffer:
+    """A saved offer the key may see, or 404."""
+    offer = db.get(SavedOffer, offer_id)
+    if offer is None or not may_see(key, offer.created_by):
+        raise not_found(f"There is no offer {offer_id}.")
+    return offer
+
+
+def is_expired(offer: SavedOffer, now: datetime | None = None) -> bool:
+    """Past its link's expiry (an accepted offer's link keeps working for the debtor)."""
+    return offer.status != "accepted" and (now or utcnow()) >= offer.expires_at
+
+
+def _plan_id(db: Session, offer: SavedOffer) -> str | None:
+    return db.scalar(select(AcceptedPlan.id).where(AcceptedPlan.offer_id == offer.id))
+
+
+def saved_json(db: Session, offer: SavedOffer) -> Json:
+    """A saved offer as ``schemas.sharing.SavedOfferOut``."""
+    return {
+        "id": offer.id,
+        "debt_ref": offer.debt_ref,
+        "kind": offer.kind,
+        "status": offer.status,
+        "expired": is_expired(offer),
+        "link": link(unseal_token(offer.token_sealed)),
+        "expires_at": offer.expires_at,
+        "created_at": offer.created_at,
+        "plan_id": _plan_id(db, offer),
+        "policy": offer.document["policy"],
+        "offer": offer.document,
+    }
+
+
+def _compute(db: Session, request: SaveOffer) -> tuple[Json, dict[str, str], ResolvedPolicy]:
+    # Recomputed here from the request, never taken from the client as a finished document.
+    if request.negotiate is not None:
+        policy = resolve(db, request.negotiate.policy)
+        debt = request.negotiate.debt.to_engine()
+        capacity = request.negotiate.capacity.to_engine(debt.currency)
+        result = negotiate(debt, capacity, policy=policy.engine, rank_by=request.negotiate.rank_by)
+        chosen = [o for o in result.ranked if request.kind in (None, o.kind)]
+        if not chosen:
+            rejected = [r for r in result.rejected if r.kind == request.kind]
+            detail = rejected[0].detail if rejected else "the policy made no offer"
+            raise DomainError("kind", "not_offered", f"no {request.kind} offer: {detail}")
+        offer, locale = chosen[0], request.negotiate.locale
+    else:
+        assert request.plan is not None
+        policy = resolve(db, request.plan.policy)
+        offer, locale = calculations.plan_offer(request.plan, policy), request.plan.locale
+    summaries = {lang.value: summary(offer, lang) for lang in Locale}
+    return offer_json(offer, summary=summaries[locale.value], policy=policy.used), summaries, policy
+
+
+def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: str | None) -> Json:
+    """Save an offer for a debt and make its link; an earlier open offer for the same debt is
+    superseded. With an ``Idempotency-Key`` already used by this key for the same request,
+    the first result comes back and nothing new is made."""
+    fingerprint = request_fingerprint(request.model_dump(mode="json"))
+    if idempotency_key is not None:
+        earlier = db.scalar(
+            select(SavedOffer).where(
+                SavedOffer.created_by == key.id, SavedOffer.idempotency_key == idempotency_key
+            )
+        )
+        if earlier is not None:
+            if earlier.request_hash != fingerprint:
+                raise conflict(
+                    "This Idempotency-Key was used for a different request.", "idempotency-key"
+                )
+            return saved_json(db, earlier)
+    document, summaries, policy = _compute(db, request)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = utcnow()
+    offer = SavedOffer(
+        id=uuid.uuid4().hex,
+        debt_ref=request.debt_ref,
+        kind=document["kind"],
+        currency=document["currency"],
+        policy_id=policy.id,
+        policy_version=policy.version,
+        document=document,
+        summaries=summaries,
+        debtor_name=request.debtor.name,
+        locale=request.locale.value,
+        token_hash=token_hash(token),
+        token_sealed=seal_token(token),
+        expires_at=now + timedelta(days=policy.engine.link_expiry_days),
+        status="offered",
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        created_by=key.id,
+        created_at=now,
+    )
+    try:
+        with db.begin_nested():
+            db.add(offer)
+            db.flush()
+    except IntegrityError:
+        # the same key and Idempotency-Key, saved meanwhile by a concurrent retry
+        return save_offer(db, request, key, idempotency_key)
+    # Only offers still open when the row is written: one accepted (or revoked) meanwhile by a
+    # concurrent transaction keeps its state (PostgreSQL re-checks the condition after waiting
+    # for that transaction's lock on the row).
+    superseded = sorted(
+        db.scalars(
+            update(SavedOffer)
+            .where(
+                SavedOffer.debt_ref == request.debt_ref,
+                SavedOffer.status == "offered",
+                SavedOffer.id != offer.id,
+            )
+            .values(status="superseded", superseded_by=offer.id)
+            .returning(SavedOffer.id)
+        )
+    )
+    trail.record(
+        db,
+        "offer_saved",
+        actor=actor(key),
+        offer_id=offer.id,
+        payload={
+            "debt_ref": offer.debt_ref,
+            "kind": offer.kind,
+            "policy": document["policy"],
+            "total": document["metrics"]["total_paid"],
+            "currency": offer.currency,
+            "expires_at": offer.expires_at.isoformat(),
+            "supersedes": superseded,
+        },
+    )
+    return saved_json(db, offer)
+
+
+def revoke_offer(db: Session, offer_id: str, key: ApiKey) -> Json:
+    """Revoke an offer's link: from now on it answers like an unknown one."""
+    offer = offer_for(db, offer_id, key)
+    # locked: an acceptance under way commits first, and then this is the 409 below
+    db.refresh(offer, with_for_update=True)
+    if offer.status == "accepted":
+        raise conflict("The offer has been accepted: its plan can no longer be revoked here.")
+    if offer.status != "revoked":
+        offer.status = "revoked"
+        offer.revoked_at = utcnow()
+        trail.record(db, "link_revoked", actor=actor(key), offer_id=offer.id, payload={})
+    return saved_json(db, offer)
+
+
+def by_token(db: Session, token: str) -> SavedOffer | None:
+    """The offer a link shows, or ``None`` (unknown, revoked and expired alike)."""
+    offer = db.scalar(select(SavedOffer).where(SavedOffer.token_hash == token_hash(token)))
+    if offer is None or offer.status == "revoked" or is_expired(offer):
+        return None
+    return offer
+
+
+def viewed(db: Session, offer: SavedOffer, what: str, locale: str) -> None:
+    """The debtor opened the link (the page or a download)."""
+    trail.record(
+        db,
+        "link_viewed",
+        actor="debtor",
+        offer_id=offer.id,
+        payload={"what": what, "locale": locale},
+    )
+
+
+def accept(db: Session, token: str) -> Json:
+    """The debtor accepts: the offer becomes a plan, exactly once."""
+    offer = by_token(db, token)
+    if offer is None:
+        raise no_such_link()
+    if offer.status == "accepted":
+        raise conflict("This offer has already been accepted.", "already-accepted")
+    if offer.status == "superseded":
+        raise conflict(
+            "This offer was replaced by a newer one and can no longer be accepted.", "superseded"
+        )
+    plan = AcceptedPlan(id=uuid.uuid4().hex, offer_id=offer.id, accepted_at=utcnow())
+    try:
+        with db.begin_nested():
+            db.add(plan)
+            db.flush()
+            claimed = db.execute(
+                update(SavedOffer)
+                .where(SavedOffer.id == offer.id, SavedOffer.status == "offered")
+                .values(status="accepted")
+            )
+            if claimed.rowcount != 1:
+                raise IntegrityError("accept", {}, Exception("offer no longer open"))
+    except IntegrityError:
+        raise conflict("This offer has already been accepted.", "already-accepted") from None
+    trail.record(db, "offer_accepted", actor="debtor", offer_id=offer.id, plan_id=plan.id)
+    bus.publish(db, PlanAccepted(plan))
+    return {
+        "plan_id": plan.id,
+        "offer_id": offer.id,
+        "accepted_at": plan.accepted_at,
+        "status": "accepted",
+    }
+
+
+def page_query(locale: Locale, marker: str | None = None) -> str:
+    """The query string of a page address: the party's marker (if any), then the language.
+
+    Examples
+    --------
+    >>> page_query(Locale.EN), page_query(Locale.ZH_CN, "m" * 22)
+    ('?lang=en', '?p=mmmmmmmmmmmmmmmmmmmmmm&lang=zh-CN')
+    """
+    party = "" if marker is None else f"p={marker}&"
+    return f"?{party}lang={locale.value}"
+
+
+def page_view(
+    db: Session,
+    offer: SavedOffer,
+    token: str,
+    locale: Locale,
+    *,
+    marker: str | None = None,
+    contact: ContactView | None = None,
+) -> OfferView:
+    """What the debtor's page shows besides the offer: state, payments, statuses, links, and
+    the reader's messages and preferences (``contact``). With the reader's ``marker``, the
+    page's own links (its languages, the accept form) keep it."""
+    policy = resolve_version(db, offer)
+    base = f"/s/{token}"
+    accepted_at = None
+    payments: list[ConfirmedPayment] = []
+    instalments: list[InstalmentStatus] = []
+    plan_status = None
+    plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
+    if plan is not None:
+        accepted_at = plan.accepted_at
+        state, _, _ = state_of(db, plan, date.today())
+        plan_status = state.status.value
+        for result in state.payments:
+            payments.append(
+                ConfirmedPayment(
+                    paid_on=result.payment.paid_on,
+                    amount_minor=result.payment.amount_minor,
+                    reference=result.payment.reference,
+                    principal_minor=sum(a.principal_minor for a in result.allocations),
+                    interest_minor=sum(a.interest_minor for a in result.allocations),
+                    fees_minor=sum(a.fees_minor for a in result.allocations),
+                    balance_after_minor=result.balance_after_minor,
+                )
+            )
+        instalments = [
+            InstalmentStatus(s.number, s.payment_date, s.status.value, s.due_minor, s.paid_minor)
+            for s in state.instalments
+        ]
+    texts = policy.body.missed_payment_text
+    return OfferView(
+        state=offer.status if offer.status in ("accepted", "superseded") else "offered",
+        expires_at=offer.expires_at,
+        masked_name=mask_name(offer.debtor_name),
+        missed_payment_text=texts.get(locale) or next(iter(texts.values()), ""),
+        accept_url=f"{base}/accept{page_query(locale, marker)}",
+        lang_urls={lang: f"{base}{page_query(lang, marker)}" for lang in Locale},
+        ics_url=f"{base}.ics?lang={locale.value}",
+        csv_url=f"{base}.csv",
+        json_url=f"{base}.json",
+        change_url=None
+        if offer.status == "superseded"
+        else f"{base}/change{page_query(locale, marker)}",
+        accepted_at=accepted_at,
+        payments=payments,
+        instalments=instalments,
+        plan_status=plan_status,
+        summary=offer.summaries.get(locale.value),
+        contact=contact,
+    )

@@ -1,0 +1,169 @@
+"""What the debtor's page needs beyond the offer document: the plan's state, the payments
+confirmed, each instalment's status, the reader's messages and preferences, same-site URLs.
+
+Plain values, checked when built (a URL must be relative, a state one of its names), so the
+renderers (``app.links.pages``) stay pure functions of the document, a view and a locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from schemas.common import Locale
+
+OfferState = Literal["offered", "accepted", "superseded"]
+PlanStatus = Literal["active", "completed", "broken"]
+InstalmentState = Literal["paid", "partly_paid", "due", "late", "missed"]
+
+_OFFER_STATES = ("offered", "accepted", "superseded")
+_PLAN_STATUSES = ("active", "completed", "broken")
+_INSTALMENT_STATES = ("paid", "partly_paid", "due", "late", "missed")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedPayment:
+    """A payment the creditor has confirmed, and how it was allocated (minor units)."""
+
+    paid_on: date
+    amount_minor: int
+    reference: str
+    principal_minor: int
+    interest_minor: int
+    fees_minor: int
+    balance_after_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstalmentStatus:
+    """Where one schedule line stands; ``number`` is the line's ``number`` in the document."""
+
+    number: int
+    due_date: date
+    status: InstalmentState
+    due_minor: int
+    paid_minor: int
+
+    def __post_init__(self) -> None:
+        if self.status not in _INSTALMENT_STATES:
+            raise ValueError(f"status must be one of {_INSTALMENT_STATES}, not {self.status!r}")
+
+
+def _check_relative(url: str, what: str) -> str:
+    # The page must not link anywhere else: a same-site absolute path only (no scheme, no
+    # protocol-relative "//host", no backslash that some browsers read as a slash).
+    if (
+        not url.startswith("/")
+        or url.startswith("//")
+        or "\\" in url
+        or any(c.isspace() or ord(c) < 0x20 for c in url)
+    ):
+        raise ValueError(f"{what} must be a same-site path starting with '/', not {url!r}")
+    return url
+
+
+MessageKind = Literal["reminder", "confirmation", "missed"]
+ContactChannel = Literal["email", "sms", "phone"]
+_MESSAGE_KINDS = ("reminder", "confirmation", "missed")
+_CONTACT_CHANNELS = ("email", "sms", "phone")
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A message delivered to the reader, told from the plan's facts, never from its body.
+
+    ``delivered_at`` is in the reader's own zone. A reminder or missed notice names the
+    ``number``-th of ``count`` payments, its ``amount_minor`` and ``day`` (its payment date);
+    a confirmation the payment's ``amount_minor`` and ``day`` (when it was paid). Without an
+    amount (``None``), the kind alone is shown.
+    """
+
+    delivered_at: datetime
+    channel: ContactChannel
+    kind: MessageKind
+    amount_minor: int | None = None
+    day: date | None = None
+    number: int | None = None
+    count: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _MESSAGE_KINDS:
+            raise ValueError(f"kind must be one of {_MESSAGE_KINDS}, not {self.kind!r}")
+        if self.channel not in _CONTACT_CHANNELS:
+            raise ValueError(f"channel must be one of {_CONTACT_CHANNELS}, not {self.channel!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelChoice:
+    """One channel the reader gave: its address masked, and since when it is opted out."""
+
+    channel: ContactChannel
+    masked: str
+    opted_out_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.channel not in _CONTACT_CHANNELS:
+            raise ValueError(f"channel must be one of {_CONTACT_CHANNELS}, not {self.channel!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """The reader of the page (one party of the debt): the messages delivered to them, newest
+    first, and their contact preferences, changed by forms posted to ``preferences_url``."""
+
+    messages: Sequence[SentMessage]
+    channels: Sequence[ChannelChoice]
+    preferences_url: str
+    stopped_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_relative(self.preferences_url, "preferences_url")
+
+
+@dataclass(frozen=True, slots=True)
+class OfferView:
+    """What the shared page shows besides the offer document.
+
+    ``missed_payment_text`` and ``summary`` are already in the page's language (the policy's
+    ``missed_payment_text[locale]``; ``app.offers.summaries.summary(offer, locale)``; ``None`` uses the
+    document's own sentence). URLs are same-site paths: ``accept_url`` is the accept form's
+    POST target, ``lang_urls`` maps each locale to this page in that language.
+    ``instalments``, when given, adds a status column to the schedule, matched by line number.
+    ``change_url``, when given, links to the page where the debtor proposes what they can
+    afford (``app.changes.pages``). ``contact`` is the reader's messages and preferences;
+    ``None`` when nobody is on file for the link (the section then says no messages were
+    sent, and offers no forms).
+    """
+
+    state: OfferState
+    expires_at: datetime
+    masked_name: str
+    missed_payment_text: str
+    accept_url: str
+    lang_urls: Mapping[Locale, str]
+    ics_url: str
+    csv_url: str
+    json_url: str
+    accepted_at: datetime | None = None
+    payments: Sequence[ConfirmedPayment] = ()
+    instalments: Sequence[InstalmentStatus] = ()
+    plan_status: PlanStatus | None = None
+    summary: str | None = None
+    contact: ContactView | None = None
+    change_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in _OFFER_STATES:
+            raise ValueError(f"state must be one of {_OFFER_STATES}, not {self.state!r}")
+        if self.plan_status is not None and self.plan_status not in _PLAN_STATUSES:
+            raise ValueError(f"plan_status must be None or one of {_PLAN_STATUSES}")
+        if self.state == "accepted" and self.accepted_at is None:
+            raise ValueError("an accepted offer needs accepted_at")
+        for what in ("accept_url", "ics_url", "csv_url", "json_url"):
+            _check_relative(getattr(self, what), what)
+        if self.change_url is not None:
+            _check_relative(self.change_url, "change_url")
+        for locale, url in self.lang_urls.items():
+            _check_relative(url, f"lang_urls[{locale}]")

@@ -1,0 +1,116 @@
+"""What every route behind a share link has in common: the token, the party's marker, the
+page's language, the safeguards on every answer, and the one 404.
+
+The link's token is the capability: it is kept out of access logs (:class:`HideTokens`), out
+of referrers and caches (:data:`PAGE_HEADERS`), and unknown, revoked and expired tokens get
+the same 404 page, byte for byte (:func:`not_found_page`). The debtor's pages
+(``app.links.routes.links``), the party's preferences (``app.contacts.routes.preferences``) and
+the change pages (``app.changes.routes.pages``) all use these.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Path, Query, Response
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from app.core.errors import no_such_link
+from app.links import sharing
+from app.links.models import SavedOffer
+from app.links.pages import render_not_found
+from schemas import examples
+from schemas.common import Locale
+
+HTML = "text/html; charset=utf-8"
+PAGE_HEADERS = {
+    # the token is in the address: it must not leak to other sites, nor be cached on the way
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex",
+}
+LangQuery = Query(None, pattern="^(en|zh-CN)$", description="Page language (else Accept-Language).")
+FORM = "application/x-www-form-urlencoded"
+EXAMPLE_MARKER = "Xq3vJ0c1mS8yRk2PbT4nWg"
+# No pattern: a marker that matches no party is the link's 404, whatever it looks like.
+MarkerQuery = Query(
+    None,
+    max_length=64,
+    description=(
+        "The party a message went to (the link in each message carries theirs). Without it,"
+        " the page reads for the debt's debtor; one that matches no party is a 404."
+    ),
+    examples=[EXAMPLE_MARKER],
+)
+
+Token = Annotated[
+    str,
+    Path(
+        min_length=16,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The capability token at the end of a saved offer's link.",
+        examples=[examples.SAVED_OFFER["link"].rsplit("/", 1)[-1]],
+    ),
+]
+
+
+class HideTokens(logging.Filter):
+    """The token is the capability: an access log line shows ``/s/…`` in its place, and
+    ``p=…`` for a party's marker (which names who the link was sent to)."""
+
+    _token = re.compile(r"/s/[A-Za-z0-9_-]+")
+    _marker = re.compile(r"([?&]p=)[^&#\s]*")
+
+    def _hide(self, text: str) -> str:
+        if "/s/" not in text:
+            return text
+        return self._marker.sub(r"\1…", self._token.sub("/s/…", text))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._hide(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+logging.getLogger("uvicorn.access").addFilter(HideTokens())
+
+
+def page_locale(lang: str | None, accept_language: str | None, default: str) -> Locale:
+    if lang:
+        return Locale(lang)
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return Locale.ZH_CN
+        if tag.startswith("en"):
+            return Locale.EN
+    return Locale(default)
+
+
+def not_found_page(locale: Locale) -> Response:
+    return Response(
+        render_not_found(locale), status_code=404, media_type=HTML, headers=PAGE_HEADERS
+    )
+
+
+def back_to_page(token: str, lang: str | None, marker: str | None, section: str = "") -> str:
+    # encoded: the accept form passes on a marker it does not check (the page does)
+    query = urlencode([(k, v) for k, v in (("p", marker), ("lang", lang)) if v is not None])
+    return f"/s/{token}" + (f"?{query}" if query else "") + section
+
+
+def invalid_body(detail: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": detail}])
+
+
+def open_link(db: Session, token: str) -> SavedOffer:
+    """The saved offer behind a token, or the links' one 404."""
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        raise no_such_link()
+    return offer

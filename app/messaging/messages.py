@@ -1,0 +1,187 @@
+"""Messages to a debt's parties: reminders, payment confirmations, missed-payment notices.
+
+Each is a plain-text Jinja2 template per language (``app/messaging/templates/messages/<kind>.<locale>.txt``):
+the first line is the email's subject, the rest after a blank line the body (a text message
+sends the body alone). Amounts and dates are formatted by Babel (``app.offers.summaries``).
+
+What a message may say follows ``plans.contact.disclosure``: the template receives only the
+details the recipient's role may learn. A debtor or co-debtor gets amounts, the schedule's
+dates and the link to their plan; a guarantor the amount they guaranteed (at most what is
+owed) and the due date, from a template of its own with no link; a third party gets no message
+at all. Every email and text carries the opt-out line where the jurisdiction's rules require
+one (an obligation whose id ends in ``OPT-OUT-NOTICE``, e.g. ``US-OPT-OUT-NOTICE``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from app.offers.summaries import day, money
+from plans.contact import Channel, Detail, Party, Role, disclosed_amount_minor, disclosure
+from plans.contact_rules import Jurisdiction
+from schemas.common import Locale
+
+
+class Kind(enum.StrEnum):
+    """What a message is about."""
+
+    REMINDER = "reminder"  # a payment date is near
+    CONFIRMATION = "confirmation"  # a payment was received
+    MISSED = "missed"  # an instalment is missed
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything a message about a plan might state, in minor units of ``currency``.
+
+    The renderer picks what the recipient may learn; nothing else reaches a template.
+    """
+
+    currency: str
+    link: str
+    missed_text: str = ""
+    owed_minor: int = 0  # the plan's outstanding balance
+    instalment: int | None = None
+    due_date: date | None = None
+    amount_minor: int = 0  # the instalment's amount, or the payment's
+    remaining_minor: int = 0  # of a missed instalment
+    paid_on: date | None = None
+    principal_minor: int = 0
+    interest_minor: int = 0
+    fees_minor: int = 0
+    refunded_minor: int = 0
+    next_due_date: date | None = None
+    next_due_minor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A rendered message: ``subject`` for email (None for a text message) and ``body``."""
+
+    subject: str | None
+    body: str
+
+
+_OPT_OUT_SUFFIX = "OPT-OUT-NOTICE"
+
+
+@cache
+def _environment() -> Environment:
+    # Plain text, not HTML: nothing to escape; StrictUndefined makes a template that names a
+    # detail its role was not given fail loudly instead of printing nothing.
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def needs_opt_out(rules: Jurisdiction, channel: Channel, role: Role) -> bool:
+    """Whether a message on ``channel`` to ``role`` must say how to opt out.
+
+    Examples
+    --------
+    >>> from plans.contact import jurisdiction
+    >>> needs_opt_out(jurisdiction("US"), Channel.SMS, Role.DEBTOR)
+    True
+    >>> needs_opt_out(jurisdiction("CN"), Channel.SMS, Role.DEBTOR)
+    False
+    """
+    return any(r.id.endswith(_OPT_OUT_SUFFIX) for r in rules.obligations_for(channel, role))
+
+
+def _obligor_context(kind: Kind, facts: Facts, locale: Locale) -> dict[str, Any]:
+    def m(minor: int) -> str:
+        return money(minor, facts.currency, locale)
+
+    def d(value: date | None) -> str:
+        return "" if value is None else day(value, locale)
+
+    context: dict[str, Any] = {"link": facts.link, "missed_text": facts.missed_text}
+    if kind is Kind.REMINDER:
+        context |= {
+            "instalment": facts.instalment,
+            "amount": m(facts.amount_minor),
+            "due_date": d(facts.due_date),
+            "owed": m(facts.owed_minor),
+        }
+    elif kind is Kind.MISSED:
+        context |= {
+            "instalment": facts.instalment,
+            "amount": m(facts.amount_minor),
+            "due_date": d(facts.due_date),
+            "remaining": m(facts.remaining_minor),
+        }
+    else:
+        context |= {
+            "amount": m(facts.amount_minor),
+            "paid_on": d(facts.paid_on),
+            "principal": m(facts.principal_minor),
+            "interest": m(facts.interest_minor),
+            "fees": m(facts.fees_minor),
+            "refunded": m(facts.refunded_minor) if facts.refunded_minor else "",
+            "balance": m(facts.owed_minor),
+            "next_due_date": d(facts.next_due_date),
+            "next_due_amount": m(facts.next_due_minor),
+        }
+    return context
+
+
+def compose(
+    kind: Kind,
+    party: Party,
+    channel: Channel,
+    facts: Facts,
+    *,
+    rules: Jurisdiction,
+) -> Message | None:
+    """The message of ``kind`` for ``party`` on ``channel``, or None if it gets none.
+
+    A guarantor gets only reminders (its guaranteed amount and the due date); a third party
+    nothing; a confirmation or a missed notice goes to obligors only.
+
+    Examples
+    --------
+    >>> from plans.contact import jurisdiction
+    >>> g = Party("g1", Role.GUARANTOR, "America/New_York", locale="en", guaranteed_minor=50_000)
+    >>> facts = Facts("USD", "https://x/s/t", owed_minor=80_000, due_date=date(2026, 12, 15))
+    >>> print(compose(Kind.REMINDER, g, Channel.SMS, facts, rules=jurisdiction("US")).body)
+    A payment on the debt you guaranteed is due on 15 Dec 2026.
+    Your guarantee covers up to $500.00.
+    To talk to us about it, reply to this message.
+    Reply STOP to stop text messages from us.
+    <BLANKLINE>
+    """
+    allowed = disclosure(party.role)
+    locale = Locale(party.locale)
+    if party.role.is_obligor:
+        template = kind.value
+        context = _obligor_context(kind, facts, locale)
+    elif kind is Kind.REMINDER and allowed.allows(Detail.GUARANTEED_AMOUNT):
+        template = "reminder_guarantor"
+        shown = disclosed_amount_minor(party, owed_minor=facts.owed_minor) or 0
+        context = {
+            "due_date": "" if facts.due_date is None else day(facts.due_date, locale),
+            "guaranteed": money(shown, facts.currency, locale),
+        }
+    else:
+        return None
+    context |= {"channel": channel.value, "opt_out": needs_opt_out(rules, channel, party.role)}
+    text = _environment().get_template(f"messages/{template}.{locale.value}.txt").render(context)
+    subject, _, body = text.partition("\n\n")
+    return Message(subject.strip() if channel is Channel.EMAIL else None, body)
+
+
+def as_text(message: Message) -> str:
+    """A message as one text: the subject line (for email), a blank line, the body."""
+    return message.body if message.subject is None else f"{message.subject}\n\n{message.body}"

@@ -1,0 +1,198 @@
+"""The collectors' calculations: a request in, the engine's answer out as JSON.
+
+Each function takes a validated request and a resolved policy version and returns the response
+document; engine errors pass through untouched (``app.core.errors`` renders them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.finance.policies import ResolvedPolicy
+from app.offers.summaries import summary
+from plans.compare import compare, negotiate
+from plans.counter import Proposal, counter_offer
+from plans.debt import Capacity, Debt
+from plans.deferral import deferral_plan
+from plans.errors import DomainError
+from plans.instalment import instalment_plan
+from plans.offer import Offer, Rejection
+from plans.policy import OfferKind, Policy
+from plans.settlement import settlement, settlement_plan
+from schemas import offers as api
+from schemas.common import Locale, minor, rate
+from schemas.wire import counter_json, offer_json, offer_set_json
+
+Json = dict[str, Any]
+
+
+def _summariser(locale: Locale) -> Callable[[Offer], str]:
+    return lambda offer: summary(offer, locale)
+
+
+def _optional_minor(amount: str | None, currency: str, field: str) -> int | None:
+    return None if amount is None else minor(amount, currency, field=field)
+
+
+def negotiate_offers(request: api.NegotiateRequest, policy: ResolvedPolicy) -> Json:
+    """Every offer the policy allows for the debt and capacity, ranked."""
+    debt = request.debt.to_engine()
+    capacity = request.capacity.to_engine(debt.currency)
+    result = negotiate(debt, capacity, policy=policy.engine, rank_by=request.rank_by)
+    return offer_set_json(
+        result,
+        currency=debt.currency,
+        as_of=debt.as_of,
+        summarise=_summariser(request.locale),
+        policy=policy.used,
+    )
+
+
+def _instalment(
+    debt: Debt, capacity: Capacity | None, item: api.InstalmentRequest | api.CompareItem, p: Policy
+) -> Offer:
+    fields: dict[str, Any] = {}
+    if isinstance(item, api.InstalmentRequest):
+        fields = {
+            "down_payment_minor": _optional_minor(item.down_payment, debt.currency, "down_payment"),
+            "frequency": item.frequency,
+            "first_due": item.first_due,
+            "nominal_annual_rate": None
+            if item.nominal_annual_rate is None
+            else rate(item.nominal_annual_rate, field="nominal_annual_rate"),
+        }
+    return instalment_plan(
+        debt,
+        policy=p,
+        capacity=capacity,
+        term=item.term,
+        payment_minor=_optional_minor(item.payment, debt.currency, "payment"),
+        amortisation=item.amortisation,
+        **fields,
+    )
+
+
+def _deferral(
+    debt: Debt, capacity: Capacity | None, item: api.DeferralRequest | api.CompareItem, p: Policy
+) -> Offer:
+    fields: dict[str, Any] = {}
+    if isinstance(item, api.DeferralRequest):
+        fields = {
+            "frequency": item.frequency,
+            "nominal_annual_rate": None
+            if item.nominal_annual_rate is None
+            else rate(item.nominal_annual_rate, field="nominal_annual_rate"),
+        }
+    return deferral_plan(
+        debt,
+        policy=p,
+        capacity=capacity,
+        periods=item.periods,
+        deferral_payment_minor=minor(
+            item.deferral_payment, debt.currency, field="deferral_payment"
+        ),
+        interest=item.interest,
+        term=item.term,
+        payment_minor=_optional_minor(item.payment, debt.currency, "payment"),
+        amortisation=item.amortisation,
+        **fields,
+    )
+
+
+def _settlement(
+    debt: Debt,
+    capacity: Capacity | None,
+    item: api.SettlementRequest | api.CompareItem,
+    p: Policy,
+    kind: OfferKind,
+) -> Offer:
+    if kind is OfferKind.SETTLEMENT:
+        return settlement(
+            debt,
+            policy=p,
+            capacity=capacity,
+            discount_bps=item.discount_bps,
+            settle_by=item.settle_by,
+        )
+    frequency = item.frequency if isinstance(item, api.SettlementRequest) else None
+    return settlement_plan(
+        debt,
+        policy=p,
+        capacity=capacity,
+        instalments=item.instalments,
+        discount_bps=item.discount_bps,
+        frequency=frequency,
+    )
+
+
+def _parties(
+    request: api.InstalmentRequest
+    | api.DeferralRequest
+    | api.SettlementRequest
+    | api.CompareRequest,
+) -> tuple[Debt, Capacity | None]:
+    debt = request.debt.to_engine()
+    capacity = None if request.capacity is None else request.capacity.to_engine(debt.currency)
+    return debt, capacity
+
+
+def plan_offer(
+    request: api.InstalmentRequest | api.DeferralRequest | api.SettlementRequest,
+    policy: ResolvedPolicy,
+) -> Offer:
+    """The engine's offer for one explicit plan request."""
+    debt, capacity = _parties(request)
+    if isinstance(request, api.InstalmentRequest):
+        return _instalment(debt, capacity, request, policy.engine)
+    if isinstance(request, api.DeferralRequest):
+        return _deferral(debt, capacity, request, policy.engine)
+    return _settlement(debt, capacity, request, policy.engine, OfferKind(request.kind))
+
+
+def one_plan(
+    request: api.InstalmentRequest | api.DeferralRequest | api.SettlementRequest,
+    policy: ResolvedPolicy,
+) -> Json:
+    """One offer with explicit parameters."""
+    offer = plan_offer(request, policy)
+    return offer_json(offer, summary=summary(offer, request.locale), policy=policy.used)
+
+
+def compare_plans(request: api.CompareRequest, policy: ResolvedPolicy) -> Json:
+    """Several explicit offers side by side; an infeasible one is listed as rejected."""
+    debt, capacity = _parties(request)
+    offers: list[Offer] = []
+    rejected: list[Rejection] = []
+    for item in request.offers:
+        try:
+            if item.kind is OfferKind.INSTALMENT:
+                offers.append(_instalment(debt, capacity, item, policy.engine))
+            elif item.kind is OfferKind.DEFERRAL:
+                offers.append(_deferral(debt, capacity, item, policy.engine))
+            else:
+                offers.append(_settlement(debt, capacity, item, policy.engine, item.kind))
+        except DomainError as error:
+            rejected.append(Rejection.of(item.kind, error))
+    return offer_set_json(
+        compare(offers, rejected, rank_by=request.rank_by),
+        currency=debt.currency,
+        as_of=debt.as_of,
+        summarise=_summariser(request.locale),
+        policy=policy.used,
+    )
+
+
+def counter(request: api.CounterRequest, policy: ResolvedPolicy) -> Json:
+    """The debtor's proposal, accepted or answered with the nearest allowed offers."""
+    debt = request.debt.to_engine()
+    p = request.proposal
+    proposal = Proposal(
+        payment_minor=_optional_minor(p.payment, debt.currency, "proposal.payment"),
+        term=p.term,
+        start=p.start,
+        frequency=p.frequency,
+        lump_sum_minor=minor(p.lump_sum, debt.currency, field="proposal.lump_sum"),
+    )
+    result = counter_offer(debt, proposal, policy=policy.engine)
+    return counter_json(result, summarise=_summariser(request.locale), policy=policy.used)

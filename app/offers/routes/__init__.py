@@ -1,0 +1,1 @@
+"""The calculation routes: negotiate and counter, explicit plans and compare, rates."""
