@@ -1,7 +1,7 @@
 """Reminders of a plan (``plans/reminders.py``): hand-worked cases, and the one-day batch path
 against the plan-by-plan one.
 
-Offsets and holidays as in tests/plans/test_contact.py (tzdata 2026): America/New_York is
+Offsets and holidays as in tests/plans/contact_cases.py (tzdata 2026): America/New_York is
 UTC-5 (EST) / UTC-4 (EDT from 2026-03-08 02:00 to 2026-11-01 02:00); Asia/Shanghai UTC+8 all
 year; China's National Day holiday 2026 runs 1-7 October (the 4th, a Sunday, inside the block).
 The shipped rules are plans/contact_rules.json: CN and US allow 08:00-22:00 / 08:00-21:00
@@ -33,7 +33,7 @@ from plans.reminders import (
     plan_reminders,
     reminders_on,
 )
-from tests.plans.test_contact import SPECIAL_DAYS, STRESS, ZONES
+from tests.plans.contact_cases import SPECIAL_DAYS, STRESS, ZONES
 
 CN, US, GB = jurisdiction("CN"), jurisdiction("US"), jurisdiction("GB")
 
@@ -237,7 +237,7 @@ def test_bad_days_before_and_a_foreign_index() -> None:
 
 # ---- the batch against the scalar path ---------------------------------------------------------
 
-# Beside the shipped rules and the stress variant of tests/plans/test_contact.py (a cap over
+# Beside the shipped rules and the stress variant of tests/plans/contact_cases.py (a cap over
 # 3 local days on every channel), one whose message caps and cooling-off count every party of
 # the debt: a party with no history of its own is then not like any other.
 DEBT_WIDE = dataclasses.replace(

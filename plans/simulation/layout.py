@@ -1,0 +1,129 @@
+"""Instalment plans for arrays of debts, and the first plan that fits each debtor's capacity.
+
+Equal-instalment plans on the ``nominal`` interest basis, laid out by
+:func:`plans.portfolio.instalment_schedules`; a policy with the ``actual_days`` basis is
+refused rather than approximated (by :mod:`plans.simulation.grid`). The plans are checked,
+and tried again one unit or one period more, in the scalar engine's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from plans.policy import ArrearsTreatment, Policy
+from plans.portfolio import instalment_schedules
+from plans.simulation.offers import CAPACITY, MIN_INSTALMENT, reject
+from plans.simulation.units import BoolArray, Int64Array
+
+
+@dataclass(frozen=True, slots=True)
+class _Plans:
+    """Instalment plans laid out for some debts: payments position-major (line × debt)."""
+
+    rule: npt.NDArray[np.int8]
+    payments: Int64Array
+    level: Int64Array
+    lines: Int64Array
+    accrued: Int64Array
+    raisable: BoolArray  # only the last line broke the capacity, and one unit more fits
+
+
+def _lay_out(
+    owed: tuple[Int64Array, Int64Array, Int64Array],
+    annual_ppm: Int64Array,
+    term: Int64Array,
+    *,
+    capacity: Int64Array,
+    minimum: Int64Array,
+    policy: Policy,
+    level: Int64Array | None = None,
+) -> _Plans:
+    """Equal-instalment plans of ``term`` payments, checked as plans.instalment.check_fit."""
+    principal, interest, fees = owed
+    s = instalment_schedules(
+        principal, interest, fees, annual_ppm, term, policy=policy, level_minor=level
+    )
+    payments: Int64Array = s.payment_minor.T  # the engine's own (line × debt) layout
+    # The scalar loop stops at the first line that closes the balance; no balance reopens.
+    lines: Int64Array = np.count_nonzero(s.closing_balance_minor.T, axis=0) + 1
+    last = payments[lines - 1, np.arange(len(term))]
+    # Every line before the closing one pays the level payment exactly (amortise pays
+    # min(level, balance), and a balance at or below the level closes): the checks on
+    # "every instalment" and "all but the last" reduce to the level and the last payment.
+    made = s.level_minor
+    several = lines > 1
+    largest = np.where(several, np.maximum(made, last), last)
+    rule = np.zeros(len(term), dtype=np.int8)
+    reject(rule, (capacity > 0) & (largest > capacity), CAPACITY)
+    reject(rule, several & (made < minimum), MIN_INSTALMENT)
+    # plans.instalment.raised_level: a rounded-down level pushes its residue onto the last
+    # line; if only that line is over the capacity, the scalar engine tries one unit more.
+    raisable = (rule == CAPACITY) & several & (made < capacity)
+    accrued: Int64Array = s.interest_accrued_minor.T.sum(axis=0)
+    return _Plans(rule, payments, made, lines, accrued, raisable)
+
+
+def by_term(term: Int64Array, step: int = 6) -> list[Int64Array]:
+    """Row indices in groups of similar term: a batch loops to its own longest term only."""
+    group = (term - 1) // step
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    return [rows for rows in np.split(order, bounds) if len(rows)]
+
+
+def fitting_plans(
+    owed: tuple[Int64Array, Int64Array, Int64Array],
+    annual_ppm: Int64Array,
+    term: Int64Array,
+    *,
+    limit: int,
+    capacity: Int64Array,
+    minimum: Int64Array,
+    policy: Policy,
+) -> _Plans:
+    """The scalar engine's attempts in its order: the searched term ``n`` at the solved level,
+    then at one unit more if that may help, then ``n + 1`` the same way (within ``limit``).
+    Each debt keeps the first plan that fits, or the rule of its last attempt."""
+    count = len(term)
+    width = min(int(term.max(initial=0)) + 1, limit)
+    rule = np.zeros(count, dtype=np.int8)
+    level = np.zeros(count, dtype=np.int64)
+    lines = np.zeros(count, dtype=np.int64)
+    accrued = np.zeros(count, dtype=np.int64)
+    raisable = np.zeros(count, dtype=np.bool_)
+    payments = np.zeros((width, count), dtype=np.int64)
+    # Arrears are already folded or waived by the caller; the layout must not waive again.
+    fold = replace(policy, arrears=ArrearsTreatment.FOLD)
+
+    def attempt(rows: Int64Array, terms: Int64Array, levels: Int64Array | None) -> None:
+        for batch in by_term(terms):
+            at = rows[batch]
+            plans = _lay_out(
+                (owed[0][at], owed[1][at], owed[2][at]),
+                annual_ppm[at],
+                terms[batch],
+                capacity=capacity[at],
+                minimum=minimum[at],
+                policy=fold,
+                level=None if levels is None else levels[batch],
+            )
+            rule[at], level[at], lines[at] = plans.rule, plans.level, plans.lines
+            accrued[at], raisable[at] = plans.accrued, plans.raisable
+            payments[:, at] = 0
+            payments[: plans.payments.shape[0], at] = plans.payments
+
+    rows = np.arange(count)
+    for extra in (0, 1):
+        if extra:
+            rows = rows[term[rows] < limit]
+        if not len(rows):
+            break
+        attempt(rows, term[rows] + extra, None)
+        again = rows[raisable[rows]]
+        if len(again):
+            attempt(again, term[again] + extra, level[again] + 1)
+        rows = rows[rule[rows] != 0]
+    return _Plans(rule, payments, level, lines, accrued, np.zeros(count, dtype=np.bool_))
