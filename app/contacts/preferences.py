@@ -15,9 +15,9 @@ secret (``app.links.sharing.party_marker``). The page reads for the party whose 
 The messages the page lists for the party are messaging's (``app.messaging.deliveries``).
 
 A party's request on the page is what lifts an opt-out or a stop (a collector's key can only
-add them: ``app.contacts.parties.update_party``). Each change applies at once (the outbox re-checks a
-message when a sender claims it and cancels one on an opted-out channel) and is an audit event
-``contact_preference_changed`` whose actor is the party (``party:<id>``).
+add them: ``app.contacts.parties.update_party``). Each change applies at once (the outbox
+re-checks a message when a sender claims it and cancels one on an opted-out channel) and is an
+audit event ``contact_preference_changed`` whose actor is the party (``party:<id>``).
 """
 
 from __future__ import annotations

@@ -127,8 +127,8 @@ class OfferView:
     """What the shared page shows besides the offer document.
 
     ``missed_payment_text`` and ``summary`` are already in the page's language (the policy's
-    ``missed_payment_text[locale]``; ``app.offers.summaries.summary(offer, locale)``; ``None`` uses the
-    document's own sentence). URLs are same-site paths: ``accept_url`` is the accept form's
+    ``missed_payment_text[locale]``; ``app.offers.summaries.summary(offer, locale)``; ``None``
+    uses the document's own sentence). URLs are same-site paths: ``accept_url`` is the accept form's
     POST target, ``lang_urls`` maps each locale to this page in that language.
     ``instalments``, when given, adds a status column to the schedule, matched by line number.
     ``change_url``, when given, links to the page where the debtor proposes what they can

@@ -1,8 +1,9 @@
 """Messages to a debt's parties: reminders, payment confirmations, missed-payment notices.
 
-Each is a plain-text Jinja2 template per language (``app/messaging/templates/messages/<kind>.<locale>.txt``):
-the first line is the email's subject, the rest after a blank line the body (a text message
-sends the body alone). Amounts and dates are formatted by Babel (``app.offers.summaries``).
+Each is a plain-text Jinja2 template per language
+(``app/messaging/templates/messages/<kind>.<locale>.txt``): the first line is the email's subject,
+the rest after a blank line the body (a text message sends the body alone). Amounts and dates are
+formatted by Babel (``app.offers.summaries``).
 
 What a message may say follows ``plans.contact.disclosure``: the template receives only the
 details the recipient's role may learn. A debtor or co-debtor gets amounts, the schedule's

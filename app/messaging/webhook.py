@@ -1,9 +1,9 @@
 """The webhook sender: due outbox messages POSTed, signed, to one URL (``repay outbox send``).
 
-A :class:`Sender` claims due messages (:func:`app.messaging.outbox.claim`, on the configured database),
-POSTs each as JSON to the webhook and acknowledges it with its claim token once the receiver
-answers 2xx. Delivery is at least once: a message is sent again if its acknowledgement is lost
-(the sender killed between the two, its lease run out), so receivers deduplicate on its id.
+A :class:`Sender` claims due messages (:func:`app.messaging.outbox.claim`, on the configured
+database), POSTs each as JSON to the webhook and acknowledges it with its claim token once the
+receiver answers 2xx. Delivery is at least once: a message is sent again if its acknowledgement is
+lost (the sender killed between the two, its lease run out), so receivers deduplicate on its id.
 
 The request
 -----------

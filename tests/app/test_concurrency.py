@@ -22,13 +22,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.audit import trail
 from app.audit.models import AuditEvent
 from app.core.db import get_sessionmaker
 from app.core.errors import Problem
 from app.core.keys import create_key
 from app.core.models import ApiKey
 from app.finance.policies import clear_cache
-from app.audit import trail
 from app.links import plans, sharing
 from app.links.models import AcceptedPlan, SavedOffer
 from schemas.sharing import PaymentIn, SaveOffer

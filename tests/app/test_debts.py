@@ -1,4 +1,4 @@
-"""app/contacts/routes/debts.py: a debt's recorded terms and jurisdiction, with its parties and offers.
+"""app/contacts/routes/debts.py: a debt's recorded terms and jurisdiction, its parties, offers.
 
 Runs on SQLite and PostgreSQL. The terms are the README's worked debt (CNY 10,000.00 principal,
 350.00 interest, 150.00 fees at 18 %).

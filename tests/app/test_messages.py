@@ -1,5 +1,5 @@
-"""app/messaging/messages.py: every message template in both languages, pinned by golden files, and what
-each role may be told.
+"""app/messaging/messages.py: every message template in both languages, pinned by golden
+files, and what each role may be told.
 
 Golden files (tests/golden/messages/) change only on purpose; regenerate with
     REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/test_messages.py
@@ -26,7 +26,8 @@ from schemas.policies import DEFAULT_MISSED_PAYMENT_TEXT
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "messages"
 UPDATE = os.environ.get("REPAY_UPDATE_GOLDEN") == "1"
-# each message carries its party's own link: the page plus the party's marker (app.links.sharing.link)
+# each message carries its party's own link: the page plus the party's marker
+# (app.links.sharing.link)
 LINK = "https://repay.example/s/TOKEN?p=MARKER"
 
 
@@ -64,7 +65,8 @@ def test_each_template_matches_its_golden_file(
     name: str, kind: Kind, role: Role, locale: Locale
 ) -> None:
     party = Party("p1", role, "America/New_York", locale=locale.value, guaranteed_minor=50_000)
-    # a missed notice links to the page where the debtor can propose a change (app/messaging/outbox.py)
+    # a missed notice links to the page where the debtor can propose a change
+    # (app/messaging/notices.py)
     link = LINK.replace("?", "/change?") if kind is Kind.MISSED else LINK
     message = compose(kind, party, Channel.EMAIL, facts(locale, link), rules=jurisdiction("US"))
     assert message is not None

@@ -1,5 +1,5 @@
-"""app/messaging/outbox.py and app/messaging/routes.py: messages queued with what causes them, claimed
-and acknowledged by senders. On SQLite and PostgreSQL; the drain by four sender processes
+"""app/messaging/notices.py, outbox.py and routes.py: messages queued with what causes them,
+claimed and acknowledged by senders. On SQLite and PostgreSQL; the drain by four sender processes
 (``repay outbox send`` to a webhook) with one SIGKILLed mid-batch on both (10,000 messages on
 PostgreSQL, 1,000 on SQLite).
 

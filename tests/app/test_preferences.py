@@ -1,6 +1,6 @@
-"""app/contacts/preferences.py and ``POST /s/{token}/preferences``: the page reads for the party whose
-link it is, lists what was delivered to them, and lets them opt out and back in. On SQLite and
-PostgreSQL.
+"""app/contacts/preferences.py and ``POST /s/{token}/preferences``: the page reads for the
+party whose link it is, lists what was delivered to them, and lets them opt out and back in. On
+SQLite and PostgreSQL.
 
 Figures come from the plan itself: SMALL (tests/app/test_sharing.py) is 3,000.00 in three
 instalments of 1,000.00, so a reminder of the second says "payment 2 of 3, CN¥1,000.00".
@@ -75,7 +75,7 @@ def one(party_id: str, **where: Any) -> OutboxMessage:
 
 
 def inserted(party_id: str, channel: str, *, kind: str = "confirmation") -> str:
-    """A message due a minute ago, written directly (as app.messaging.outbox would have queued it)."""
+    """A message due a minute ago, written directly (as app.messaging.notices would queue it)."""
     at = utcnow() - timedelta(minutes=1)
     message_id = uuid.uuid4().hex
     with get_sessionmaker().begin() as session:

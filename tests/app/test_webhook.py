@@ -1,6 +1,6 @@
-"""app/messaging/webhook.py and ``repay outbox send``: signed POSTs to a real receiver on 127.0.0.1 (a
-thread running ``http.server``), retries, refusals, leases and a graceful stop; on SQLite and
-PostgreSQL. Backoff is tested with an injected sleep and clock: no test waits for it.
+"""app/messaging/webhook.py and ``repay outbox send``: signed POSTs to a real receiver on
+127.0.0.1 (a thread running ``http.server``), retries, refusals, leases and a graceful stop; on
+SQLite and PostgreSQL. Backoff is tested with an injected sleep and clock: no test waits for it.
 
 Known answers: HMAC-SHA256 values are those of ``openssl dgst -sha256 -hmac`` (see the
 doctests in app/messaging/webhook.py); ``Retry-After`` forms are RFC 9110 §10.2.3's.
