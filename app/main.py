@@ -12,7 +12,7 @@ from app import links, messaging
 from app.audit import routes as audit
 from app.changes.routes import pages as changes
 from app.changes.routes import requests as change_requests
-from app.contacts.routes import debts, parties, preferences
+from app.contacts.routes import checks, debts, parties, preferences
 from app.core import errors
 from app.core.routes import health, keys
 from app.finance.routes import policies, simulations
@@ -101,6 +101,7 @@ def create_app() -> FastAPI:
         simulations,
         debts,
         parties,
+        checks,
         outbox,
         changes,
         change_requests,

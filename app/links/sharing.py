@@ -1,8 +1,10 @@
-"""Offers shared with debtors: saving, links, acceptance, payments, plan statements.
+"""Offers shared with debtors: saving an offer behind a link, the link's addresses and tokens,
+revoking it, the debtor's views and acceptance, and what the debtor's page shows.
 
-Who sees what: a collector's key sees the offers and plans it created (others answer 404, as if
-they did not exist); finance and admin keys see all. The debtor sees one offer, through its
-link, and nothing else.
+Who sees what: a collector's key sees the offers it created (others answer 404, as if they did
+not exist); finance and admin keys see all (``app.core.access``). The debtor sees one offer,
+through its link, and nothing else. Accepting publishes :class:`app.links.events.PlanAccepted`
+in the acceptance's transaction; the plan's life after that is ``app.links.plans``'.
 """
 
 from __future__ import annotations
