@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean venv postgres chromium
+.PHONY: run test lint format bench examples clean venv postgres chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m tests.benchmarks
+
+# The OpenAPI response examples (schemas/examples/): the service's answers to the contract's
+# own request examples, rewritten in place. Review the diff; an answer that changed changes
+# tests/golden/openapi.json too (REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest tests/app/test_openapi.py).
+examples: $(STAMP)
+	$(BIN)/python -m tests.examples_writer
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
