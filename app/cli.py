@@ -7,6 +7,7 @@ never wrapped or decorated; explanations go to stderr.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import signal
 from datetime import date, datetime, timedelta
@@ -22,8 +23,17 @@ from sqlalchemy.orm import Session
 
 from app import links, messaging
 from app.core import migrate
+from app.core.access import actor_of, require_debt
 from app.core.db import get_sessionmaker
-from app.core.keys import create_key, find_key, list_keys, revoke_key
+from app.core.keys import (
+    DEFAULT,
+    create_key,
+    find_key,
+    list_keys,
+    organisation_named,
+    revoke_key,
+    team_named,
+)
 from app.core.models import ApiKey, Role
 from app.core.settings import DEFAULT_BASE_URL, get_settings
 from app.finance.models import Policy
@@ -31,6 +41,7 @@ from app.finance.policies import default_policy_id
 from app.links import sharing
 from app.messaging import notices, outbox
 from app.messaging import webhook as webhook_
+from schemas.debts import TEAM_NAME
 from schemas.sharing import SaveOffer
 
 DEMO_KEY_NAME = "demo (repay serve)"
@@ -43,6 +54,10 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 outbox_app = typer.Typer(help="Reminders and confirmations to be sent.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+orgs_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams of an organisation.", no_args_is_help=True)
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(teams_app, name="teams")
 app.add_typer(outbox_app, name="outbox")
 
 err = Console(stderr=True)
@@ -67,20 +82,73 @@ def db_upgrade() -> None:
     err.print(f"Database {_database()} is at the latest schema.")
 
 
+@orgs_app.command("create")
+def orgs_create(name: str = typer.Argument(..., help="The organisation's name.")) -> None:
+    """Create an organisation (with its team ``default``); nothing if it exists."""
+    migrate.upgrade()
+    with get_sessionmaker().begin() as session:
+        organisation = organisation_named(session, _named(name, "organisation"))
+        err.print(f"Organisation {organisation.name!r} (id {organisation.id}) is there.")
+
+
+@teams_app.command("create")
+def teams_create(
+    team: str = typer.Argument(..., help="The team's name."),
+    org: str = typer.Option(..., "--org", help="The organisation (made if missing)."),
+) -> None:
+    """Create a team of an organisation; nothing if it exists."""
+    migrate.upgrade()
+    with get_sessionmaker().begin() as session:
+        organisation = organisation_named(session, _named(org, "organisation"))
+        made = team_named(session, organisation, _named(team, "team"))
+        err.print(f"Team {made.name!r} of {organisation.name!r} (id {made.id}) is there.")
+
+
+def _named(value: str, what: str) -> str:
+    if not re.fullmatch(TEAM_NAME, value):
+        err.print(f"A {what} name is 1 to 120 letters, digits, spaces, '.', '_' or '-': {value!r}")
+        raise typer.Exit(2)
+    return value
+
+
 @keys_app.command("create")
 def keys_create(
-    role: Role = typer.Option(..., help="What the key may do (admin ⊇ finance ⊇ collector)."),
+    role: Role = typer.Option(
+        ..., help="What the key may do (admin ⊇ finance ⊇ supervisor ⊇ collector)."
+    ),
     name: str | None = typer.Option(None, help="Who or what uses the key, for `keys list`."),
+    org: str = typer.Option(DEFAULT, "--org", help="Its organisation (made if missing)."),
+    team: str | None = typer.Option(
+        None, "--team", help="A collector's or supervisor's team (made if missing; else default)."
+    ),
+    service: bool = typer.Option(
+        False, "--service", help="A key of the organisation (a processor, a sender), no member."
+    ),
 ) -> None:
-    """Create an API key and print it once."""
+    """Create an API key and print it once: a new member's of the organisation (and team), or
+    the organisation's own with --service."""
     migrate.upgrade()  # so this works as the first command on a new machine
+    if team is not None and not role.works_in_a_team:
+        err.print(
+            f"A {role} works for the whole organisation: --team is for collectors and supervisors."
+        )
+        raise typer.Exit(2)
     with get_sessionmaker().begin() as session:
-        plaintext, key = create_key(session, role, name or f"{role} key")
+        plaintext, key = create_key(
+            session,
+            role,
+            name or f"{role} key",
+            organisation=_named(org, "organisation"),
+            team=None if team is None else _named(team, "team"),
+            service=service,
+        )
     print(plaintext)
     err.print(
         f"[bold]{role}[/] key {key.prefix} created. Store it now: it is not shown again "
         "(only its hash is kept)."
     )
+    where = "the organisation's own" if service else f"a member's, team {team or DEFAULT}"
+    err.print(f"Organisation {org}; {where if role.works_in_a_team or service else 'a member'}.")
 
 
 @keys_app.command("list")
@@ -120,7 +188,8 @@ def _seed_demo(session: Session) -> tuple[str, list[str]] | None:
     """
     fresh = session.scalar(select(Policy.id).limit(1)) is None
     if fresh:
-        default_policy_id(session)  # the engine's defaults, stored in full
+        # the demo organisation's default policy, the engine's defaults stored in full
+        default_policy_id(session, organisation_named(session).id)
     old_demo_keys = list(
         session.scalars(
             select(ApiKey).where(ApiKey.name == DEMO_KEY_NAME, ApiKey.revoked_at.is_(None))
@@ -136,8 +205,9 @@ def _seed_demo(session: Session) -> tuple[str, list[str]] | None:
 
 def _demo_offer(session: Session, plaintext: str, *, today: date) -> str:
     """Save a demo offer for a demo debt; return its page's path."""
-    key = find_key(session, plaintext)
-    assert key is not None
+    row = find_key(session, plaintext)
+    assert row is not None
+    key = actor_of(session, row)
     request = SaveOffer.model_validate(
         {
             "debt_ref": "DEMO-0001",
@@ -177,13 +247,17 @@ DEMO_PARTIES = (
 def _demo_debt(session: Session, plaintext: str, *, today: date) -> str:
     """Record the demo debt (CN) with a debtor and a guarantor, once; the debtor's party id."""
     from app.contacts import debts, parties
-    from app.contacts.models import DebtRecord
+    from app.core.models import Debt
     from schemas.contacts import PartyIn
     from schemas.debts import DebtRecordIn
 
-    key = find_key(session, plaintext)
-    assert key is not None
-    if session.get(DebtRecord, DEMO_DEBT_REF) is None:
+    row = find_key(session, plaintext)
+    assert row is not None
+    key = actor_of(session, row)
+    debt = session.scalar(
+        select(Debt).where(Debt.organisation_id == key.organisation_id, Debt.ref == DEMO_DEBT_REF)
+    )
+    if debt is None or debt.recorded_at is None:
         terms = demo_negotiation(today)["debt"]
         debts.record_debt(
             session,
@@ -191,15 +265,14 @@ def _demo_debt(session: Session, plaintext: str, *, today: date) -> str:
             DebtRecordIn.model_validate({"jurisdiction": "CN", "terms": terms}),
             key,
         )
-    listed = parties.listed(session, DEMO_DEBT_REF)
+    debt = require_debt(session, key, DEMO_DEBT_REF)
+    listed = parties.listed(session, debt.id)
     if not listed:
         for party in DEMO_PARTIES:
             parties.add_party(session, DEMO_DEBT_REF, PartyIn.model_validate(party), key)
-        listed = parties.listed(session, DEMO_DEBT_REF)
-    # A collector key sees what it made: the demo debt goes with the demo key of this run.
-    for row in [session.get(DebtRecord, DEMO_DEBT_REF), *listed]:
-        if row is not None:
-            row.created_by = key.id
+        listed = parties.listed(session, debt.id)
+    # The demo debt is the demo team's, and the demo key of this run its collector.
+    debt.team_id, debt.assignee_id = key.team_id or debt.team_id, key.member_id
     return next(p.id for p in listed if p.role == "debtor")
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from app.audit.models import AuditEvent
 from app.changes.models import ChangeRequest
-from app.contacts.models import ContactAttempt, DebtRecord, Party
+from app.contacts.models import ContactAttempt, Party
 from app.core.db import Base
-from app.core.models import ApiKey
+from app.core.models import ApiKey, Debt, Member, Organisation, Team
 from app.finance.models import Policy, PolicyVersion
 from app.links.models import AcceptedPlan, PlanPayment, SavedOffer
 from app.messaging.models import OutboxMessage
@@ -23,11 +23,14 @@ __all__ = [
     "Base",
     "ChangeRequest",
     "ContactAttempt",
-    "DebtRecord",
+    "Debt",
+    "Member",
+    "Organisation",
     "OutboxMessage",
     "Party",
     "PlanPayment",
     "Policy",
     "PolicyVersion",
     "SavedOffer",
+    "Team",
 ]

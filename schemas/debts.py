@@ -1,9 +1,11 @@
 """A debt by the creditor's reference: its terms, its jurisdiction, its parties and offers.
 
-A debt is known by the ``debt_ref`` its offers carry. ``PUT /v1/debts/{ref}`` records its terms
-(what is owed on an as-of date, as an offer request states it) and the jurisdiction whose
-contact rules its parties default to; ``GET`` shows that with the parties (masked) and the
-offers made for it that the key may see.
+A debt belongs to one organisation and is known there by the creditor's reference, the
+``debt_ref`` its offers carry. ``PUT /v1/debts/{ref}`` records its terms (what is owed on an as-of
+date, as an offer request states it) and the jurisdiction whose contact rules its parties
+default to; ``GET`` shows that with where it is worked (team, collector), the parties (masked)
+and the offers made for it; ``POST /v1/debts/{ref}/assignment`` moves it to another team or
+collector.
 """
 
 from __future__ import annotations
@@ -53,6 +55,29 @@ class DebtOffer(Model):
     )
 
 
+TEAM_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,119}$"
+
+
+class Assignment(Model):
+    """Where a debt is worked: a team of its organisation, and optionally one of its
+    collectors (``member_id``; null: the team as a whole)."""
+
+    team: str = Field(min_length=1, max_length=120, pattern=TEAM_NAME)
+    member_id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+    model_config = with_examples({"team": "shenzhen-2", "member_id": None})
+
+
+class AssignedOut(Model):
+    """Where a debt is worked now."""
+
+    team: str | None
+    member_id: int | None
+    member: str | None = Field(description="The member's name, if the debt is assigned to one.")
+
+    model_config = with_examples({"team": "shenzhen-2", "member_id": 7, "member": "agent 7"})
+
+
 class DebtOut(Model):
     """A debt: ``terms`` and ``jurisdiction`` as recorded (``terms`` null when only its
     parties or offers are known), its parties masked, its offers newest first."""
@@ -62,6 +87,7 @@ class DebtOut(Model):
         description="As recorded; else that of its first party; null when neither is known."
     )
     terms: DebtIn | None
+    assigned: AssignedOut
     parties: list[PartyOut]
     offers: list[DebtOffer]
     created_at: datetime | None
@@ -72,6 +98,7 @@ class DebtOut(Model):
             "ref": DEBT_REF_EXAMPLE,
             "jurisdiction": "CN",
             "terms": DEBT_EXAMPLE,
+            "assigned": {"team": "shenzhen-2", "member_id": 7, "member": "agent 7"},
             "parties": [
                 {
                     "id": PARTY_ID,

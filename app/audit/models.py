@@ -28,6 +28,8 @@ class AuditEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     offer_id: Mapped[str | None] = mapped_column(String(32), index=True)
     plan_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # whose event it is (outside the hash: the chain is one across organisations)
+    organisation_id: Mapped[int | None] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONBody)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.audit import trail
 from app.audit.models import AuditEvent
-from app.core.access import require_visible, sees_everything
+from app.core.access import Action, require, sees_everything
 from app.core.deps import CollectorKey, DbSession, FinanceKey
 from app.core.errors import forbidden, problem_responses
 from schemas.sharing import AuditList, AuditVerification
@@ -27,14 +27,20 @@ def events(
     plan_id: str | None = Query(None, pattern=ID),
     limit: int = Query(500, ge=1, le=5000),
 ) -> dict[str, Any]:
-    """Events in order. Collectors must name an offer or plan of their own; finance and
-    admin keys may list everything."""
-    statement = select(AuditEvent).order_by(AuditEvent.seq).limit(limit)
+    """Events in order, of the key's organisation. Collectors and supervisors must name an
+    offer or plan of their team's debts; finance and admin keys may list everything of their
+    organisation."""
+    statement = (
+        select(AuditEvent)
+        .where(AuditEvent.organisation_id == key.organisation_id)
+        .order_by(AuditEvent.seq)
+        .limit(limit)
+    )
     if offer_id is not None:
-        require_visible(db, key, "offer", offer_id)
+        require(db, key, "offer", offer_id, Action.READ)
         statement = statement.where(AuditEvent.offer_id == offer_id)
     if plan_id is not None:
-        require_visible(db, key, "plan", plan_id)
+        require(db, key, "plan", plan_id, Action.READ)
         statement = statement.where(AuditEvent.plan_id == plan_id)
     if offer_id is None and plan_id is None and not sees_everything(key):
         raise forbidden("Collectors list the events of an offer or plan: give offer_id or plan_id.")

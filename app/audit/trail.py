@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.core.access import debt_of
 from app.core.canonical import canonical
 from app.core.db import utcnow
 
@@ -51,9 +52,17 @@ def record(
     offer_id: str | None = None,
     plan_id: str | None = None,
     payload: dict[str, Any] | None = None,
+    organisation_id: int | None = None,
 ) -> AuditEvent:
     """Append an event in the caller's transaction: it exists if and only if what it records
-    was committed."""
+    was committed.
+
+    The event is the organisation's whose debt its offer or plan is (``organisation_id`` when
+    it has neither: a party, a policy, a key); the organisation is kept beside the chain, not
+    in its hash, so finance reads its own organisation's events only."""
+    if organisation_id is None and (plan_id or offer_id):
+        debt = debt_of(db, "plan", plan_id) if plan_id else debt_of(db, "offer", offer_id or "")
+        organisation_id = None if debt is None else debt.organisation_id
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _CHAIN_LOCK})
     last = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
@@ -63,6 +72,7 @@ def record(
         kind=kind,
         offer_id=offer_id,
         plan_id=plan_id,
+        organisation_id=organisation_id,
         actor=actor,
         payload=json.loads(canonical(payload or {})),  # JSON types only: it must round-trip
         prev_hash=GENESIS if last is None else last.hash,

@@ -32,11 +32,12 @@ from sqlalchemy.orm import Session
 
 from app.audit import trail
 from app.changes.models import ChangeRequest
-from app.core.access import actor
+from app.core.access import Action, Actor, actor, can, reachable
 from app.core.canonical import canonical
 from app.core.db import utcnow
 from app.core.errors import FieldError, Problem, conflict, invalid, no_such_link, not_found
-from app.core.models import ApiKey, Role
+from app.core.models import ApiKey
+from app.core.models import Debt as DebtRow
 from app.finance.policies import ResolvedPolicy
 from app.links import plans, sharing
 from app.links.models import AcceptedPlan, SavedOffer
@@ -364,6 +365,7 @@ def request_change(
         id=uuid.uuid4().hex,
         offer_id=offer.id,
         plan_id=None if state.plan is None else state.plan.id,
+        debt_id=offer.debt_id,
         debt_ref=offer.debt_ref,
         choice=choice,
         proposal={**proposed, "start": _iso(proposal.start)},
@@ -426,18 +428,14 @@ def debtor_request(db: Session, offer: SavedOffer, request_id: str) -> ChangeReq
 # ---- the collectors' side ---------------------------------------------------------------
 
 
-def _visible(key: ApiKey) -> Any:
-    if Role(key.role).includes(Role.FINANCE):
-        return True
-    return SavedOffer.created_by == key.id
-
-
-def request_for(db: Session, request_id: str, key: ApiKey) -> ChangeRequest:
-    """A request on an offer the key may see (a collector's own), or 404."""
+def request_for(
+    db: Session, request_id: str, key: Actor, action: Action = Action.READ
+) -> ChangeRequest:
+    """A request about a debt the key may ``action``, or the 404 of one that does not exist."""
     row = db.scalar(
         select(ChangeRequest)
-        .join(SavedOffer, SavedOffer.id == ChangeRequest.offer_id)
-        .where(ChangeRequest.id == request_id, _visible(key))
+        .join(DebtRow, DebtRow.id == ChangeRequest.debt_id)
+        .where(ChangeRequest.id == request_id, reachable(key, action))
     )
     if row is None:
         raise not_found(f"There is no change request {request_id}.")
@@ -445,13 +443,14 @@ def request_for(db: Session, request_id: str, key: ApiKey) -> ChangeRequest:
 
 
 def list_requests(
-    db: Session, key: ApiKey, *, debt_ref: str | None, status: str | None
+    db: Session, key: Actor, *, debt_ref: str | None, status: str | None
 ) -> list[ChangeRequest]:
-    """Requests the key may see, newest first, optionally for one debt and in one status."""
+    """Requests about debts the key may see, newest first, optionally for one debt and in one
+    status."""
     query = (
         select(ChangeRequest)
-        .join(SavedOffer, SavedOffer.id == ChangeRequest.offer_id)
-        .where(_visible(key))
+        .join(DebtRow, DebtRow.id == ChangeRequest.debt_id)
+        .where(reachable(key, Action.READ))
         .order_by(ChangeRequest.created_at.desc(), ChangeRequest.id)
     )
     if debt_ref is not None:
@@ -488,17 +487,17 @@ def request_json(db: Session, row: ChangeRequest) -> Json:
     }
 
 
-def decide(db: Session, request_id: str, body: DecisionIn, key: ApiKey) -> Json:
+def decide(db: Session, request_id: str, body: DecisionIn, key: Actor) -> Json:
     """Record what was done with a request, once; the same decision again changes nothing."""
-    row = request_for(db, request_id, key)
+    row = request_for(db, request_id, key, Action.WORK)
     db.refresh(row, with_for_update=True)
     if body.decision == "offered":
         if body.offer_id is None:
             raise invalid([FieldError("offer_id", "required", "name the new saved offer")])
         new = db.get(SavedOffer, body.offer_id)
-        if new is None or not (Role(key.role).includes(Role.FINANCE) or new.created_by == key.id):
+        if new is None or not can(key, Action.WORK, new.debt):
             raise invalid([FieldError("offer_id", "exists", "there is no such saved offer")])
-        if new.debt_ref != row.debt_ref:
+        if new.debt_id != row.debt_id:
             raise invalid(
                 [
                     FieldError(

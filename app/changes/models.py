@@ -34,6 +34,7 @@ class ChangeRequest(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), index=True)
     plan_id: Mapped[str | None] = mapped_column(ForeignKey("accepted_plans.id"))
+    debt_id: Mapped[str] = mapped_column(ForeignKey("debts.id"), index=True)
     debt_ref: Mapped[str] = mapped_column(String(100), index=True)
     choice: Mapped[str] = mapped_column(String(20))
     proposal: Mapped[dict[str, Any]] = mapped_column(JSONBody)

@@ -19,11 +19,10 @@ from app.audit import trail
 from app.contacts.models import ContactAttempt
 from app.contacts.models import Party as PartyRow
 from app.contacts.parties import channels_of, lock_debt, party_for
-from app.core.access import actor
+from app.core.access import Action, Actor, actor
 from app.core.db import utcnow
 from app.core.errors import FieldError, Problem
 from app.core.masking import masked_channels
-from app.core.models import ApiKey
 from app.finance.policies import contact_rules
 from plans.contact import (
     Attempt,
@@ -54,11 +53,11 @@ def engine_party(row: PartyRow) -> Party:
     )
 
 
-def history(db: Session, debt_ref: str) -> list[Attempt]:
+def history(db: Session, debt_id: str) -> list[Attempt]:
     """Every attempt recorded on a debt, to any of its parties, oldest first."""
     rows = db.scalars(
         select(ContactAttempt)
-        .where(ContactAttempt.debt_ref == debt_ref)
+        .where(ContactAttempt.debt_id == debt_id)
         .order_by(ContactAttempt.at, ContactAttempt.id)
     )
     return [Attempt(r.party_id, Channel(r.channel), r.at, Outcome(r.outcome)) for r in rows]
@@ -93,15 +92,15 @@ def _verdict_json(verdict: Verdict, party: Party, rules: Jurisdiction) -> Json:
     }
 
 
-def check(db: Session, body: ContactCheckIn, key: ApiKey) -> Json:
+def check(db: Session, body: ContactCheckIn, key: Actor) -> Json:
     """``schemas.contacts.ContactCheckOut`` for a proposed contact."""
     row = party_for(db, body.debt_ref, body.party_id, key)
-    party, rules = engine_party(row), contact_rules(db, row.jurisdiction)
+    party, rules = engine_party(row), contact_rules(db, row.jurisdiction, row.debt.organisation_id)
     verdict = check_contact(
         party,
         body.channel,
         body.at or utcnow(),
-        history=history(db, body.debt_ref),
+        history=history(db, row.debt_id),
         rules=rules,
         purpose=body.purpose,
     )
@@ -134,12 +133,12 @@ def _at(value: datetime) -> str:
     return value.isoformat()
 
 
-def record(db: Session, body: ContactAttemptIn, key: ApiKey) -> Json:
+def record(db: Session, body: ContactAttemptIn, key: Actor) -> Json:
     """Record an attempt the rules allow (409 and nothing stored otherwise); audited."""
-    lock_debt(db, body.debt_ref)
-    row = party_for(db, body.debt_ref, body.party_id, key)
-    party, rules = engine_party(row), contact_rules(db, row.jurisdiction)
-    past = history(db, body.debt_ref)
+    row = party_for(db, body.debt_ref, body.party_id, key, Action.WORK)
+    lock_debt(db, row.debt)
+    party, rules = engine_party(row), contact_rules(db, row.jurisdiction, row.debt.organisation_id)
+    past = history(db, row.debt_id)
     purpose = Purpose(body.purpose)
     verdict = check_contact(
         party, body.channel, body.at, history=past, rules=rules, purpose=purpose
@@ -150,6 +149,7 @@ def record(db: Session, body: ContactAttemptIn, key: ApiKey) -> Json:
     except ContactNotAllowed as refused:
         raise _refused(refused.verdict, party) from None
     stored = ContactAttempt(
+        debt_id=row.debt_id,
         debt_ref=body.debt_ref,
         party_id=row.id,
         channel=attempt.channel.value,
@@ -178,6 +178,7 @@ def record(db: Session, body: ContactAttemptIn, key: ApiKey) -> Json:
             "purpose": stored.purpose,
             "policy_version": stored.rules_version,
         },
+        organisation_id=row.debt.organisation_id,
     )
     return {
         "id": stored.id,

@@ -1,4 +1,4 @@
-"""A debt's record, its parties and the attempts to contact them."""
+"""A debt's parties and the attempts to contact them (the debt itself: ``app.core.models.Debt``)."""
 
 from __future__ import annotations
 
@@ -11,26 +11,10 @@ from sqlalchemy import (
     ForeignKey,
     String,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, JSONBody, UTCDateTime, utcnow
-
-
-class DebtRecord(Base):
-    """A debt as the creditor states it: its terms (``schemas.offers.DebtIn`` as JSON, amounts as
-    decimal strings) and the jurisdiction whose contact rules its parties default to. Offers,
-    parties and attempts refer to it by ``ref``; a debt may also be known only by its parties
-    and offers (no row here)."""
-
-    __tablename__ = "debts"
-    __table_args__ = (CheckConstraint("jurisdiction IN ('CN', 'US', 'GB')", name="jurisdiction"),)
-
-    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
-    jurisdiction: Mapped[str] = mapped_column(String(2))
-    terms: Mapped[dict[str, Any]] = mapped_column(JSONBody)
-    created_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+from app.core.models import Debt
 
 
 class Party(Base):
@@ -51,6 +35,8 @@ class Party(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    debt_id: Mapped[str] = mapped_column(ForeignKey("debts.id"), index=True)
+    debt: Mapped[Debt] = relationship()
     debt_ref: Mapped[str] = mapped_column(String(100), index=True)
     role: Mapped[str] = mapped_column(String(16))
     name_sealed: Mapped[str] = mapped_column(String(1000))
@@ -83,6 +69,7 @@ class ContactAttempt(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    debt_id: Mapped[str] = mapped_column(ForeignKey("debts.id"), index=True)
     debt_ref: Mapped[str] = mapped_column(String(100), index=True)
     party_id: Mapped[str] = mapped_column(ForeignKey("parties.id"), index=True)
     channel: Mapped[str] = mapped_column(String(8))

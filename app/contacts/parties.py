@@ -22,14 +22,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.audit import trail
-from app.contacts.models import DebtRecord
 from app.contacts.models import Party as PartyRow
-from app.core.access import actor, may_see
+from app.core.access import Action, Actor, actor, can, open_debt, require_debt
 from app.core.crypto import seal, unseal
 from app.core.db import utcnow
 from app.core.errors import FieldError, Problem, not_found
 from app.core.masking import mask_name, masked_channels
-from app.core.models import ApiKey
+from app.core.models import Debt
 from app.finance.policies import resolve
 from plans.contact import (
     Channel,
@@ -72,32 +71,40 @@ def _set_channels(row: PartyRow, channels: dict[str, str | None]) -> None:
 # ---- parties -----------------------------------------------------------------------------
 
 
-def lock_debt(db: Session, debt_ref: str) -> None:
+def lock_debt(db: Session, debt: Debt) -> None:
+    """One change to a debt's parties and attempts at a time (PostgreSQL's advisory lock on the
+    debt; SQLite serialises writers already)."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(
-            text("SELECT pg_advisory_xact_lock(:lock, hashtext(:ref))"),
-            {"lock": _DEBT_LOCK, "ref": debt_ref},
+            text("SELECT pg_advisory_xact_lock(:lock, hashtext(:debt))"),
+            {"lock": _DEBT_LOCK, "debt": debt.id},
         )
 
 
-def party_for(db: Session, debt_ref: str, party_id: str, key: ApiKey) -> PartyRow:
-    """A party of ``debt_ref`` the key may see, or 404."""
+def party_for(
+    db: Session, debt_ref: str, party_id: str, key: Actor, action: Action = Action.READ
+) -> PartyRow:
+    """A party of the debt ``debt_ref`` that the key may ``action``, or the same 404 as a party
+    that does not exist (a debt the key may not touch has none it can see)."""
     row = db.get(PartyRow, party_id)
+    debt = row.debt if row is not None else None
     if (
         row is None
+        or debt is None
         or row.deleted_at is not None
-        or row.debt_ref != debt_ref
-        or not may_see(key, row.created_by)
+        or debt.ref != debt_ref
+        or not can(key, action, debt)
     ):
         raise not_found(f"Debt {debt_ref} has no party {party_id}.")
     return row
 
 
-def listed(db: Session, debt_ref: str) -> list[PartyRow]:
+def listed(db: Session, debt_id: str) -> list[PartyRow]:
+    """The parties on file for a debt (not removed), oldest first."""
     return list(
         db.scalars(
             select(PartyRow)
-            .where(PartyRow.debt_ref == debt_ref, PartyRow.deleted_at.is_(None))
+            .where(PartyRow.debt_id == debt_id, PartyRow.deleted_at.is_(None))
             .order_by(PartyRow.created_at, PartyRow.id)
         )
     )
@@ -131,12 +138,13 @@ def party_json(row: PartyRow) -> Json:
     }
 
 
-def _audit(db: Session, kind: str, row: PartyRow, key: ApiKey, **more: Any) -> None:
+def _audit(db: Session, kind: str, row: PartyRow, key: Actor, **more: Any) -> None:
     trail.record(
         db,
         kind,
         actor=actor(key),
         payload={"debt_ref": row.debt_ref, "party_id": row.id, "role": row.role, **more},
+        organisation_id=row.debt.organisation_id,
     )
 
 
@@ -150,19 +158,21 @@ def _set_guaranteed(row: PartyRow, guaranteed: Any) -> None:
     row.guaranteed_currency = guaranteed.currency
 
 
-def _default_jurisdiction(db: Session, debt_ref: str, listed: list[PartyRow]) -> str:
+def _default_jurisdiction(debt: Debt, on_file: list[PartyRow]) -> str:
     """The debt's recorded jurisdiction, else its first party's, else CN."""
-    recorded = db.get(DebtRecord, debt_ref)
-    if recorded is not None:
-        return recorded.jurisdiction
-    return listed[0].jurisdiction if listed else DEFAULT_JURISDICTION
+    if debt.jurisdiction is not None:
+        return debt.jurisdiction
+    return on_file[0].jurisdiction if on_file else DEFAULT_JURISDICTION
 
 
-def add_party(db: Session, debt_ref: str, body: PartyIn, key: ApiKey) -> Json:
-    """Add a party to a debt, within the default policy's ``max_parties``."""
-    lock_debt(db, debt_ref)
-    on_file = listed(db, debt_ref)
-    limit = resolve(db, None).engine.max_parties
+def add_party(db: Session, debt_ref: str, body: PartyIn, key: Actor) -> Json:
+    """Add a party to a debt, within the default policy's ``max_parties``. A reference the
+    organisation does not know yet opens a debt for the key's team
+    (``app.core.access.open_debt``); one the key may not work is a 404."""
+    debt = open_debt(db, key, debt_ref)
+    lock_debt(db, debt)
+    on_file = listed(db, debt.id)
+    limit = resolve(db, None, debt.organisation_id).engine.max_parties
     if len(on_file) >= limit:
         raise DomainError(
             "max_parties",
@@ -172,11 +182,12 @@ def add_party(db: Session, debt_ref: str, body: PartyIn, key: ApiKey) -> Json:
     now = utcnow()
     row = PartyRow(
         id=uuid.uuid4().hex,
-        debt_ref=debt_ref,
+        debt_id=debt.id,
+        debt_ref=debt.ref,
         role=body.role.value,
         locale=body.locale.value,
         time_zone=body.time_zone,
-        jurisdiction=body.jurisdiction or _default_jurisdiction(db, debt_ref, on_file),
+        jurisdiction=body.jurisdiction or _default_jurisdiction(debt, on_file),
         opted_out={},
         created_by=key.id,
         created_at=now,
@@ -185,6 +196,7 @@ def add_party(db: Session, debt_ref: str, body: PartyIn, key: ApiKey) -> Json:
     _set_name(row, body.name)
     _set_channels(row, body.channels.model_dump())
     _set_guaranteed(row, body.guaranteed)
+    row.debt = debt
     db.add(row)
     db.flush()
     document = party_json(row)
@@ -192,10 +204,11 @@ def add_party(db: Session, debt_ref: str, body: PartyIn, key: ApiKey) -> Json:
     return document
 
 
-def list_parties(db: Session, debt_ref: str, key: ApiKey) -> Json:
-    """The parties of a debt the key may see, oldest first."""
-    rows = [r for r in listed(db, debt_ref) if may_see(key, r.created_by)]
-    return {"debt_ref": debt_ref, "parties": [party_json(r) for r in rows]}
+def list_parties(db: Session, debt_ref: str, key: Actor) -> Json:
+    """The parties of a debt the key may see, oldest first (the 404 of a debt that does not
+    exist for one it may not)."""
+    debt = require_debt(db, key, debt_ref)
+    return {"debt_ref": debt_ref, "parties": [party_json(r) for r in listed(db, debt.id)]}
 
 
 def _reversal(field: str, rule: str, detail: str) -> Problem:
@@ -208,7 +221,7 @@ def _reversal(field: str, rule: str, detail: str) -> Problem:
     )
 
 
-def update_party(db: Session, row: PartyRow, body: PartyPatch, key: ApiKey) -> Json:
+def update_party(db: Session, row: PartyRow, body: PartyPatch, key: Actor) -> Json:
     """Apply the changes in ``body``; opt-outs and a stop request only grow."""
     # The party may be changing their own preferences on their page at the same moment
     # (app.contacts.preferences locks the row too): the opt-outs merged below must be the latest.
@@ -259,7 +272,7 @@ def update_party(db: Session, row: PartyRow, body: PartyPatch, key: ApiKey) -> J
     return document
 
 
-def delete_party(db: Session, row: PartyRow, key: ApiKey) -> None:
+def delete_party(db: Session, row: PartyRow, key: Actor) -> None:
     """Remove a party: its contact details are erased; the row stays, as its attempts still
     count against the debt's caps."""
     row.deleted_at = row.updated_at = utcnow()
@@ -268,7 +281,7 @@ def delete_party(db: Session, row: PartyRow, key: ApiKey) -> None:
     _audit(db, "party_removed", row, key)
 
 
-def reveal(db: Session, row: PartyRow, key: ApiKey) -> Json:
+def reveal(db: Session, row: PartyRow, key: Actor) -> Json:
     """The party's name and contact details in clear, for placing a call: an audit event."""
     channels = channels_of(row)
     _audit(

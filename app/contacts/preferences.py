@@ -64,7 +64,7 @@ def reader(db: Session, offer: SavedOffer, token: str, marker: str | None) -> Re
 
     Raises the link's 404 (``app.core.errors.no_such_link``) for a marker of no party of the debt.
     """
-    on_file = parties.listed(db, offer.debt_ref)
+    on_file = parties.listed(db, offer.debt_id)
     if marker is None:
         debtor = next((row for row in on_file if row.role == "debtor"), None)
         return None if debtor is None else Reader(debtor, None)

@@ -5,13 +5,13 @@ Use them through the annotated aliases (``DbSession``, ``CollectorKey``, ``Finan
 
     @router.post("/v1/policies", status_code=201)
     def create(body: PolicyIn, db: DbSession, key: FinanceKey):
-        version = store.create_policy(db, body.name, body.model_dump(), key.id)
+        version = store.create_policy(db, body.name, body.model_dump(), key.id, ...)
         ...
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from anyio import Semaphore
@@ -21,10 +21,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.core.access import Actor, actor_of
 from app.core.db import get_sessionmaker
 from app.core.errors import forbidden, unauthorized
 from app.core.keys import find_key, hash_key
-from app.core.models import ApiKey, Role
+from app.core.models import Role
 from app.core.settings import get_settings
 from app.core.ttl import TtlCache
 
@@ -82,24 +83,18 @@ _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     bearerFormat="rk_<prefix>_<secret>",
-    description="An API key from `repay keys create --role collector|finance|admin`.",
+    description="An API key from `repay keys create --role collector|supervisor|finance|admin`.",
 )
 
 
-_verified: TtlCache[ApiKey] = TtlCache(lambda: get_settings().cache_seconds)
+_verified: TtlCache[Actor] = TtlCache(lambda: get_settings().cache_seconds)
 
 
-def _snapshot(key: ApiKey) -> ApiKey:
-    # A copy bound to no session: a rollback in a later request cannot expire its attributes.
-    return ApiKey(
-        id=key.id,
-        prefix=key.prefix,
-        key_hash=key.key_hash,
-        role=key.role,
-        name=key.name,
-        created_at=key.created_at,
-        revoked_at=key.revoked_at,
-    )
+def _verified_actor(db: Session, plaintext: str) -> Actor | None:
+    # The actor is a plain value, bound to no session: a rollback in a later request cannot
+    # expire it, and a cached one carries the member's team as it was when verified.
+    key = find_key(db, plaintext)
+    return None if key is None else actor_of(db, key)
 
 
 def forget_key(prefix: str | None = None) -> None:
@@ -110,12 +105,13 @@ def forget_key(prefix: str | None = None) -> None:
         _verified.discard(lambda _, key: key.prefix == prefix)
 
 
-def require_role(*roles: Role | str) -> Callable[..., ApiKey]:
+def require_role(*roles: Role | str) -> Callable[..., Awaitable[Actor]]:
     """A dependency that admits a valid, unrevoked key whose role includes one of ``roles``.
 
-    Roles are hierarchical (admin ⊇ finance ⊇ collector), so the least of ``roles`` decides.
-    Use as ``Depends(require_role("finance"))`` (or the ``FinanceKey`` alias); the
-    dependency returns the key's :class:`~app.core.db.ApiKey` row (who acted). Raises
+    Roles are hierarchical (admin ⊇ finance ⊇ supervisor ⊇ collector), so the least of
+    ``roles`` decides. Use as ``Depends(require_role("finance"))`` (or the ``FinanceKey``
+    alias); the dependency returns the :class:`~app.core.access.Actor` who acts (the key, its
+    organisation, team and member). Which debts it reaches is ``app.core.access.can``'s. Raises
     ``unauthorized()`` (401) without a usable key, ``forbidden()`` (403) for too low a role.
 
     Examples
@@ -134,7 +130,7 @@ def require_role(*roles: Role | str) -> Callable[..., ApiKey]:
     async def authenticated_key(
         db: DbSession,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> ApiKey:
+    ) -> Actor:
         if credentials is None:
             raise unauthorized()
         # Every request presents its key; a short-lived cache of verified keys spares the
@@ -142,11 +138,11 @@ def require_role(*roles: Role | str) -> Callable[..., ApiKey]:
         cache_key = (db.get_bind(), hash_key(credentials.credentials))
         key = _verified.get(cache_key)
         if key is None:
-            found = await run_in_threadpool(find_key, db, credentials.credentials)
+            found = await run_in_threadpool(_verified_actor, db, credentials.credentials)
             if found is None:
                 _verified.discard(lambda k, _: k == cache_key)  # revoked: stop serving it
                 raise unauthorized("The API key is unknown or revoked.")
-            key = _snapshot(found)
+            key = found
             _verified.put(cache_key, key)
         if not Role(key.role).includes(required):
             raise forbidden(
@@ -159,6 +155,7 @@ def require_role(*roles: Role | str) -> Callable[..., ApiKey]:
     return authenticated_key
 
 
-CollectorKey = Annotated[ApiKey, Depends(require_role(Role.COLLECTOR))]
-FinanceKey = Annotated[ApiKey, Depends(require_role(Role.FINANCE))]
-AdminKey = Annotated[ApiKey, Depends(require_role(Role.ADMIN))]
+CollectorKey = Annotated[Actor, Depends(require_role(Role.COLLECTOR))]
+SupervisorKey = Annotated[Actor, Depends(require_role(Role.SUPERVISOR))]
+FinanceKey = Annotated[Actor, Depends(require_role(Role.FINANCE))]
+AdminKey = Annotated[Actor, Depends(require_role(Role.ADMIN))]

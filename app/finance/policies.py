@@ -33,6 +33,7 @@ class ResolvedPolicy:
     """A policy version ready for the engine, and how offers name it."""
 
     id: int
+    organisation_id: int
     name: str
     version: int
     body: PolicyBody
@@ -70,6 +71,7 @@ def _resolved(db: Session, row: PolicyVersion) -> ResolvedPolicy:
         name = row.policy.name
         cached = ResolvedPolicy(
             row.policy_id,
+            row.policy.organisation_id,
             name,
             row.version,
             body,
@@ -87,46 +89,52 @@ def _resolved(db: Session, row: PolicyVersion) -> ResolvedPolicy:
     return cached
 
 
-_default_ids: dict[object, int] = {}
+_default_ids: dict[tuple[object, int], int] = {}
 _latest: TtlCache[int] = TtlCache(lambda: get_settings().cache_seconds)
 
 
-def default_policy_id(db: Session) -> int:
-    """The id of the policy named "default", created with the engine's defaults if missing."""
-    database = _database(db)
-    if database in _default_ids:
-        return _default_ids[database]
-    found = _find_or_create_default(db)
-    _once_committed(db, lambda: _default_ids.__setitem__(database, found))
+def default_policy_id(db: Session, organisation_id: int) -> int:
+    """The id of the organisation's policy named "default", created with the engine's
+    defaults if missing."""
+    key = (_database(db), organisation_id)
+    if key in _default_ids:
+        return _default_ids[key]
+    found = _find_or_create_default(db, organisation_id)
+    _once_committed(db, lambda: _default_ids.__setitem__(key, found))
     return found
 
 
-def _find_or_create_default(db: Session) -> int:
-    for policy, _ in store.list_policies(db):
+def _find_or_create_default(db: Session, organisation_id: int) -> int:
+    for policy, _ in store.list_policies(db, organisation_id):
         if policy.name == DEFAULT_POLICY_NAME:
             return policy.id
     try:
-        return store.create_policy(db, DEFAULT_POLICY_NAME, _DEFAULT_BODY, None).policy_id
+        return store.create_policy(
+            db, DEFAULT_POLICY_NAME, _DEFAULT_BODY, None, organisation_id=organisation_id
+        ).policy_id
     except Conflict:  # created meanwhile by a concurrent request
-        return _find_or_create_default(db)
+        return _find_or_create_default(db, organisation_id)
 
 
 # Stored in full, defaults spelled out: the version must mean the same after defaults change.
 _DEFAULT_BODY: dict[str, Any] = PolicyBody().model_dump(mode="json")
 
 
-def resolve(db: Session, ref: PolicyRef | None, *, fresh: bool = False) -> ResolvedPolicy:
-    """The policy version a request names (the default policy's latest if none); ``fresh``
-    asks the database which version is the latest instead of the cache."""
-    policy_id = ref.id if ref is not None else default_policy_id(db)
+def resolve(
+    db: Session, ref: PolicyRef | None, organisation_id: int, *, fresh: bool = False
+) -> ResolvedPolicy:
+    """The policy version a request of an organisation names (its default policy's latest if
+    none); ``fresh`` asks the database which version is the latest instead of the cache.
+    Another organisation's policy answers as one that does not exist."""
+    policy_id = ref.id if ref is not None else default_policy_id(db, organisation_id)
     version = ref.version if ref is not None else None
     database = _database(db)
     if version is None and not fresh:
         version = _latest.get((database, policy_id))
     cached = None if version is None else _cache.get((database, policy_id, version))
-    if cached is not None:
+    if cached is not None and cached.organisation_id == organisation_id:
         return cached
-    row = store.get_policy_version(db, policy_id, version)
+    row = store.get_policy_version(db, policy_id, version, organisation_id=organisation_id)
     if row is None:
         which = f"version {version} of policy {policy_id}" if version else f"policy {policy_id}"
         raise not_found(f"There is no {which}.")
@@ -136,23 +144,24 @@ def resolve(db: Session, ref: PolicyRef | None, *, fresh: bool = False) -> Resol
     return _resolved(db, row)
 
 
-def cached(db: Session, ref: PolicyRef | None) -> ResolvedPolicy | None:
+def cached(db: Session, ref: PolicyRef | None, organisation_id: int) -> ResolvedPolicy | None:
     """The version a request names, if this process already knows it (no database I/O)."""
     database = _database(db)
-    policy_id = ref.id if ref is not None else _default_ids.get(database)
+    policy_id = ref.id if ref is not None else _default_ids.get((database, organisation_id))
     if policy_id is None:
         return None
     version = ref.version if ref is not None and ref.version is not None else None
     if version is None:
         version = _latest.get((database, policy_id))
-    return None if version is None else _cache.get((database, policy_id, version))
+    found = None if version is None else _cache.get((database, policy_id, version))
+    return found if found is not None and found.organisation_id == organisation_id else None
 
 
-def contact_rules(db: Session, code: str) -> Jurisdiction:
-    """The contact rules in force for jurisdiction ``code``: the default policy's latest
-    version's (the rules of law and of the house apply now, whichever offer a plan came from).
-    """
-    rules = resolve(db, None).contact
+def contact_rules(db: Session, code: str, organisation_id: int) -> Jurisdiction:
+    """The contact rules in force for jurisdiction ``code`` in an organisation: its default
+    policy's latest version's (the rules of law and of the house apply now, whichever offer a
+    plan came from)."""
+    rules = resolve(db, None, organisation_id).contact
     if code not in rules:
         raise DomainError(
             "jurisdiction", "unknown", f"the policy has no contact rules for {code!r}"
@@ -160,10 +169,12 @@ def contact_rules(db: Session, code: str) -> Jurisdiction:
     return rules[code]
 
 
-async def resolve_async(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:
+async def resolve_async(db: Session, ref: PolicyRef | None, organisation_id: int) -> ResolvedPolicy:
     """:func:`resolve` for async handlers: from memory when possible, else in the thread pool."""
     # cached() missing "the latest" means this request is the one to refresh it
-    return cached(db, ref) or await run_in_threadpool(lambda: resolve(db, ref, fresh=True))
+    return cached(db, ref, organisation_id) or await run_in_threadpool(
+        lambda: resolve(db, ref, organisation_id, fresh=True)
+    )
 
 
 def forget_latest(db: Session, policy_id: int) -> None:

@@ -11,21 +11,25 @@ from __future__ import annotations
 
 
 def install() -> None:
-    """Register how to find who created an offer or a plan (``app.core.access``), so other
+    """Register how to find the debt of an offer or a plan (``app.core.access``), so other
     rooms (the audit trail) can check them without importing links."""
     from sqlalchemy import select
 
-    from app.core.access import owner_finder
+    from app.core.access import debt_finder
+    from app.core.models import Debt
     from app.links.models import AcceptedPlan, SavedOffer
 
-    owner_finder(
+    debt_finder(
         "offer",
-        lambda db, id_: db.scalar(select(SavedOffer.created_by).where(SavedOffer.id == id_)),
+        lambda db, id_: db.scalar(
+            select(Debt).join(SavedOffer, SavedOffer.debt_id == Debt.id).where(SavedOffer.id == id_)
+        ),
     )
-    owner_finder(
+    debt_finder(
         "plan",
         lambda db, id_: db.scalar(
-            select(SavedOffer.created_by)
+            select(Debt)
+            .join(SavedOffer, SavedOffer.debt_id == Debt.id)
             .join(AcceptedPlan, AcceptedPlan.offer_id == SavedOffer.id)
             .where(AcceptedPlan.id == id_)
         ),

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, JSONBody, UTCDateTime, utcnow
+from app.core.models import Debt
 
 
 class SavedOffer(Base):
@@ -35,6 +36,8 @@ class SavedOffer(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    debt_id: Mapped[str] = mapped_column(ForeignKey("debts.id"), index=True)
+    debt: Mapped[Debt] = relationship()
     debt_ref: Mapped[str] = mapped_column(String(100), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(String(3))

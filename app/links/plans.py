@@ -21,11 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import trail
-from app.core.access import actor, may_see
-from app.core.errors import conflict, not_found
+from app.core.access import Action, Actor, actor, can, not_visible
+from app.core.errors import conflict
 from app.core.events import bus
 from app.core.idempotency import request_fingerprint
-from app.core.models import ApiKey
 from app.finance.policies import ResolvedPolicy, resolve
 from app.links.events import InstalmentMissed, PaymentRecorded
 from app.links.models import AcceptedPlan, PlanPayment, SavedOffer
@@ -51,11 +50,12 @@ from schemas.wire import amount_formatter
 Json = dict[str, Any]
 
 
-def plan_for(db: Session, plan_id: str, key: ApiKey) -> AcceptedPlan:
-    """An accepted plan the key may see, or 404."""
+def plan_for(db: Session, plan_id: str, key: Actor, action: Action = Action.READ) -> AcceptedPlan:
+    """An accepted plan whose debt the key may ``action``, or the 404 of one that does not
+    exist."""
     plan = db.get(AcceptedPlan, plan_id)
-    if plan is None or not may_see(key, plan.offer.created_by):
-        raise not_found(f"There is no plan {plan_id}.")
+    if plan is None or not can(key, action, plan.offer.debt):
+        raise not_visible("plan", plan_id)
     return plan
 
 
@@ -120,7 +120,11 @@ def state_of(
 
 def resolve_version(db: Session, offer: SavedOffer) -> ResolvedPolicy:
     """The exact policy version an offer was made under."""
-    return resolve(db, PolicyRef(id=offer.policy_id, version=offer.policy_version))
+    return resolve(
+        db,
+        PolicyRef(id=offer.policy_id, version=offer.policy_version),
+        offer.debt.organisation_id,
+    )
 
 
 def _payment_json(row: PlanPayment, result: PaymentResult, currency: str, rule: str) -> Json:
@@ -153,10 +157,10 @@ def _matching(state: PlanState, rows: list[PlanPayment]) -> list[tuple[PlanPayme
 
 
 def record_payment(
-    db: Session, plan_id: str, body: PaymentIn, key: ApiKey, idempotency_key: str
+    db: Session, plan_id: str, body: PaymentIn, key: Actor, idempotency_key: str
 ) -> tuple[Json, bool]:
     """Record a payment once per Idempotency-Key; return it and whether it is new."""
-    plan = plan_for(db, plan_id, key)
+    plan = plan_for(db, plan_id, key, Action.WORK)
     # One payment of a plan at a time: each is allocated (and audited) after those before it,
     # not as if a concurrent one were not there.
     db.refresh(plan, with_for_update=True)

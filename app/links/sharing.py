@@ -25,13 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import trail
-from app.core.access import actor, may_see
+from app.core.access import Action, Actor, actor, can, not_visible, open_debt
 from app.core.db import utcnow
-from app.core.errors import conflict, no_such_link, not_found
+from app.core.errors import conflict, no_such_link
 from app.core.events import bus
 from app.core.idempotency import request_fingerprint
 from app.core.masking import mask_name
-from app.core.models import ApiKey
 from app.core.settings import get_settings
 from app.finance.policies import ResolvedPolicy, resolve
 from app.links.events import PlanAccepted
@@ -135,11 +134,11 @@ def change_link(token: str, party_id: str | None = None) -> str:
     return page if party_id is None else f"{page}?p={party_marker(token, party_id)}"
 
 
-def offer_for(db: Session, offer_id: str, key: ApiKey) -> SavedOffer:
-    """A saved offer the key may see, or 404."""
+def offer_for(db: Session, offer_id: str, key: Actor, action: Action = Action.READ) -> SavedOffer:
+    """A saved offer whose debt the key may ``action``, or the 404 of one that does not exist."""
     offer = db.get(SavedOffer, offer_id)
-    if offer is None or not may_see(key, offer.created_by):
-        raise not_found(f"There is no offer {offer_id}.")
+    if offer is None or not can(key, action, offer.debt):
+        raise not_visible("offer", offer_id)
     return offer
 
 
@@ -169,10 +168,12 @@ def saved_json(db: Session, offer: SavedOffer) -> Json:
     }
 
 
-def _compute(db: Session, request: SaveOffer) -> tuple[Json, dict[str, str], ResolvedPolicy]:
+def _compute(
+    db: Session, request: SaveOffer, organisation_id: int
+) -> tuple[Json, dict[str, str], ResolvedPolicy]:
     # Recomputed here from the request, never taken from the client as a finished document.
     if request.negotiate is not None:
-        policy = resolve(db, request.negotiate.policy)
+        policy = resolve(db, request.negotiate.policy, organisation_id)
         debt = request.negotiate.debt.to_engine()
         capacity = request.negotiate.capacity.to_engine(debt.currency)
         result = negotiate(debt, capacity, policy=policy.engine, rank_by=request.negotiate.rank_by)
@@ -184,16 +185,19 @@ def _compute(db: Session, request: SaveOffer) -> tuple[Json, dict[str, str], Res
         offer, locale = chosen[0], request.negotiate.locale
     else:
         assert request.plan is not None
-        policy = resolve(db, request.plan.policy)
+        policy = resolve(db, request.plan.policy, organisation_id)
         offer, locale = calculations.plan_offer(request.plan, policy), request.plan.locale
     summaries = {lang.value: summary(offer, lang) for lang in Locale}
     return offer_json(offer, summary=summaries[locale.value], policy=policy.used), summaries, policy
 
 
-def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: str | None) -> Json:
+def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str | None) -> Json:
     """Save an offer for a debt and make its link; an earlier open offer for the same debt is
     superseded. With an ``Idempotency-Key`` already used by this key for the same request,
-    the first result comes back and nothing new is made."""
+    the first result comes back and nothing new is made.
+
+    The debt is the organisation's by its reference (``app.core.access.open_debt``): a new
+    reference opens a debt for the key's team; one the key may not work is a 404."""
     fingerprint = request_fingerprint(request.model_dump(mode="json"))
     if idempotency_key is not None:
         earlier = db.scalar(
@@ -207,12 +211,14 @@ def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: st
                     "This Idempotency-Key was used for a different request.", "idempotency-key"
                 )
             return saved_json(db, earlier)
-    document, summaries, policy = _compute(db, request)
+    debt = open_debt(db, key, request.debt_ref)
+    document, summaries, policy = _compute(db, request, key.organisation_id)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     offer = SavedOffer(
         id=uuid.uuid4().hex,
-        debt_ref=request.debt_ref,
+        debt_id=debt.id,
+        debt_ref=debt.ref,
         kind=document["kind"],
         currency=document["currency"],
         policy_id=policy.id,
@@ -244,7 +250,7 @@ def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: st
         db.scalars(
             update(SavedOffer)
             .where(
-                SavedOffer.debt_ref == request.debt_ref,
+                SavedOffer.debt_id == debt.id,
                 SavedOffer.status == "offered",
                 SavedOffer.id != offer.id,
             )
@@ -270,9 +276,9 @@ def save_offer(db: Session, request: SaveOffer, key: ApiKey, idempotency_key: st
     return saved_json(db, offer)
 
 
-def revoke_offer(db: Session, offer_id: str, key: ApiKey) -> Json:
+def revoke_offer(db: Session, offer_id: str, key: Actor) -> Json:
     """Revoke an offer's link: from now on it answers like an unknown one."""
-    offer = offer_for(db, offer_id, key)
+    offer = offer_for(db, offer_id, key, Action.WORK)
     # locked: an acceptance under way commits first, and then this is the 409 below
     db.refresh(offer, with_for_update=True)
     if offer.status == "accepted":

@@ -38,6 +38,7 @@ class OutboxMessage(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
+    debt_id: Mapped[str] = mapped_column(ForeignKey("debts.id"), index=True)
     debt_ref: Mapped[str] = mapped_column(String(100), index=True)
     plan_id: Mapped[str | None] = mapped_column(ForeignKey("accepted_plans.id"), index=True)
     party_id: Mapped[str] = mapped_column(ForeignKey("parties.id"), index=True)

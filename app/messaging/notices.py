@@ -128,9 +128,12 @@ def _active(
 ) -> ActivePlan:
     return ActivePlan(
         plan.id,
-        debt.debt_ref,
+        debt.debt_id,
         tuple(Due(x.number, x.payment_date) for x in lines),
-        tuple(Recipient(party, contact_rules(db, row.jurisdiction)) for row, party in debt.parties),
+        tuple(
+            Recipient(party, contact_rules(db, row.jurisdiction, row.debt.organisation_id))
+            for row, party in debt.parties
+        ),
         tuple(policy.body.reminder_days_before),
         done,
     )
@@ -182,7 +185,7 @@ def _queue_reminders(
             due_date=line.payment_date,
             amount_minor=line.payment_minor,
         )
-        rules = contact_rules(db, row.jurisdiction)
+        rules = contact_rules(db, row.jurisdiction, row.debt.organisation_id)
         # The engine reminds only roles that may learn a due date: each gets a reminder text.
         message = compose(Kind.REMINDER, party, r.channel, facts, rules=rules)
         assert message is not None, party.role
@@ -209,7 +212,7 @@ def plan_accepted(db: Session, plan: AcceptedPlan, *, now: datetime | None = Non
     """
     now = now or utcnow()
     offer = plan.offer
-    debt = debt_with_parties(db, offer.debt_ref)
+    debt = debt_with_parties(db, offer.debt_id)
     if not debt.parties:
         return 0
     policy = resolve_version(db, offer)
@@ -293,7 +296,7 @@ def coming_reminders(
     sketch = [
         ActivePlan(
             p.id,
-            p.offer.debt_ref,
+            p.offer.debt_id,
             tuple(Due(x.number, x.payment_date) for x in ls),
             (),
             tuple(policy_of(p).body.reminder_days_before),
@@ -303,11 +306,11 @@ def coming_reminders(
     index = DueIndex(sketch)
     dates = [on + timedelta(days=k) for k in range(days)]
     picked = sorted({i for d in dates for i in index.plans_on(d).tolist()})
-    debts = debts_with_parties(db, {plans[i].offer.debt_ref for i in picked})
+    debts = debts_with_parties(db, {plans[i].offer.debt_id for i in picked})
     decided = _decided(db, [plans[i].id for i in picked])
     active: list[ActivePlan] = []
     for i in picked:
-        plan, debt = plans[i], debts[plans[i].offer.debt_ref]
+        plan, debt = plans[i], debts[plans[i].offer.debt_id]
         if not debt.parties:
             continue
         state = state_of(db, plan, on)[0]
@@ -325,7 +328,7 @@ def coming_reminders(
         found = reminders_on(day, active, histories=histories, now=now)
         for plan_id in dict.fromkeys(r.plan_id for r in found):
             i, plan = by_id[plan_id]
-            debt = debts[plan.offer.debt_ref]
+            debt = debts[plan.offer.debt_id]
             mine = [r for r in found if r.plan_id == plan_id]
             # store adds each queued one to the debt's history: the next day counts it
             q, d = _queue_reminders(db, plan, lines[i], debt, policy_of(plan), mine)
@@ -365,7 +368,7 @@ def payment_recorded(
     """Queue the confirmation of a payment just recorded to the debtor, in its transaction."""
     now = now or utcnow()
     offer = plan.offer
-    debt = debt_with_parties(db, offer.debt_ref)
+    debt = debt_with_parties(db, offer.debt_id)
     next_date, next_minor = _next_due(state)
     token = unseal_token(offer.token_sealed)
     facts = Facts(
@@ -424,7 +427,7 @@ def notice_missed(db: Session, event: InstalmentMissed) -> int:
         )
     )
     offer = plan.offer
-    debt = debt_with_parties(db, offer.debt_ref)
+    debt = debt_with_parties(db, offer.debt_id)
     token = unseal_token(offer.token_sealed)
     queued = 0
     for row, party in debt.parties:

@@ -34,6 +34,7 @@ from app.core.crypto import seal, unseal
 from app.core.db import utcnow
 from app.core.errors import conflict, not_found
 from app.core.masking import masked_channels
+from app.core.models import Debt
 from app.finance.policies import contact_rules
 from app.links.models import AcceptedPlan
 from app.links.plans import state_of
@@ -73,54 +74,61 @@ def sealed_content(message_id: str, subject: str | None, body: str) -> str:
 class DebtParties:
     """What queueing messages for one debt needs: its parties and every contact so far."""
 
+    debt_id: str
     debt_ref: str
+    organisation_id: int
     parties: list[tuple[PartyRow, Party]]
     history: list[Attempt] = field(default_factory=list)
 
 
-def debts_with_parties(db: Session, refs: Iterable[str]) -> dict[str, DebtParties]:
-    """The debts named, each with its parties (oldest first) and every contact so far."""
-    wanted = sorted(set(refs))
-    found = {ref: DebtParties(ref, []) for ref in wanted}
+def debts_with_parties(db: Session, debt_ids: Iterable[str]) -> dict[str, DebtParties]:
+    """The debts named (by id), each with its parties (oldest first) and every contact so far."""
+    wanted = sorted(set(debt_ids))
+    found: dict[str, DebtParties] = {}
     # In chunks: a daily job may ask for thousands of debts (bound parameters are limited).
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
+        for debt in db.scalars(select(Debt).where(Debt.id.in_(chunk))):
+            found[debt.id] = DebtParties(debt.id, debt.ref, debt.organisation_id, [])
         rows = db.scalars(
             select(PartyRow)
-            .where(PartyRow.debt_ref.in_(chunk), PartyRow.deleted_at.is_(None))
+            .where(PartyRow.debt_id.in_(chunk), PartyRow.deleted_at.is_(None))
             .order_by(PartyRow.created_at, PartyRow.id)
         )
         for row in rows:
-            found[row.debt_ref].parties.append((row, checks.engine_party(row)))
+            found[row.debt_id].parties.append((row, checks.engine_party(row)))
         attempts = db.execute(
             select(
-                ContactAttempt.debt_ref,
+                ContactAttempt.debt_id,
                 ContactAttempt.party_id,
                 ContactAttempt.channel,
                 ContactAttempt.at,
                 ContactAttempt.outcome,
             )
-            .where(ContactAttempt.debt_ref.in_(chunk))
+            .where(ContactAttempt.debt_id.in_(chunk))
             .order_by(ContactAttempt.at, ContactAttempt.id)
         )
-        for ref, party_id, channel, at, outcome in attempts:
-            found[ref].history.append(Attempt(party_id, Channel(channel), at, Outcome(outcome)))
+        for debt_id, party_id, channel, at, outcome in attempts:
+            found[debt_id].history.append(Attempt(party_id, Channel(channel), at, Outcome(outcome)))
         queued = db.execute(
             select(
-                OutboxMessage.debt_ref,
+                OutboxMessage.debt_id,
                 OutboxMessage.party_id,
                 OutboxMessage.channel,
                 OutboxMessage.send_at,
-            ).where(OutboxMessage.debt_ref.in_(chunk), OutboxMessage.status != "cancelled")
+            ).where(OutboxMessage.debt_id.in_(chunk), OutboxMessage.status != "cancelled")
         )
         # Queued messages count against the caps like attempts made (a message left).
-        for ref, party_id, channel, at in queued:
-            found[ref].history.append(Attempt(party_id, Channel(channel), at, Outcome.MESSAGE_LEFT))
+        for debt_id, party_id, channel, at in queued:
+            found[debt_id].history.append(
+                Attempt(party_id, Channel(channel), at, Outcome.MESSAGE_LEFT)
+            )
     return found
 
 
-def debt_with_parties(db: Session, debt_ref: str) -> DebtParties:
-    return debts_with_parties(db, [debt_ref])[debt_ref]
+def debt_with_parties(db: Session, debt_id: str) -> DebtParties:
+    """One debt (by id) with its parties and every contact so far."""
+    return debts_with_parties(db, [debt_id])[debt_id]
 
 
 def record_dropped(
@@ -177,6 +185,7 @@ def store(
     stored = OutboxMessage(
         id=message_id,
         kind=kind.value,
+        debt_id=debt.debt_id,
         debt_ref=debt.debt_ref,
         plan_id=plan_id,
         party_id=row.id,
@@ -211,7 +220,7 @@ def queue(
     instalment: int | None,
 ) -> OutboxMessage | None:
     """Queue one message in permitted time, or audit why it was dropped."""
-    rules = contact_rules(db, row.jurisdiction)
+    rules = contact_rules(db, row.jurisdiction, row.debt.organisation_id)
     message = compose(kind, party, channel, facts, rules=rules)
     if message is None:
         return None
@@ -314,7 +323,10 @@ def _why_not(
             return "paid", None
     # Hours and no-contact days only: the caps were applied when it was queued.
     verdict = check_contact(
-        party, channel, now, rules=contact_rules(recipients.db, row.jurisdiction)
+        party,
+        channel,
+        now,
+        rules=contact_rules(recipients.db, row.jurisdiction, row.debt.organisation_id),
     )
     if verdict.allowed:
         return None, None
@@ -330,14 +342,24 @@ def claim(
     lease: timedelta = LEASE,
     actor: str = SENDER,
     now: datetime | None = None,
+    organisation_id: int | None = None,
 ) -> list[Json]:
-    """Claim up to ``limit`` due messages for a sender, each with its address in clear.
+    """Claim up to ``limit`` due messages for a sender, each with its address in clear: of one
+    organisation's debts (a sender with an organisation's key), or of all (the service's own
+    sender, ``repay outbox send``).
 
     Locked rows (another sender claiming) are skipped, not waited for. Audited as
     ``messages_claimed`` with the ids only.
     """
     now = now or utcnow()
-    rows = list(db.scalars(_due(now).limit(limit).with_for_update(skip_locked=True)))
+    due = _due(now)
+    if organisation_id is not None:
+        due = due.where(
+            OutboxMessage.debt_id.in_(
+                select(Debt.id).where(Debt.organisation_id == organisation_id)
+            )
+        )
+    rows = list(db.scalars(due.limit(limit).with_for_update(skip_locked=True)))
     if not rows:
         return []
     token = uuid.uuid4().hex
@@ -392,6 +414,7 @@ def claim(
                 "cancelled": cancelled,
                 "claimed_until": until.isoformat(),
             },
+            organisation_id=organisation_id,
         )
     return claimed
 
@@ -400,9 +423,15 @@ def _ack_json(message: OutboxMessage) -> Json:
     return {"id": message.id, "status": message.status, "delivered_at": message.delivered_at}
 
 
-def acknowledge(db: Session, message_id: str, claim_token: str) -> Json:
-    """Mark a claimed message delivered; again with the same token answers the same."""
+def acknowledge(
+    db: Session, message_id: str, claim_token: str, *, organisation_id: int | None = None
+) -> Json:
+    """Mark a claimed message delivered; again with the same token answers the same. Of one
+    organisation's messages only, if ``organisation_id`` is given (another's is a 404)."""
     message = db.get(OutboxMessage, message_id, with_for_update=True)
+    if message is not None and organisation_id is not None:
+        owner = db.scalar(select(Debt.organisation_id).where(Debt.id == message.debt_id))
+        message = message if owner == organisation_id else None
     if message is None:
         raise not_found(f"There is no message {message_id}.")
     if message.claim_token is None or message.claim_token != claim_token:

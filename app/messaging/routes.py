@@ -25,9 +25,16 @@ def claim(
         int, Query(ge=1, le=3600, description="Seconds the sender holds them unacknowledged.")
     ] = 60,
 ) -> dict[str, Any]:
-    """Claim due messages for sending, each with its address in clear. A message not
-    acknowledged within the lease is handed out again. Audited (ids only)."""
-    claimed = outbox.claim(db, limit=limit, lease=timedelta(seconds=lease), actor=actor(key))
+    """Claim due messages of the key's organisation for sending, each with its address in
+    clear. A message not acknowledged within the lease is handed out again. Audited (ids
+    only)."""
+    claimed = outbox.claim(
+        db,
+        limit=limit,
+        lease=timedelta(seconds=lease),
+        actor=actor(key),
+        organisation_id=key.organisation_id,
+    )
     return {"messages": claimed}
 
 
@@ -44,4 +51,4 @@ def acknowledge(
 ) -> dict[str, Any]:
     """Mark a claimed message delivered. Again with the same token: the same answer. A token
     whose lease ran out and whose message another sender claimed is a 409."""
-    return outbox.acknowledge(db, message_id, body.claim_token)
+    return outbox.acknowledge(db, message_id, body.claim_token, organisation_id=key.organisation_id)

@@ -27,6 +27,13 @@ def run_migrations_online() -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # Batch mode rebuilds a table by copying it, dropping the old one and renaming
+                # the copy: with foreign keys enforced, the drop fails as soon as another
+                # table's rows refer to it. SQLite ignores this pragma inside a transaction, so
+                # it is set on the driver's connection before the migrations begin one (and
+                # the pool's connect hook sets it again on the next connection).
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,

@@ -442,13 +442,16 @@ def test_a_replaced_offer_takes_no_proposal(client: TestClient, auth: Headers) -
 
 
 def other_collector(client: TestClient) -> dict[str, str]:
+    """A collector of another team: the default team's debts are out of their reach."""
     with get_sessionmaker()() as session:
-        key, _ = create_key(session, "collector", "another collector")
+        key, _ = create_key(session, "collector", "another collector", team="elsewhere")
         session.commit()
     return {"Authorization": f"Bearer {key}"}
 
 
-def test_collectors_see_the_requests_on_their_own_offers(client: TestClient, auth: Headers) -> None:
+def test_collectors_see_the_requests_on_their_teams_debts(
+    client: TestClient, auth: Headers
+) -> None:
     offer, plan_id = paid_small_plan(client, auth["collector"])
     request_id = ask(client, token_of(offer), payment="500.00").json()["id"]
     mine = client.get("/v1/change-requests", headers=auth["collector"])
@@ -476,7 +479,7 @@ def test_collectors_see_the_requests_on_their_own_offers(client: TestClient, aut
         )
         == 1
     )
-    # another collector's key sees nothing of it; finance sees all
+    # another team's collector sees nothing of it; finance sees all
     other = other_collector(client)
     assert client.get("/v1/change-requests", headers=other).json() == {"requests": []}
     assert client.get(f"/v1/change-requests/{request_id}", headers=other).status_code == 404
@@ -496,7 +499,7 @@ def test_a_decision_names_a_new_offer_for_the_same_debt(client: TestClient, auth
     request_id = ask(client, token, payment="500.00").json()["id"]
     url = f"/v1/change-requests/{request_id}/decision"
     elsewhere = saved(client, auth["collector"], debt_ref="CARD-2")
-    theirs = saved(client, other_collector(client), debt_ref="CARD-1")
+    theirs = saved(client, other_collector(client), debt_ref="CARD-OTHER")
 
     def refused(body: dict[str, Any]) -> tuple[str, str]:
         answer = client.post(url, json=body, headers=auth["collector"])

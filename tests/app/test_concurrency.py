@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import trail
 from app.audit.models import AuditEvent
+from app.core.access import Actor, actor_of
 from app.core.db import get_sessionmaker
 from app.core.errors import Problem
 from app.core.keys import create_key
@@ -135,11 +136,11 @@ def test_twenty_concurrent_saves_with_one_idempotency_key_make_one_offer(
 # ---- forced interleavings ------------------------------------------------------------------
 
 
-def key_row(session: Session, plaintext: str) -> ApiKey:
+def key_row(session: Session, plaintext: str) -> Actor:
     prefix = plaintext.split("_")[1]
     found = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     assert found is not None
-    return found
+    return actor_of(session, found)
 
 
 def second_transaction(work: Callable[[Session], Any]) -> tuple[threading.Thread, list[Any]]:

@@ -445,6 +445,10 @@ def due_messages(party_id: str, n: int, *, at: datetime | None = None) -> list[s
         for i in ids
     ]
     with get_sessionmaker().begin() as session:
+        party = session.get(PartyRow, party_id)
+        assert party is not None
+        for value in values:
+            value["debt_id"] = party.debt_id
         for start in range(0, n, 2000):
             session.execute(insert(OutboxMessage), values[start : start + 2000])
     return ids

@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, update
 from app.audit import trail
 from app.audit.models import AuditEvent
 from app.contacts import preferences
+from app.contacts.models import Party as PartyRow
 from app.core.db import get_sessionmaker, utcnow
 from app.links.models import SavedOffer
 from app.links.pages import render_not_found
@@ -79,12 +80,15 @@ def inserted(party_id: str, channel: str, *, kind: str = "confirmation") -> str:
     at = utcnow() - timedelta(minutes=1)
     message_id = uuid.uuid4().hex
     with get_sessionmaker().begin() as session:
+        party = session.get(PartyRow, party_id)
+        assert party is not None
         session.execute(
             insert(OutboxMessage),
             [
                 {
                     "id": message_id,
                     "kind": kind,
+                    "debt_id": party.debt_id,
                     "debt_ref": REF,
                     "plan_id": None,
                     "party_id": party_id,

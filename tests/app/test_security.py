@@ -144,12 +144,12 @@ def test_no_name_and_no_token_in_any_log(
 @pytest.fixture
 def other_collector(client: TestClient) -> dict[str, str]:
     with get_sessionmaker()() as session:
-        key, _ = create_key(session, "collector", "another agent")
+        key, _ = create_key(session, "collector", "another agent", team="elsewhere")
         session.commit()
     return {"Authorization": f"Bearer {key}"}
 
 
-def test_a_collector_sees_only_its_own_offers_and_plans(
+def test_a_collector_sees_only_its_teams_offers_and_plans(
     client: TestClient, auth: Headers, other_collector: dict[str, str]
 ) -> None:
     offer = saved(client, auth["collector"])

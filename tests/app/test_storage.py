@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import database_ready, get_engine, get_sessionmaker, make_engine
 from app.core.errors import Conflict, NotFound
-from app.core.keys import create_key, find_key, list_keys, revoke_key
+from app.core.keys import create_key, find_key, list_keys, organisation_named, revoke_key
 from app.core.migrate import alembic_config, upgrade
 from app.core.models import ApiKey, Role
 from app.core.settings import get_settings
@@ -160,7 +160,16 @@ def test_an_unknown_role_is_refused(session: Session) -> None:
 
 
 def test_the_database_refuses_an_unknown_role(session: Session) -> None:
-    session.add(ApiKey(prefix="deadbeef", key_hash="0" * 64, role="auditor", name="x"))
+    organisation = organisation_named(session).id
+    session.add(
+        ApiKey(
+            prefix="deadbeef",
+            key_hash="0" * 64,
+            role="auditor",
+            name="x",
+            organisation_id=organisation,
+        )
+    )
     with pytest.raises(IntegrityError, match=r"ck_api_keys_role|CHECK constraint"):
         session.flush()
 
@@ -169,9 +178,13 @@ def test_roles_are_hierarchical() -> None:
     allowed = {(held, needed) for held in Role for needed in Role if held.includes(needed)}
     assert allowed == {
         (Role.COLLECTOR, Role.COLLECTOR),
+        (Role.SUPERVISOR, Role.COLLECTOR),
+        (Role.SUPERVISOR, Role.SUPERVISOR),
         (Role.FINANCE, Role.COLLECTOR),
+        (Role.FINANCE, Role.SUPERVISOR),
         (Role.FINANCE, Role.FINANCE),
         (Role.ADMIN, Role.COLLECTOR),
+        (Role.ADMIN, Role.SUPERVISOR),
         (Role.ADMIN, Role.FINANCE),
         (Role.ADMIN, Role.ADMIN),
     }

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Response
 
 from app.contacts import parties
+from app.core.access import Action
 from app.core.deps import CollectorKey, DbSession
 from app.core.errors import problem_responses
 from schemas.contacts import (
@@ -65,7 +66,9 @@ def change_party(
 ) -> dict[str, Any]:
     """Change a party; record an opt-out of channels (``opted_out``) or a request not to be
     contacted at all (``stopped``). Neither can be lifted here (409): only by the party."""
-    return parties.update_party(db, parties.party_for(db, ref, party_id, key), body, key)
+    return parties.update_party(
+        db, parties.party_for(db, ref, party_id, key, Action.WORK), body, key
+    )
 
 
 @router.delete(
@@ -75,7 +78,7 @@ def remove_party(
     db: DbSession, key: CollectorKey, ref: str = Ref, party_id: str = PartyId
 ) -> Response:
     """Remove a party; its contact details are erased, its attempts still count."""
-    parties.delete_party(db, parties.party_for(db, ref, party_id, key), key)
+    parties.delete_party(db, parties.party_for(db, ref, party_id, key, Action.WORK), key)
     return Response(status_code=204)
 
 
@@ -87,4 +90,4 @@ def reveal(
 ) -> dict[str, Any]:
     """The party's name and contact details in clear, for placing a call. Every call is an
     audit event (``contact_details_revealed``)."""
-    return parties.reveal(db, parties.party_for(db, ref, party_id, key), key)
+    return parties.reveal(db, parties.party_for(db, ref, party_id, key, Action.WORK), key)

@@ -10,10 +10,11 @@ from pydantic import Field
 
 from app.core import keys
 from app.core.deps import AdminKey, DbSession, forget_key
-from app.core.errors import not_found, problem_responses
+from app.core.errors import FieldError, invalid, not_found, problem_responses
 from app.core.models import ApiKey, Role
 from schemas import examples
 from schemas.common import Model, with_examples
+from schemas.debts import TEAM_NAME
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
@@ -21,10 +22,23 @@ ERRORS = problem_responses(401, 403, 404, 422, 503)
 
 
 class KeyCreate(Model):
-    """A new key's role and a name saying who or what uses it."""
+    """A new key's role and a name saying who or what uses it, in the admin's organisation.
+
+    A collector's or supervisor's key is a new member's of ``team`` (made if missing; the
+    organisation's ``default`` team if not given); a finance or admin member works for the
+    whole organisation and takes no team. A ``service`` key (a payment processor, a sender)
+    belongs to the organisation, not to a member."""
 
     role: Role
     name: str = Field(min_length=1, max_length=120, examples=["agent 7, Shenzhen team"])
+    team: str | None = Field(
+        None,
+        min_length=1,
+        max_length=120,
+        pattern=TEAM_NAME,
+        description="Collectors and supervisors only: their team.",
+    )
+    service: bool = Field(False, description="A key of the organisation, not of a member.")
 
     model_config = with_examples({"role": "collector", "name": "agent 7, Shenzhen team"})
 
@@ -70,22 +84,33 @@ def _out(key: ApiKey) -> dict[str, Any]:
 @router.post("", response_model=KeyCreated, status_code=201, responses=ERRORS)
 def create_key(request: KeyCreate, db: DbSession, key: AdminKey) -> dict[str, Any]:
     """Create a key. Its secret is in this response only."""
-    plaintext, row = keys.create_key(db, request.role, request.name)
+    if request.team is not None and not Role(request.role).works_in_a_team:
+        raise invalid(
+            [FieldError("team", "team_roles_only", f"a {request.role} works for the organisation")]
+        )
+    plaintext, row = keys.create_key(
+        db,
+        request.role,
+        request.name,
+        organisation_id=key.organisation_id,
+        team=request.team,
+        service=request.service,
+    )
     return {**_out(row), "key": plaintext}
 
 
 @router.get("", response_model=KeyList, responses=ERRORS)
 def list_keys(db: DbSession, key: AdminKey) -> dict[str, Any]:
-    """Every key with its role and state."""
-    return {"keys": [_out(k) for k in keys.list_keys(db)]}
+    """Every key of the organisation with its role and state."""
+    return {"keys": [_out(k) for k in keys.list_keys(db, key.organisation_id)]}
 
 
 @router.post("/{prefix}/revoke", response_model=KeyOut, responses=ERRORS)
 def revoke_key(
     db: DbSession, key: AdminKey, prefix: str = Path(pattern=r"^[0-9a-f]{8}$")
 ) -> dict[str, Any]:
-    """Revoke a key at once; idempotent."""
-    row = keys.revoke_key(db, prefix)
+    """Revoke a key of the organisation at once; idempotent."""
+    row = keys.revoke_key(db, prefix, key.organisation_id)
     if row is None:
         raise not_found(f"There is no key {prefix}.")
     forget_key(prefix)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path
 
 from app.audit import trail
-from app.core.access import actor
+from app.core.access import Actor, actor
 from app.core.deps import DbSession, FinanceKey
 from app.core.errors import not_found, problem_responses
 from app.finance import store
@@ -24,7 +24,11 @@ Version = Path(ge=1, le=2**31 - 1, description="A version number, from 1.", exam
 @router.get("", response_model=PolicyList, responses=ERRORS)
 def list_policies(db: DbSession, key: FinanceKey) -> dict[str, Any]:
     """Every policy with its latest version."""
-    return {"policies": [version_out(db, latest) for _, latest in store.list_policies(db)]}
+    return {
+        "policies": [
+            version_out(db, latest) for _, latest in store.list_policies(db, key.organisation_id)
+        ]
+    }
 
 
 @router.post(
@@ -36,7 +40,9 @@ def list_policies(db: DbSession, key: FinanceKey) -> dict[str, Any]:
 def create_policy(request: PolicyCreate, db: DbSession, key: FinanceKey) -> dict[str, Any]:
     """A new policy and its version 1. The body is checked by the engine before it is stored."""
     request.body.to_engine()
-    row = store.create_policy(db, request.name, _stored(request.body), key.id)
+    row = store.create_policy(
+        db, request.name, _stored(request.body), key.id, organisation_id=key.organisation_id
+    )
     _audited(db, "policy_created", row, key)
     return version_out(db, row)
 
@@ -44,7 +50,7 @@ def create_policy(request: PolicyCreate, db: DbSession, key: FinanceKey) -> dict
 @router.get("/{policy_id}", response_model=PolicyVersionOut, responses=ERRORS)
 def latest_version(db: DbSession, key: FinanceKey, policy_id: int = PolicyId) -> dict[str, Any]:
     """The latest version of a policy."""
-    return _version(db, policy_id, None)
+    return _version(db, policy_id, None, key)
 
 
 @router.post(
@@ -55,7 +61,9 @@ def add_version(
 ) -> dict[str, Any]:
     """A change to a policy: stored as the next version; earlier versions never change."""
     request.body.to_engine()
-    row = store.add_policy_version(db, policy_id, _stored(request.body), key.id)
+    row = store.add_policy_version(
+        db, policy_id, _stored(request.body), key.id, organisation_id=key.organisation_id
+    )
     _audited(db, "policy_version_added", row, key)
     forget_latest(db, policy_id)
     return version_out(db, row)
@@ -66,23 +74,24 @@ def one_version(
     db: DbSession, key: FinanceKey, policy_id: int = PolicyId, version: int = Version
 ) -> dict[str, Any]:
     """One version of a policy, exactly as it was published."""
-    return _version(db, policy_id, version)
+    return _version(db, policy_id, version, key)
 
 
-def _version(db: DbSession, policy_id: int, version: int | None) -> dict[str, Any]:
-    row = store.get_policy_version(db, policy_id, version)
+def _version(db: DbSession, policy_id: int, version: int | None, key: Actor) -> dict[str, Any]:
+    row = store.get_policy_version(db, policy_id, version, organisation_id=key.organisation_id)
     if row is None:
         which = f"version {version} of policy {policy_id}" if version else f"policy {policy_id}"
         raise not_found(f"There is no {which}.")
     return version_out(db, row)
 
 
-def _audited(db: DbSession, kind: str, row: Any, key: Any) -> None:
+def _audited(db: DbSession, kind: str, row: Any, key: Actor) -> None:
     trail.record(
         db,
         kind,
         actor=actor(key),
         payload={"policy_id": row.policy_id, "version": row.version, "body": row.body},
+        organisation_id=key.organisation_id,
     )
 
 

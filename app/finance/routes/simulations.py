@@ -66,7 +66,7 @@ def create_simulation(request: SimulationRequest, db: DbSession, key: FinanceKey
     problem = too_large(request)
     if problem is not None:
         raise problem
-    resolved = resolve(db, request.policy)
+    resolved = resolve(db, request.policy, key.organisation_id)
     points = policy_grid(resolved.engine, request.grid.to_engine() if request.grid else None)
     sim = simulate(
         request.portfolio(),

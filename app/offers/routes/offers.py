@@ -21,11 +21,17 @@ async def negotiate(request: NegotiateRequest, db: DbSession, key: CollectorKey)
     """Every offer the policy allows for this debt and capacity, ranked, each with its full
     schedule, APR, NPV, expected recovery and a one-sentence summary in the locale; and the
     reason each kind not offered was rejected."""
-    return Json(calculations.negotiate_offers(request, await resolve_async(db, request.policy)))
+    return Json(
+        calculations.negotiate_offers(
+            request, await resolve_async(db, request.policy, key.organisation_id)
+        )
+    )
 
 
 @router.post("/counter", response_model=CounterResult, responses=ERRORS)
 async def counter(request: CounterRequest, db: DbSession, key: CollectorKey) -> Json:
     """The debtor's proposal: accepted as it stands, or why not and the nearest offers that the
     policy allows (same payment for longer, same term for more, or a later start)."""
-    return Json(calculations.counter(request, await resolve_async(db, request.policy)))
+    return Json(
+        calculations.counter(request, await resolve_async(db, request.policy, key.organisation_id))
+    )

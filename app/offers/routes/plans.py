@@ -27,24 +27,34 @@ ERRORS = problem_responses(401, 403, 404, 422, 503)
 async def instalment(request: InstalmentRequest, db: DbSession, key: CollectorKey) -> Json:
     """An instalment plan: a given term, or the shortest that keeps each payment within
     ``payment`` (or the capacity)."""
-    return Json(calculations.one_plan(request, await resolve_async(db, request.policy)))
+    return Json(
+        calculations.one_plan(request, await resolve_async(db, request.policy, key.organisation_id))
+    )
 
 
 @router.post("/deferral", response_model=OfferOut, responses=ERRORS)
 async def deferral(request: DeferralRequest, db: DbSession, key: CollectorKey) -> Json:
     """A pause of some periods (no or token payments), then instalments."""
-    return Json(calculations.one_plan(request, await resolve_async(db, request.policy)))
+    return Json(
+        calculations.one_plan(request, await resolve_async(db, request.policy, key.organisation_id))
+    )
 
 
 @router.post("/settlement", response_model=OfferOut, responses=ERRORS)
 async def settlement(request: SettlementRequest, db: DbSession, key: CollectorKey) -> Json:
     """A settlement: the discounted lump sum by a date (``kind: settlement``) or the discounted
     total in a few instalments (``kind: settlement_plan``)."""
-    return Json(calculations.one_plan(request, await resolve_async(db, request.policy)))
+    return Json(
+        calculations.one_plan(request, await resolve_async(db, request.policy, key.organisation_id))
+    )
 
 
 @router.post("/compare", response_model=OfferSet, responses=ERRORS)
 async def compare(request: CompareRequest, db: DbSession, key: CollectorKey) -> Json:
     """Several explicit offers for one debt, ranked; any the policy refuses is listed with its
     reason."""
-    return Json(calculations.compare_plans(request, await resolve_async(db, request.policy)))
+    return Json(
+        calculations.compare_plans(
+            request, await resolve_async(db, request.policy, key.organisation_id)
+        )
+    )
