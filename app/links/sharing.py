@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -322,6 +322,10 @@ def accept(db: Session, token: str) -> Json:
                 .where(SavedOffer.id == offer.id, SavedOffer.status == "offered")
                 .values(status="accepted")
             )
+            # Session.execute is typed as giving a Result (an ORM event hook could replace it,
+            # sqlalchemy#12913); an UPDATE without RETURNING gives the cursor's, with rowcount
+            if not isinstance(claimed, CursorResult):
+                raise TypeError(f"UPDATE gave a {type(claimed).__name__}, not a CursorResult")
             if claimed.rowcount != 1:
                 raise IntegrityError("accept", {}, Exception("offer no longer open"))
     except IntegrityError:
