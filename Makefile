@@ -26,7 +26,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict plans schemas
+	$(BIN)/mypy --strict plans schemas app
 
 format: $(STAMP)
 	$(BIN)/ruff format .

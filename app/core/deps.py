@@ -11,7 +11,7 @@ Use them through the annotated aliases (``DbSession``, ``CollectorKey``, ``Finan
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from anyio import Semaphore
@@ -110,7 +110,7 @@ def forget_key(prefix: str | None = None) -> None:
         _verified.discard(lambda _, key: key.prefix == prefix)
 
 
-def require_role(*roles: Role | str) -> Callable[..., ApiKey]:
+def require_role(*roles: Role | str) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency that admits a valid, unrevoked key whose role includes one of ``roles``.
 
     Roles are hierarchical (admin ⊇ finance ⊇ collector), so the least of ``roles`` decides.

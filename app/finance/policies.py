@@ -162,8 +162,11 @@ def contact_rules(db: Session, code: str) -> Jurisdiction:
 
 async def resolve_async(db: Session, ref: PolicyRef | None) -> ResolvedPolicy:
     """:func:`resolve` for async handlers: from memory when possible, else in the thread pool."""
+    policy = cached(db, ref)
+    if policy is not None:
+        return policy
     # cached() missing "the latest" means this request is the one to refresh it
-    return cached(db, ref) or await run_in_threadpool(lambda: resolve(db, ref, fresh=True))
+    return await run_in_threadpool(resolve, db, ref, fresh=True)
 
 
 def forget_latest(db: Session, policy_id: int) -> None:
