@@ -7,32 +7,55 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench examples clean venv postgres chromium
+# The words shown to people: one gettext catalog per language, its compiled .mo a build artefact.
+LOCALE_DIR := app/locale
+POT := $(LOCALE_DIR)/messages.pot
+PO := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test lint format bench examples clean venv postgres chromium messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall whenever pyproject.toml changes.
+# Reinstall whenever pyproject.toml changes; installing compiles the catalogs (.po -> .mo).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pybabel compile --domain=messages --directory=$(LOCALE_DIR) --statistics
 	touch $(STAMP)
 
-venv: $(STAMP)
+# ... and a catalog edited since is compiled again before the service or the tests run.
+$(LOCALE_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALE_DIR)/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile --domain=messages --directory=$(LOCALE_DIR) --locale=$* --statistics
 
-run: $(STAMP)
+translations: $(MO)
+
+venv: $(STAMP) $(MO)
+
+# After changing words in the code or the templates: extract the message ids (babel.cfg) into
+# the template catalog and merge them into every language's catalog. A new or changed sentence
+# comes back untranslated (never guessed: no fuzzy matching) and the entries no longer used are
+# dropped; tests/app/test_i18n.py names any left untranslated. See README, "Adding a language".
+messages: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file=babel.cfg --add-location=file --project=repay \
+	  --version=0.1.0 --copyright-holder=repay --output-file=$(POT) .
+	$(BIN)/pybabel update --input-file=$(POT) --output-dir=$(LOCALE_DIR) --domain=messages \
+	  --ignore-obsolete --no-fuzzy-matching
+
+run: $(STAMP) $(MO)
 	$(BIN)/repay serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict plans schemas
+	$(BIN)/mypy --strict plans schemas app
 
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) lint postgres chromium
+test: $(STAMP) $(MO) lint postgres chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile plans schemas app tests
 
 # The browser tests drive Debian's chromium through Playwright (never `playwright install`).

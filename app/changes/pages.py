@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.core.errors import FieldError
+from app.core.i18n import Words
 from app.links.pages import LANGUAGE_NAMES, page_environment
 from app.offers.summaries import day, money, percent
 from plans.money import exponent, to_minor
@@ -29,193 +30,6 @@ Notice = Literal["rate_limited", "nothing_owed", "superseded"]
 _NOTICES = ("rate_limited", "nothing_owed", "superseded")
 _STATUSES = ("open", "offered", "declined")
 FIELDS = ("payment", "start", "lump_sum")
-
-WORDS: dict[Locale, dict[str, str]] = {
-    Locale.EN: {
-        "title": "Ask for a change to your plan",
-        "sent_title": "Your request for a change",
-        "for": "For {name}",
-        "languages": "Language",
-        "back": "Back to your plan",
-        "owed_heading": "What you owe now",
-        "owed_sentence": "On {date} you owe {total}:",
-        "owed_principal": "Principal",
-        "owed_interest": "Interest",
-        "owed_fees": "Fees",
-        "owed_total": "Total owed",
-        "nothing_owed": "Nothing is owed on this plan: there is nothing to change.",
-        "superseded": (
-            "A newer offer has replaced this one. Please use the link in the most recent"
-            " message we sent you."
-        ),
-        "form_heading": "What can you afford?",
-        "form_intro": (
-            "Tell us what you can pay and we will show you, at once, the plans our rules allow."
-            " Nothing changes until we confirm a new plan with you."
-        ),
-        "errors_heading": "Please check what you entered:",
-        "payment_label": "How much can you pay {each}?",
-        "payment_hint": "An amount in {currency}, such as {example}.",
-        "start_label": "From when? (optional)",
-        "start_hint": "The date of your first payment, by {latest} at the latest.",
-        "lump_sum_label": "Can you pay a lump sum now? (optional)",
-        "lump_sum_hint": "Paid first, as a down payment.",
-        "submit": "See which plans fit",
-        "each_monthly": "each month",
-        "each_weekly": "each week",
-        "each_biweekly": "every two weeks",
-        "each_semi_monthly": "twice a month",
-        "rule_required": "Please enter an amount.",
-        "rule_number": "Please enter a number, such as {example}.",
-        "rule_non_negative": "The amount cannot be negative.",
-        "rule_positive": "The amount must be more than zero.",
-        "rule_max_decimals": "Amounts in {currency} have at most {places} decimal places.",
-        "rule_max_amount": "That amount is too large.",
-        "rule_decimal": "Please enter a number, such as {example}.",
-        "rule_date": "Please enter a date such as {example_date}.",
-        "rule_not_in_past": "The date cannot be before {earliest}.",
-        "rule_max_start_delay": "The first payment can be on {latest} at the latest.",
-        "rule_other": "This value is not accepted ({rule}).",
-        "result_heading": "What our rules allow",
-        "fits": "Your proposal fits our rules.",
-        "does_not_fit": "Your proposal does not fit our rules:",
-        "reject_min_instalment": "The smallest payment our rules allow is {min_payment} a period.",
-        "reject_max_term": (
-            "At that payment the plan would last longer than our rules allow ({months} months)."
-        ),
-        "reject_other": "It breaks the rule “{rule}”.",
-        "nearest": "These are the nearest plans that do:",
-        "none_near": (
-            "No plan near your proposal fits our rules. Please try a higher payment, or contact us."
-        ),
-        "choice_as_proposed": "Your proposal",
-        "choice_longer_term": "A longer plan",
-        "choice_higher_payment": "A higher payment",
-        "choice_later_start": "A payment break first",
-        "choice_earlier_start": "An earlier start",
-        "term_instalments": "Number of payments",
-        "term_instalment": "Each payment",
-        "term_instalment_last": "{amount} (last one {last})",
-        "term_down_payment": "Down payment",
-        "term_break": "Payment break",
-        "term_break_value": "{count} periods",
-        "term_first": "First payment",
-        "term_last": "Last payment",
-        "term_total": "Total you pay",
-        "apr": "Annual percentage rate (APR)",
-        "effective_annual_rate": "Effective annual rate",
-        "schedule_caption": "Every payment of this plan, in {currency}.",
-        "scroll_hint": "Swipe the table sideways to see every column.",
-        "col_number": "No.",
-        "col_due": "Date",
-        "col_payment": "Payment",
-        "col_principal": "Principal",
-        "col_interest": "Interest",
-        "col_fees": "Fees",
-        "col_closing_balance": "Balance after",
-        "totals": "Total",
-        "ask_button": "Ask for this plan",
-        "ask_note": "We will look at your request and reply. Your current plan stays as it is.",
-        "left_today": "You can send {count} more requests today.",
-        "rate_limited": (
-            "You have sent as many requests as one link may send in a day. Please try again"
-            " tomorrow, or contact us."
-        ),
-        "sent_on": "You asked for this plan on {date}.",
-        "status_open": "We have your request and will reply to you.",
-        "status_offered": "We have made you a new offer for this request: we will send it to you.",
-        "status_declined": ("We could not agree to this plan. You can propose another one."),
-        "another": "Propose another plan",
-        "footer": "All amounts are in {currency}. This page is private: please do not share it.",
-    },
-    Locale.ZH_CN: {
-        "title": "申请调整还款计划",
-        "sent_title": "您的调整申请",
-        "for": "致：{name}",
-        "languages": "语言",
-        "back": "返回您的还款计划",
-        "owed_heading": "您当前的欠款",
-        "owed_sentence": "截至{date}，您的欠款为{total}：",
-        "owed_principal": "本金",
-        "owed_interest": "利息",
-        "owed_fees": "费用",
-        "owed_total": "欠款合计",
-        "nothing_owed": "本计划已无欠款，无需调整。",
-        "superseded": "本方案已被新的方案取代。请使用我们最近一次发给您的链接。",
-        "form_heading": "您能承担多少？",
-        "form_intro": (
-            "请告诉我们您能还多少，我们会立即列出规则允许的方案。"
-            "在我们与您确认新计划之前，现有计划不变。"
-        ),
-        "errors_heading": "请检查您填写的内容：",
-        "payment_label": "您{each}能还多少？",
-        "payment_hint": "以{currency}计的金额，例如{example}。",
-        "start_label": "从何时开始？（选填）",
-        "start_hint": "首次还款日期，最晚为{latest}。",
-        "lump_sum_label": "您现在能一次性支付一笔款项吗？（选填）",
-        "lump_sum_hint": "作为首付款先行支付。",
-        "submit": "查看可行方案",
-        "each_monthly": "每月",
-        "each_weekly": "每周",
-        "each_biweekly": "每两周",
-        "each_semi_monthly": "每半月",
-        "rule_required": "请填写金额。",
-        "rule_number": "请填写数字，例如{example}。",
-        "rule_non_negative": "金额不能为负数。",
-        "rule_positive": "金额必须大于零。",
-        "rule_max_decimals": "{currency}金额最多保留{places}位小数。",
-        "rule_max_amount": "金额过大。",
-        "rule_decimal": "请填写数字，例如{example}。",
-        "rule_date": "请按{example_date}的格式填写日期。",
-        "rule_not_in_past": "日期不能早于{earliest}。",
-        "rule_max_start_delay": "首次还款日期最晚为{latest}。",
-        "rule_other": "该值无法接受（{rule}）。",
-        "result_heading": "规则允许的方案",
-        "fits": "您提出的方案符合我们的规则。",
-        "does_not_fit": "您提出的方案不符合我们的规则：",
-        "reject_min_instalment": "规则允许的最低每期还款额为{min_payment}。",
-        "reject_max_term": "按此金额还款，期限将超过规则允许的最长期限（{months}个月）。",
-        "reject_other": "不符合规则“{rule}”。",
-        "nearest": "以下是最接近且符合规则的方案：",
-        "none_near": "没有与您的提议相近且符合规则的方案。请尝试提高还款额，或与我们联系。",
-        "choice_as_proposed": "您提出的方案",
-        "choice_longer_term": "延长期限",
-        "choice_higher_payment": "提高每期还款",
-        "choice_later_start": "先暂缓还款",
-        "choice_earlier_start": "提前开始",
-        "term_instalments": "还款期数",
-        "term_instalment": "每期还款",
-        "term_instalment_last": "{amount}（末期{last}）",
-        "term_down_payment": "首付款",
-        "term_break": "暂缓还款",
-        "term_break_value": "{count}期",
-        "term_first": "首次还款",
-        "term_last": "末次还款",
-        "term_total": "还款总额",
-        "apr": "年化利率（APR）",
-        "effective_annual_rate": "实际年利率",
-        "schedule_caption": "本方案的每一笔还款（{currency}）。",
-        "scroll_hint": "左右滑动表格可查看所有列。",
-        "col_number": "期数",
-        "col_due": "日期",
-        "col_payment": "还款额",
-        "col_principal": "本金",
-        "col_interest": "利息",
-        "col_fees": "费用",
-        "col_closing_balance": "剩余欠款",
-        "totals": "合计",
-        "ask_button": "申请此方案",
-        "ask_note": "我们会审核您的申请并答复您。在此之前，现有计划保持不变。",
-        "left_today": "今天您还可以提交{count}次申请。",
-        "rate_limited": "此链接今天的申请次数已用完。请明天再试，或与我们联系。",
-        "sent_on": "您于{date}申请了此方案。",
-        "status_open": "我们已收到您的申请，会尽快答复您。",
-        "status_offered": "我们已根据您的申请制定了新方案，将发送给您。",
-        "status_declined": "我们无法同意此方案。您可以提出其他方案。",
-        "another": "提出其他方案",
-        "footer": "所有金额均以{currency}计。本页面仅供您本人查看，请勿转发。",
-    },
-}
 
 _SCHEDULE_COLUMNS = ("payment", "principal", "interest", "fees", "closing_balance")
 _TOTAL_COLUMNS = ("payment", "principal", "interest", "fees")
@@ -291,17 +105,6 @@ class RequestView:
             _check_relative(url, f"lang_urls[{locale}]")
 
 
-class _Words:
-    def __init__(self, locale: Locale) -> None:
-        self.messages = WORDS[locale]
-
-    def __call__(self, key: str, **fields: object) -> str:
-        return self.messages[key].format(**fields)
-
-    def has(self, key: str) -> bool:
-        return key in self.messages
-
-
 def _amount(minor: int, currency: str, locale: Locale) -> Json:
     return {"minor": str(minor), "text": money(minor, currency, locale)}
 
@@ -319,7 +122,7 @@ def _languages(lang_urls: Mapping[Locale, str], locale: Locale) -> list[tuple[st
     ]
 
 
-def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: _Words) -> Json:
+def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: Words) -> Json:
     """One plan, line by line: its terms, its schedule with totals, its APR."""
     currency = document["currency"]
     terms, metrics = document["terms"], document["metrics"]
@@ -336,23 +139,29 @@ def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: _Words) -
     facts: list[Json] = []
     if minor(terms["down_payment"]):
         facts.append(
-            {"label": t("term_down_payment"), "text": m(terms["down_payment"]), "minor": None}
+            {"label": t.gettext("Down payment"), "text": m(terms["down_payment"]), "minor": None}
         )
     if terms["deferral_periods"]:
+        periods = terms["deferral_periods"]
         facts.append(
             {
-                "label": t("term_break"),
-                "text": t("term_break_value", count=terms["deferral_periods"]),
+                "label": t.gettext("Payment break"),
+                "text": t.ngettext("%(num)d period", "%(num)d periods", periods),
                 "minor": None,
             }
         )
     level = m(terms["instalment"])
     if len(instalments) > 1 and instalments[-1]["payment"] != terms["instalment"]:
-        level = t("term_instalment_last", amount=level, last=m(instalments[-1]["payment"]))
+        last = m(instalments[-1]["payment"])
+        level = t.gettext("%(amount)s (last one %(last)s)", amount=level, last=last)
     facts += [
-        {"label": t("term_instalments"), "text": str(terms["instalments"]), "minor": None},
         {
-            "label": t("term_instalment"),
+            "label": t.gettext("Number of payments"),
+            "text": str(terms["instalments"]),
+            "minor": None,
+        },
+        {
+            "label": t.gettext("Each payment"),
             "text": level,
             "minor": str(minor(terms["instalment"])),
         },
@@ -360,21 +169,21 @@ def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: _Words) -
     if paying:
         facts.append(
             {
-                "label": t("term_first"),
+                "label": t.gettext("First payment"),
                 "text": day(date.fromisoformat(paying[0]["payment_date"]), locale),
                 "minor": None,
             }
         )
         facts.append(
             {
-                "label": t("term_last"),
+                "label": t.gettext("Last payment"),
                 "text": day(date.fromisoformat(paying[-1]["payment_date"]), locale),
                 "minor": None,
             }
         )
     facts.append(
         {
-            "label": t("term_total"),
+            "label": t.gettext("Total you pay"),
             "text": m(metrics["total_paid"]),
             "minor": str(minor(metrics["total_paid"])),
         }
@@ -394,58 +203,100 @@ def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: _Words) -
     totals = document["schedule"]["totals"]
     return {
         "choice": choice,
-        "heading": t(f"choice_{choice}"),
+        "heading": {
+            "as_proposed": t.gettext("Your proposal"),
+            "longer_term": t.gettext("A longer plan"),
+            "higher_payment": t.gettext("A higher payment"),
+            "later_start": t.gettext("A payment break first"),
+            "earlier_start": t.gettext("An earlier start"),
+        }[choice],
         "summary": document["summary"],
         "facts": facts,
-        "columns": [(c, t(f"col_{c}")) for c in _SCHEDULE_COLUMNS],
+        "columns": list(
+            {
+                "payment": t.gettext("Payment"),
+                "principal": t.gettext("Principal"),
+                "interest": t.gettext("Interest"),
+                "fees": t.gettext("Fees"),
+                "closing_balance": t.gettext("Balance after"),
+            }.items()
+        ),
         "rows": rows,
         "totals": [
             {"column": c, **_amount(minor(totals[c]), currency, locale)} for c in _TOTAL_COLUMNS
         ],
         "rates": [
-            (key, metrics[key], percent(Decimal(metrics[key]), locale))
-            for key in ("apr", "effective_annual_rate")
+            (label, metrics[key], percent(Decimal(metrics[key]), locale))
+            for key, label in (
+                ("apr", t.gettext("Annual percentage rate (APR)")),
+                ("effective_annual_rate", t.gettext("Effective annual rate")),
+            )
         ],
     }
 
 
-def _error_text(error: FieldError, view: ChangeView, locale: Locale, t: _Words) -> str:
+def _error_text(error: FieldError, view: ChangeView, locale: Locale, t: Words) -> str:
     currency = view.owed["currency"]
-    key = f"rule_{error.rule}"
-    if not t.has(key):
-        return t("rule_other", rule=error.rule)
-    return t(
-        key,
-        currency=currency,
-        places=exponent(currency),
-        example=_example(currency),
-        example_date=view.earliest_start.isoformat(),
-        earliest=day(view.earliest_start, locale),
-        latest=day(view.latest_start, locale),
-    )
+    example = _example(currency)
+    rule = error.rule
+    if rule == "required":
+        return t.gettext("Please enter an amount.")
+    if rule in ("number", "decimal"):
+        return t.gettext("Please enter a number, such as %(example)s.", example=example)
+    if rule == "non_negative":
+        return t.gettext("The amount cannot be negative.")
+    if rule == "positive":
+        return t.gettext("The amount must be more than zero.")
+    if rule == "max_decimals":
+        return t.gettext(
+            "Amounts in %(currency)s have at most %(places)s decimal places.",
+            currency=currency,
+            places=exponent(currency),
+        )
+    if rule == "max_amount":
+        return t.gettext("That amount is too large.")
+    if rule == "date":
+        return t.gettext(
+            "Please enter a date such as %(example_date)s.",
+            example_date=view.earliest_start.isoformat(),
+        )
+    if rule == "not_in_past":
+        return t.gettext(
+            "The date cannot be before %(earliest)s.", earliest=day(view.earliest_start, locale)
+        )
+    if rule == "max_start_delay":
+        return t.gettext(
+            "The first payment can be on %(latest)s at the latest.",
+            latest=day(view.latest_start, locale),
+        )
+    return t.gettext("This value is not accepted (%(rule)s).", rule=rule)
 
 
 def _rejection_text(
-    rejection: Mapping[str, Any], view: ChangeView, locale: Locale, t: _Words
+    rejection: Mapping[str, Any], view: ChangeView, locale: Locale, t: Words
 ) -> str:
     rule = rejection["rule"]
     if rule == "min_instalment":
         currency = view.owed["currency"]
-        return t(
-            "reject_min_instalment", min_payment=money(view.min_payment_minor, currency, locale)
+        return t.gettext(
+            "The smallest payment our rules allow is %(min_payment)s a period.",
+            min_payment=money(view.min_payment_minor, currency, locale),
         )
     if rule == "max_term":
-        return t("reject_max_term", months=view.max_term_months)
-    return t("reject_other", rule=rule)
+        return t.gettext(
+            "At that payment the plan would last longer than our rules allow (%(months)s months).",
+            months=view.max_term_months,
+        )
+    return t.gettext("It breaks the rule “%(rule)s”.", rule=rule)
 
 
 def _header(
-    t: _Words, locale: Locale, title: str, name: str, lang_urls: Mapping[Locale, str]
+    t: Words, locale: Locale, title: str, name: str, lang_urls: Mapping[Locale, str]
 ) -> Json:
     return {
         "title": title,
-        "who": t("for", name=name),
-        "languages_label": t("languages"),
+        "who": t.gettext("For %(name)s", name=name),
+        "languages_label": t.gettext("Language"),
         "languages": _languages(lang_urls, locale),
     }
 
@@ -475,7 +326,7 @@ def render_change_page(view: ChangeView, locale: Locale | str) -> str:
     (True, True, False)
     """
     locale = Locale(locale)
-    t = _Words(locale)
+    t = Words(locale)
     owed = view.owed
     currency = owed["currency"]
 
@@ -501,40 +352,66 @@ def render_change_page(view: ChangeView, locale: Locale | str) -> str:
                 ("lump_sum", proposal["lump_sum"]),
             ],
         }
+    title = t.gettext("Ask for a change to your plan")
+    each = {
+        "monthly": t.gettext("each month"),
+        "weekly": t.gettext("each week"),
+        "biweekly": t.gettext("every two weeks"),
+        "semi_monthly": t.gettext("twice a month"),
+    }[view.frequency]
     context = {
-        "t": t,
         "lang": locale.value,
         "currency": currency,
         "view": view,
-        "head": _header(t, locale, t("title"), view.masked_name, view.lang_urls),
-        "owed_sentence": t(
-            "owed_sentence",
+        "head": _header(t, locale, title, view.masked_name, view.lang_urls),
+        "notice_text": {
+            None: None,
+            "rate_limited": None,  # said where the form was, by the template
+            "nothing_owed": t.gettext("Nothing is owed on this plan: there is nothing to change."),
+            "superseded": t.gettext(
+                "A newer offer has replaced this one. Please use the link in the most recent"
+                " message we sent you."
+            ),
+        }[view.notice],
+        "owed_sentence": t.gettext(
+            "On %(date)s you owe %(total)s:",
             date=day(owed["as_of"], locale),
             total=money(to_minor(owed["total"], currency), currency, locale),
         ),
-        "owed": [(f"owed_{k}", a(k)) for k in ("principal", "interest", "fees")],
+        "owed": [
+            ("owed_principal", t.gettext("Principal"), a("principal")),
+            ("owed_interest", t.gettext("Interest"), a("interest")),
+            ("owed_fees", t.gettext("Fees"), a("fees")),
+        ],
         "owed_total": a("total"),
         "fields": [
             {
                 "name": "payment",
-                "label": t("payment_label", each=t(f"each_{view.frequency}")),
-                "hint": t("payment_hint", currency=currency, example=_example(currency)),
+                "label": t.gettext("How much can you pay %(each)s?", each=each),
+                "hint": t.gettext(
+                    "An amount in %(currency)s, such as %(example)s.",
+                    currency=currency,
+                    example=_example(currency),
+                ),
                 "type": "text",
                 "inputmode": "decimal",
                 "required": True,
             },
             {
                 "name": "start",
-                "label": t("start_label"),
-                "hint": t("start_hint", latest=day(view.latest_start, locale)),
+                "label": t.gettext("From when? (optional)"),
+                "hint": t.gettext(
+                    "The date of your first payment, by %(latest)s at the latest.",
+                    latest=day(view.latest_start, locale),
+                ),
                 "type": "date",
                 "inputmode": None,
                 "required": False,
             },
             {
                 "name": "lump_sum",
-                "label": t("lump_sum_label"),
-                "hint": t("lump_sum_hint"),
+                "label": t.gettext("Can you pay a lump sum now? (optional)"),
+                "hint": t.gettext("Paid first, as a down payment."),
                 "type": "text",
                 "inputmode": "decimal",
                 "required": False,
@@ -545,7 +422,8 @@ def render_change_page(view: ChangeView, locale: Locale | str) -> str:
         "field_names": FIELDS,
         "result": result,
     }
-    return page_environment(TEMPLATES).get_template("change.html").render(context)
+    environment = page_environment(TEMPLATES, locale=locale)
+    return environment.get_template("change.html").render(context)
 
 
 def render_request_page(view: RequestView, locale: Locale | str) -> str:
@@ -568,17 +446,27 @@ def render_request_page(view: RequestView, locale: Locale | str) -> str:
     (True, 5)
     """
     locale = Locale(locale)
-    t = _Words(locale)
+    t = Words(locale)
+    title = t.gettext("Your request for a change")
     context = {
-        "t": t,
         "lang": locale.value,
         "currency": view.document["currency"],
         "view": view,
-        "head": _header(t, locale, t("sent_title"), view.masked_name, view.lang_urls),
-        "sent_on": t("sent_on", date=day(view.created_at.date(), locale)),
+        "head": _header(t, locale, title, view.masked_name, view.lang_urls),
+        "sent_on": t.gettext(
+            "You asked for this plan on %(date)s.", date=day(view.created_at.date(), locale)
+        ),
+        "status_text": {
+            "open": t.gettext("We have your request and will reply to you."),
+            "offered": t.gettext(
+                "We have made you a new offer for this request: we will send it to you."
+            ),
+            "declined": t.gettext("We could not agree to this plan. You can propose another one."),
+        }[view.status],
         "plan": {
             **_plan(view.document, view.choice, locale, t),
             **({} if view.summary is None else {"summary": view.summary}),
         },
     }
-    return page_environment(TEMPLATES).get_template("change_sent.html").render(context)
+    environment = page_environment(TEMPLATES, locale=locale)
+    return environment.get_template("change_sent.html").render(context)

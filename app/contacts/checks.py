@@ -33,7 +33,7 @@ from plans.contact import (
     check_contact,
     record_attempt,
 )
-from plans.contact_rules import Jurisdiction, Outcome, Purpose, Rule
+from plans.contact_rules import Jurisdiction, Outcome, Purpose, Role, Rule
 from schemas.contacts import ContactAttemptIn, ContactCheckIn
 
 Json = dict[str, Any]
@@ -43,7 +43,7 @@ def engine_party(row: PartyRow) -> Party:
     """The engine's view of a party: the channels given, never their numbers."""
     return Party(
         row.id,
-        row.role,
+        Role(row.role),
         row.time_zone,
         locale=row.locale,
         channels=frozenset(Channel(c) for c in channels_of(row)),

@@ -3,6 +3,7 @@ sessions (``db``) and the service's own tables (``models``: API keys and their r
 RFC 9457 problem documents (``errors``), personal data sealed at rest and masked on the way out
 (``crypto``, ``masking``), API keys and the dependencies that authenticate them (``keys``,
 ``deps``), who may see what (``access``), the domain-event bus the rooms talk through
-(``events``), idempotent requests, and the probes and key routes (``routes``). It imports no
+(``events``), idempotent requests, the words shown to people in each language (``i18n``: the
+gettext catalogs of ``app/locale``), and the probes and key routes (``routes``). It imports no
 other package of ``app``.
 """

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://repay.example/problems/"
@@ -184,7 +187,7 @@ def field_error(error: Mapping[str, Any]) -> FieldError:
     return FieldError(where, kind, str(error.get("msg")))
 
 
-def install(app: Any) -> None:
+def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into ``application/problem+json``."""
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError

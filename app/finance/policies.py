@@ -171,10 +171,11 @@ def contact_rules(db: Session, code: str, organisation_id: int) -> Jurisdiction:
 
 async def resolve_async(db: Session, ref: PolicyRef | None, organisation_id: int) -> ResolvedPolicy:
     """:func:`resolve` for async handlers: from memory when possible, else in the thread pool."""
+    policy = cached(db, ref, organisation_id)
+    if policy is not None:
+        return policy
     # cached() missing "the latest" means this request is the one to refresh it
-    return cached(db, ref, organisation_id) or await run_in_threadpool(
-        lambda: resolve(db, ref, organisation_id, fresh=True)
-    )
+    return await run_in_threadpool(resolve, db, ref, organisation_id, fresh=True)
 
 
 def forget_latest(db: Session, policy_id: int) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -309,7 +309,7 @@ def run_dask(
     The workers read the portfolio and write the offers themselves (``out`` must be a path
     they can reach: shared storage on a real cluster).
     """
-    import dask
+    from dask.delayed import delayed
     from distributed import as_completed
 
     if partitions is None:
@@ -318,9 +318,9 @@ def run_dask(
     if out is not None:
         (out / "offers").mkdir(parents=True, exist_ok=True)
     # one node of the graph for the grid, not a copy of it in every task
-    grid = dask.delayed(tuple(points), pure=True, traverse=False)
+    grid = delayed(tuple(points), pure=True, traverse=False)
     tasks = [
-        dask.delayed(simulate_partition)(
+        delayed(simulate_partition)(
             part,
             grid,
             as_of,
@@ -427,7 +427,7 @@ def response(sim: Simulation, *, as_of: date, debts: int, policy: dict[str, Any]
     return document
 
 
-def _offer(row: dict[str, Any]) -> dict[str, Any]:
+def _offer(row: dict[Hashable, Any]) -> dict[str, Any]:
     money = _Money(str(row["currency"]))
     return {
         "grid_point": int(row["grid_point"]),

@@ -13,14 +13,8 @@ from typing import Any
 
 import icalendar
 
-from app.links.pages import (
-    AMOUNT_COLUMNS,
-    CSV_COLUMNS,
-    REMINDER_BEFORE,
-    Words,
-    minor_of,
-    schedule_lines,
-)
+from app.core.i18n import Words
+from app.links.pages import AMOUNT_COLUMNS, CSV_COLUMNS, REMINDER_BEFORE, minor_of, schedule_lines
 from app.links.views import OfferView
 from app.offers.summaries import day, money
 from schemas.common import Locale
@@ -92,7 +86,7 @@ def offer_ics(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", t("ics_name"))
+    calendar.add("x-wr-calname", t.gettext("Repayment plan"))
     paying = [x for x in schedule_lines(document) if minor_of(document, x["payment"])]
     for k, line in enumerate(paying, start=1):
 
@@ -102,9 +96,14 @@ def offer_ics(
         due = date.fromisoformat(line["due_date"])
         taken = date.fromisoformat(line["payment_date"])
         paid = statuses.get(line["number"]) == "paid"
-        title = t("ics_summary", k=k, n=len(paying), amount=m("payment"))
-        description = t(
-            "ics_description",
+        title = t.gettext(
+            "Payment %(k)s of %(n)s: %(amount)s", k=k, n=len(paying), amount=m("payment")
+        )
+        if paid:
+            title = t.gettext("%(title)s (paid)", title=title)
+        description = t.gettext(
+            "Payment %(amount)s: principal %(principal)s, interest %(interest)s, fees %(fees)s."
+            " Balance after: %(balance)s.",
             amount=m("payment"),
             principal=m("principal"),
             interest=m("interest"),
@@ -112,20 +111,29 @@ def offer_ics(
             balance=m("closing_balance"),
         )
         if taken != due:
-            description += t("ics_moved", due=day(due, locale))
+            description = t.gettext(
+                "%(description)s Due %(due)s; taken on the next business day.",
+                description=description,
+                due=day(due, locale),
+            )
         event = icalendar.Event()
         event.add("uid", f"{uid_base}-{line['number']}")
         event.add("dtstamp", stamp)
         event.add("dtstart", taken)
         event.add("dtend", taken + timedelta(days=1))  # all-day: DTEND is exclusive
-        event.add("summary", title + (t("ics_paid") if paid else ""))
+        event.add("summary", title)
         event.add("description", description)
         event.add("status", event_status)
         event.add("transp", "TRANSPARENT")  # a reminder, not a busy block in the day
         if not paid and event_status != "CANCELLED":
             alarm = icalendar.Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", t("ics_alarm", amount=m("payment"), date=day(taken, locale)))
+            reminder = t.gettext(
+                "Payment of %(amount)s due on %(date)s",
+                amount=m("payment"),
+                date=day(taken, locale),
+            )
+            alarm.add("description", reminder)
             alarm.add("trigger", -REMINDER_BEFORE)
             event.add_component(alarm)
         calendar.add_component(event)

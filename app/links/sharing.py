@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,14 @@ from app.finance.policies import ResolvedPolicy, resolve
 from app.links.events import PlanAccepted
 from app.links.models import AcceptedPlan, SavedOffer
 from app.links.plans import resolve_version, state_of
-from app.links.views import ConfirmedPayment, ContactView, InstalmentStatus, OfferView
+from app.links.views import (
+    ConfirmedPayment,
+    ContactView,
+    InstalmentStatus,
+    OfferState,
+    OfferView,
+    PlanStatus,
+)
 from app.offers import calculations
 from app.offers.summaries import summary
 from plans.compare import negotiate
@@ -330,6 +337,10 @@ def accept(db: Session, token: str) -> Json:
                 .where(SavedOffer.id == offer.id, SavedOffer.status == "offered")
                 .values(status="accepted")
             )
+            # Session.execute is typed as giving a Result (an ORM event hook could replace it,
+            # sqlalchemy#12913); an UPDATE without RETURNING gives the cursor's, with rowcount
+            if not isinstance(claimed, CursorResult):
+                raise TypeError(f"UPDATE gave a {type(claimed).__name__}, not a CursorResult")
             if claimed.rowcount != 1:
                 raise IntegrityError("accept", {}, Exception("offer no longer open"))
     except IntegrityError:
@@ -356,6 +367,14 @@ def page_query(locale: Locale, marker: str | None = None) -> str:
     return f"?{party}lang={locale.value}"
 
 
+def _page_state(status: str) -> OfferState:
+    # the page's three states; any other stored status (revoked) reads as offered
+    match status:
+        case "accepted" | "superseded":
+            return status
+    return "offered"
+
+
 def page_view(
     db: Session,
     offer: SavedOffer,
@@ -373,7 +392,7 @@ def page_view(
     accepted_at = None
     payments: list[ConfirmedPayment] = []
     instalments: list[InstalmentStatus] = []
-    plan_status = None
+    plan_status: PlanStatus | None = None
     plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
     if plan is not None:
         accepted_at = plan.accepted_at
@@ -397,7 +416,7 @@ def page_view(
         ]
     texts = policy.body.missed_payment_text
     return OfferView(
-        state=offer.status if offer.status in ("accepted", "superseded") else "offered",
+        state=_page_state(offer.status),
         expires_at=offer.expires_at,
         masked_name=mask_name(offer.debtor_name),
         missed_payment_text=texts.get(locale) or next(iter(texts.values()), ""),

@@ -1,9 +1,10 @@
 """Messages to a debt's parties: reminders, payment confirmations, missed-payment notices.
 
-Each is a plain-text Jinja2 template per language
-(``app/messaging/templates/messages/<kind>.<locale>.txt``): the first line is the email's subject,
-the rest after a blank line the body (a text message sends the body alone). Amounts and dates are
-formatted by Babel (``app.offers.summaries``).
+Each is one plain-text Jinja2 template (``app/messaging/templates/messages/<kind>.txt``) whose
+sentences are ``{% trans %}`` blocks, one a line, translated by the locale's gettext catalog
+(``app.core.i18n``): the first line is the email's subject, the rest after a blank line the body
+(a text message sends the body alone). Amounts and dates are formatted by Babel
+(``app.offers.summaries``).
 
 What a message may say follows ``plans.contact.disclosure``: the template receives only the
 details the recipient's role may learn. A debtor or co-debtor gets amounts, the schedule's
@@ -24,6 +25,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.core.i18n import install
 from app.offers.summaries import day, money
 from plans.contact import Channel, Detail, Party, Role, disclosed_amount_minor, disclosure
 from plans.contact_rules import Jurisdiction
@@ -74,17 +76,20 @@ _OPT_OUT_SUFFIX = "OPT-OUT-NOTICE"
 
 
 @cache
-def _environment() -> Environment:
+def _environment(locale: Locale) -> Environment:
     # Plain text, not HTML: nothing to escape; StrictUndefined makes a template that names a
-    # detail its role was not given fail loudly instead of printing nothing.
-    return Environment(
+    # detail its role was not given fail loudly instead of printing nothing. A line ends with
+    # `{% endtrans +%}`: the plus keeps the line break that trim_blocks would take.
+    environment = Environment(
         loader=FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=False,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    return install(environment, locale)
 
 
 def needs_opt_out(rules: Jurisdiction, channel: Channel, role: Role) -> bool:
@@ -178,7 +183,7 @@ def compose(
     else:
         return None
     context |= {"channel": channel.value, "opt_out": needs_opt_out(rules, channel, party.role)}
-    text = _environment().get_template(f"messages/{template}.{locale.value}.txt").render(context)
+    text = _environment(locale).get_template(f"messages/{template}.txt").render(context)
     subject, _, body = text.partition("\n\n")
     return Message(subject.strip() if channel is Channel.EMAIL else None, body)
 

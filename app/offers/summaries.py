@@ -6,6 +6,7 @@ payments, the interest (or that there is none), what is waived and the total.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -14,6 +15,7 @@ from babel import Locale as BabelLocale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 
+from app.core.i18n import Words
 from plans.calendar import Frequency
 from plans.money import from_minor
 from plans.offer import Offer
@@ -22,21 +24,6 @@ from plans.schedule import LineKind
 from schemas.common import Locale
 
 _BABEL = {Locale.EN: BabelLocale.parse("en"), Locale.ZH_CN: BabelLocale.parse("zh_CN")}
-
-_EVERY = {
-    Locale.EN: {
-        Frequency.MONTHLY: ("a month", "month", "months"),
-        Frequency.WEEKLY: ("a week", "week", "weeks"),
-        Frequency.BIWEEKLY: ("every two weeks", "fortnight", "fortnights"),
-        Frequency.SEMI_MONTHLY: ("twice a month", "half-month", "half-months"),
-    },
-    Locale.ZH_CN: {
-        Frequency.MONTHLY: ("每月", "个月", "个月"),
-        Frequency.WEEKLY: ("每周", "周", "周"),
-        Frequency.BIWEEKLY: ("每两周", "期", "期"),
-        Frequency.SEMI_MONTHLY: ("每半月", "期", "期"),
-    },
-}
 
 
 @lru_cache(maxsize=4096)
@@ -75,8 +62,49 @@ def percent(rate: Decimal, locale: Locale) -> str:
     return str(format_percent(rate, "#,##0.00%", locale=_BABEL[locale]))
 
 
+def duration(t: Words, frequency: Frequency, count: int) -> str:
+    """A number of a plan's periods: ``"3 months"``, ``"3个月"``.
+
+    Examples
+    --------
+    >>> duration(Words(Locale.EN), Frequency.BIWEEKLY, 1)
+    '1 fortnight'
+    >>> duration(Words(Locale.ZH_CN), Frequency.MONTHLY, 8)
+    '8个月'
+    """
+    if frequency is Frequency.MONTHLY:
+        return t.ngettext("%(num)d month", "%(num)d months", count)
+    if frequency is Frequency.WEEKLY:
+        return t.ngettext("%(num)d week", "%(num)d weeks", count)
+    if frequency is Frequency.BIWEEKLY:
+        return t.ngettext("%(num)d fortnight", "%(num)d fortnights", count)
+    return t.ngettext("%(num)d half-month", "%(num)d half-months", count)
+
+
+def _every(t: Words, frequency: Frequency) -> str:
+    # how often, after an amount: "pay CN¥1,250.00 a month"
+    return {
+        Frequency.MONTHLY: t.pgettext("summary", "a month"),
+        Frequency.WEEKLY: t.pgettext("summary", "a week"),
+        Frequency.BIWEEKLY: t.pgettext("summary", "every two weeks"),
+        Frequency.SEMI_MONTHLY: t.pgettext("summary", "twice a month"),
+    }[frequency]
+
+
+def _joined(parts: list[str], join: Callable[[str, str], str]) -> str:
+    text = parts[0]
+    for part in parts[1:]:
+        text = join(text, part)
+    return text
+
+
 def summary(offer: Offer, locale: Locale) -> str:
     """The offer in one sentence.
+
+    The steps of the plan (down payment, payment break, instalments, or the settlement) come
+    first, then its details (interest, what is waived, the total); each language joins them
+    with its own punctuation (``pgettext`` contexts "summary: between steps" and "summary:
+    between details"), and an English sentence starts with a capital.
 
     Examples
     --------
@@ -92,82 +120,84 @@ def summary(offer: Offer, locale: Locale) -> str:
     >>> summary(offer, Locale.ZH_CN)
     '自2026年12月15日起每月还款¥1,250.00，共8个月；免息；合计¥10,000.00。'
     """
-    en = locale is Locale.EN
+    t = Words(locale)
     currency = offer.currency
 
     def m(minor: int) -> str:
         return money(minor, currency, locale)
 
     terms, metrics = offer.terms, offer.metrics
-    every, one, many = _EVERY[locale][terms.frequency]
-    parts: list[str] = []
+    every = _every(t, terms.frequency)
+    steps: list[str] = []
     lines = offer.schedule.lines
     if offer.kind is OfferKind.SETTLEMENT:
         deadline = day(terms.settle_by or lines[0].due_date, locale)
-        parts.append(
-            f"Pay {m(metrics.total_paid_minor)} by {deadline} to settle the debt in full"
-            if en
-            else f"于{deadline}前一次性还款{m(metrics.total_paid_minor)}即可结清全部欠款"
+        steps.append(
+            t.gettext(
+                "Pay %(amount)s by %(date)s to settle the debt in full",
+                amount=m(metrics.total_paid_minor),
+                date=deadline,
+            )
         )
     else:
         down = [x for x in lines if x.kind is LineKind.DOWN_PAYMENT]
         if down:
-            parts.append(
-                f"Pay {m(down[0].payment_minor)} now"
-                if en
-                else f"立即支付首付款{m(down[0].payment_minor)}"
-            )
+            steps.append(t.gettext("Pay %(amount)s now", amount=m(down[0].payment_minor)))
         if terms.deferral_periods:
-            paused = terms.deferral_periods
-            pause_unit = many if paused > 1 else one
+            paused = duration(t, terms.frequency, terms.deferral_periods)
             if terms.deferral_payment_minor:
-                token = m(terms.deferral_payment_minor)
-                parts.append(
-                    f"pay {token} {every} for {paused} {pause_unit}"
-                    if en
-                    else f"前{paused}{many}{every}仅还{token}"
+                steps.append(
+                    t.gettext(
+                        "pay %(amount)s %(every)s for %(duration)s",
+                        amount=m(terms.deferral_payment_minor),
+                        every=every,
+                        duration=paused,
+                    )
                 )
             else:
-                parts.append(
-                    f"pay nothing for {paused} {pause_unit}" if en else f"前{paused}{many}暂停还款"
-                )
+                steps.append(t.gettext("pay nothing for %(duration)s", duration=paused))
         instalments = [x for x in lines if x.kind is LineKind.INSTALMENT]
         if instalments:
-            first = instalments[0]
             n = len(instalments)
-            start = day(first.due_date, locale)
-            level = m(terms.instalment_minor)
-            unit = one if n == 1 else many
-            parts.append(
-                f"{'then ' if parts else ''}pay {level} {every} for {n} {unit} from {start}"
-                if en
-                else f"{'随后' if parts else ''}自{start}起{every}还款{level}，共{n}{unit}"
+            step = t.gettext(
+                "pay %(amount)s %(every)s for %(duration)s from %(start)s",
+                amount=m(terms.instalment_minor),
+                every=every,
+                duration=duration(t, terms.frequency, n),
+                start=day(instalments[0].due_date, locale),
             )
+            if steps:
+                step = t.gettext("then %(step)s", step=step)
             if instalments[-1].payment_minor != terms.instalment_minor and n > 1:
                 last = m(instalments[-1].payment_minor)
-                parts[-1] += f" (last payment {last})" if en else f"（末期{last}）"
-    sentence = ("; " if en else "，").join(parts)
-    sentence = sentence[0].upper() + sentence[1:] if en else sentence
-    details: list[str] = []
+                step = t.gettext("%(step)s (last payment %(amount)s)", step=step, amount=last)
+            steps.append(step)
+    sentence = _joined(
+        steps, lambda a, b: t.pgettext("summary: between steps", "%(a)s; %(b)s", a=a, b=b)
+    )
+    # Where the script has capitals (str.upper leaves Chinese as it is).
+    sentence = sentence[:1].upper() + sentence[1:]
+    details = [sentence]
     if offer.metrics.finance_charge_minor == 0:
-        details.append("no interest" if en else "免息")
+        details.append(t.gettext("no interest"))
     else:
-        rate = percent(terms.nominal_annual_rate, locale)
-        apr = percent(metrics.apr, locale)
         details.append(
-            f"interest {rate} a year (APR {apr})" if en else f"年利率{rate}（APR {apr}）"
+            t.gettext(
+                "interest %(rate)s a year (APR %(apr)s)",
+                rate=percent(terms.nominal_annual_rate, locale),
+                apr=percent(metrics.apr, locale),
+            )
         )
     if metrics.total_waived_minor:
         waived = m(metrics.total_waived_minor)
-        conditional = offer.kind is OfferKind.SETTLEMENT_PLAN
-        if en:
+        if offer.kind is OfferKind.SETTLEMENT_PLAN:
             details.append(
-                f"{waived} waived" + (" when the last payment is made" if conditional else "")
+                t.gettext("%(amount)s waived when the last payment is made", amount=waived)
             )
         else:
-            details.append(("还清最后一期后" if conditional else "") + f"减免{waived}")
-    details.append(
-        f"total {m(metrics.total_paid_minor)}" if en else f"合计{m(metrics.total_paid_minor)}"
+            details.append(t.gettext("%(amount)s waived", amount=waived))
+    details.append(t.gettext("total %(amount)s", amount=m(metrics.total_paid_minor)))
+    text = _joined(
+        details, lambda a, b: t.pgettext("summary: between details", "%(a)s; %(b)s", a=a, b=b)
     )
-    joiner = "; " if en else "；"
-    return sentence + joiner + joiner.join(details) + ("." if en else "。")
+    return t.pgettext("summary: the end of the sentence", "%(sentence)s.", sentence=text)

@@ -1,4 +1,5 @@
-"""The debtor's shared-plan page, its calendar and its CSV (``app/links/pages.py``).
+"""The debtor's shared-plan page (``app/links/pages.py``); its calendar and CSV are
+tests/app/test_downloads.py.
 
 Documents come from the real engine and wire format (``plans.compare.negotiate``,
 ``schemas.wire.offer_json``), so the page is checked against exactly what ``GET /s/{token}.json``
@@ -7,7 +8,7 @@ serves: every amount cell's ``data-minor`` equals the document's decimal string 
 Golden files under ``tests/golden/pages/`` pin the README's worked example (10,000.00 CNY at
 12 %, 12 monthly instalments from 15 Feb 2026) byte for byte: the English page (offered, nobody
 on file), the Chinese page (accepted, one payment made, read by a party with three messages
-and SMS opted out), the .ics (fixed DTSTAMP) and the .csv. They change
+and SMS opted out) and, in test_downloads.py, the .ics (fixed DTSTAMP) and the .csv. They change
 only on purpose: regenerate with
 
     REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/test_pages.py
@@ -17,12 +18,9 @@ and review the diff like code.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import os
 import re
-import string
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -32,19 +30,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import icalendar
 import pytest
+from babel.messages.pofile import read_po
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.core.i18n import LOCALE_DIR, Words
 from app.core.masking import mask_name
-from app.links.downloads import offer_csv, offer_ics
-from app.links.pages import (
-    CSV_COLUMNS,
-    MESSAGES,
-    render_not_found,
-    render_offer_page,
-)
+from app.links.pages import render_not_found, render_offer_page
 from app.links.views import (
     ChannelChoice,
     ConfirmedPayment,
@@ -53,7 +46,7 @@ from app.links.views import (
     OfferView,
     SentMessage,
 )
-from app.offers.summaries import money, summary
+from app.offers.summaries import summary
 from plans.compare import negotiate
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
@@ -75,6 +68,11 @@ MISSED = {
     Locale.ZH_CN: "如任何一期还款逾期超过30天，本计划将终止。",
 }
 REAL_NAMES = {Locale.EN: "John Smith", Locale.ZH_CN: "张小明"}
+
+
+def say(locale: Locale, message: str) -> str:
+    """A sentence of the page in ``locale``, as its catalog (app/locale) has it."""
+    return Words(locale).gettext(message)
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -508,6 +506,12 @@ def test_an_accepted_plan_shows_its_payments_and_balance(locale: Locale) -> None
     assert partly[locale] in html
 
 
+PLAN_STATUS_TEXT = {
+    "completed": "The plan is complete: nothing more is owed.",
+    "broken": "The plan has ended because payments were missed; see “If you miss a payment”.",
+}
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("plan_status", ["completed", "broken"])
 def test_plan_status_is_stated(locale: Locale, plan_status: str) -> None:
@@ -519,7 +523,7 @@ def test_plan_status_is_stated(locale: Locale, plan_status: str) -> None:
         plan_status=plan_status,
     )
     html = render_offer_page(document, shown, locale)
-    assert MESSAGES[locale][f"plan_{plan_status}"] in html
+    assert say(locale, PLAN_STATUS_TEXT[plan_status]) in html
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -527,8 +531,12 @@ def test_a_superseded_offer_cannot_be_accepted(locale: Locale) -> None:
     document = _document(readme_offer(), locale)
     html = render_offer_page(document, view(locale, state="superseded"), locale)
     assert Page(html).forms == []
-    assert MESSAGES[locale]["superseded"] in html
-    assert MESSAGES[locale]["accept_button"] not in html
+    superseded = (
+        "A newer offer has replaced this one, so it can no longer be accepted."
+        " Please use the link in the most recent message we sent you."
+    )
+    assert say(locale, superseded) in html
+    assert say(locale, "Accept this plan") not in html
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -557,7 +565,7 @@ def test_what_is_waived_by_component(locale: Locale) -> None:
         assert (
             f'data-column="waived_{part}" data-minor="{minor_of(document, waiver[part])}"' in html
         )
-    assert MESSAGES[locale]["waived_none"] not in html
+    assert say(locale, "Nothing is waived: the plan repays everything you owe.") not in html
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -641,7 +649,7 @@ def test_the_readers_messages_and_a_form_per_preference(locale: Locale) -> None:
         assert f'<button type="submit" class="secondary">{button}</button>' in item
     assert ('data-channel="sms" data-opted-out') in section
     assert '<input type="hidden" name="change" value="stop">' in section
-    assert MESSAGES[locale]["button_stop"] in section
+    assert say(locale, "Stop contacting me") in section
     assert "data-stopped" not in section
 
 
@@ -654,14 +662,14 @@ def test_a_party_who_asked_not_to_be_contacted_sees_when_and_can_lift_it(locale:
     assert "data-stopped" in section and when[locale] in section
     assert '<input type="hidden" name="change" value="resume">' in section
     assert 'value="stop"' not in section
-    assert MESSAGES[locale]["button_resume"] in section
+    assert say(locale, "You may contact me again") in section
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_with_no_reader_the_section_says_no_messages_and_has_no_form(locale: Locale) -> None:
     document = _document(readme_offer(), locale)
     section = _section(render_offer_page(document, view(locale), locale), "contact")
-    assert MESSAGES[locale]["messages_none"] in section
+    assert say(locale, "We have not sent you any messages.") in section
     assert "<form" not in section and "<button" not in section
 
 
@@ -703,14 +711,7 @@ def test_the_view_refuses_unknown_states() -> None:
         InstalmentStatus(1, date(2026, 1, 1), "skipped", 1, 0)  # type: ignore[arg-type]
 
 
-def _fields(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
-def test_both_languages_have_every_message_with_the_same_fields() -> None:
-    en, zh = MESSAGES[Locale.EN], MESSAGES[Locale.ZH_CN]
-    assert en.keys() == zh.keys()
-    assert {k: _fields(v) for k, v in en.items()} == {k: _fields(v) for k, v in zh.items()}
+# That both languages have every message, with the same fields: tests/app/test_i18n.py.
 
 
 def test_the_chinese_page_has_no_english_words() -> None:
@@ -720,9 +721,11 @@ def test_the_chinese_page_has_no_english_words() -> None:
     )
     html = render_offer_page(document, accepted, Locale.ZH_CN)
     seen = " ".join(Page(html).text)
-    for key, text in MESSAGES[Locale.EN].items():
-        if not _fields(text) and not key.startswith(("unit_", "ics_")):
-            assert text not in seen, key
+    with (LOCALE_DIR / "messages.pot").open("rb") as pot:
+        ids = [m.id for m in read_po(pot) if m.id and isinstance(m.id, str)]
+    for text in ids:
+        if "%(" not in text:  # a sentence with fields is checked by the words around them
+            assert text not in seen
     # the only Latin words: the currency code, APR, file types and the language switch
     words = set(re.findall(r"[A-Za-z]{2,}", seen))
     assert words <= {"APR", "CNY", "English", "ics", "csv", "json", "BANK", "UTC"}
@@ -740,85 +743,23 @@ def test_the_not_found_page_is_one_page(locale: Locale) -> None:
     assert page.html_lang == locale.value
     assert page.links == []
     assert "<script" not in html and "http://" not in html and "https://" not in html
-    assert MESSAGES[locale]["not_found_text"] in html
-
-
-# --- the calendar ------------------------------------------------------------------------------
-
-STAMP = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
-
-
-@pytest.mark.parametrize("index", range(len(OFFER_IDS)), ids=OFFER_IDS)
-def test_one_event_per_payment_with_a_three_day_reminder(index: int) -> None:
-    document = _document(_offers()[index], Locale.EN)
-    ics = offer_ics(document, view(), uid_base="offer-7@repay.test", stamp=STAMP)
-    calendar = icalendar.Calendar.from_ical(ics)
-    events = list(calendar.walk("VEVENT"))
-    paying = [x for x in document["schedule"]["lines"] if minor_of(document, x["payment"])]
-    assert len(events) == len(paying)
-    for k, (event, line) in enumerate(zip(events, paying, strict=True), start=1):
-        taken = date.fromisoformat(line["payment_date"])
-        assert event.decoded("dtstart") == taken
-        assert event.decoded("dtend") == taken + timedelta(days=1)
-        assert str(event["uid"]) == f"offer-7@repay.test-{line['number']}"
-        assert event.decoded("dtstamp") == STAMP
-        assert str(event["status"]) == "TENTATIVE"
-        amount = money(minor_of(document, line["payment"]), document["currency"], Locale.EN)
-        assert str(event["summary"]) == f"Payment {k} of {len(paying)}: {amount}"
-        (alarm,) = event.walk("VALARM")
-        assert str(alarm["action"]) == "DISPLAY"
-        assert alarm.decoded("trigger") == timedelta(days=-3)
-    assert b"TRIGGER:-P3D" in ics
-    assert b"J*** S****" not in ics and b"John" not in ics
-
-
-def test_the_calendar_follows_the_plan() -> None:
-    document = _document(readme_offer(), Locale.ZH_CN)
-    accepted = accepted_view(Locale.ZH_CN, document)
-    events = icalendar.Calendar.from_ical(
-        offer_ics(document, accepted, uid_base="o", locale=Locale.ZH_CN, stamp=STAMP)
-    ).walk("VEVENT")
-    assert {str(e["status"]) for e in events} == {"CONFIRMED"}
-    assert str(events[0]["summary"]) == "第1期还款（共12期）：¥888.49（已还）"
-    assert events[0].walk("VALARM") == []  # paid: no reminder
-    assert len(events[1].walk("VALARM")) == 1  # partly paid: still reminded
-    replaced = offer_ics(document, view(state="superseded"), uid_base="o", stamp=STAMP)
-    cancelled = icalendar.Calendar.from_ical(replaced).walk("VEVENT")
-    assert {str(e["status"]) for e in cancelled} == {"CANCELLED"}
-    assert b"BEGIN:VALARM" not in replaced
-
-
-# --- the CSV -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("index", range(len(OFFER_IDS)), ids=OFFER_IDS)
-def test_csv_rows_are_the_documents_lines(index: int) -> None:
-    document = _document(_offers()[index], Locale.EN)
-    text = offer_csv(document)
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    lines = document["schedule"]["lines"]
-    assert len(rows) == len(lines) + 1
-    for row, line in zip(rows, lines, strict=False):
-        assert row == {c: str(line[c]) for c in CSV_COLUMNS}
-    totals = rows[-1]
-    assert totals["number"] == "total"
-    assert {c: totals[c] for c in document["schedule"]["totals"]} == document["schedule"]["totals"]
-    assert text.count("\r\n") == len(lines) + 2  # RFC 4180 line breaks: header, lines, totals
+    not_found = (
+        "This link does not work. It may have expired or been withdrawn."
+        " Please contact us and we will send you a new one."
+    )
+    assert say(locale, not_found) in html
 
 
 # --- golden files ------------------------------------------------------------------------------
 
 
-def test_golden_pages_calendar_and_csv() -> None:
+def test_golden_pages() -> None:
     en = _document(readme_offer(), Locale.EN)
     zh = _document(readme_offer(), Locale.ZH_CN)
     golden("offer.en.html", render_offer_page(en, view(Locale.EN), Locale.EN).encode())
     # the Chinese page read by a party: their messages, SMS opted out
     accepted = replace(accepted_view(Locale.ZH_CN, zh), contact=contact_view(Locale.ZH_CN))
     golden("offer.zh-CN.html", render_offer_page(zh, accepted, Locale.ZH_CN).encode())
-    ics = offer_ics(en, accepted_view(Locale.EN, en), uid_base="offer-1@repay.test", stamp=STAMP)
-    golden("offer.ics", ics)
-    golden("offer.csv", offer_csv(en).encode())
     golden("not_found.en.html", render_not_found(Locale.EN).encode())
 
 
