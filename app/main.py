@@ -20,6 +20,7 @@ from app.links.routes import links as link_pages
 from app.links.routes import offers as saved_offers
 from app.links.routes import payments
 from app.links.routes import plans as accepted_plans
+from app.links.web import Safeguards
 from app.messaging import routes as outbox
 from app.offers.routes import offers, plans, rates
 
@@ -108,6 +109,9 @@ def create_app() -> FastAPI:
     ):
         application.include_router(module.router)
     errors.install(application)
+    # The share links' headers (no framing, no sniffing, no referrer, no cache) on every
+    # answer under /s/, errors included: set once here, not remembered by each route.
+    application.add_middleware(Safeguards)
 
     def openapi() -> dict[str, Any]:
         if application.openapi_schema is None:
