@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # app/core/settings.py -> the checkout
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'repay.db'}"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 # Good enough to keep dev keys apart from other installs; production sets its own secret.
