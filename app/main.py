@@ -15,6 +15,7 @@ from app.changes.routes import requests as change_requests
 from app.contacts.routes import checks, debts, parties, preferences
 from app.core import errors
 from app.core.routes import health, keys
+from app.core.settings import get_settings
 from app.finance.routes import policies, simulations
 from app.links.routes import links as link_pages
 from app.links.routes import offers as saved_offers
@@ -60,7 +61,12 @@ def _published_names(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_app() -> FastAPI:
-    """A new application instance."""
+    """A new application instance.
+
+    Reads the settings first: a malformed one (``app.core.settings.SettingsError``) stops the
+    application being built, so ``uvicorn app.main:app`` fails at start, not on each request.
+    """
+    get_settings()
     application = FastAPI(
         title="repay",
         version="1.0.0",
