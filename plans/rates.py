@@ -40,7 +40,7 @@ RATE_QUANTUM = Decimal("0.000001")
 
 # Thirty-four digits (IEEE decimal128) leave the six-place quantization far from any noise, and a
 # private context keeps the results independent of whatever the caller did to the global one.
-_CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)
+DECIMAL_CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)
 _LOWEST_RATE = -0.99
 _HIGHEST_RATE = 1e9
 _MAX_ITERATIONS = 200
@@ -56,7 +56,8 @@ def _check(flows: Sequence[CashFlow], field: str, what: str) -> None:
             raise InvalidAmount(field, "non_negative", f"{what} {index} is negative ({amount})")
 
 
-def _no_solution(detail: str) -> DomainError:
+def no_solution(detail: str) -> DomainError:
+    """The engine's error for flows no rate above -99 % balances (rule ``no_solution``)."""
     return DomainError("payments", "no_solution", detail)
 
 
@@ -78,7 +79,7 @@ def _value(rate: float, flows: Sequence[_Flow], tail_sign: float) -> tuple[float
     return total, slope
 
 
-def _solve(flows: Sequence[_Flow]) -> float:
+def solve_general_equation(flows: Sequence[_Flow]) -> float:
     """The unit-period rate solving (b)(8): safeguarded Newton inside a sign-change bracket."""
     at_zero = sum(amount for amount, _, _ in flows)  # every discount factor is 1 at i = 0
     if at_zero == 0:
@@ -119,7 +120,7 @@ def _solve(flows: Sequence[_Flow]) -> float:
         rate = step
     if not math.isnan(far) and abs(total) <= 1e-9 * scale:
         return rate
-    raise _no_solution("no rate above -99 % per unit-period balances payments and advances")
+    raise no_solution("no rate above -99 % per unit-period balances payments and advances")
 
 
 def _single_payment_unit(start: date, end: date) -> UnitPeriod:
@@ -137,7 +138,9 @@ def _single_payment_unit(start: date, end: date) -> UnitPeriod:
     return UnitPeriod("day", (end - start).days, term=True)
 
 
-def _checked_start(advances: Sequence[CashFlow], payments: Sequence[CashFlow]) -> date:
+def checked_start(advances: Sequence[CashFlow], payments: Sequence[CashFlow]) -> date:
+    """The first advance's date, once both sides are non-empty and non-negative and no
+    payment precedes it (else the DomainError :func:`irr_per_period` documents)."""
     _check(advances, "advances", "advance")
     _check(payments, "payments", "payment")
     start = min(day for day, _ in advances)
@@ -154,8 +157,8 @@ def _unit(
     if len(advances) == 1 and len(payments) == 1:
         (start, lent), (end, repaid) = advances[0], payments[0]
         if lent == 0 or end == start or 100 * repaid <= lent:
-            # No time, nothing lent, or a rate of -99 % or less: the bounds _solve keeps too.
-            raise _no_solution("no rate above -99 % balances a single payment against its advance")
+            # No time, nothing lent, or a rate of -99 % or less: the general equation's bounds.
+            raise no_solution("no rate above -99 % balances a single payment against its advance")
         return _single_payment_unit(start, end)
     return choose([day for day, _ in advances], [day for day, _ in payments])
 
@@ -192,14 +195,14 @@ def _unit_rate(
     advances: Sequence[CashFlow], payments: Sequence[CashFlow], frequency: Frequency | None
 ) -> tuple[float | Fraction, UnitPeriod]:
     """The unit-period rate and the unit period."""
-    _checked_start(advances, payments)
+    checked_start(advances, payments)
     unit = _unit(advances, payments, frequency)
     if sum(amount for _, amount in payments) == sum(amount for _, amount in advances):
         return 0.0, unit
     if unit.term:
         # Under a year the term is one unit period, so the rate is exact: i = P / A - 1.
         return Fraction(payments[0][1], advances[0][1]) - 1, unit
-    return _solve(placed_flows(advances, payments, unit)), unit
+    return solve_general_equation(placed_flows(advances, payments, unit)), unit
 
 
 def transaction_unit_period(
@@ -229,7 +232,7 @@ def transaction_unit_period(
     >>> transaction_unit_period([(start, 100)], pays).name
     '4_weeks'
     """
-    _checked_start(advances, payments)
+    checked_start(advances, payments)
     return _unit(advances, payments, frequency)
 
 
@@ -361,7 +364,7 @@ def apr(
     Decimal('0.000000')
     """
     rate, unit = _unit_rate(advances, payments, frequency)
-    with localcontext(_CONTEXT):
+    with localcontext(DECIMAL_CONTEXT):
         return annualised(rate, unit.per_year).quantize(RATE_QUANTUM)
 
 
@@ -373,7 +376,7 @@ def annualised(rate: float | Fraction, per_year: Fraction) -> Decimal:
     >>> annualised(Fraction(8, 100), Fraction(365, 255))
     Decimal('0.1145098039215686274509803921568627')
     """
-    with localcontext(_CONTEXT):
+    with localcontext(DECIMAL_CONTEXT):
         if isinstance(rate, Fraction):
             exact = rate * per_year
             return Decimal(exact.numerator) / Decimal(exact.denominator)
@@ -428,9 +431,11 @@ def effective_annual_rate(apr: Decimal, periods_per_year: int) -> Decimal:
     """
     if periods_per_year < 1:
         raise InvalidRate("periods_per_year", "positive", "must be at least 1")
-    with localcontext(_CONTEXT):
+    with localcontext(DECIMAL_CONTEXT):
         growth = (1 + apr / periods_per_year) ** periods_per_year
-        if growth.adjusted() > _CONTEXT.prec - 7:  # six places would need more digits than 34
+        if (
+            growth.adjusted() > DECIMAL_CONTEXT.prec - 7
+        ):  # six places would need more digits than 34
             raise InvalidRate("apr", "too_large", "too large to state an effective annual rate")
         return (growth - 1).quantize(RATE_QUANTUM)
 

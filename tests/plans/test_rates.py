@@ -29,11 +29,11 @@ from plans.calendar import Frequency, due_dates, payment_dates
 from plans.errors import DomainError, InvalidAmount, InvalidDate, InvalidRate
 from plans.money import Rounding
 from plans.rates import (
-    _solve,
     apr,
     effective_annual_rate,
     irr_per_period,
     npv_minor,
+    solve_general_equation,
 )
 from plans.unit_periods import YEAR, UnitPeriod, place, shift_months
 from plans.unit_periods import month_end_days as _month_end_days
@@ -296,7 +296,7 @@ def series(
 def test_general_equation_for_other_unit_periods(
     flows: list[tuple[float, int, float]], per_year: int, published: str
 ) -> None:
-    assert percent_2dp(Decimal(_solve(flows) * per_year)) == Decimal(published)
+    assert percent_2dp(Decimal(solve_general_equation(flows) * per_year)) == Decimal(published)
 
 
 # --- zero and negative rates ---
@@ -369,7 +369,9 @@ def test_multiple_advances() -> None:
     advances = [(date(2026, 1, 15), 50_000), (date(2026, 2, 15), 50_000)]
     payments = monthly(date(2026, 3, 15), 12, 9_000)
     flows = [(-50_000.0, 0, 0.0), (-50_000.0, 1, 0.0), *series(9_000, 12, 2, 0.0)]
-    assert irr_per_period(advances, payments) == pytest.approx(_solve(flows), abs=1e-15)
+    assert irr_per_period(advances, payments) == pytest.approx(
+        solve_general_equation(flows), abs=1e-15
+    )
 
 
 # --- invalid input ---
