@@ -181,8 +181,16 @@ def _day_of_month(day: date, month_end: dict[int, int]) -> int:
     return month_end[day.day] if day.day >= 28 and is_month_end(day) else day.day
 
 
-def months_and_days(start: date, when: date, month_end: dict[int, int]) -> tuple[int, int]:
+def months_and_days(
+    start: date,
+    when: date,
+    month_end: dict[int, int],
+    landing: dict[int, tuple[int, int]] | None = None,
+) -> tuple[int, int]:
     """Full months from ``start`` to ``when`` counted back from ``when``, and the days left.
+
+    ``landing`` caches, per day of month, where counting back lands near ``start``: every
+    date with the same day of month lands on the same day.
 
     Examples
     --------
@@ -192,11 +200,16 @@ def months_and_days(start: date, when: date, month_end: dict[int, int]) -> tuple
     # (b)(5)(ii): full months are counted back from the later date, keeping its day of month,
     # and the odd days are what is left between ``start`` and the last of them.
     day = _day_of_month(when, month_end)
-    back = shift_months(start, 0, day)
-    if back < start:
-        short, days = 1, (shift_months(start, 1, day) - start).days
-    else:
-        short, days = 0, (back - start).days
+    landed = None if landing is None else landing.get(day)
+    if landed is None:
+        back = shift_months(start, 0, day)
+        if back < start:
+            landed = 1, (shift_months(start, 1, day) - start).days
+        else:
+            landed = 0, (back - start).days
+        if landing is not None:
+            landing[day] = landed
+    short, days = landed
     return (when.year - start.year) * 12 + when.month - start.month - short, days
 
 
@@ -225,14 +238,10 @@ def place(
             whole, odd = divmod(when.toordinal() - origin, size)
             placed.append((whole, odd / size))
         return placed
-    # Every date with the same day of month is measured back to the same day near ``start``.
-    cache: dict[tuple[int, int, int], tuple[int, int]] = {}
+    landing: dict[int, tuple[int, int]] = {}
     placed = []
     for when in dates:
-        key = (when.year, when.month, when.day)
-        if key not in cache:
-            cache[key] = months_and_days(start, when, month_end)
-        months, days = cache[key]
+        months, days = months_and_days(start, when, month_end, landing)
         if unit.unit == "semimonth":
             whole, odd = divmod(30 * months + days, 15)
             placed.append((whole, odd / 15))
@@ -328,10 +337,10 @@ def contractual_dates(dates: Sequence[date], unit: Unit) -> list[date]:
         # shortly after; of equals, the one most dates are on, then the earliest.
         usual = min(
             days,
-            key=lambda usual: (
-                -sum(n for day, n in days.items() if 0 <= day - usual <= _MOVED_BY_MONTH_DAYS),
-                -days[usual],
-                usual,
+            key=lambda candidate: (
+                -sum(n for d, n in days.items() if 0 <= d - candidate <= _MOVED_BY_MONTH_DAYS),
+                -days[candidate],
+                candidate,
             ),
         )
         moved = []
@@ -401,9 +410,11 @@ def choose(advance_dates: Sequence[date], payment_dates: Sequence[date]) -> Unit
     common period, the average of all periods rounded to the nearest standard interval, the
     lower of two equally near. A period is counted as every standard interval it exactly is
     (a 28-day February is four weeks and a month); a period that is no standard interval
-    counts as its number of days. When that finds no standard interval, the payment dates are
-    tried again as :func:`contractual_dates` (a month's, then a week's), since
-    §1026.17(c)(3)(ii) lets a date moved to a business day count as scheduled.
+    counts as its number of days. Unless one standard interval is every period but perhaps the
+    first, the payment dates are tried again as :func:`contractual_dates` of a month, a
+    semimonth and a week, since §1026.17(c)(3)(ii) lets a date moved to a business day count
+    as scheduled: a try that moves at most two dates in three and makes a period of its own
+    kind more common than any period was wins.
 
     Raises
     ------
@@ -429,6 +440,8 @@ def choose(advance_dates: Sequence[date], payment_dates: Sequence[date]) -> Unit
     if not spans:
         raise _refuse("no period between the advances and the payments")
     winner, count = _most_common(spans, month_end_days([*advance_dates, *payment_dates]))
+    if isinstance(winner, UnitPeriod) and count >= max(2, len(spans) - 1):
+        return winner  # every period but perhaps the first: no moved date could do better
     # Dates moved to business days may hide the schedule's period: a moved date is taken as
     # scheduled when that makes some standard interval more common than any period was.
     # It must leave a third of the dates where they are (weekends and holidays are fewer than
