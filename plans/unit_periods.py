@@ -108,6 +108,9 @@ _LEGACY = {
     ("month", 1): "monthly",
 }
 YEAR = UnitPeriod("month", 12)
+_WEEKS = {n: UnitPeriod("week", n) for n in range(1, 53)}
+_MONTHS = {n: UnitPeriod("month", n) for n in range(1, 13)}
+_SEMIMONTH = UnitPeriod("semimonth", 1)
 # (b)(3)(iii): the standard intervals, up to a year. A day is one too, but a unit period of
 # days is only ever the term of a single payment here; an average nearer a day is refused.
 STANDARD = (
@@ -270,19 +273,22 @@ def _standard(first: date, second: date, month_end: dict[int, int]) -> list[Unit
     found = []
     days = (second - first).days
     if days % 7 == 0 and 1 <= days // 7 <= 52:
-        found.append(UnitPeriod("week", days // 7))
+        found.append(_WEEKS[days // 7])
+    if days < 12:
+        return found
     day = _day_of_month(first, month_end)
     months = (second.year - first.year) * 12 + second.month - first.month
-    if 1 <= months <= 12 and shift_months(first, months, day) == second:
+    if days >= 28 and 1 <= months <= 12 and shift_months(first, months, day) == second:
         # (b)(3)(iv): the corresponding date of a later month, or its last day.
-        found.append(UnitPeriod("month", months))
+        found.append(_MONTHS[months])
     # A semimonthly series falls on two days of the month fifteen apart, the later one held at
-    # the month's end: the 1st and 16th, the 15th and the last day.
-    # (the 1st-to-16th pair reaches day 16 as its later day, the 16th-to-31st as its earlier)
-    if (day <= 16 and shift_months(first, 0, day + 15) == second) or (
-        day >= 16 and shift_months(first, 1, day - 15) == second
+    # the month's end: the 1st and 16th, the 15th and the last day (the 1st-to-16th pair
+    # reaches day 16 as its later day, the 16th-to-31st as its earlier); 12 to 16 days apart.
+    if days <= 16 and (
+        (day <= 16 and shift_months(first, 0, day + 15) == second)
+        or (day >= 16 and shift_months(first, 1, day - 15) == second)
     ):
-        found.append(UnitPeriod("semimonth", 1))
+        found.append(_SEMIMONTH)
     return found
 
 
