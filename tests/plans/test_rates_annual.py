@@ -202,3 +202,30 @@ def test_one_period_a_year_the_three_methods_agree(
     assert us.unit_period is not None and us.unit_period.per_year == 1
     assert us.rate == cn.rate == eu.rate
     assert eu.time_basis == "months/12"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 28)),
+    months=st.sampled_from([1, 2, 3, 6]),
+    count=st.integers(min_value=3, max_value=40),
+    principal=st.integers(min_value=1_000_000, max_value=100_000_000),
+    basis_points=st.integers(min_value=1, max_value=6_000),
+)
+def test_level_schedules_by_each_method(
+    start: date, months: int, count: int, principal: int, basis_points: int
+) -> None:
+    # A level schedule built at a nominal rate r, one payment every `months` months: the
+    # 年化利率 is r (the periodic IRR r / m times m periods a year), and the APRC is the
+    # compounded (1 + r / m)^m - 1 ([CCD]: whole months, so times are months / 12 exactly),
+    # both within the payments' rounding to minor units.
+    rate, per_year = basis_points / 10_000, 12 // months
+    per_period = rate / per_year
+    payment = round(principal * per_period / (1 - (1 + per_period) ** -count))
+    payments = [(shift_months(start, months * k, start.day), payment) for k in range(1, count + 1)]
+    advances = [(start, principal)]
+    cn = annual_rate(advances, payments, method=RateMethod.CN_IRR)
+    eu = annual_rate(advances, payments, method=RateMethod.EU_CCD)
+    assert abs(float(cn.rate) - rate) <= 0.0001
+    assert abs(float(eu.rate) - ((1 + per_period) ** per_year - 1)) <= 0.0001
+    assert eu.time_basis == "months/12"
