@@ -35,7 +35,8 @@ from app.offers.summaries import day
 from plans.contact import Channel
 from schemas.common import Locale
 from schemas.preferences import PreferenceChange
-from tests.app.test_outbox import (
+from tests.app.links.test_sharing import accepted_plan, pay, saved, token_of
+from tests.app.messaging.test_outbox import (
     CN_DEBTOR,
     GB_GUARANTOR,
     REF,
@@ -47,7 +48,6 @@ from tests.app.test_outbox import (
     rows,
 )
 from tests.app.test_pages import Page
-from tests.app.test_sharing import accepted_plan, pay, saved, token_of
 
 Headers = dict[str, dict[str, str]]
 DELIVERED = datetime(2026, 12, 1, 2, 5, tzinfo=UTC)

@@ -23,7 +23,7 @@ from app.core.keys import create_key
 from app.links.models import SavedOffer
 from app.links.sharing import party_marker
 from app.links.web import HideTokens
-from tests.app.test_sharing import (
+from tests.app.links.test_sharing import (
     SMALL,
     accepted_plan,
     count,

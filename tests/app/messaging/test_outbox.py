@@ -41,9 +41,9 @@ from app.links.sharing import party_marker
 from app.messaging import notices, outbox
 from app.messaging.models import OutboxMessage
 from plans.contact import Attempt, Channel, Outcome, Party, check_contact, jurisdiction
-from tests.app import consumer
-from tests.app.receiver import Receiver, receiving, start_consumer, start_sender, wait_for
-from tests.app.test_sharing import SMALL, accepted_plan, saved, token_of
+from tests.app.links.test_sharing import SMALL, accepted_plan, saved, token_of
+from tests.app.messaging import consumer
+from tests.app.messaging.receiver import Receiver, receiving, start_consumer, start_sender, wait_for
 
 Headers = dict[str, dict[str, str]]
 REF = "CARD-1"
