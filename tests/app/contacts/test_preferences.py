@@ -36,7 +36,7 @@ from plans.contact import Channel
 from schemas.common import Locale
 from schemas.preferences import PreferenceChange
 from tests.app.links.test_sharing import accepted_plan, pay, saved, token_of
-from tests.app.messaging.test_outbox import (
+from tests.app.messaging.outbox_support import (
     CN_DEBTOR,
     GB_GUARANTOR,
     REF,
