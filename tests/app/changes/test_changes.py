@@ -1,7 +1,7 @@
 """The debtor's change requests and the collectors' decisions
 (``app/changes/change_requests.py`` and its two routers), on SQLite and on PostgreSQL.
 
-Debts are dated today, as in ``tests/app/test_sharing.py`` (whose fixtures these reuse), and
+Debts are dated today, as in ``tests/app/links/test_sharing.py`` (whose fixtures these reuse), and
 the default policy freezes interest, so amounts do not depend on the date.
 """
 

@@ -227,7 +227,7 @@ def assert_each_acknowledged_once(drain: Drain, ids: list[str]) -> dict[str, Out
 def test_four_consumer_processes_one_killed_acknowledge_each_message_once(
     client: TestClient, auth: Headers, database_url: str, tmp_path: Path
 ) -> None:
-    """Four processes claim and acknowledge (tests/app/consumer.py, nothing sent) 10,000
+    """Four processes claim and acknowledge (tests/app/messaging/consumer.py, nothing sent) 10,000
     messages on PostgreSQL, 1,000 on SQLite; one SIGKILLed mid-batch. (The database fixture
     holds PostgreSQL shared for the test: ``postgres_in_use``.)"""
     total = 10_000 if database_url.startswith("postgresql") else 1_000

@@ -266,7 +266,8 @@ def test_paid_instalments_and_finished_plans_get_no_new_reminders(
 
 def test_a_broken_plan_gets_no_new_reminders(client: TestClient, auth: Headers) -> None:
     # Three days before the third payment date nothing was paid: instalments 1 and 2 are
-    # missed (15 days late, default policy), which breaks the plan (tests/app/test_sharing.py).
+    # missed (15 days late, default policy), which breaks the plan
+    # (tests/app/links/test_sharing.py).
     day = open_day(date.today() + timedelta(days=10))
     add(client, auth, CN_DEBTOR)
     plan_id = plan_due_on(client, auth, day)
