@@ -74,7 +74,7 @@ ANNUAL_RATE_REQUEST_EXAMPLE = {
     "payments": [{"date": day, "amount": "36.00"} for day in FOUR_WEEKLY],
     "method": "us_reg_z",
 }
-# What the service answers to it (checked by tests/app/test_rates_annual.py). Kept here, not
+# What the service answers to it (checked by tests/app/offers/test_rates_annual.py). Kept here, not
 # in schemas/examples/: `make examples` (tests/examples_writer.py) lists the operations it asks.
 ANNUAL_RATE_RESULT_EXAMPLE: dict[str, object] = {
     "method": "us_reg_z",

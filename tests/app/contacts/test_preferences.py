@@ -35,6 +35,7 @@ from app.offers.summaries import day
 from plans.contact import Channel
 from schemas.common import Locale
 from schemas.preferences import PreferenceChange
+from tests.app.links.test_pages import Page
 from tests.app.links.test_sharing import accepted_plan, pay, saved, token_of
 from tests.app.messaging.outbox_support import (
     CN_DEBTOR,
@@ -47,7 +48,6 @@ from tests.app.messaging.outbox_support import (
     reachable_party,
     rows,
 )
-from tests.app.test_pages import Page
 
 Headers = dict[str, dict[str, str]]
 DELIVERED = datetime(2026, 12, 1, 2, 5, tzinfo=UTC)

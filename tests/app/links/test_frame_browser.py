@@ -25,7 +25,7 @@ import pytest
 from tests.app.live import server_process
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "browser"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 if not os.path.exists(CHROMIUM):  # pragma: no cover - depends on the machine

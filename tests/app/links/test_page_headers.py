@@ -4,7 +4,7 @@ Every ``/s/`` operation of the OpenAPI document is asked with a live token (its 
 browser's form, its 303), an unknown one (the links' 404) and a malformed one (422); each
 answer carries the whole of :data:`EXPECTED`. The operations come from the document, so a new
 route under ``/s/`` is checked without being listed here. Whether a browser obeys them is
-``tests/app/test_frame_browser.py``.
+``tests/app/links/test_frame_browser.py``.
 """
 
 from __future__ import annotations
