@@ -36,7 +36,7 @@ venv: $(STAMP) $(MO)
 # After changing words in the code or the templates: extract the message ids (babel.cfg) into
 # the template catalog and merge them into every language's catalog. A new or changed sentence
 # comes back untranslated (never guessed: no fuzzy matching) and the entries no longer used are
-# dropped; tests/app/test_i18n.py names any left untranslated. See README, "Adding a language".
+# dropped; tests/app/core/test_i18n.py names any left untranslated. See README, "Adding a language".
 messages: $(STAMP)
 	$(BIN)/pybabel extract --mapping-file=babel.cfg --add-location=file --project=repay \
 	  --version=0.1.0 --copyright-holder=repay --output-file=$(POT) .

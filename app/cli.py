@@ -1,7 +1,8 @@
 """The ``repay`` command: migrate the database, manage API keys, serve the API.
 
 Whatever a user must copy (a key, a curl command) goes to stdout with plain ``print`` so it is
-never wrapped or decorated; explanations go to stderr.
+never wrapped or decorated; explanations go to stderr. A malformed setting stops any command
+that needs the settings before it does anything: one line per variable on stderr, exit 2.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import re
 import shlex
 import signal
+import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,12 @@ from app.core.keys import (
     team_named,
 )
 from app.core.models import ApiKey, Role
-from app.core.settings import DEFAULT_BASE_URL, get_settings
+from app.core.settings import (
+    DEFAULT_BASE_URL,
+    SettingsError,
+    generate_secret_key_text,
+    get_settings,
+)
 from app.finance.models import Policy
 from app.finance.policies import default_policy_id
 from app.links import sharing
@@ -53,21 +60,53 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 outbox_app = typer.Typer(help="Reminders and confirmations to be sent.", no_args_is_help=True)
+secret_app = typer.Typer(help="The service's secret key (REPAY_SECRET_KEY).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 orgs_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
 teams_app = typer.Typer(help="Teams of an organisation.", no_args_is_help=True)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(teams_app, name="teams")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(secret_app, name="secret")
 
 err = Console(stderr=True)
+# Commands that run without the service's settings: making a key must work while the one
+# configured is malformed, and a simulation touches no database.
+WITHOUT_SETTINGS = {"secret", "simulate"}
+CONFIGURATION_ERROR = 2  # as for a bad option: the command was not usable as given
+
+
+def _refuse_configuration(error: SettingsError) -> typer.Exit:
+    # Plain lines, not rich's: never wrapped at the terminal's width, never read as markup.
+    for line in error.lines:
+        print(line, file=sys.stderr)
+    return typer.Exit(CONFIGURATION_ERROR)
 
 
 @app.callback()
-def _wire() -> None:
-    """Before any command: the rooms talk through the bus, as in the service (``app.main``)."""
+def _wire(ctx: typer.Context) -> None:
+    """Before any command: the settings are checked (a bad one stops it before it starts),
+    and the rooms talk through the bus, as in the service (``app.main``)."""
+    # A command's --help is read after this (Click parses a command's options when it runs
+    # it), and must work whatever the settings.
+    wants_help = "--help" in sys.argv[1:]
+    if ctx.invoked_subcommand not in WITHOUT_SETTINGS and not wants_help:
+        try:
+            get_settings()
+        except SettingsError as error:
+            raise _refuse_configuration(error) from None
     links.install()
     messaging.install()
+
+
+@secret_app.command("generate")
+def secret_generate() -> None:
+    """Print a new secret key for REPAY_SECRET_KEY: 32 random bytes, URL-safe base64.
+
+    export REPAY_SECRET_KEY=$(repay secret generate). Changing the key of a database in use
+    makes what is sealed under the old one unreadable.
+    """
+    print(generate_secret_key_text())
 
 
 def _database() -> str:
@@ -492,7 +531,10 @@ def simulate(
 
 def main() -> None:
     """Entry point of the ``repay`` console script."""
-    app()
+    try:
+        app()
+    except SettingsError as error:  # read first by a command in WITHOUT_SETTINGS
+        raise SystemExit(_refuse_configuration(error).exit_code) from None
 
 
 @outbox_app.command("schedule")

@@ -15,11 +15,13 @@ from app.changes.routes import requests as change_requests
 from app.contacts.routes import checks, debts, parties, preferences
 from app.core import errors
 from app.core.routes import health, keys
+from app.core.settings import get_settings
 from app.finance.routes import policies, simulations
 from app.links.routes import links as link_pages
 from app.links.routes import offers as saved_offers
 from app.links.routes import payments
 from app.links.routes import plans as accepted_plans
+from app.links.web import Safeguards
 from app.messaging import routes as outbox
 from app.offers.routes import offers, plans, rates
 
@@ -59,7 +61,12 @@ def _published_names(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_app() -> FastAPI:
-    """A new application instance."""
+    """A new application instance.
+
+    Reads the settings first: a malformed one (``app.core.settings.SettingsError``) stops the
+    application being built, so ``uvicorn app.main:app`` fails at start, not on each request.
+    """
+    get_settings()
     application = FastAPI(
         title="repay",
         version="1.0.0",
@@ -108,6 +115,9 @@ def create_app() -> FastAPI:
     ):
         application.include_router(module.router)
     errors.install(application)
+    # The share links' headers (no framing, no sniffing, no referrer, no cache) on every
+    # answer under /s/, errors included: set once here, not remembered by each route.
+    application.add_middleware(Safeguards)
 
     def openapi() -> dict[str, Any]:
         if application.openapi_schema is None:

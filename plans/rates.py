@@ -13,15 +13,25 @@ Amounts are integer minor units; rates come back as ``Decimal`` fractions (``0.0
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from fractions import Fraction
 
-from plans.calendar import Frequency, days_in_month
+from plans.calendar import Frequency
 from plans.errors import DomainError, InvalidAmount, InvalidDate, InvalidRate
 from plans.money import Rounding, round_fraction
+from plans.unit_periods import (
+    YEAR,
+    Regularity,
+    UnitPeriod,
+    choose,
+    is_month_end,
+    month_end_days,
+    place,
+    regularity,
+    shift_months,
+)
 
 CashFlow = tuple[date, int]
 """A dated amount in minor units: ``(date, amount)``."""
@@ -30,106 +40,12 @@ RATE_QUANTUM = Decimal("0.000001")
 
 # Thirty-four digits (IEEE decimal128) leave the six-place quantization far from any noise, and a
 # private context keeps the results independent of whatever the caller did to the global one.
-_CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)
-_WEEKS = (Frequency.WEEKLY, Frequency.BIWEEKLY)
+DECIMAL_CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)
 _LOWEST_RATE = -0.99
 _HIGHEST_RATE = 1e9
 _MAX_ITERATIONS = 200
 
 _Flow = tuple[float, int, float]  # signed amount, whole unit-periods t, fraction f
-
-
-def _is_month_end(day: date) -> bool:
-    return day.day == days_in_month(day.year, day.month)
-
-
-def _shift_months(day: date, months: int, day_of_month: int) -> date:
-    # The date relativedelta(months=months, day=day_of_month) gives, at a fraction of its cost:
-    # apr() places up to sixty dates per call and relativedelta takes microseconds each.
-    index = day.year * 12 + day.month - 1 + months
-    year, month0 = divmod(index, 12)
-    return date(year, month0 + 1, min(day_of_month, days_in_month(year, month0 + 1)))
-
-
-def _month_end_days(dates: Sequence[date]) -> dict[int, int]:
-    # (b)(3)(iv): a series due on the last day of each month is measured month-end to month-end,
-    # and one due on the 29th or 30th uses the last day of February. A month-end date is
-    # ambiguous (Feb 28 may stand for the 28th to the 31st), so it stands for the series' most
-    # common unambiguous day on or after it, else the 31st: in Jan 30, Feb 28, Mar 30 it is a
-    # 30th; in Jan 15, Jan 31, Feb 15, Feb 28 it is a 31st.
-    votes = Counter(day.day for day in dates if day.day < 28 or not _is_month_end(day))
-    stands_for: dict[int, int] = {}
-    for last in (28, 29, 30, 31):
-        later = [day for day in votes if day >= last]
-        stands_for[last] = max(later, key=lambda day: (votes[day], -day)) if later else 31
-    return stands_for
-
-
-def _places(
-    start: date, dates: Sequence[date], unit: Frequency | None, month_end: dict[int, int]
-) -> list[tuple[int, float]]:
-    """Whole unit-periods and the fraction from ``start`` to each date; None is a year."""
-    placed: list[tuple[int, float]] = []
-    if unit is Frequency.WEEKLY or unit is Frequency.BIWEEKLY:
-        # (b)(5)(iv): weeks are a fixed number of days, so plain division.
-        size = 7 if unit is Frequency.WEEKLY else 14
-        origin = start.toordinal()
-        for when in dates:
-            whole, odd = divmod(when.toordinal() - origin, size)
-            placed.append((whole, odd / size))
-        return placed
-    # (b)(5)(ii): full months are counted back from the later date, keeping its day of month,
-    # and the odd days are what is left before the last of them. Every date with the same day
-    # of month lands on the same day near ``start``, so that is worked out once per day.
-    landing: dict[int, tuple[int, int]] = {}
-    for when in dates:
-        day = when.day
-        if day >= 28 and _is_month_end(when):
-            day = month_end[day]
-        if day not in landing:
-            back = _shift_months(start, 0, day)
-            if back < start:
-                landing[day] = 1, (_shift_months(start, 1, day) - start).days
-            else:
-                landing[day] = 0, (back - start).days
-        short, days = landing[day]
-        months = (when.year - start.year) * 12 + when.month - start.month - short
-        if unit is Frequency.MONTHLY:
-            placed.append((months, days / 30))
-        elif unit is Frequency.SEMI_MONTHLY:
-            # (b)(5)(iii): thirty days a full month plus the odd days, in fifteen-day semimonths.
-            whole, odd = divmod(30 * months + days, 15)
-            placed.append((whole, odd / 15))
-        else:
-            # (b)(5)(v): whole years of twelve months; the rest is months / 12 when it is whole
-            # months, otherwise the days left after the whole years / 365.
-            years, rest = divmod(months, 12)
-            if days == 0:
-                placed.append((years, rest / 12))
-            else:
-                back = _shift_months(when, -12 * years, day)
-                placed.append((years, (back - start).days / 365))
-    return placed
-
-
-_BY_LENGTH = (Frequency.WEEKLY, Frequency.BIWEEKLY, Frequency.SEMI_MONTHLY, Frequency.MONTHLY)
-
-
-def _unit_period(start: date, payment_dates: Sequence[date]) -> Frequency:
-    # (b)(4)(i): the period that occurs most often, counting the first advance to the first
-    # payment as one; (b)(4)(i)(A): of equally common periods, the shorter. Each gap votes for
-    # the nearest of 7, 14, 365/24 and 365/12 days; a 13-day gap is a fortnight, so a
-    # semi-monthly plan's February gap votes biweekly and is outvoted by its 15- and 16-day ones.
-    votes = [0, 0, 0, 0]
-    previous = start.toordinal()
-    for ordinal in sorted({day.toordinal() for day in payment_dates}):
-        gap = ordinal - previous
-        if gap > 0:
-            votes[0 if gap <= 10 else 1 if gap <= 14 else 2 if gap <= 22 else 3] += 1
-            previous = ordinal
-    if not any(votes):
-        return Frequency.MONTHLY
-    return _BY_LENGTH[max(range(4), key=lambda k: (votes[k], -k))]
 
 
 def _check(flows: Sequence[CashFlow], field: str, what: str) -> None:
@@ -140,7 +56,8 @@ def _check(flows: Sequence[CashFlow], field: str, what: str) -> None:
             raise InvalidAmount(field, "non_negative", f"{what} {index} is negative ({amount})")
 
 
-def _no_solution(detail: str) -> DomainError:
+def no_solution(detail: str) -> DomainError:
+    """The engine's error for flows no rate above -99 % balances (rule ``no_solution``)."""
     return DomainError("payments", "no_solution", detail)
 
 
@@ -162,7 +79,7 @@ def _value(rate: float, flows: Sequence[_Flow], tail_sign: float) -> tuple[float
     return total, slope
 
 
-def _solve(flows: Sequence[_Flow]) -> float:
+def solve_general_equation(flows: Sequence[_Flow]) -> float:
     """The unit-period rate solving (b)(8): safeguarded Newton inside a sign-change bracket."""
     at_zero = sum(amount for amount, _, _ in flows)  # every discount factor is 1 at i = 0
     if at_zero == 0:
@@ -203,63 +120,140 @@ def _solve(flows: Sequence[_Flow]) -> float:
         rate = step
     if not math.isnan(far) and abs(total) <= 1e-9 * scale:
         return rate
-    raise _no_solution("no rate above -99 % per unit-period balances payments and advances")
+    raise no_solution("no rate above -99 % per unit-period balances payments and advances")
 
 
-def _unit_rate(
-    advances: Sequence[CashFlow],
-    payments: Sequence[CashFlow],
-    frequency: Frequency | None,
-) -> tuple[float | Fraction, int | Fraction]:
-    """The unit-period rate and the unit-periods per year."""
+def _single_payment_unit(start: date, end: date) -> UnitPeriod:
+    # (b)(4)(ii): one advance and one payment have the term itself as the unit period, at most a
+    # year; (b)(5)(vi): a term of whole months has 12 / months unit periods a year, (b)(5)(vii):
+    # any other term under a year 365 / days.
+    if end >= shift_months(start, 12, start.day):
+        return YEAR
+    span = (end.year - start.year) * 12 + end.month - start.month
+    whole_months = span > 0 and (
+        shift_months(start, span, start.day) == end or (is_month_end(start) and is_month_end(end))
+    )
+    if whole_months:
+        return UnitPeriod("month", span, term=True)
+    return UnitPeriod("day", (end - start).days, term=True)
+
+
+def checked_start(advances: Sequence[CashFlow], payments: Sequence[CashFlow]) -> date:
+    """The first advance's date, once both sides are non-empty and non-negative and no
+    payment precedes it (else the DomainError :func:`irr_per_period` documents)."""
     _check(advances, "advances", "advance")
     _check(payments, "payments", "payment")
     start = min(day for day, _ in advances)
     if min(day for day, _ in payments) < start:
         raise InvalidDate("payments", "date_order", "a payment is dated before the first advance")
-    if sum(amount for _, amount in payments) == sum(amount for _, amount in advances):
-        return 0.0, 12 if frequency is None else frequency.periods_per_year
-    if frequency is None and len(advances) == 1 and len(payments) == 1:
-        return _single_payment_rate(advances[0], payments[0])
-    payment_dates = [day for day, _ in payments]
-    unit = frequency if frequency is not None else _unit_period(start, payment_dates)
+    return start
+
+
+def _unit(
+    advances: Sequence[CashFlow], payments: Sequence[CashFlow], frequency: Frequency | None
+) -> UnitPeriod:
+    if frequency is not None:
+        return UnitPeriod.of(frequency)
+    if len(advances) == 1 and len(payments) == 1:
+        (start, lent), (end, repaid) = advances[0], payments[0]
+        if lent == 0 or end == start or 100 * repaid <= lent:
+            # No time, nothing lent, or a rate of -99 % or less: the general equation's bounds.
+            raise no_solution("no rate above -99 % balances a single payment against its advance")
+        return _single_payment_unit(start, end)
+    return choose([day for day, _ in advances], [day for day, _ in payments])
+
+
+def placed_flows(
+    advances: Sequence[CashFlow], payments: Sequence[CashFlow], unit: UnitPeriod
+) -> list[tuple[float, int, float]]:
+    """Advances (negative) and payments as ``(amount, t, f)`` in ``unit`` from the first advance.
+
+    (b)(8): ``t`` whole unit periods and the fraction ``f`` from the beginning of the term, the
+    first advance ((b)(2)), to each advance and payment, counted per (b)(5)
+    (:func:`plans.unit_periods.place`).
+
+    Examples
+    --------
+    >>> placed_flows([(date(2026, 1, 1), 100)], [(date(2026, 2, 15), 101)], UnitPeriod("month", 1))
+    [(-100.0, 0, 0.0), (101.0, 1, 0.4666666666666667)]
+    """
+    start = min(day for day, _ in advances)
     # Month-end days only matter to months; weeks skip the count.
-    month_end = {} if unit in _WEEKS else _month_end_days(payment_dates)
-    flows = [
-        (-float(amount), whole, fraction)
-        for (_, amount), (whole, fraction) in zip(
-            advances, _places(start, [day for day, _ in advances], unit, month_end), strict=True
+    dates = [day for day, _ in (*advances, *payments)]
+    month_end = {} if unit.unit in ("week", "day") else month_end_days([d for d, _ in payments])
+    signs = [-1.0] * len(advances) + [1.0] * len(payments)
+    amounts = [amount for _, amount in (*advances, *payments)]
+    return [
+        (sign * amount, whole, fraction)
+        for sign, amount, (whole, fraction) in zip(
+            signs, amounts, place(start, dates, unit, month_end), strict=True
         )
     ]
-    flows += [
-        (float(amount), whole, fraction)
-        for (_, amount), (whole, fraction) in zip(
-            payments, _places(start, payment_dates, unit, month_end), strict=True
-        )
-    ]
-    return _solve(flows), unit.periods_per_year
 
 
-def _single_payment_rate(
-    advance: CashFlow, payment: CashFlow
-) -> tuple[float | Fraction, int | Fraction]:
-    # (b)(4)(ii): one advance and one payment have the term itself as the unit-period, at most
-    # a year. Under a year that is one unit-period, so the rate is exact, i = P / A - 1, with
-    # 12 / months ((b)(5)(vi)) or 365 / days ((b)(5)(vii)) unit-periods per year.
-    (start, lent), (end, repaid) = advance, payment
-    if lent == 0 or end == start or 100 * repaid <= lent:
-        # No time, nothing lent, or a rate of -99 % or less: the bounds _solve keeps too.
-        raise _no_solution("no rate above -99 % balances a single payment against its advance")
-    span = (end.year - start.year) * 12 + end.month - start.month
-    whole_months = _shift_months(start, span, start.day) == end or (
-        _is_month_end(start) and _is_month_end(end)
-    )
-    if end < _shift_months(start, 12, start.day):
-        per_year = Fraction(12, span) if whole_months else Fraction(365, (end - start).days)
-        return Fraction(repaid, lent) - 1, per_year
-    # A year or more: the unit-period is a year, measured per (b)(5)(v).
-    ((whole, fraction),) = _places(start, [end], None, _month_end_days([end]))
-    return _solve([(-float(lent), 0, 0.0), (float(repaid), whole, fraction)]), 1
+def _unit_rate(
+    advances: Sequence[CashFlow], payments: Sequence[CashFlow], frequency: Frequency | None
+) -> tuple[float | Fraction, UnitPeriod]:
+    """The unit-period rate and the unit period."""
+    checked_start(advances, payments)
+    unit = _unit(advances, payments, frequency)
+    if sum(amount for _, amount in payments) == sum(amount for _, amount in advances):
+        return 0.0, unit
+    if unit.term:
+        # Under a year the term is one unit period, so the rate is exact: i = P / A - 1.
+        return Fraction(payments[0][1], advances[0][1]) - 1, unit
+    return solve_general_equation(placed_flows(advances, payments, unit)), unit
+
+
+def transaction_unit_period(
+    advances: Sequence[CashFlow],
+    payments: Sequence[CashFlow],
+    *,
+    frequency: Frequency | None = None,
+) -> UnitPeriod:
+    """The unit period Appendix J measures a transaction in.
+
+    ``frequency`` if given; else one advance repaid by one payment is measured in its own term,
+    at most a year ((b)(4)(ii)), and anything else in its most common period ((b)(4)(i),
+    :func:`plans.unit_periods.choose`).
+
+    Raises
+    ------
+    DomainError
+        As :func:`irr_per_period`, and ``unit_period`` when the schedule has no unit period
+        in whole weeks, semimonths or whole months.
+
+    Examples
+    --------
+    >>> start = date(2026, 1, 1)
+    >>> transaction_unit_period([(start, 100)], [(date(2026, 7, 1), 110)])
+    UnitPeriod(unit='month', length=6, term=True)
+    >>> pays = [(date(2026, 1, 29), 40), (date(2026, 2, 26), 40), (date(2026, 3, 26), 40)]
+    >>> transaction_unit_period([(start, 100)], pays).name
+    '4_weeks'
+    """
+    checked_start(advances, payments)
+    return _unit(advances, payments, frequency)
+
+
+def transaction_regularity(
+    advances: Sequence[CashFlow],
+    payments: Sequence[CashFlow],
+    *,
+    frequency: Frequency | None = None,
+) -> Regularity:
+    """§1026.22(a)(2) regular or (a)(3) irregular, and the tolerance of the disclosed APR.
+
+    See :func:`plans.unit_periods.regularity`.
+
+    Examples
+    --------
+    >>> start = date(2026, 1, 1)
+    >>> transaction_regularity([(start, 50), (date(2026, 2, 1), 50)], [(date(2026, 3, 1), 101)])
+    Regularity(regular=False, tolerance=Decimal('0.25'), reasons=('multiple_advances',))
+    """
+    unit = transaction_unit_period(advances, payments, frequency=frequency)
+    return regularity(advances, payments, unit)
 
 
 def unit_period(
@@ -268,10 +262,11 @@ def unit_period(
     *,
     frequency: Frequency | None = None,
 ) -> tuple[str, Fraction]:
-    """The unit period an APR is measured in and how many of them make a year.
+    """The unit period's name and how many of them make a year.
 
-    ``frequency`` if given; else one advance repaid by one payment is measured in its own term
-    (App J (b)(4)(ii)), anything else in the most common interval between payments.
+    The name is :attr:`plans.unit_periods.UnitPeriod.name`: ``weekly``, ``biweekly``,
+    ``semi_monthly``, ``monthly`` and ``term`` as before, and now ``N_weeks`` and ``N_months``
+    (``4_weeks``, ``2_months``, ``3_months``, ``12_months``) for the other unit periods.
 
     Examples
     --------
@@ -279,17 +274,12 @@ def unit_period(
     >>> unit_period([(start, 100)], [(date(2026, 2, 1), 60), (date(2026, 3, 1), 60)])
     ('monthly', Fraction(12, 1))
     >>> unit_period([(start, 100)], [(date(2026, 7, 1), 110)])
-    ('term', Fraction(365, 181))
+    ('term', Fraction(2, 1))
+    >>> unit_period([(start, 100)], [(date(2026, 7, 2), 110)])
+    ('term', Fraction(365, 182))
     """
-    _check(advances, "advances", "advance")
-    _check(payments, "payments", "payment")
-    if frequency is None and len(advances) == 1 and len(payments) == 1:
-        days = (payments[0][0] - advances[0][0]).days
-        if days > 0:
-            return "term", Fraction(365, days)
-    start = min(day for day, _ in advances)
-    unit = frequency or _unit_period(start, [day for day, _ in payments])
-    return unit.value, Fraction(unit.periods_per_year)
+    unit = transaction_unit_period(advances, payments, frequency=frequency)
+    return unit.name, unit.per_year
 
 
 def irr_per_period(
@@ -373,14 +363,41 @@ def apr(
     >>> apr([(date(2026, 1, 1), 90_000)], [(date(2026, 2, 1), 30_000), (date(2026, 3, 1), 60_000)])
     Decimal('0.000000')
     """
-    rate, per_year = _unit_rate(advances, payments, frequency)
-    with localcontext(_CONTEXT):
+    rate, unit = _unit_rate(advances, payments, frequency)
+    with localcontext(DECIMAL_CONTEXT):
+        return annualised(rate, unit.per_year).quantize(RATE_QUANTUM)
+
+
+def annualised(rate: float | Fraction, per_year: Fraction) -> Decimal:
+    """``rate × per_year`` to 34 significant digits, before any rounding to show it.
+
+    Examples
+    --------
+    >>> annualised(Fraction(8, 100), Fraction(365, 255))
+    Decimal('0.1145098039215686274509803921568627')
+    """
+    with localcontext(DECIMAL_CONTEXT):
         if isinstance(rate, Fraction):
             exact = rate * per_year
-            value = Decimal(exact.numerator) / Decimal(exact.denominator)
-        else:
-            value = Decimal(rate) * Decimal(per_year.numerator) / Decimal(per_year.denominator)
-        return value.quantize(RATE_QUANTUM)
+            return Decimal(exact.numerator) / Decimal(exact.denominator)
+        return Decimal(rate) * Decimal(per_year.numerator) / Decimal(per_year.denominator)
+
+
+def unit_rate(
+    advances: Sequence[CashFlow],
+    payments: Sequence[CashFlow],
+    *,
+    frequency: Frequency | None = None,
+) -> tuple[float | Fraction, UnitPeriod]:
+    """The unit-period rate of (b)(8), exact (a ``Fraction``) for a single payment within a
+    year, and the unit period it is a rate of.
+
+    Examples
+    --------
+    >>> unit_rate([(date(1978, 1, 3), 100_000)], [(date(1978, 7, 3), 104_400)])
+    (Fraction(11, 250), UnitPeriod(unit='month', length=6, term=True))
+    """
+    return _unit_rate(advances, payments, frequency)
 
 
 def effective_annual_rate(apr: Decimal, periods_per_year: int) -> Decimal:
@@ -414,9 +431,11 @@ def effective_annual_rate(apr: Decimal, periods_per_year: int) -> Decimal:
     """
     if periods_per_year < 1:
         raise InvalidRate("periods_per_year", "positive", "must be at least 1")
-    with localcontext(_CONTEXT):
+    with localcontext(DECIMAL_CONTEXT):
         growth = (1 + apr / periods_per_year) ** periods_per_year
-        if growth.adjusted() > _CONTEXT.prec - 7:  # six places would need more digits than 34
+        if (
+            growth.adjusted() > DECIMAL_CONTEXT.prec - 7
+        ):  # six places would need more digits than 34
             raise InvalidRate("apr", "too_large", "too large to state an effective annual rate")
         return (growth - 1).quantize(RATE_QUANTUM)
 

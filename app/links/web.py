@@ -2,10 +2,12 @@
 page's language, the safeguards on every answer, and the one 404.
 
 The link's token is the capability: it is kept out of access logs (:class:`HideTokens`), out
-of referrers and caches (:data:`PAGE_HEADERS`), and unknown, revoked and expired tokens get
-the same 404 page, byte for byte (:func:`not_found_page`). The debtor's pages
-(``app.links.routes.links``), the party's preferences (``app.contacts.routes.preferences``) and
-the change pages (``app.changes.routes.pages``) all use these.
+of referrers and caches, and the page that carries the Accept button out of other sites'
+frames (:data:`PAGE_HEADERS`, sent on every answer under ``/s/`` by :class:`Safeguards`, so
+no route can forget them); unknown, revoked and expired tokens get the same 404 page, byte for
+byte (:func:`not_found_page`). The debtor's pages (``app.links.routes.links``), the party's
+preferences (``app.contacts.routes.preferences``) and the change pages
+(``app.changes.routes.pages``) all use these.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from urllib.parse import urlencode
 
 from fastapi import Path, Query, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import no_such_link
 from app.links import sharing
@@ -27,11 +32,28 @@ from schemas import examples
 from schemas.common import Locale
 
 HTML = "text/html; charset=utf-8"
+PREFIX = "/s/"
 PAGE_HEADERS = {
-    # the token is in the address: it must not leak to other sites, nor be cached on the way
+    # The token is in the address: it must not leak to other sites, nor be cached on the way.
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex",
+    # No other site may frame the page and trick a click on Accept (CSP Level 2 frame-ancestors;
+    # X-Frame-Options for browsers without it). frame-ancestors is ignored in a <meta> policy,
+    # so it must be a header; the rest repeats base.html's meta tag, whose stricter
+    # default-src 'none' still applies (a browser enforces every policy it is given).
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none';"
+        " frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    # A .csv or .json is never run as a script or a page, whatever a browser would guess.
+    "X-Content-Type-Options": "nosniff",
+    # Powers the pages never use, refused to them and to anything they might embed.
+    "Permissions-Policy": (
+        "accelerometer=(), browsing-topics=(), camera=(), geolocation=(), gyroscope=(),"
+        " interest-cohort=(), magnetometer=(), microphone=(), payment=(), usb=()"
+    ),
 }
 LangQuery = Query(None, pattern="^(en|zh-CN)$", description="Page language (else Accept-Language).")
 FORM = "application/x-www-form-urlencoded"
@@ -92,10 +114,44 @@ def page_locale(lang: str | None, accept_language: str | None, default: str) -> 
     return Locale(default)
 
 
+class Safeguards:
+    """ASGI middleware: :data:`PAGE_HEADERS` on every answer under ``/s/``.
+
+    Pages, downloads, JSON, redirects, 404s, problem documents and a 500 alike: a header a
+    route would have to remember is one a new route forgets. Installed by ``app.main``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def safeguarded(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in PAGE_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        try:
+            await self.app(scope, receive, safeguarded)
+        except Exception:
+            # Starlette's ServerErrorMiddleware, outside this one, would answer the 500
+            # without them; answered here, it only logs and re-raises.
+            if not started:
+                error = PlainTextResponse("Internal Server Error", status_code=500)
+                await error(scope, receive, safeguarded)
+            raise
+
+
 def not_found_page(locale: Locale) -> Response:
-    return Response(
-        render_not_found(locale), status_code=404, media_type=HTML, headers=PAGE_HEADERS
-    )
+    return Response(render_not_found(locale), status_code=404, media_type=HTML)
 
 
 def back_to_page(token: str, lang: str | None, marker: str | None, section: str = "") -> str:

@@ -85,6 +85,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.audit import trail
 from app.core.db import get_sessionmaker, utcnow
 from app.core.errors import Problem
+from app.core.settings import MIN_WEBHOOK_SECRET
 from app.messaging import outbox
 
 SIGNATURE_HEADER = "Repay-Signature"
@@ -97,7 +98,7 @@ TIMEOUT = 10.0  # seconds for each of connecting, sending, waiting for the answe
 # time kept, after a request's timeout, to acknowledge the message before its lease ends
 ACK_MARGIN = 1.0
 REJECTED_RETRY = timedelta(hours=1)
-MIN_SECRET = 16  # characters: a short HMAC key is guessable from one signed request
+MIN_SECRET = MIN_WEBHOOK_SECRET  # characters: the settings refuse a shorter one too
 # RFC 9110 §15.5.9 (408) and RFC 6585 §4 (429): the receiver may take it later
 RETRY_STATUSES = frozenset({408, 429})
 PROGRESS_EVERY = 5.0  # seconds between progress lines on stderr

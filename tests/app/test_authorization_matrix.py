@@ -34,7 +34,7 @@ from app.core.db import get_sessionmaker
 from app.core.keys import create_key, revoke_key
 from app.main import create_app
 from schemas.simulations import SimulationRequest
-from tests.app.test_sharing import SMALL, token_of
+from tests.app.links.test_sharing import SMALL, token_of
 
 CALLERS = ("same_team", "other_team", "supervisor", "finance", "other_org", "revoked", "no_key")
 

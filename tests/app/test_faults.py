@@ -32,8 +32,8 @@ import pytest
 from app.core.db import get_sessionmaker
 from app.core.keys import create_key
 from app.finance.policies import clear_cache
+from tests.app.links.test_sharing import SMALL
 from tests.app.live import server_process
-from tests.app.test_sharing import SMALL
 from tests.conftest import _empty_postgres, postgres_in_use
 
 CLUSTERS = Path("/etc/postgresql")

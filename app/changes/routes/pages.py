@@ -47,7 +47,6 @@ from app.links import sharing
 from app.links.models import SavedOffer
 from app.links.web import (
     HTML,
-    PAGE_HEADERS,
     LangQuery,
     MarkerQuery,
     Token,
@@ -205,9 +204,7 @@ def _closed(standing: change_requests.Standing) -> Notice | None:
 
 
 def _page(view: ChangeView, locale: Locale, status: int = 200) -> Response:
-    return Response(
-        render_change_page(view, locale), status_code=status, media_type=HTML, headers=PAGE_HEADERS
-    )
+    return Response(render_change_page(view, locale), status_code=status, media_type=HTML)
 
 
 def _standing(db: Session, at: _Link) -> change_requests.Standing:
@@ -304,7 +301,7 @@ def _propose(db: Session, at: _Link, from_form: bool, fields: dict[str, str | No
         raise no_such_link()
     standing = _standing(db, at)
     if not from_form:
-        return Json(_evaluate(db, standing, fields, at.locale), headers=PAGE_HEADERS)
+        return Json(_evaluate(db, standing, fields, at.locale))
     if _closed(standing):
         return _page(_view(db, standing, at), at.locale, 409)
     try:
@@ -312,7 +309,7 @@ def _propose(db: Session, at: _Link, from_form: bool, fields: dict[str, str | No
     except Problem as problem:
         return _page(_view(db, standing, at, values=fields, errors=problem.errors), at.locale, 422)
     query = {k: v for k, v in fields.items() if v is not None and v}
-    return RedirectResponse(at.url("/change", query), status_code=303, headers=PAGE_HEADERS)
+    return RedirectResponse(at.url("/change", query), status_code=303)
 
 
 @router.post(
@@ -392,8 +389,8 @@ def _ask(db: Session, at: _Link, from_form: bool, fields: dict[str, str | None])
         return _proposal_page(db, at, fields, notice=notice, status=problem.status)
     if from_form:
         where = at.url(f"/change/requests/{row.id}")
-        return RedirectResponse(where, status_code=303, headers=PAGE_HEADERS)
-    return Json(change_requests.receipt_json(row), status_code=201, headers=PAGE_HEADERS)
+        return RedirectResponse(where, status_code=303)
+    return Json(change_requests.receipt_json(row), status_code=201)
 
 
 @router.post(
@@ -460,4 +457,4 @@ def request_page(
         lang_urls={lang: at.url(f"/change/requests/{row.id}", locale=lang) for lang in Locale},
         summary=row.summaries.get(at.locale.value),
     )
-    return Response(render_request_page(view, at.locale), media_type=HTML, headers=PAGE_HEADERS)
+    return Response(render_request_page(view, at.locale), media_type=HTML)

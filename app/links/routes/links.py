@@ -21,7 +21,6 @@ from app.links.readers import page_reader
 from app.links.web import (
     FORM,
     HTML,
-    PAGE_HEADERS,
     LangQuery,
     MarkerQuery,
     Token,
@@ -59,7 +58,7 @@ def calendar(token: Token, db: DbSession, lang: str | None = LangQuery) -> Respo
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
-        headers={**PAGE_HEADERS, "Content-Disposition": 'attachment; filename="plan.ics"'},
+        headers={"Content-Disposition": 'attachment; filename="plan.ics"'},
     )
 
 
@@ -81,7 +80,7 @@ def spreadsheet(token: Token, db: DbSession) -> Response:
     return Response(
         offer_csv(offer.document),
         media_type="text/csv; charset=utf-8",
-        headers={**PAGE_HEADERS, "Content-Disposition": 'attachment; filename="plan.csv"'},
+        headers={"Content-Disposition": 'attachment; filename="plan.csv"'},
     )
 
 
@@ -160,4 +159,4 @@ def page(
         contact = who.contact_view(f"/s/{token}/preferences{sharing.page_query(locale, p)}")
     view = sharing.page_view(db, offer, token, locale, marker=p, contact=contact)
     html = render_offer_page(offer.document, view, locale)
-    return Response(html, media_type=HTML, headers=PAGE_HEADERS)
+    return Response(html, media_type=HTML)

@@ -1,6 +1,6 @@
 """The debtor's change pages in a real browser: Debian's chromium driven by Playwright.
 
-On the live server of ``tests/app/test_browser.py`` (uvicorn on a migrated SQLite file), the
+On the live server of ``tests/app/links/test_browser.py`` (uvicorn on a migrated SQLite file), the
 debtor of a part-paid plan opens the change page on a 360 × 740 phone viewport, types a
 payment the form refuses and then one it takes, reads the answer's schedule (it must equal
 the API's numbers) and asks for the plan. Screenshots go to artifacts/browser/.
@@ -13,7 +13,7 @@ from datetime import date
 import httpx
 from playwright.sync_api import sync_playwright
 
-from tests.app.test_browser import ARTIFACTS, CHROMIUM, FLAGS, server  # noqa: F401 (fixture)
+from tests.app.links.test_browser import ARTIFACTS, CHROMIUM, FLAGS, server  # noqa: F401 (fixture)
 
 
 def _part_paid_plan(base: str, key: str) -> str:

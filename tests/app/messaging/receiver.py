@@ -1,5 +1,6 @@
 """A webhook receiver on 127.0.0.1 (a thread running ``http.server``) and ``repay outbox
-send`` in processes of its own, for tests/app/test_webhook.py and tests/app/test_outbox.py."""
+send`` in processes of its own, for tests/app/messaging/test_webhook.py and
+tests/app/messaging/test_drain.py."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Any
 from app.messaging.webhook import verify_signature
 
 SECRET = "test-webhook-secret-0123456789"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # What a script tells the receiver to do with one request: answer (status, headers), or drop
 # the connection without answering (None).
 Answer = tuple[int, dict[str, str]] | None
@@ -140,9 +141,10 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
 
 
 def start_consumer(log: Path, *, limit: int, lease: float) -> subprocess.Popen[bytes]:
-    """``tests/app/consumer.py`` (claim and acknowledge, nothing sent) in a process of its own."""
+    """``tests/app/messaging/consumer.py`` (claim and acknowledge, nothing sent) in a process of
+    its own."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "tests.app.consumer", str(limit), str(lease)]
+    command = [sys.executable, "-m", "tests.app.messaging.consumer", str(limit), str(lease)]
     with log.open("wb") as output:
         return subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT

@@ -26,7 +26,7 @@ from plans.money import to_minor
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "browser"
 DEBT = {
     "currency": "CNY",
     "principal": "10000.00",

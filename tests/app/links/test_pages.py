@@ -1,5 +1,5 @@
 """The debtor's shared-plan page (``app/links/pages.py``); its calendar and CSV are
-tests/app/test_downloads.py.
+tests/app/links/test_downloads.py.
 
 Documents come from the real engine and wire format (``plans.compare.negotiate``,
 ``schemas.wire.offer_json``), so the page is checked against exactly what ``GET /s/{token}.json``
@@ -11,7 +11,7 @@ on file), the Chinese page (accepted, one payment made, read by a party with thr
 and SMS opted out) and, in test_downloads.py, the .ics (fixed DTSTAMP) and the .csv. They change
 only on purpose: regenerate with
 
-    REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/test_pages.py
+    REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/links/test_pages.py
 
 and review the diff like code.
 """
@@ -58,7 +58,7 @@ from schemas.common import Locale
 from schemas.wire import offer_json
 
 Json = dict[str, Any]
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "pages"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "pages"
 UPDATE_GOLDEN = os.environ.get("REPAY_UPDATE_GOLDEN") == "1"
 LOCALES = list(Locale)
 SHANGHAI = timezone(timedelta(hours=8))
@@ -711,7 +711,7 @@ def test_the_view_refuses_unknown_states() -> None:
         InstalmentStatus(1, date(2026, 1, 1), "skipped", 1, 0)  # type: ignore[arg-type]
 
 
-# That both languages have every message, with the same fields: tests/app/test_i18n.py.
+# That both languages have every message, with the same fields: tests/app/core/test_i18n.py.
 
 
 def test_the_chinese_page_has_no_english_words() -> None:

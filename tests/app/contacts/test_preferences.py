@@ -2,7 +2,7 @@
 party whose link it is, lists what was delivered to them, and lets them opt out and back in. On
 SQLite and PostgreSQL.
 
-Figures come from the plan itself: SMALL (tests/app/test_sharing.py) is 3,000.00 in three
+Figures come from the plan itself: SMALL (tests/app/links/test_sharing.py) is 3,000.00 in three
 instalments of 1,000.00, so a reminder of the second says "payment 2 of 3, CN¥1,000.00".
 Delivery times are pinned (2026-12-01 02:05 UTC is 10:05 in Shanghai, 18:05 the day before
 in Los Angeles), so the page's text does not depend on today.
@@ -36,7 +36,9 @@ from app.offers.summaries import day
 from plans.contact import Channel
 from schemas.common import Locale
 from schemas.preferences import PreferenceChange
-from tests.app.test_outbox import (
+from tests.app.links.test_pages import Page
+from tests.app.links.test_sharing import accepted_plan, pay, saved, token_of
+from tests.app.messaging.outbox_support import (
     CN_DEBTOR,
     GB_GUARANTOR,
     REF,
@@ -47,8 +49,6 @@ from tests.app.test_outbox import (
     reachable_party,
     rows,
 )
-from tests.app.test_pages import Page
-from tests.app.test_sharing import accepted_plan, pay, saved, token_of
 
 Headers = dict[str, dict[str, str]]
 DELIVERED = datetime(2026, 12, 1, 2, 5, tzinfo=UTC)
@@ -221,7 +221,8 @@ def test_a_third_partys_messages_are_never_on_the_page(client: TestClient, auth:
     add(client, auth, CN_DEBTOR)
     third = add(client, auth, THIRD)
     token = token_of(saved(client, auth["collector"]))
-    # none is ever queued for a third party (test_outbox); one written there by hand, delivered
+    # none is ever queued for a third party (tests/app/messaging/test_notices.py); one written
+    # there by hand, delivered
     deliver([inserted(third["id"], "sms")])
     section = contact_section(client.get(f"/s/{token}?lang=en").text)
     assert "We have not sent you any messages." in section and "data-kind" not in section

@@ -2,7 +2,7 @@
 files, and what each role may be told.
 
 Golden files (tests/golden/messages/) change only on purpose; regenerate with
-    REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/test_messages.py
+    REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/messaging/test_messages.py
 and review the diff. They are rendered for a US party by email, so they carry the subject line
 and the opt-out notice 12 CFR 1006.6(e) asks of every email (US-OPT-OUT-NOTICE).
 """
@@ -24,7 +24,7 @@ from plans.contact import Channel, Party, Role, disclosed_amount_minor, jurisdic
 from schemas.common import Locale
 from schemas.policies import DEFAULT_MISSED_PAYMENT_TEXT
 
-GOLDEN = Path(__file__).parents[1] / "golden" / "messages"
+GOLDEN = Path(__file__).parents[2] / "golden" / "messages"
 UPDATE = os.environ.get("REPAY_UPDATE_GOLDEN") == "1"
 # each message carries its party's own link: the page plus the party's marker
 # (app.links.sharing.link)

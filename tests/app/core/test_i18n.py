@@ -33,7 +33,7 @@ from app.core.i18n import (
 )
 from schemas.common import Locale
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FIELD = re.compile(r"%\((\w+)\)[sd]")
 
 Key = tuple[str | None, str]  # (context, singular id)

@@ -5,7 +5,7 @@ proposal that fits (English), the answer to one that does not, with its nearest 
 (Chinese), the form again with the broken rules (English), and a request made (Chinese).
 Regenerate on purpose with
 
-    REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/test_change_pages.py
+    REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest tests/app/changes/test_change_pages.py
 
 and review the diff like code.
 """
@@ -34,7 +34,7 @@ from plans.debt import Debt
 from plans.policy import Policy
 from schemas.common import Locale
 from schemas.wire import counter_json, offer_json
-from tests.app.test_pages import golden
+from tests.app.links.test_pages import golden
 
 POLICY_USED = {"id": 1, "name": "default", "version": 1}
 TODAY = date(2026, 12, 1)
@@ -89,9 +89,9 @@ def view(debt: Debt, lang: Locale = Locale.EN, **changes: Any) -> ChangeView:
     return ChangeView(**fields)
 
 
-# 2,000.00 left of the SMALL plan of tests/app/test_sharing.py (3,000.00, 1,000.00 paid)
+# 2,000.00 left of the SMALL plan of tests/app/links/test_sharing.py (3,000.00, 1,000.00 paid)
 LEFT = Debt("CNY", 200_000, 0, 0, Decimal(0), TODAY, 0)
-# tests/app/test_sharing.py's debt: 10,000.00 + 350.00 interest + 150.00 fees, interest frozen
+# tests/app/links/test_sharing.py's debt: 10,000.00 + 350.00 interest + 150.00 fees, interest frozen
 BIG = Debt("CNY", 1_000_000, 35_000, 15_000, Decimal(0), TODAY, 95)
 
 
@@ -188,7 +188,7 @@ def test_notices(locale: Locale) -> None:
     assert "/change/requests" not in limited  # no button to ask once more
 
 
-# That every word exists in both languages, with the same fields: tests/app/test_i18n.py.
+# That every word exists in both languages, with the same fields: tests/app/core/test_i18n.py.
 
 
 def test_a_view_refuses_an_address_elsewhere() -> None:

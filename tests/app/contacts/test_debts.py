@@ -11,8 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.core.db import get_engine
-from tests.app.test_contacts import DEBTOR, NEW_YORKER, add, assert_chain_ok, audit_events
-from tests.app.test_sharing import accepted_plan, saved
+from tests.app.contacts.test_parties import DEBTOR, NEW_YORKER, add, assert_chain_ok, audit_events
+from tests.app.links.test_sharing import accepted_plan, saved
 
 Headers = dict[str, dict[str, str]]
 REF = "CARD-2024-0012345"

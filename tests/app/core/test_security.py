@@ -30,8 +30,8 @@ from app.core.keys import create_key
 from app.core.masking import mask_name
 from app.core.settings import get_settings
 from app.links.models import SavedOffer
+from tests.app.links.test_sharing import SMALL, debt, offer_status, pay, save, saved, token_of
 from tests.app.live import server_thread
-from tests.app.test_sharing import SMALL, debt, offer_status, pay, save, saved, token_of
 
 Headers = dict[str, dict[str, str]]
 NAMES = ("张小明", "John Smith")

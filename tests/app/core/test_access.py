@@ -24,7 +24,7 @@ from app.core.db import Base, get_sessionmaker, make_engine
 from app.core.keys import create_key
 from app.core.models import Debt, Organisation, Role, Team
 from app.messaging.models import OutboxMessage
-from tests.app.test_sharing import SMALL, accepted_plan, save, saved, token_of
+from tests.app.links.test_sharing import SMALL, accepted_plan, save, saved, token_of
 
 Headers = dict[str, str]
 PROBE = "PROBE-1"

@@ -29,8 +29,16 @@ from app.core.db import get_sessionmaker, make_engine, utcnow
 from app.messaging import webhook
 from app.messaging.models import OutboxMessage
 from app.messaging.webhook import Sender, sign, verify_signature
-from tests.app.receiver import OK, SECRET, Answer, Receiver, receiving, start_sender, wait_for
-from tests.app.test_outbox import due_messages, reachable_party, rows
+from tests.app.messaging.outbox_support import due_messages, reachable_party, rows
+from tests.app.messaging.receiver import (
+    OK,
+    SECRET,
+    Answer,
+    Receiver,
+    receiving,
+    start_sender,
+    wait_for,
+)
 
 Headers = dict[str, dict[str, str]]
 

@@ -1,6 +1,6 @@
 """A bare outbox consumer, for the drain test: it claims (``app.messaging.outbox.claim``) and
 acknowledges each message with its token, sending nothing, until SIGTERM; then its counts on stderr
-in the form ``repay outbox send`` ends with. ``python -m tests.app.consumer LIMIT
+in the form ``repay outbox send`` ends with. ``python -m tests.app.messaging.consumer LIMIT
 LEASE_SECONDS``."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The debtor's change requests and the collectors' decisions
 (``app/changes/change_requests.py`` and its two routers), on SQLite and on PostgreSQL.
 
-Debts are dated today, as in ``tests/app/test_sharing.py`` (whose fixtures these reuse), and
+Debts are dated today, as in ``tests/app/links/test_sharing.py`` (whose fixtures these reuse), and
 the default policy freezes interest, so amounts do not depend on the date.
 """
 
@@ -23,7 +23,7 @@ from app.core.keys import create_key
 from app.links.models import SavedOffer
 from app.links.sharing import party_marker
 from app.links.web import HideTokens
-from tests.app.test_sharing import (
+from tests.app.links.test_sharing import (
     SMALL,
     accepted_plan,
     count,

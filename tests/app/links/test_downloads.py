@@ -1,7 +1,8 @@
 """The debtor's downloads of a shared offer (``app/links/downloads.py``): its payments as a
-calendar and its schedule as CSV, from the same documents as the page (tests/app/test_pages.py)
-and pinned by the same golden files (``tests/golden/pages/offer.ics``, ``offer.csv``;
-regenerate on purpose with REPAY_UPDATE_GOLDEN=1 and review the diff).
+calendar and its schedule as CSV, from the same documents as the page
+(tests/app/links/test_pages.py) and pinned by the same golden files
+(``tests/golden/pages/offer.ics``, ``offer.csv``; regenerate on purpose with REPAY_UPDATE_GOLDEN=1
+and review the diff).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.links.downloads import offer_csv, offer_ics
 from app.links.pages import CSV_COLUMNS
 from app.offers.summaries import money
 from schemas.common import Locale
-from tests.app.test_pages import (
+from tests.app.links.test_pages import (
     OFFER_IDS,
     _document,
     _offers,

@@ -1,0 +1,231 @@
+"""The annual rate by jurisdiction: US APR, EU/UK APRC, CN 年化利率 (plans/annual_rates.py).
+
+Sources
+-------
+[AppJ] 12 CFR 1026 Appendix J (c), as transcribed in tests/plans/test_rates.py ([FS], [PY]).
+[CCD] Directive 2008/48/EC, Annex I, Part I: the equation, remark (c) (a year is 365 days, 52
+    weeks or 12 equal months) and remark (d) (at least one decimal place, half up).
+[PBOC] 中国人民银行公告〔2021〕第3号 and its attachment: 年化利率 = 周期利率 × 每年期数 by the IRR
+    method.
+[NPF] numpy-financial's ``rate`` (the periodic IRR of a level annuity), an independent solver.
+
+No worked example of the European Commission, the FCA (CONC App 1) or the PBOC's attachment is
+pinned here: their figures could not be checked against the texts while this was written, so
+the APRC and the 年化利率 are pinned by their defining identities against [NPF] instead: for
+flows on whole periods, APRC = (1 + periodic IRR)^(periods a year) - 1 and 年化利率 = periodic
+IRR × periods a year.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy_financial as npf
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plans.annual_rates import RateMethod, annual_rate, cn_irr, eu_ccd, us_reg_z
+from plans.errors import DomainError
+from plans.unit_periods import shift_months
+
+Flows = list[tuple[date, int]]
+
+
+def monthly(start: date, count: int, amount: int) -> Flows:
+    return [(shift_months(start, k, start.day), amount) for k in range(1, count + 1)]
+
+
+# --- us_reg_z: Appendix J ---
+
+
+def test_us_reg_z_c1i() -> None:
+    # [AppJ] (c)(1)(i): $5,000 advanced 1978-01-10, 24 monthly payments of $230.00: 9.69 %,
+    # a regular transaction (1/8 point).
+    rate = us_reg_z([(date(1978, 1, 10), 500_000)], monthly(date(1978, 1, 10), 24, 23_000))
+    assert (rate.rate, rate.disclosed_percent, rate.decimals) == (
+        Decimal("0.096857"),
+        Decimal("9.69"),
+        2,
+    )
+    assert rate.unit_period is not None and rate.unit_period.name == "monthly"
+    assert rate.regularity is not None and rate.regularity.regular
+    assert rate.regularity.tolerance == Decimal("0.125")
+    assert "Appendix J" in rate.citation and "1026.22(a)(2)" in rate.citation
+
+
+def test_us_reg_z_c2ii_four_weekly() -> None:
+    # [AppJ] (c)(2)(ii): $400; $39.50 33 days later, 11 × $38.31 every 28 days: 28.50 %, in
+    # 4-week unit periods; an irregular first payment keeps it regular ((a)(3)'s exception).
+    start = date(1978, 4, 3)
+    payments = [(start + timedelta(days=33), 3_950)]
+    payments += [(start + timedelta(days=33 + 28 * k), 3_831) for k in range(1, 12)]
+    rate = us_reg_z([(start, 40_000)], payments)
+    assert rate.disclosed_percent == Decimal("28.50")
+    assert rate.unit_period is not None and rate.unit_period.name == "4_weeks"
+    assert rate.regularity is not None and rate.regularity.regular
+
+
+# --- eu_ccd: the APRC ---
+
+
+def test_eu_ccd_one_year() -> None:
+    # [CCD]: 1,000.00 drawn, 1,100.00 repaid 12 months later: (1 + X)^1 = 1.1, X = 10.0 %.
+    rate = eu_ccd([(date(2026, 3, 31), 100_000)], [(date(2027, 3, 31), 110_000)])
+    assert (rate.rate, rate.disclosed_percent, rate.decimals) == (
+        Decimal("0.100000"),
+        Decimal("10.0"),
+        1,
+    )
+    assert rate.time_basis == "months/12" and rate.unit_period is None
+
+
+def test_eu_ccd_monthly_is_the_compounded_monthly_irr() -> None:
+    # [CCD] with 12 equal months, against [NPF]: 12,000.00 repaid by 12 × 1,072.00 monthly.
+    # The monthly IRR is npf.rate(12, -1072, 12000, 0) = 0.0108618...; the APRC is
+    # 1.0108618...^12 - 1 = 0.138418... → 13.8 %. (The US APR is 12 × 0.0108618 = 13.03 %.)
+    start = date(2026, 1, 15)
+    rate = eu_ccd([(start, 1_200_000)], monthly(start, 12, 107_200))
+    monthly_irr = float(npf.rate(12, -1_072, 12_000, 0, tol=1e-14, maxiter=200))
+    assert abs(float(rate.rate) - ((1 + monthly_irr) ** 12 - 1)) <= 5e-7
+    assert rate.disclosed_percent == Decimal("13.8")
+    assert rate.time_basis == "months/12"
+
+
+def test_eu_ccd_weekly_counts_52_weeks() -> None:
+    # [CCD] remark (c): a year is 52 weeks. 1,000.00 repaid by 52 weekly payments of 20.00:
+    # APRC = (1 + weekly IRR)^52 - 1, the weekly IRR npf.rate(52, -20, 1000, 0).
+    start = date(2026, 1, 5)
+    payments = [(start + timedelta(days=7 * k), 2_000) for k in range(1, 53)]
+    rate = eu_ccd([(start, 100_000)], payments)
+    weekly_irr = float(npf.rate(52, -20, 1_000, 0, tol=1e-14, maxiter=200))
+    assert abs(float(rate.rate) - ((1 + weekly_irr) ** 52 - 1)) <= 5e-7
+    assert rate.time_basis == "weeks/52"
+
+
+def test_eu_ccd_days_over_365() -> None:
+    # [CCD]: 1,000.00 drawn, 1,050.00 repaid 100 days later: (1 + X)^(100/365) = 1.05,
+    # X = 1.05^3.65 - 1 = 0.194925... → 19.5 %.
+    rate = eu_ccd([(date(2026, 1, 1), 100_000)], [(date(2026, 4, 11), 105_000)])
+    assert abs(float(rate.rate) - (1.05**3.65 - 1)) <= 5e-7
+    assert rate.disclosed_percent == Decimal("19.5")
+    assert rate.time_basis == "days/365"
+
+
+def test_eu_ccd_discloses_to_one_decimal() -> None:
+    # [CCD] remark (d): one decimal place. 1,000.00 → 1,102.60 a year later is 10.26 %: 10.3;
+    # → 1,102.40, 10.24 %: 10.2.
+    start, end = date(2026, 1, 1), date(2027, 1, 1)
+    assert eu_ccd([(start, 100_000)], [(end, 110_260)]).disclosed_percent == Decimal("10.3")
+    assert eu_ccd([(start, 100_000)], [(end, 110_240)]).disclosed_percent == Decimal("10.2")
+
+
+# --- cn_irr: 年化利率 ---
+
+
+def test_cn_irr_is_the_periodic_irr_times_periods() -> None:
+    # [PBOC] 年化利率 = 周期利率 × 每年期数: 12,000.00 borrowed, 12 monthly repayments of
+    # 1,072.00 (a 0.6 %-a-month "fee" on the principal); the monthly IRR is [NPF]
+    # npf.rate(12, -1072, 12000, 0) = 0.0108618..., × 12 = 13.03 %, not the nominal 7.2 %.
+    start = date(2026, 1, 15)
+    rate = cn_irr([(start, 1_200_000)], monthly(start, 12, 107_200))
+    monthly_irr = float(npf.rate(12, -1_072, 12_000, 0, tol=1e-14, maxiter=200))
+    assert abs(float(rate.rate) - 12 * monthly_irr) <= 5e-7
+    assert rate.disclosed_percent == Decimal("13.03")
+    assert "2021" in rate.citation and "内部收益率法" in rate.citation
+
+
+def test_cn_irr_compounds_the_odd_days() -> None:
+    # An odd first period of 1 month and 15 days: Appendix J counts the 15/30 of a month as
+    # simple interest, the IRR discounts it like a whole one, (1 + i)^-(t + f). For a rate
+    # above zero, (1 + i)^f < 1 + f·i, so the IRR is the higher.
+    start = date(2026, 1, 1)
+    payments = [(shift_months(date(2026, 2, 16), k, 16), 9_000) for k in range(12)]
+    us, cn = us_reg_z([(start, 100_000)], payments), cn_irr([(start, 100_000)], payments)
+    assert cn.rate > us.rate
+    assert abs(cn.rate - us.rate) < Decimal("0.001")
+
+
+def test_flat_rate_is_not_the_apr() -> None:
+    # The textbook "flat 10 % over 12 months is about 18 % APR" (rule of thumb: flat rate ×
+    # 2n / (n + 1) = 18.5 %): 1,000.00 + 10 % = 1,100.00 repaid as 12 × 91.67 (the last one
+    # no different: 1,100.04). [NPF] npf.rate(12, -91.67, 1000, 0) × 12 = 0.17979...: 17.98 %.
+    start = date(2026, 1, 31)
+    flows = [(start, 100_000)], monthly(start, 12, 9_167)
+    reference = float(npf.rate(12, -91.67, 1_000, 0, tol=1e-14, maxiter=200)) * 12
+    for method in (RateMethod.US_REG_Z, RateMethod.CN_IRR):
+        rate = annual_rate(*flows, method=method)
+        assert abs(float(rate.rate) - reference) <= 5e-7
+        assert rate.disclosed_percent == Decimal("17.98")
+
+
+def test_refusals_name_the_rule() -> None:
+    start = date(2026, 1, 1)
+    every_ten_days = [(start + timedelta(days=10 * k), 10_000) for k in range(1, 13)]
+    for method in (RateMethod.US_REG_Z, RateMethod.CN_IRR):
+        with pytest.raises(DomainError) as refused:
+            annual_rate([(start, 100_000)], every_ten_days, method=method)
+        assert refused.value.rule == "unit_period"
+    # The APRC has no unit period: ten days are ten days.
+    assert annual_rate([(start, 100_000)], every_ten_days, method=RateMethod.EU_CCD).rate > 0
+    with pytest.raises(DomainError) as unsolvable:
+        eu_ccd([(start, 100_000)], [(date(2026, 2, 1), 0)])
+    assert unsolvable.value.rule == "no_solution"
+
+
+# --- properties ---
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.dates(min_value=date(1990, 1, 1), max_value=date(2080, 12, 31)),
+    years=st.integers(min_value=1, max_value=30),
+    principal=st.integers(min_value=100_000, max_value=100_000_000),
+    basis_points=st.integers(min_value=-2_000, max_value=8_000),
+)
+def test_one_period_a_year_the_three_methods_agree(
+    start: date, years: int, principal: int, basis_points: int
+) -> None:
+    # Payments on the advance's anniversaries: Appendix J's unit period is the year (12
+    # months, one a year), the periodic IRR is the annual IRR, and the APRC's times are whole
+    # years. The general equation is the same for all three: the same rate, to the last place.
+    rate = basis_points / 10_000
+    level = rate / (1 - (1 + rate) ** -years) if rate else 1 / years
+    payment = round(principal * level)
+    payments = [(shift_months(start, 12 * k, start.day), payment) for k in range(1, years + 1)]
+    advances = [(start, principal)]
+    us, eu, cn = (
+        annual_rate(advances, payments, method=m)
+        for m in (RateMethod.US_REG_Z, RateMethod.EU_CCD, RateMethod.CN_IRR)
+    )
+    assert us.unit_period is not None and us.unit_period.per_year == 1
+    assert us.rate == cn.rate == eu.rate
+    assert eu.time_basis == "months/12"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 28)),
+    months=st.sampled_from([1, 2, 3, 6]),
+    count=st.integers(min_value=3, max_value=40),
+    principal=st.integers(min_value=1_000_000, max_value=100_000_000),
+    basis_points=st.integers(min_value=1, max_value=6_000),
+)
+def test_level_schedules_by_each_method(
+    start: date, months: int, count: int, principal: int, basis_points: int
+) -> None:
+    # A level schedule built at a nominal rate r, one payment every `months` months: the
+    # 年化利率 is r (the periodic IRR r / m times m periods a year), and the APRC is the
+    # compounded (1 + r / m)^m - 1 ([CCD]: whole months, so times are months / 12 exactly),
+    # both within the payments' rounding to minor units.
+    rate, per_year = basis_points / 10_000, 12 // months
+    per_period = rate / per_year
+    payment = round(principal * per_period / (1 - (1 + per_period) ** -count))
+    payments = [(shift_months(start, months * k, start.day), payment) for k in range(1, count + 1)]
+    advances = [(start, principal)]
+    cn = annual_rate(advances, payments, method=RateMethod.CN_IRR)
+    eu = annual_rate(advances, payments, method=RateMethod.EU_CCD)
+    assert abs(float(cn.rate) - rate) <= 0.0001
+    assert abs(float(eu.rate) - ((1 + per_period) ** per_year - 1)) <= 0.0001
+    assert eu.time_basis == "months/12"
