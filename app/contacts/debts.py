@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from app.audit import trail
 from app.contacts.parties import listed, lock_debt, party_json
-from app.core.access import Action, Actor, actor, open_debt, require_debt
+from app.core.access import Action, Actor, actor, can, open_debt, require_debt
 from app.core.db import utcnow
-from app.core.errors import FieldError, Problem
+from app.core.errors import FieldError, Problem, forbidden
 from app.core.models import Debt, Member, Role, Team
 from app.links.models import AcceptedPlan, SavedOffer
 from schemas.debts import Assignment, DebtRecordIn
@@ -114,7 +114,9 @@ def _invalid(field: str, rule: str, detail: str) -> Problem:
 def reassign(db: Session, ref: str, body: Assignment, key: Actor) -> Json:
     """Move a debt to a team of its organisation, and to one of that team's collectors or to
     nobody in particular. Supervisors move their team's debts; admins any. Audited."""
-    debt = require_debt(db, key, ref, Action.ASSIGN)
+    debt = require_debt(db, key, ref)  # a debt out of reach is the 404 of one that does not exist
+    if not can(key, Action.ASSIGN, debt):  # one the key sees but may not move: say so
+        raise forbidden(f"A {key.role} may not reassign debt {ref}: supervisors and admins do.")
     db.refresh(debt, with_for_update=True)
     team = db.scalar(
         select(Team).where(Team.organisation_id == debt.organisation_id, Team.name == body.team)

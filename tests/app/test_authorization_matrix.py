@@ -50,7 +50,7 @@ FINANCE_OWN_201 = (403, 403, 403, 201, 201)
 ADMIN_OWN = (403, 403, 403, 403, 200)
 ADMIN_OWN_201 = (403, 403, 403, 403, 201)
 ADMIN_ORG = (403, 403, 403, 403, 404)
-ASSIGN = (403, 403, 200, 404, 404)  # supervisors and admins reassign; finance does not
+ASSIGN = (403, 403, 200, 403, 404)  # supervisors and admins reassign; finance sees, may not
 
 
 def keyed(statuses: tuple[int, int, int, int, int]) -> dict[str, int]:
