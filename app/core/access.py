@@ -30,9 +30,8 @@ from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.core.errors import Problem, not_found
+from app.core.keys import DEFAULT as DEFAULT_TEAM
 from app.core.models import ApiKey, Debt, Member, Role, Team
-
-DEFAULT_TEAM = "default"
 
 
 class Action(enum.StrEnum):
