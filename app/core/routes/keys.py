@@ -13,7 +13,7 @@ from app.core.deps import AdminKey, DbSession, forget_key
 from app.core.errors import FieldError, invalid, not_found, problem_responses
 from app.core.models import ApiKey, Role
 from schemas import examples
-from schemas.common import Model, with_examples
+from schemas.common import Model, OneLine, with_examples
 from schemas.debts import TEAM_NAME
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -30,7 +30,7 @@ class KeyCreate(Model):
     belongs to the organisation, not to a member."""
 
     role: Role
-    name: str = Field(min_length=1, max_length=120, examples=["agent 7, Shenzhen team"])
+    name: OneLine = Field(min_length=1, max_length=120, examples=["agent 7, Shenzhen team"])
     team: str | None = Field(
         None,
         min_length=1,
