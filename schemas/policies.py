@@ -66,7 +66,9 @@ class SurvivalBody(Model):
     """p(months) = take_up × monthly_retention ** months after the first payment."""
 
     take_up: Probability
-    monthly_retention: Probability
+    monthly_retention: Probability = Field(
+        description="Above 0: a simulation raises it to negative powers (rule positive_retention)."
+    )
 
 
 def _survival_default() -> dict[OfferKind, SurvivalBody]:
