@@ -271,6 +271,15 @@ def _check_policy(policy: Policy) -> None:
         for value in (curve.take_up, curve.monthly_retention):
             if not 0 <= value <= 1:
                 raise bad(f"survival.{kind}", "probability", "must be between 0 and 1")
+        # A simulation weighs every payment of a plan by retention ** (months from the first
+        # payment), from each payment's side too, so negative powers: 0 ** -m divides by zero.
+        # A take-up of 0 (nobody takes the offer) is defined: it only weighs everything by 0.
+        if curve.monthly_retention == 0:
+            raise bad(
+                f"survival.{kind}.monthly_retention",
+                "positive_retention",
+                "must be above 0 (a month-on-month retention of 0 is undefined)",
+            )
     if policy.max_start_delay_days < 0:
         raise bad("max_start_delay_days", "non_negative", "must be 0 or more")
     for name in ("missed_after_days", "break_after_missed", "break_after_days_late"):

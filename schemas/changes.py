@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import Field
 
 from schemas import examples
-from schemas.common import Model, with_examples
+from schemas.common import Model, MultiLine, with_examples
 from schemas.offers import CounterResult, OfferOut
 
 Choice = Literal["as_proposed", "longer_term", "higher_payment", "later_start", "earlier_start"]
@@ -175,7 +175,7 @@ class DecisionIn(Model):
         pattern=r"^[0-9a-f]{32}$",
         description="Required for ``offered``: a saved offer for the same debt.",
     )
-    reason: str | None = Field(None, max_length=1000, description="Shown to collectors only.")
+    reason: MultiLine | None = Field(None, max_length=1000, description="Shown to collectors only.")
 
     model_config = with_examples(
         {"decision": "offered", "offer_id": examples.SAVED_OFFER["id"]},

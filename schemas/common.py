@@ -63,6 +63,20 @@ Date = Annotated[
         description=f"ISO 8601, from {EARLIEST_DATE} to {LATEST_DATE}.",
     ),
 ]
+# PostgreSQL refuses NUL in text (a 500, not a 422), and no C0 control character or DEL
+# belongs in a name, a reference or a citation: a one-line field refuses them all. Text a
+# person writes as paragraphs (a rule's sentence, a policy's notice, a collector's reason)
+# may keep its line feeds and tabs; a carriage return is still refused, so stored text has one
+# line ending.
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+# A pattern that stands for a named rule: a 422 names the rule, not ``string_pattern_mismatch``.
+PATTERN_RULES = {
+    ONE_LINE_PATTERN: "no_control_characters",
+    MULTI_LINE_PATTERN: "no_control_characters",
+}
+OneLine = Annotated[str, Field(pattern=ONE_LINE_PATTERN)]
+MultiLine = Annotated[str, Field(pattern=MULTI_LINE_PATTERN)]
 Currency = Annotated[
     str,
     Field(

@@ -28,10 +28,11 @@ from plans.contact_rules import (
     shipped_rules_data,
 )
 from plans.errors import DomainError
-from schemas.common import Model
+from schemas.common import Model, MultiLine, OneLine
 
 JURISDICTIONS = ("CN", "US", "GB")
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Text = Annotated[MultiLine, Field(min_length=1, max_length=2000)]
+Citation = Annotated[OneLine, Field(min_length=1, max_length=2000)]
 LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["08:00"])]
 Channels = Annotated[list[Channel], Field(min_length=1, max_length=3)]
 Outcomes = Annotated[list[Outcome], Field(min_length=1, max_length=5)]
@@ -43,7 +44,7 @@ class RuleFields(Model):
 
     id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$", examples=["CN-HOURS"])
     text: Text
-    source: Text
+    source: Citation
 
 
 class NoContactDaysBody(RuleFields):
@@ -51,7 +52,7 @@ class NoContactDaysBody(RuleFields):
     policy's own dates, on which nobody is contacted."""
 
     holiday_country: str | None = Field(pattern=r"^[A-Z]{2}$", examples=["CN"])
-    holiday_subdivision: str | None = Field(max_length=10, examples=["ENG"])
+    holiday_subdivision: OneLine | None = Field(max_length=10, examples=["ENG"])
     bridge_weekends: bool
     extra_dates: list[date] = Field(max_length=366, description="The policy's own dates.")
 
@@ -125,7 +126,7 @@ class ContactRulesBody(Model):
     """The policy's contact rules: ``edition`` names the text they follow (the shipped
     defaults' edition unless the finance team wrote their own)."""
 
-    edition: str = Field(min_length=1, max_length=80, examples=["contact-2026-11-25"])
+    edition: OneLine = Field(min_length=1, max_length=80, examples=["contact-2026-11-25"])
     jurisdictions: list[JurisdictionBody] = Field(min_length=3, max_length=3)
 
     @model_validator(mode="after")

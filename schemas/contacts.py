@@ -23,6 +23,7 @@ from schemas.common import (
     Currency,
     Locale,
     Model,
+    OneLine,
     minor,
     with_examples,
 )
@@ -142,10 +143,10 @@ class PartyIn(Model):
     ``guaranteed`` is for a guarantor only."""
 
     role: Role
-    name: str = Field(min_length=1, max_length=200, examples=["张小明"])
+    name: OneLine = Field(min_length=1, max_length=200, examples=["张小明"])
     channels: Channels
     locale: Locale = Locale.ZH_CN
-    time_zone: str = Field(
+    time_zone: OneLine = Field(
         max_length=64, description="IANA time zone of the party.", examples=["Asia/Shanghai"]
     )
     jurisdiction: Jurisdiction | None = Field(
@@ -190,10 +191,10 @@ class PartyPatch(Model):
     ``POST /s/{token}/preferences``), so removing an opt-out or setting ``stopped`` back to
     false is a 409."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: OneLine | None = Field(None, min_length=1, max_length=200)
     channels: Channels | None = None
     locale: Locale | None = None
-    time_zone: str | None = Field(None, max_length=64, examples=["Asia/Shanghai"])
+    time_zone: OneLine | None = Field(None, max_length=64, examples=["Asia/Shanghai"])
     jurisdiction: Jurisdiction | None = None
     guaranteed: Guaranteed | None = None
     opted_out: list[Channel] | None = Field(None, max_length=3)

@@ -28,7 +28,7 @@ from plans.policy import (
     SurvivalCurve,
 )
 from schemas import examples
-from schemas.common import Amount, Locale, Model, Rate, rate, with_examples
+from schemas.common import Amount, Locale, Model, MultiLine, Rate, rate, with_examples
 from schemas.contact_rules import ContactRulesBody, shipped_contact_rules
 
 _DEFAULT = Policy()
@@ -66,7 +66,9 @@ class SurvivalBody(Model):
     """p(months) = take_up × monthly_retention ** months after the first payment."""
 
     take_up: Probability
-    monthly_retention: Probability
+    monthly_retention: Probability = Field(
+        description="Above 0: a simulation raises it to negative powers (rule positive_retention)."
+    )
 
 
 def _survival_default() -> dict[OfferKind, SurvivalBody]:
@@ -145,7 +147,7 @@ class PolicyBody(Model):
         max_length=5,
         description="Reminders of each payment, in days before its date (0: on the day).",
     )
-    missed_payment_text: dict[Locale, Annotated[str, Field(max_length=2000)]] = Field(
+    missed_payment_text: dict[Locale, Annotated[MultiLine, Field(max_length=2000)]] = Field(
         default_factory=lambda: dict(DEFAULT_MISSED_PAYMENT_TEXT),
         description="What happens if a payment is missed, shown to the debtor in each language.",
     )

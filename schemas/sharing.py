@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from plans.policy import OfferKind
 from schemas import examples
-from schemas.common import Amount, Locale, Model, with_examples
+from schemas.common import Amount, Locale, Model, OneLine, with_examples
 from schemas.offers import (
     CAPACITY_EXAMPLE,
     DEBT_EXAMPLE,
@@ -38,7 +38,7 @@ DEBT_REF = Field(
 class Debtor(Model):
     """Who the offer is for. Only a masked form of the name is ever shown on the page."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["张小明"])
+    name: OneLine = Field(min_length=1, max_length=200, examples=["张小明"])
 
 
 class SaveOffer(Model):
@@ -111,7 +111,7 @@ class PaymentIn(Model):
 
     amount: Amount
     date: date
-    reference: str = Field(min_length=1, max_length=200, examples=["WX-20261215-000123"])
+    reference: OneLine = Field(min_length=1, max_length=200, examples=["WX-20261215-000123"])
 
     model_config = with_examples(
         {"amount": "1250.00", "date": "2026-12-15", "reference": "WX-20261215-000123"}

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from plans.policy import OfferKind
 from plans.simulation import GRID_KEYS, PORTFOLIO_COLUMNS, RULES
-from schemas.common import Amount, Currency, Model, Rate, minor, rate, with_examples
+from schemas.common import Amount, Currency, Model, OneLine, Rate, minor, rate, with_examples
 from schemas.offers import PolicyUsed
 from schemas.policies import Bps, PolicyRef
 
@@ -69,7 +69,7 @@ GRID_EXAMPLE = {
 class PortfolioDebtIn(Model):
     """One debt of the portfolio and what its debtor says they can pay."""
 
-    id: str | None = Field(
+    id: OneLine | None = Field(
         None, max_length=64, description="Any identifier, echoed with the debt's offers."
     )
     currency: Currency

@@ -173,6 +173,7 @@ def _pydantic_field(loc: tuple[Any, ...]) -> str:
 
 def field_error(error: Mapping[str, Any]) -> FieldError:
     from plans.errors import DomainError
+    from schemas.common import PATTERN_RULES
 
     kind, loc = str(error.get("type")), tuple(error.get("loc", ()))
     # FastAPI locates a body that is not JSON by a character offset, ("body", 12): no field
@@ -184,6 +185,10 @@ def field_error(error: Mapping[str, Any]) -> FieldError:
         # date) raises the engine's error, which names the field and the rule itself.
         field = cause.field if where == "body" else f"{where}.{cause.field}"
         return FieldError(field, cause.rule, cause.detail)
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if kind == "string_pattern_mismatch" and pattern in PATTERN_RULES:
+        # the contract's pattern says it; the rule names it
+        return FieldError(where, PATTERN_RULES[pattern], "must not contain control characters")
     return FieldError(where, kind, str(error.get("msg")))
 
 

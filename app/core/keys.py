@@ -207,6 +207,17 @@ def list_keys(session: Session, organisation_id: int | None = None) -> list[ApiK
     return list(session.scalars(query))
 
 
+def only_active_admin(session: Session, prefix: str, organisation_id: int) -> bool:
+    """Whether ``prefix`` is the one active admin key of the organisation: revoking it would
+    leave nobody able to make or revoke keys there."""
+    active = select(ApiKey.prefix).where(
+        ApiKey.organisation_id == organisation_id,
+        ApiKey.role == Role.ADMIN,
+        ApiKey.revoked_at.is_(None),
+    )
+    return list(session.scalars(active.limit(2))) == [prefix]
+
+
 def revoke_key(session: Session, prefix: str, organisation_id: int | None = None) -> ApiKey | None:
     """Revoke the key with ``prefix`` (idempotent); ``None`` if there is no such key (in the
     organisation, if given).

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from app.core import keys
 from app.core.deps import AdminKey, DbSession, forget_key
-from app.core.errors import FieldError, invalid, not_found, problem_responses
+from app.core.errors import FieldError, Problem, conflict, invalid, not_found, problem_responses
 from app.core.models import ApiKey, Role
 from schemas import examples
-from schemas.common import Model, with_examples
+from schemas.common import Model, OneLine, with_examples
 from schemas.debts import TEAM_NAME
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -30,7 +30,7 @@ class KeyCreate(Model):
     belongs to the organisation, not to a member."""
 
     role: Role
-    name: str = Field(min_length=1, max_length=120, examples=["agent 7, Shenzhen team"])
+    name: OneLine = Field(min_length=1, max_length=120, examples=["agent 7, Shenzhen team"])
     team: str | None = Field(
         None,
         min_length=1,
@@ -71,6 +71,12 @@ class KeyList(Model):
     model_config = with_examples(examples.KEY_LIST)
 
 
+def _refused(rule: str, detail: str) -> Problem:
+    problem = conflict(detail, kind=rule.replace("_", "-"))
+    problem.errors.append(FieldError("prefix", rule, detail))
+    return problem
+
+
 def _out(key: ApiKey) -> dict[str, Any]:
     return {
         "prefix": key.prefix,
@@ -105,11 +111,28 @@ def list_keys(db: DbSession, key: AdminKey) -> dict[str, Any]:
     return {"keys": [_out(k) for k in keys.list_keys(db, key.organisation_id)]}
 
 
-@router.post("/{prefix}/revoke", response_model=KeyOut, responses=ERRORS)
+@router.post(
+    "/{prefix}/revoke",
+    response_model=KeyOut,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
 def revoke_key(
-    db: DbSession, key: AdminKey, prefix: str = Path(pattern=r"^[0-9a-f]{8}$")
+    db: DbSession,
+    key: AdminKey,
+    prefix: str = Path(pattern=r"^[0-9a-f]{8}$"),
+    own: bool = Query(
+        False, alias="self", description="Set to revoke the calling key itself (else 409)."
+    ),
 ) -> dict[str, Any]:
-    """Revoke a key of the organisation at once; idempotent."""
+    """Revoke a key of the organisation at once; idempotent. Never the organisation's last
+    active admin key (409 ``last_admin_key``), nor the caller's own without ``self=true``
+    (409 ``own_key``)."""
+    if prefix == key.prefix and not own:
+        raise _refused("own_key", "This is your own key: pass self=true to revoke it.")
+    if keys.only_active_admin(db, prefix, key.organisation_id):
+        raise _refused(
+            "last_admin_key", "The organisation's last active admin key cannot be revoked."
+        )
     row = keys.revoke_key(db, prefix, key.organisation_id)
     if row is None:
         raise not_found(f"There is no key {prefix}.")

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from app.core.deps import DbSession
-from app.core.errors import Problem, problem_responses
+from app.core.errors import Problem, no_such_link, problem_responses
 from app.core.responses import Json
 from app.links import sharing
 from app.links.downloads import offer_csv, offer_ics
+from app.links.models import SavedOffer
 from app.links.pages import render_offer_page
 from app.links.readers import page_reader
 from app.links.web import (
@@ -37,6 +39,16 @@ from schemas.sharing import Acceptance
 router = APIRouter(prefix="/s", tags=["links"])
 
 
+def _marks_nobody(db: Session, offer: SavedOffer, token: str, marker: str | None) -> bool:
+    """Whether ``marker`` names no party of the offer's debt: every variant of the link then
+    answers the links' one 404, as the page does (it would otherwise ignore the marker)."""
+    try:
+        page_reader(db, offer, token, marker)
+    except Problem:
+        return True
+    return False
+
+
 @router.get(
     "/{token}.ics",
     response_class=Response,  # not JSON: the media type is the one documented below
@@ -46,11 +58,15 @@ router = APIRouter(prefix="/s", tags=["links"])
         **problem_responses(422, 503),
     },
 )
-def calendar(token: Token, db: DbSession, lang: str | None = LangQuery) -> Response:
+def calendar(
+    token: Token, db: DbSession, lang: str | None = LangQuery, p: str | None = MarkerQuery
+) -> Response:
     """Each instalment as an all-day calendar event with a reminder three days before."""
     offer = sharing.by_token(db, token)
     if offer is None:
         return not_found_page(page_locale(lang, None, "zh-CN"))
+    if _marks_nobody(db, offer, token, p):
+        return not_found_page(page_locale(lang, None, offer.locale))
     locale = page_locale(lang, None, offer.locale)
     sharing.viewed(db, offer, "ics", locale.value)
     view = sharing.page_view(db, offer, token, locale)
@@ -71,10 +87,10 @@ def calendar(token: Token, db: DbSession, lang: str | None = LangQuery) -> Respo
         **problem_responses(422, 503),
     },
 )
-def spreadsheet(token: Token, db: DbSession) -> Response:
+def spreadsheet(token: Token, db: DbSession, p: str | None = MarkerQuery) -> Response:
     """The schedule as CSV, amounts exactly as offered."""
     offer = sharing.by_token(db, token)
-    if offer is None:
+    if offer is None or _marks_nobody(db, offer, token, p):
         return not_found_page(Locale.ZH_CN)
     sharing.viewed(db, offer, "csv", offer.locale)
     return Response(
@@ -85,9 +101,11 @@ def spreadsheet(token: Token, db: DbSession) -> Response:
 
 
 @router.get("/{token}.json", response_model=OfferOut, responses=problem_responses(404, 422, 503))
-def offer_json(token: Token, db: DbSession) -> Json:
+def offer_json(token: Token, db: DbSession, p: str | None = MarkerQuery) -> Json:
     """The offer as JSON, exactly as saved."""
     offer = open_link(db, token)
+    if _marks_nobody(db, offer, token, p):
+        raise no_such_link()
     sharing.viewed(db, offer, "json", offer.locale)
     return Json(offer.document)
 
