@@ -26,7 +26,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from jinja2 import Environment
+from jinja2 import BaseLoader, Environment, StrictUndefined
 
 from schemas.common import Locale
 
@@ -165,6 +165,22 @@ class Words:
     ) -> str:
         text = self.translations.npgettext(context, singular, plural, n)
         return str(text) % {"num": n, **fields}
+
+
+def environment(loader: BaseLoader, locale: Locale, *, autoescape: bool) -> Environment:
+    """A Jinja2 environment for ``locale``'s words, as every template here is rendered: strict
+    (a name the template was not given fails loudly), blocks trimmed, the last newline kept, the
+    i18n extension on and the locale's catalog installed (:func:`install`)."""
+    made = Environment(
+        loader=loader,
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    return install(made, locale)
 
 
 def install(environment: Environment, locale: Locale) -> Environment:

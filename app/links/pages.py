@@ -20,9 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader
 
-from app.core.i18n import Words, install
+from app.core.i18n import Words, environment
 from app.links.views import InstalmentStatus, OfferView, SentMessage
 from app.offers.summaries import day, duration, money, percent
 from plans.calendar import Frequency
@@ -67,16 +67,7 @@ def page_environment(*more: Path, locale: Locale) -> Environment:
     i18n extension: ``{{ _("...") }}`` and ``{% trans %}``. ``more`` are folders of templates
     looked up first, for pages of other rooms built on these (the change pages,
     ``app.changes.pages``): they extend the same ``base.html``."""
-    environment = Environment(
-        loader=FileSystemLoader([*more, TEMPLATES]),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    return install(environment, locale)
+    return environment(FileSystemLoader([*more, TEMPLATES]), locale, autoescape=True)
 
 
 def _moment(value: datetime, locale: Locale) -> str:

@@ -23,9 +23,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader
 
-from app.core.i18n import install
+from app.core.i18n import environment
 from app.offers.summaries import day, money
 from plans.contact import Channel, Detail, Party, Role, disclosed_amount_minor, disclosure
 from plans.contact_rules import Jurisdiction
@@ -80,16 +80,9 @@ def _environment(locale: Locale) -> Environment:
     # Plain text, not HTML: nothing to escape; StrictUndefined makes a template that names a
     # detail its role was not given fail loudly instead of printing nothing. A line ends with
     # `{% endtrans +%}`: the plus keeps the line break that trim_blocks would take.
-    environment = Environment(
-        loader=FileSystemLoader(Path(__file__).with_name("templates")),
-        autoescape=False,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
+    return environment(
+        FileSystemLoader(Path(__file__).with_name("templates")), locale, autoescape=False
     )
-    return install(environment, locale)
 
 
 def needs_opt_out(rules: Jurisdiction, channel: Channel, role: Role) -> bool:

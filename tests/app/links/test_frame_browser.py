@@ -15,13 +15,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.app.links.test_sharing import SMALL
 from tests.app.live import server_process
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,20 +53,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
         [sys.executable, "-c", setup], env=env, capture_output=True, text=True, check=True
     ).stdout.strip()
     with server_process(database_url, root / "server.log") as base:
-        debt = {
-            "currency": "CNY",
-            "principal": "3000.00",
-            "interest": "0",
-            "fees": "0",
-            "nominal_annual_rate": "0.18",
-            "as_of": date.today().isoformat(),
-            "days_past_due": 95,
-        }
         body = {
             "debt_ref": "CARD-FRAME-1",
             "debtor": {"name": "John Smith"},
             "locale": "en",
-            "plan": {"kind": "instalment", "debt": debt, "term": 3},
+            "plan": SMALL,
         }
         saved = httpx.post(
             f"{base}/v1/offers", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10

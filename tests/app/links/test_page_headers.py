@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from tests.app.links.test_sharing import SMALL
 
 # Written out, not imported: the test pins the values, the code must match them.
 EXPECTED = {
@@ -58,21 +59,7 @@ def safeguarded(answer: httpx.Response) -> bool:
 
 def _live_link(client: TestClient, auth: dict[str, dict[str, str]]) -> str:
     """A saved offer's token: 3,000.00 in three instalments, accepted, 1,000.00 paid."""
-    debt = {
-        "currency": "CNY",
-        "principal": "3000.00",
-        "interest": "0",
-        "fees": "0",
-        "nominal_annual_rate": "0.18",
-        "as_of": date.today().isoformat(),
-        "days_past_due": 95,
-    }
-    body = {
-        "debt_ref": "CARD-1",
-        "debtor": {"name": "John Smith"},
-        "locale": "en",
-        "plan": {"kind": "instalment", "debt": debt, "term": 3},
-    }
+    body = {"debt_ref": "CARD-1", "debtor": {"name": "John Smith"}, "locale": "en", "plan": SMALL}
     saved = client.post("/v1/offers", json=body, headers=auth["collector"])
     assert saved.status_code == 201, saved.text
     token = str(saved.json()["link"]).rsplit("/", 1)[1]
