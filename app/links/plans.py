@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.audit import trail
 from app.core.access import Action, Actor, actor, can, not_visible
@@ -334,7 +334,14 @@ def review_missed(db: Session, *, on: date) -> int:
     subscribers act once per instalment.
     """
     published = 0
-    for plan in db.scalars(select(AcceptedPlan).order_by(AcceptedPlan.accepted_at)):
+    # each plan's offer and debt loaded with the plans, not one query per plan (state_of reads
+    # the policy of the offer's organisation)
+    plans = db.scalars(
+        select(AcceptedPlan)
+        .options(selectinload(AcceptedPlan.offer).selectinload(SavedOffer.debt))
+        .order_by(AcceptedPlan.accepted_at)
+    )
+    for plan in plans:
         state, _, policy = state_of(db, plan, on)
         for s in state.instalments:
             if s.status is InstalmentStatus.MISSED:

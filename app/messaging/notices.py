@@ -42,7 +42,7 @@ from app.core.db import utcnow
 from app.core.events import Bus
 from app.finance.policies import ResolvedPolicy, contact_rules
 from app.links.events import InstalmentMissed, PaymentRecorded, PlanAccepted
-from app.links.models import AcceptedPlan, PlanPayment
+from app.links.models import AcceptedPlan, PlanPayment, SavedOffer
 from app.links.plans import resolve_version, review_missed, scheduled_lines, state_of
 from app.links.sharing import change_link, link, unseal_token
 from app.messaging.messages import Facts, Kind, compose
@@ -277,7 +277,7 @@ def coming_reminders(
     plans = list(
         db.scalars(
             select(AcceptedPlan)
-            .options(selectinload(AcceptedPlan.offer))
+            .options(selectinload(AcceptedPlan.offer).selectinload(SavedOffer.debt))
             .order_by(AcceptedPlan.accepted_at, AcceptedPlan.id)
         )
     )
