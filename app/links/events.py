@@ -45,3 +45,33 @@ class InstalmentMissed:
     instalment: InstalmentState
     state: PlanState
     policy: ResolvedPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class PlanBroken:
+    """``plan`` broke on ``on`` (its policy's break rule was met: ``reason``); ``state`` is the
+    plan that day, with any discount it carried revoked (``state.revocation``)."""
+
+    plan: AcceptedPlan
+    on: date
+    reason: str
+    state: PlanState
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCompleted:
+    """``plan`` was paid in full on ``on``: nothing more is owed (``state`` that day)."""
+
+    plan: AcceptedPlan
+    on: date
+    state: PlanState
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReplaced:
+    """``plan`` was replaced on ``on`` by ``by`` (the debtor accepted a new offer for the same
+    debt): its reminders not yet sent are to be withdrawn."""
+
+    plan: AcceptedPlan
+    by: AcceptedPlan
+    on: date

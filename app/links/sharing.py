@@ -141,6 +141,19 @@ def change_link(token: str, party_id: str | None = None) -> str:
     return page if party_id is None else f"{page}?p={party_marker(token, party_id)}"
 
 
+def certificate_link(token: str, party_id: str | None = None) -> str:
+    """The settlement certificate (结清证明) of a link's plan; with ``party_id``, that
+    party's own (:func:`link`).
+
+    Examples
+    --------
+    >>> certificate_link("t" * 32).endswith("/s/" + "t" * 32 + "/certificate")
+    True
+    """
+    page = f"{get_settings().base_url}/s/{token}/certificate"
+    return page if party_id is None else f"{page}?p={party_marker(token, party_id)}"
+
+
 def offer_for(db: Session, offer_id: str, key: Actor, action: Action = Action.READ) -> SavedOffer:
     """A saved offer whose debt the key may ``action``, or the 404 of one that does not exist."""
     offer = db.get(SavedOffer, offer_id)
