@@ -38,11 +38,22 @@ class InstalmentStatus(enum.StrEnum):
 
 
 class PlanStatus(enum.StrEnum):
-    """Where the whole plan stands."""
+    """Where the whole plan stands (the states of ``plans.lifecycle``).
+
+    :func:`plan_state` judges only ``active``, ``broken`` and ``completed`` by the policy's
+    rules on one day; the others are a plan's recorded life: an instalment ``late`` or
+    ``missed``, a broken plan ``cured``, or a plan closed by a decision.
+    """
 
     ACTIVE = "active"
-    COMPLETED = "completed"
+    LATE = "late"
+    MISSED = "missed"
     BROKEN = "broken"
+    CURED = "cured"
+    COMPLETED = "completed"
+    REPLACED = "replaced"
+    CANCELLED = "cancelled"
+    WRITTEN_OFF = "written_off"
 
 
 class Overpayment(enum.StrEnum):
@@ -169,11 +180,14 @@ def plan_state(
     policy: Policy,
     owed: Owed,
     waiver: Waiver,
+    broken: bool | None = None,
 ) -> PlanState:
     """Apply ``payments`` (in date order) to the plan's ``lines`` and judge the plan on ``on``.
 
     ``owed`` is the debt as it stood when the offer was made and ``waiver`` what the plan
-    gives up; both are needed only if the plan breaks.
+    gives up; both are needed only if the plan breaks. ``broken`` is whether the plan is
+    broken by its record (``plans.lifecycle``: a break stands until cured, whatever is paid
+    later); None judges it by the policy's break rule on ``on`` alone.
 
     Examples
     --------
@@ -271,7 +285,11 @@ def plan_state(
     missed = sum(1 for s in states if s.status is InstalmentStatus.MISSED)
     worst = max((s.days_late for s in states), default=0)
     reason = None
-    if outstanding == 0:
+    if broken is not None:
+        status_of_plan = PlanStatus.BROKEN if broken else PlanStatus.ACTIVE
+        if not broken and outstanding == 0:
+            status_of_plan = PlanStatus.COMPLETED
+    elif outstanding == 0:
         status_of_plan = PlanStatus.COMPLETED
     elif missed >= policy.break_after_missed:
         status_of_plan, reason = PlanStatus.BROKEN, f"{missed} instalments missed"
@@ -280,14 +298,17 @@ def plan_state(
     else:
         status_of_plan = PlanStatus.ACTIVE
     paid_total = sum(r.payment.amount_minor - r.refunded_minor for r in results)
+    refunded_total = sum(r.refunded_minor for r in results)
     revocation = None
     # Only a discount can be revoked. A plan that waived nothing keeps its own balance:
     # recomputing it from the debt would credit the plan interest it was paid as principal.
     if status_of_plan is PlanStatus.BROKEN and waiver.total_minor:
-        revocation = revoke(
-            owed, waiver, [r.payment for r in results], [r.refunded_minor for r in results], policy
-        )
+        # Once broken, every payment goes to the recomputed balance (money beyond the plan's
+        # own lines is what the revoked discount asks for); only what exceeds it is refunded.
+        revocation = revoke(owed, waiver, [r.payment for r in results], [0] * len(results), policy)
         outstanding = revocation.owed_after.total_minor
+        paid_total = sum(a.total_minor for a in revocation.credited)
+        refunded_total = sum(r.payment.amount_minor for r in results) - paid_total
     return PlanState(
         on=on,
         status=status_of_plan,
@@ -295,7 +316,7 @@ def plan_state(
         instalments=tuple(states),
         payments=tuple(results),
         paid_minor=paid_total,
-        refunded_minor=sum(r.refunded_minor for r in results),
+        refunded_minor=refunded_total,
         outstanding_minor=outstanding,
         next_due=next(
             (s for s in states if s.remaining_minor and s.status is not InstalmentStatus.PAID), None

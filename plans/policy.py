@@ -198,6 +198,9 @@ class Policy:
     missed_after_days: int = 15
     break_after_missed: int = 2
     break_after_days_late: int = 30
+    # A broken plan is cured (back on its schedule, its discount restored) if every
+    # instalment past due is paid within this many days of the break; 0: a break is final.
+    cure_within_days: int = 0
     overpayment: str = "reduce_last"  # or "refund" (plans.payments.Overpayment)
     link_expiry_days: int = 7
     # Parties (debtor, co-debtors, guarantors, third parties) one debt may list.
@@ -285,6 +288,8 @@ def _check_policy(policy: Policy) -> None:
     for name in ("missed_after_days", "break_after_missed", "break_after_days_late"):
         if not 1 <= getattr(policy, name) <= 3650:
             raise bad(name, "range", "must be between 1 and 3650")
+    if not 0 <= policy.cure_within_days <= 365:
+        raise bad("cure_within_days", "range", "must be between 0 and 365")
     if policy.overpayment not in ("reduce_last", "refund"):
         raise bad("overpayment", "choice", "must be reduce_last or refund")
     if not 1 <= policy.link_expiry_days <= 90:

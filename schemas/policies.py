@@ -135,6 +135,14 @@ class PolicyBody(Model):
     break_after_days_late: int = Field(
         _DEFAULT.break_after_days_late, ge=1, le=3650, description="Days late that break."
     )
+    cure_within_days: int = Field(
+        _DEFAULT.cure_within_days,
+        ge=0,
+        le=365,
+        description="A broken plan whose instalments past due are all paid within this many"
+        " days of the break is cured: back on its schedule with its discount; 0: a break is"
+        " final.",
+    )
     overpayment: Literal["reduce_last", "refund"] = Field(
         "reduce_last", description="Money beyond what is due: shortens the plan, or refunded."
     )
@@ -200,6 +208,7 @@ class PolicyBody(Model):
             missed_after_days=self.missed_after_days,
             break_after_missed=self.break_after_missed,
             break_after_days_late=self.break_after_days_late,
+            cure_within_days=self.cure_within_days,
             overpayment=self.overpayment,
             link_expiry_days=self.link_expiry_days,
             max_parties=self.max_parties,
