@@ -550,10 +550,20 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
         if view.plan_status is None
         else {
             "active": t.gettext("The plan is active."),
+            "late": t.gettext("A payment is late: please pay it as soon as you can."),
+            "missed": t.gettext(
+                "A payment has been missed; see “If you miss a payment”, or ask for a change."
+            ),
+            "cured": t.gettext("The plan is back on track: the payments missed have been made."),
             "completed": t.gettext("The plan is complete: nothing more is owed."),
             "broken": t.gettext(
                 "The plan has ended because payments were missed; see “If you miss a payment”."
             ),
+            "replaced": t.gettext(
+                "This plan has been replaced by a new one: only the new plan's payments are due."
+            ),
+            "cancelled": t.gettext("This plan has been cancelled."),
+            "written_off": t.gettext("The creditor has stopped collecting what was left."),
         }[view.plan_status],
         "contact": _contact(document, view, locale, t),
         "balance_now": None

@@ -33,9 +33,16 @@ from app.core.idempotency import request_fingerprint
 from app.core.masking import mask_name
 from app.core.settings import get_settings
 from app.finance.policies import ResolvedPolicy, resolve
-from app.links.events import PlanAccepted
-from app.links.models import AcceptedPlan, SavedOffer
-from app.links.plans import resolve_version, state_of
+from app.links.events import PlanAccepted, PlanReplaced
+from app.links.models import OPEN_STATES, AcceptedPlan, PlanPayment, SavedOffer
+from app.links.plans import (
+    advance,
+    balance_of,
+    decide,
+    open_plan_of,
+    resolve_version,
+    state_of,
+)
 from app.links.views import (
     ConfirmedPayment,
     ContactView,
@@ -48,9 +55,12 @@ from app.offers import calculations
 from app.offers.summaries import summary
 from plans.compare import negotiate
 from plans.errors import DomainError
+from plans.lifecycle import Decision
+from plans.money import to_minor
+from plans.offer import Owed
 from schemas.common import Locale
 from schemas.sharing import SaveOffer
-from schemas.wire import offer_json
+from schemas.wire import amount_formatter, offer_json
 
 Json = dict[str, Any]
 
@@ -233,6 +243,7 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
             return saved_json(db, earlier)
     debt = open_debt(db, key, request.debt_ref)
     document, summaries, policy = _compute(db, request, key.organisation_id)
+    current = _reschedules(db, debt.id, document, "negotiate" if request.negotiate else "plan")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     offer = SavedOffer(
@@ -251,6 +262,7 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
         token_sealed=seal_token(token),
         expires_at=now + timedelta(days=policy.engine.link_expiry_days),
         status="offered",
+        replaces_plan_id=None if current is None else current.id,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         created_by=key.id,
@@ -296,6 +308,33 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
     return saved_json(db, offer)
 
 
+def _reschedules(db: Session, debt_id: str, document: Json, source: str) -> AcceptedPlan | None:
+    """The debt's open plan that an offer would replace, if any: the offer must start from
+    what that plan still asks today (one live arrangement per debt), or it is refused."""
+    current = open_plan_of(db, debt_id)
+    if current is None:
+        return None
+    today = date.today()
+    advance(db, current, today)
+    if current.state not in OPEN_STATES:
+        return None
+    need = balance_of(db, current, today)
+    currency = document["currency"]
+    owed = document["owed"]
+    given = Owed(*(to_minor(owed[k], currency) for k in ("principal", "interest", "fees")))
+    if given != need:
+        fmt = amount_formatter(currency)
+        raise DomainError(
+            f"{source}.debt",
+            "one_live_arrangement",
+            f"the debt has an open plan ({current.id}, {current.state}): a new offer replaces it"
+            f" and starts from what it still asks on {today.isoformat()}: principal"
+            f" {fmt(need.principal_minor)}, interest {fmt(need.interest_minor)}, fees"
+            f" {fmt(need.fees_minor)} {currency}",
+        )
+    return current
+
+
 def revoke_offer(db: Session, offer_id: str, key: Actor) -> Json:
     """Revoke an offer's link: from now on it answers like an unknown one."""
     offer = offer_for(db, offer_id, key, Action.WORK)
@@ -329,6 +368,34 @@ def viewed(db: Session, offer: SavedOffer, what: str, locale: str) -> None:
     )
 
 
+def _replaced_on_acceptance(
+    db: Session, offer: SavedOffer, plan_id: str, today: date
+) -> AcceptedPlan | None:
+    """Close the debt's open plan as replaced by ``plan_id`` (the offer must have been made
+    from it, with no payment since: else a 409); the plan it was, or None."""
+    current = open_plan_of(db, offer.debt_id, lock=True)
+    if current is None:
+        return None
+    advance(db, current, today)
+    if current.state not in OPEN_STATES:
+        return None
+    moved = db.scalar(
+        select(PlanPayment.id).where(
+            PlanPayment.plan_id == current.id, PlanPayment.created_at > offer.created_at
+        )
+    )
+    if offer.replaces_plan_id != current.id or moved is not None:
+        raise conflict(
+            "What is owed has changed since this offer was made (a payment or another plan):"
+            " ask for a new offer.",
+            "plan-changed",
+        )
+    decide(db, current, Decision.REPLACE, on=today, detail=f"replaced by plan {plan_id}")
+    current.replaced_by_id = plan_id
+    db.flush()
+    return current
+
+
 def accept(db: Session, token: str) -> Json:
     """The debtor accepts: the offer becomes a plan, exactly once."""
     offer = by_token(db, token)
@@ -340,7 +407,19 @@ def accept(db: Session, token: str) -> Json:
         raise conflict(
             "This offer was replaced by a newer one and can no longer be accepted.", "superseded"
         )
-    plan = AcceptedPlan(id=uuid.uuid4().hex, offer_id=offer.id, accepted_at=utcnow())
+    today = date.today()
+    plan_id = uuid.uuid4().hex
+    current = _replaced_on_acceptance(db, offer, plan_id, today)
+    plan = AcceptedPlan(
+        id=plan_id,
+        offer_id=offer.id,
+        debt_id=offer.debt_id,
+        accepted_at=utcnow(),
+        state="active",
+        state_since=today,
+        reviewed_through=today,
+        replaces_id=None if current is None else current.id,
+    )
     try:
         with db.begin_nested():
             db.add(plan)
@@ -360,6 +439,8 @@ def accept(db: Session, token: str) -> Json:
         raise conflict("This offer has already been accepted.", "already-accepted") from None
     trail.record(db, "offer_accepted", actor="debtor", offer_id=offer.id, plan_id=plan.id)
     bus.publish(db, PlanAccepted(plan))
+    if current is not None:
+        bus.publish(db, PlanReplaced(current, plan, current.state_since))
     return {
         "plan_id": plan.id,
         "offer_id": offer.id,

@@ -10,16 +10,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from schemas.common import Locale
 
 OfferState = Literal["offered", "accepted", "superseded"]
-PlanStatus = Literal["active", "completed", "broken"]
+PlanStatus = Literal[
+    "active",
+    "late",
+    "missed",
+    "broken",
+    "cured",
+    "completed",
+    "replaced",
+    "cancelled",
+    "written_off",
+]
 InstalmentState = Literal["paid", "partly_paid", "due", "late", "missed"]
 
 _OFFER_STATES = ("offered", "accepted", "superseded")
-_PLAN_STATUSES = ("active", "completed", "broken")
+_PLAN_STATUSES = get_args(PlanStatus)
 _INSTALMENT_STATES = ("paid", "partly_paid", "due", "late", "missed")
 
 
