@@ -120,6 +120,17 @@ class PaymentIn(Model):
     )
 
 
+class PlanDecisionIn(Model):
+    """Close an open plan by a decision: ``cancel`` (the arrangement withdrawn, e.g. a dispute
+    upheld) or ``write_off`` (collection of what is left stopped; supervisors, finance and
+    admins only). A new plan replaces an old one by being accepted, never by this."""
+
+    decision: Literal["cancel", "write_off"]
+    reason: OneLine = Field(min_length=1, max_length=400, examples=["dispute upheld"])
+
+    model_config = with_examples({"decision": "cancel", "reason": "dispute upheld"})
+
+
 class AllocationOut(Model):
     """What a payment paid on one line."""
 

@@ -23,11 +23,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.audit import trail
 from app.core.access import Action, Actor, actor, can, not_visible
-from app.core.errors import Problem, conflict
+from app.core.errors import Problem, conflict, forbidden
 from app.core.events import bus
 from app.core.idempotency import request_fingerprint
+from app.core.models import Role
 from app.finance.policies import ResolvedPolicy, resolve
-from app.links.events import InstalmentMissed, PaymentRecorded, PlanBroken, PlanCompleted
+from app.links.events import (
+    InstalmentMissed,
+    PaymentRecorded,
+    PlanBroken,
+    PlanClosed,
+    PlanCompleted,
+)
 from app.links.models import (
     OPEN_STATES,
     RUNNING_STATES,
@@ -62,7 +69,7 @@ from plans.payments import (
 from plans.payoff import PayoffQuote
 from plans.schedule import Waiver
 from schemas.policies import PolicyRef
-from schemas.sharing import PaymentIn
+from schemas.sharing import PaymentIn, PlanDecisionIn
 from schemas.wire import amount_formatter
 
 Json = dict[str, Any]
@@ -607,3 +614,15 @@ def review_plans(db: Session, *, on: date) -> int:
     for plan in plans:
         recorded += len(advance(db, plan, on))
     return recorded
+
+
+def decide_for(db: Session, plan_id: str, body: PlanDecisionIn, key: Actor) -> AcceptedPlan:
+    """A collector's, supervisor's or finance's decision on a plan they may work."""
+    plan = plan_for(db, plan_id, key, Action.WORK)
+    decision = Decision(body.decision)
+    if decision is Decision.WRITE_OFF and not key.rank.includes(Role.SUPERVISOR):
+        raise forbidden("A write-off is a supervisor's, finance's or an admin's decision.")
+    db.refresh(plan, with_for_update=True)
+    decide(db, plan, decision, on=date.today(), detail=body.reason, key=key)
+    bus.publish(db, PlanClosed(plan, plan.state_since, decision))
+    return plan
