@@ -37,6 +37,7 @@ from plans.payments import (
     Payment,
     PaymentResult,
     PlanState,
+    PlanStatus,
     ScheduledLine,
     plan_payoff,
     plan_state,
@@ -116,6 +117,25 @@ def state_of(
         waiver=waiver,
     )
     return state, rows, policy
+
+
+def completed_on(db: Session, plan: AcceptedPlan) -> date | None:
+    """The day ``plan`` was paid in full, or ``None`` while anything is still owed on it.
+
+    The one place that decides whether a plan is complete and since when: its settlement
+    certificate exists from that day (``GET /s/{token}/certificate``). Today the plan is judged
+    from its payments (complete once its outstanding balance is 0), and the day is the date of
+    the payment that brought the balance to 0; payments after it are handed back.
+    """
+    state, _, _ = state_of(db, plan, date.today())
+    if state.status is not PlanStatus.COMPLETED:
+        return None
+    # the balance after each payment never rises: the first at 0 is the one that completed it
+    # (a plan that asked for nothing was complete when it was accepted)
+    return next(
+        (r.payment.paid_on for r in state.payments if r.balance_after_minor == 0),
+        plan.accepted_at.date(),
+    )
 
 
 def resolve_version(db: Session, offer: SavedOffer) -> ResolvedPolicy:
