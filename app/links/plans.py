@@ -175,6 +175,25 @@ def state_of(
     return state, rows, policy
 
 
+def completed_on(db: Session, plan: AcceptedPlan) -> date | None:
+    """The day ``plan`` was paid in full, or ``None`` while anything is still owed on it.
+
+    The one place that decides whether a plan is complete and since when: its settlement
+    certificate exists from that day (``GET /s/{token}/certificate``). It is the plan's recorded
+    state (``completed``, recorded when the payment that completed it was), and the day is the
+    date of that payment; payments after it are handed back.
+    """
+    if plan.state != PlanStatus.COMPLETED:
+        return None
+    payment_id = db.scalar(
+        select(PlanTransition.payment_id).where(
+            PlanTransition.plan_id == plan.id, PlanTransition.to_state == PlanStatus.COMPLETED
+        )
+    )
+    payment = None if payment_id is None else db.get(PlanPayment, payment_id)
+    return plan.state_since if payment is None else payment.paid_on
+
+
 def resolve_version(db: Session, offer: SavedOffer) -> ResolvedPolicy:
     """The exact policy version an offer was made under."""
     return resolve(

@@ -31,19 +31,23 @@ from app.core.errors import conflict, no_such_link
 from app.core.events import bus
 from app.core.idempotency import request_fingerprint
 from app.core.masking import mask_name
+from app.core.models import Organisation
 from app.core.settings import get_settings
 from app.finance.policies import ResolvedPolicy, resolve
+from app.links.certificate import certificate_number
 from app.links.events import PlanAccepted, PlanReplaced
 from app.links.models import OPEN_STATES, AcceptedPlan, PlanPayment, SavedOffer
 from app.links.plans import (
     advance,
     balance_of,
+    completed_on,
     decide,
     open_plan_of,
     resolve_version,
     state_of,
 )
 from app.links.views import (
+    CertificateView,
     ConfirmedPayment,
     ContactView,
     InstalmentStatus,
@@ -58,6 +62,7 @@ from plans.errors import DomainError
 from plans.lifecycle import Decision
 from plans.money import to_minor
 from plans.offer import Owed
+from plans.payments import PaymentResult
 from schemas.common import Locale
 from schemas.sharing import SaveOffer
 from schemas.wire import amount_formatter, offer_json
@@ -487,23 +492,15 @@ def page_view(
     payments: list[ConfirmedPayment] = []
     instalments: list[InstalmentStatus] = []
     plan_status: PlanStatus | None = None
+    certificate_url = None
     plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
     if plan is not None:
         accepted_at = plan.accepted_at
         state, _, _ = state_of(db, plan, date.today())
         plan_status = state.status.value
-        for result in state.payments:
-            payments.append(
-                ConfirmedPayment(
-                    paid_on=result.payment.paid_on,
-                    amount_minor=result.payment.amount_minor,
-                    reference=result.payment.reference,
-                    principal_minor=sum(a.principal_minor for a in result.allocations),
-                    interest_minor=sum(a.interest_minor for a in result.allocations),
-                    fees_minor=sum(a.fees_minor for a in result.allocations),
-                    balance_after_minor=result.balance_after_minor,
-                )
-            )
+        payments = [_confirmed(result) for result in state.payments]
+        if completed_on(db, plan) is not None:
+            certificate_url = f"{base}/certificate{page_query(locale, marker)}"
         instalments = [
             InstalmentStatus(s.number, s.payment_date, s.status.value, s.due_minor, s.paid_minor)
             for s in state.instalments
@@ -528,4 +525,48 @@ def page_view(
         plan_status=plan_status,
         summary=offer.summaries.get(locale.value),
         contact=contact,
+        certificate_url=certificate_url,
+    )
+
+
+def _confirmed(result: PaymentResult) -> ConfirmedPayment:
+    return ConfirmedPayment(
+        paid_on=result.payment.paid_on,
+        amount_minor=result.payment.amount_minor,
+        reference=result.payment.reference,
+        principal_minor=sum(a.principal_minor for a in result.allocations),
+        interest_minor=sum(a.interest_minor for a in result.allocations),
+        fees_minor=sum(a.fees_minor for a in result.allocations),
+        balance_after_minor=result.balance_after_minor,
+    )
+
+
+def certificate_view(
+    db: Session, offer: SavedOffer, token: str, locale: Locale, *, marker: str | None = None
+) -> CertificateView | None:
+    """What the settlement certificate of ``offer``'s plan states, or ``None`` when it has
+    none: not accepted, or not completed (``app.links.plans.completed_on`` decides). With the
+    reader's ``marker``, its links (the plan's page, its languages) keep it."""
+    plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
+    if plan is None:
+        return None
+    completed = completed_on(db, plan)
+    if completed is None:
+        return None
+    state, _, _ = state_of(db, plan, date.today())
+    creditor = db.get_one(Organisation, offer.debt.organisation_id)
+    base = f"/s/{token}"
+    return CertificateView(
+        number=certificate_number(plan.id),
+        issued_on=date.today(),
+        debt_ref=offer.debt_ref,
+        creditor=creditor.name,
+        debtor_name=offer.debtor_name,
+        accepted_at=plan.accepted_at,
+        completed_on=completed,
+        payments=[_confirmed(result) for result in state.payments],
+        paid_minor=state.paid_minor,
+        refunded_minor=state.refunded_minor,
+        page_url=f"{base}{page_query(locale, marker)}",
+        lang_urls={lang: f"{base}/certificate{page_query(lang, marker)}" for lang in Locale},
     )

@@ -94,6 +94,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "GET /s/{token}.json": public(200),
     "POST /s/{token}/accept": public(201),
     "GET /s/{token}": public(200),
+    # the matrix's plans are not completed: no certificate, whoever asks (a completed plan's
+    # 200 is tests/app/links/test_certificate.py)
+    "GET /s/{token}/certificate": public(404),
     "POST /s/{token}/preferences": public(200),
     "POST /v1/simulations": keyed(FINANCE_OWN),
     "PUT /v1/debts/{ref}": keyed(OPEN_201),
@@ -316,6 +319,7 @@ def _requests(world: World, s: Slot, n: int) -> dict[str, tuple[str, str, Any]]:
         "GET /s/{token}.json": ("get", f"/s/{token}.json", None),
         "POST /s/{token}/accept": ("post", f"/s/{open_token}/accept", None),
         "GET /s/{token}": ("get", f"/s/{token}", None),
+        "GET /s/{token}/certificate": ("get", f"/s/{token}/certificate", None),
         "POST /s/{token}/preferences": (
             "post",
             f"/s/{token}/preferences",
