@@ -108,14 +108,15 @@ def standing(db: Session, offer: SavedOffer, today: date) -> Standing:
         )
         days_past_due = 0
     else:
-        quote = plans.payoff_json(db, plan, today)
+        # what the plan still asks, no waiver: exactly what a new offer for the debt must
+        # start from (app.links.sharing: one live arrangement per debt)
+        owed_now = plans.balance_of(db, plan, today)
         state, _, _ = plans.state_of(db, plan, today)
         principal, interest, fees = (
-            to_minor(quote[k], currency) for k in ("principal", "interest", "fees")
+            owed_now.principal_minor,
+            owed_now.interest_minor,
+            owed_now.fees_minor,
         )
-        # Interest paid ahead for days not yet run is a credit (the quote's interest may be
-        # below zero): it reduces the principal still owed.
-        principal, interest = max(0, principal + min(0, interest)), max(0, interest)
         as_of = today
         days_past_due = max((s.days_late for s in state.instalments), default=0)
     fmt = amount_formatter(currency)
