@@ -323,9 +323,10 @@ def test_policies_are_versioned_and_offers_name_their_version(
     assert client.get(f"/v1/policies/{policy['id']}", headers=finance).json()["version"] == 2
     assert client.get(f"/v1/policies/{policy['id']}/versions/9", headers=finance).status_code == 404
     assert client.get("/v1/policies/999", headers=finance).status_code == 404
-    # an offer made under version 1 names it, and obeys its 12-month limit
+    # an offer made under version 1 names it, and obeys its 12-month limit (a version that is
+    # not the latest is finance's to ask for: tests/app/offers/test_guardrails.py)
     pinned = {"debt": DEBT, "term": 12, "policy": {"id": policy["id"], "version": 1}}
-    offer = client.post("/v1/plans/instalment", json=pinned, headers=auth["collector"]).json()
+    offer = client.post("/v1/plans/instalment", json=pinned, headers=finance).json()
     assert offer["policy"] == {"id": policy["id"], "name": "cards", "version": 1}
     latest = {"debt": DEBT, "term": 12, "policy": {"id": policy["id"]}}
     refused = client.post("/v1/plans/instalment", json=latest, headers=auth["collector"])
