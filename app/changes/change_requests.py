@@ -254,7 +254,10 @@ def evaluate(standing: Standing, proposal: Proposal) -> CounterResult:
         )
     if standing.debt is None:
         raise conflict("Nothing is owed on this plan: there is nothing to change.", "nothing-owed")
-    return counter_offer(standing.debt, proposal, policy=standing.policy.engine)
+    # no plan whose first payment is before the day the page bounds a start by
+    return counter_offer(
+        standing.debt, proposal, policy=standing.policy.engine, today=standing.today
+    )
 
 
 def candidates(result: CounterResult) -> list[tuple[str, Offer, str]]:

@@ -33,7 +33,7 @@ from app.core.idempotency import request_fingerprint
 from app.core.masking import mask_name
 from app.core.models import Organisation
 from app.core.settings import get_settings
-from app.finance.policies import ResolvedPolicy, resolve
+from app.finance.policies import ResolvedPolicy, resolve_for_offer
 from app.links.certificate import certificate_number
 from app.links.events import PlanAccepted, PlanReplaced
 from app.links.models import OPEN_STATES, AcceptedPlan, PlanPayment, SavedOffer
@@ -204,24 +204,35 @@ def saved_json(db: Session, offer: SavedOffer) -> Json:
 
 
 def _compute(
-    db: Session, request: SaveOffer, organisation_id: int
+    db: Session, request: SaveOffer, key: Actor, jurisdiction: str | None
 ) -> tuple[Json, dict[str, str], ResolvedPolicy]:
     # Recomputed here from the request, never taken from the client as a finished document.
     if request.negotiate is not None:
-        policy = resolve(db, request.negotiate.policy, organisation_id)
-        debt = request.negotiate.debt.to_engine()
-        capacity = request.negotiate.capacity.to_engine(debt.currency)
-        result = negotiate(debt, capacity, policy=policy.engine, rank_by=request.negotiate.rank_by)
+        asked = request.negotiate
+        policy = resolve_for_offer(db, asked.policy, key, field="negotiate.policy.version")
+        debt = asked.debt.to_engine()
+        capacity = asked.capacity.to_engine(debt.currency)
+        today = calculations.debt_today(policy, jurisdiction)
+        result = negotiate(debt, capacity, policy=policy.engine, rank_by=asked.rank_by, today=today)
         chosen = [o for o in result.ranked if request.kind in (None, o.kind)]
         if not chosen:
-            rejected = [r for r in result.rejected if r.kind == request.kind]
-            detail = rejected[0].detail if rejected else "the policy made no offer"
+            rejected = [r for r in result.rejected if request.kind in (None, r.kind)]
+            dated = [r for r in rejected if r.rule == "first_payment_not_in_past"]
+            if dated:  # the request's own date is the reason: name it, as an explicit plan does
+                raise DomainError(f"negotiate.{dated[0].field}", dated[0].rule, dated[0].detail)
+            detail = rejected[0].detail if request.kind and rejected else "the policy made no offer"
             raise DomainError("kind", "not_offered", f"no {request.kind} offer: {detail}")
-        offer, locale = chosen[0], request.negotiate.locale
+        offer, locale = chosen[0], asked.locale
     else:
         assert request.plan is not None
-        policy = resolve(db, request.plan.policy, organisation_id)
-        offer, locale = calculations.plan_offer(request.plan, policy), request.plan.locale
+        policy = resolve_for_offer(db, request.plan.policy, key, field="plan.policy.version")
+        offer = calculations.plan_offer(
+            request.plan,
+            policy,
+            today=calculations.debt_today(policy, jurisdiction),
+            prefix="plan.",
+        )
+        locale = request.plan.locale
     summaries = {lang.value: summary(offer, lang) for lang in Locale}
     return offer_json(offer, summary=summaries[locale.value], policy=policy.used), summaries, policy
 
@@ -247,7 +258,7 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
                 )
             return saved_json(db, earlier)
     debt = open_debt(db, key, request.debt_ref)
-    document, summaries, policy = _compute(db, request, key.organisation_id)
+    document, summaries, policy = _compute(db, request, key, debt.jurisdiction)
     current = _reschedules(db, debt.id, document, "negotiate" if request.negotiate else "plan")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()

@@ -16,10 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from typer.testing import CliRunner
 
-from app.audit.models import AuditEvent
 from app.cli import app as cli
 from app.contacts.checks import engine_party
 from app.contacts.models import Party as PartyRow
