@@ -12,7 +12,9 @@ from schemas.common import Locale, Model, with_examples
 
 MESSAGE_ID_PATTERN = r"^[0-9a-f]{32}$"
 CLAIM_TOKEN_PATTERN = r"^[0-9a-f]{32}$"
-MessageKind = Literal["reminder", "confirmation", "missed"]
+MessageKind = Literal[
+    "reminder", "confirmation", "missed", "plan_broken", "plan_replaced", "plan_completed"
+]
 
 
 class ClaimedMessage(Model):
@@ -89,5 +91,41 @@ class AckOut(Model):
             "id": "5b0c7f3e9a2d4c1b8e6f0a9d3c2b1a00",
             "status": "delivered",
             "delivered_at": "2026-12-22T02:00:04Z",
+        }
+    )
+
+
+class ReplyIn(Model):
+    """A reply to a message, as the gateway received it: the address it came from and its text."""
+
+    sender: str = Field(
+        min_length=3,
+        max_length=320,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="The number (E.164) or email address the reply came from.",
+        examples=["+8613800138000"],
+    )
+    text: str = Field(max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$", examples=["TD"])
+
+    model_config = with_examples({"sender": "+8613800138000", "text": "TD"})
+
+
+class ReplyOut(Model):
+    """What the reply did: ``opt_out`` if it asked to stop messages on ``channel``, ``changed``
+    if the party was not opted out already."""
+
+    message_id: str
+    party_id: str
+    channel: Channel
+    opt_out: bool
+    changed: bool
+
+    model_config = with_examples(
+        {
+            "message_id": "5b0c7f3e9a2d4c1b8e6f0a9d3c2b1a00",
+            "party_id": "9453816c3865417c870bb1df1c36e462",
+            "channel": "sms",
+            "opt_out": True,
+            "changed": True,
         }
     )

@@ -30,6 +30,7 @@ from plans.policy import (
 from schemas import examples
 from schemas.common import Amount, Locale, Model, MultiLine, Rate, rate, with_examples
 from schemas.contact_rules import ContactRulesBody, shipped_contact_rules
+from schemas.message_rules import MessagesBody, shipped_message_rules
 
 _DEFAULT = Policy()
 MAX_START_DELAY_DAYS = 365
@@ -184,6 +185,11 @@ class PolicyBody(Model):
         default_factory=shipped_contact_rules,
         description="Who may be contacted, when and how often, per jurisdiction (CN, US, GB);"
         " omitted: the shipped rules, each citing its source.",
+    )
+    messages: MessagesBody = Field(
+        default_factory=shipped_message_rules,
+        description="What every message says of the creditor and how to pay, and the"
+        " signature and opt-out instruction of text messages per jurisdiction.",
     )
 
     def to_engine(self) -> Policy:

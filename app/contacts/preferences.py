@@ -14,6 +14,9 @@ secret (``app.links.sharing.party_marker``). The page reads for the party whose 
 
 The messages the page lists for the party are messaging's (``app.messaging.deliveries``).
 
+A party may also opt out of a channel by replying to one of our messages with a keyword (回T退订,
+Reply STOP: :func:`opt_out_by_reply`, called by ``app.messaging.replies``).
+
 A party's request on the page is what lifts an opt-out or a stop (a collector's key can only
 add them: ``app.contacts.parties.update_party``). Each change applies at once (the outbox
 re-checks a message when a sender claims it and cancels one on an opted-out channel) and is an
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
@@ -118,22 +122,49 @@ def change(db: Session, offer: SavedOffer, who: Reader | None, body: PreferenceC
         row.stopped_at = None
     changed = (dict(row.opted_out), row.stopped_at) != before
     if changed:
-        row.updated_at = now
-        db.flush()
-        trail.record(
-            db,
-            "contact_preference_changed",
-            actor=f"party:{row.id}",
-            offer_id=offer.id,
-            payload={
-                "debt_ref": row.debt_ref,
-                "party_id": row.id,
-                "role": row.role,
-                "change": body.change,
-                "channel": channel,
-                "via": who.via,
-                "opted_out": sorted(row.opted_out),
-                "stopped": row.stopped_at is not None,
-            },
-        )
+        _record(db, row, body.change, channel, who.via, now, offer_id=offer.id)
     return preferences_json(row, changed=changed)
+
+
+def _record(
+    db: Session,
+    row: PartyRow,
+    change: str,
+    channel: str | None,
+    via: str,
+    now: datetime,
+    *,
+    offer_id: str | None = None,
+) -> None:
+    row.updated_at = now
+    db.flush()
+    trail.record(
+        db,
+        "contact_preference_changed",
+        actor=f"party:{row.id}",
+        offer_id=offer_id,
+        organisation_id=None if offer_id else row.debt.organisation_id,
+        payload={
+            "debt_ref": row.debt_ref,
+            "party_id": row.id,
+            "role": row.role,
+            "change": change,
+            "channel": channel,
+            "via": via,
+            "opted_out": sorted(row.opted_out),
+            "stopped": row.stopped_at is not None,
+        },
+    )
+
+
+def opt_out_by_reply(db: Session, row: PartyRow, channel: str) -> bool:
+    """The party replied to one of our messages on ``channel`` asking to stop them (回T退订,
+    Reply STOP): opt them out of it, as their own request (audited, ``via`` ``reply``).
+    Whether it changed anything."""
+    db.refresh(row, with_for_update=True)
+    if channel in row.opted_out:
+        return False
+    now = utcnow()
+    row.opted_out = {**row.opted_out, channel: now.isoformat()}
+    _record(db, row, "opt_out", channel, "reply", now)
+    return True

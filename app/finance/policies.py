@@ -25,6 +25,7 @@ from app.finance.models import PolicyVersion
 from plans.contact_rules import Jurisdiction
 from plans.errors import DomainError
 from plans.policy import Policy
+from schemas.message_rules import MessagesBody
 from schemas.policies import PolicyBody, PolicyRef
 
 DEFAULT_POLICY_NAME = "default"
@@ -169,6 +170,13 @@ def contact_rules(db: Session, code: str, organisation_id: int) -> Jurisdiction:
             "jurisdiction", "unknown", f"the policy has no contact rules for {code!r}"
         )
     return rules[code]
+
+
+def message_rules(db: Session, organisation_id: int) -> MessagesBody:
+    """The messages section in force in an organisation: its default policy's latest
+    version's, like :func:`contact_rules` (what a message says of its sender is the house's
+    now, whichever offer a plan came from)."""
+    return resolve(db, None, organisation_id).body.messages
 
 
 async def resolve_async(db: Session, ref: PolicyRef | None, organisation_id: int) -> ResolvedPolicy:

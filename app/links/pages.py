@@ -373,6 +373,9 @@ def _contact(document: Json, view: OfferView, locale: Locale, t: Words) -> Json 
                 "reminder": t.gettext("Payment reminder"),
                 "missed": t.gettext("Missed payment notice"),
                 "confirmation": t.gettext("Payment confirmed"),
+                "plan_broken": t.gettext("Plan ended: payments missed"),
+                "plan_replaced": t.gettext("Plan replaced by a new plan"),
+                "plan_completed": t.gettext("Plan paid in full"),
             }[m.kind]
         fields = {
             "number": m.number,

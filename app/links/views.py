@@ -74,7 +74,9 @@ def _check_relative(url: str, what: str) -> str:
     return url
 
 
-MessageKind = Literal["reminder", "confirmation", "missed"]
+MessageKind = Literal[
+    "reminder", "confirmation", "missed", "plan_broken", "plan_replaced", "plan_completed"
+]
 ContactChannel = Literal["email", "sms", "phone"]
 _MESSAGE_KINDS = ("reminder", "confirmation", "missed")
 _CONTACT_CHANNELS = ("email", "sms", "phone")

@@ -29,7 +29,11 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("kind IN ('reminder', 'confirmation', 'missed')", name="kind"),
+        CheckConstraint(
+            "kind IN ('reminder', 'confirmation', 'missed', 'plan_broken', 'plan_replaced',"
+            " 'plan_completed')",
+            name="kind",
+        ),
         CheckConstraint("channel IN ('email', 'sms')", name="channel"),
         CheckConstraint("status IN ('pending', 'delivered', 'cancelled')", name="status"),
         # what a claim looks for: pending messages, the earliest first

@@ -17,6 +17,14 @@
 * A missed instalment queues a notice to the obligors with the link to their plan
   (:func:`missed_notices`, run by ``repay outbox schedule``, e.g. from cron once a day); each
   instalment's notice is queued once.
+* A plan broken, paid in full or replaced (``PlanBroken``, ``PlanCompleted``,
+  ``PlanReplaced``) queues a notice to the obligors, once per plan and transition: a broken
+  plan's withdrawn discount, what is owed now and the link to ask for a change
+  (:func:`notice_broken`; a guarantor hears only that the plan ended, and the amount
+  guaranteed); what was paid and the link to the settlement certificate
+  (:func:`notice_completed`); the new plan's first payment and its link
+  (:func:`notice_replaced`), which also withdraws the old plan's messages not sent yet
+  (:func:`withdraw`).
 
 Every message to an obligor carries that party's own link to the plan's page (the page's
 address and the party's marker, ``app.links.sharing.link``): the page then lists the messages
@@ -28,7 +36,7 @@ reaches into links' private state, and links never imports it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,13 +46,22 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.audit import trail
 from app.audit.models import AuditEvent
+from app.contacts.models import Party as PartyRow
 from app.core.db import utcnow
 from app.core.events import Bus
 from app.finance.policies import ResolvedPolicy, contact_rules
-from app.links.events import InstalmentMissed, PaymentRecorded, PlanAccepted
+from app.links.events import (
+    InstalmentMissed,
+    PaymentRecorded,
+    PlanAccepted,
+    PlanBroken,
+    PlanClosed,
+    PlanCompleted,
+    PlanReplaced,
+)
 from app.links.models import RUNNING_STATES, AcceptedPlan, PlanPayment, SavedOffer
 from app.links.plans import resolve_version, review_missed, scheduled_lines, state_of
-from app.links.sharing import change_link, link, unseal_token
+from app.links.sharing import certificate_link, change_link, link, unseal_token
 from app.messaging.messages import Facts, Kind, compose
 from app.messaging.models import OutboxMessage
 from app.messaging.outbox import (
@@ -54,6 +71,7 @@ from app.messaging.outbox import (
     debts_with_parties,
     queue,
     record_dropped,
+    sender_of,
     store,
 )
 from plans.contact import (
@@ -81,6 +99,8 @@ Json = dict[str, Any]
 USEFUL_FOR = timedelta(days=7)
 # A confirmation's dedupe key: "confirmation:<payment id>:<party id>:<channel>"
 CONFIRMATION_KEY = "confirmation"
+# The reason a replaced plan's unsent messages are cancelled with
+WITHDRAWN = "plan_replaced"
 
 
 def confirmed_payment_id(kind: str, dedupe_key: str) -> int | None:
@@ -180,6 +200,8 @@ def _queue_reminders(
         facts = Facts(
             offer.currency,
             link(token, row.id),  # the party's own link: their page shows their messages
+            reference=offer.debt_ref,
+            plan_id=plan.id,
             missed_text=_missed_text(row.locale, policy.body.missed_payment_text),
             owed_minor=owed[line.number],
             instalment=line.number,
@@ -188,7 +210,8 @@ def _queue_reminders(
         )
         rules = contact_rules(db, row.jurisdiction, row.debt.organisation_id)
         # The engine reminds only roles that may learn a due date: each gets a reminder text.
-        message = compose(Kind.REMINDER, party, r.channel, facts, rules=rules)
+        sender = sender_of(db, row)
+        message = compose(Kind.REMINDER, party, r.channel, facts, rules=rules, sender=sender)
         assert message is not None, party.role
         store(
             db,
@@ -376,6 +399,8 @@ def payment_recorded(
     facts = Facts(
         offer.currency,
         link(token),
+        reference=offer.debt_ref,
+        plan_id=plan.id,
         owed_minor=result.balance_after_minor,
         amount_minor=payment.amount_minor,
         paid_on=payment.paid_on,
@@ -440,6 +465,8 @@ def notice_missed(db: Session, event: InstalmentMissed) -> int:
             # the party's own link to the page where they can propose a change
             change_link(token, row.id),
             missed_text=_missed_text(row.locale, policy.body.missed_payment_text),
+            reference=offer.debt_ref,
+            plan_id=plan.id,
             owed_minor=state.outstanding_minor,
             instalment=s.number,
             due_date=s.payment_date,
@@ -491,6 +518,180 @@ def missed_notices(db: Session, *, on: date) -> int:
     return counted() - before
 
 
+# ---- a plan broken, replaced, paid in full ------------------------------------------------
+
+_OBLIGORS = frozenset({Role.DEBTOR, Role.CO_DEBTOR})
+
+
+def _notify(
+    db: Session,
+    plan: AcceptedPlan,
+    kind: Kind,
+    key: str,
+    facts: Callable[[PartyRow], Facts],
+    *,
+    roles: frozenset[Role] = _OBLIGORS,
+) -> int:
+    """Queue ``kind`` about ``plan`` to the debt's parties in ``roles``, on each channel they
+    did not opt out of, now or at the next permitted time; each once (``key``, then the party
+    and the channel, is its ``dedupe_key``). How many were queued."""
+    now = utcnow()
+    known = set(
+        db.scalars(
+            select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.kind == kind.value, OutboxMessage.plan_id == plan.id
+            )
+        )
+    )
+    debt = debt_with_parties(db, plan.offer.debt_id)
+    queued = 0
+    for row, party in debt.parties:
+        if party.role not in roles:
+            continue
+        for channel in message_channels(party):
+            dedupe_key = f"{key}:{row.id}:{channel}"
+            if dedupe_key in known:
+                continue
+            known.add(dedupe_key)
+            queued += (
+                queue(
+                    db,
+                    debt,
+                    row,
+                    party,
+                    channel,
+                    kind=kind,
+                    facts=facts(row),
+                    wanted=now,
+                    latest=now + USEFUL_FOR,
+                    dedupe_key=dedupe_key,
+                    plan_id=plan.id,
+                    instalment=None,
+                )
+                is not None
+            )
+    return queued
+
+
+def notice_broken(db: Session, event: PlanBroken) -> int:
+    """Tell the obligors that their plan broke: the discount withdrawn, what they owe now, and
+    their link to ask for a change; a guarantor only that the plan of the debt they guaranteed
+    ended, with the amount guaranteed (``plans.contact.disclosure``). Once per break."""
+    plan, state = event.plan, event.state
+    offer = plan.offer
+    token = unseal_token(offer.token_sealed)
+    revocation = state.revocation
+    facts = Facts(
+        offer.currency,
+        "",
+        reference=offer.debt_ref,
+        plan_id=plan.id,
+        owed_minor=state.outstanding_minor,
+        revoked_minor=0 if revocation is None else revocation.waiver_revoked.total_minor,
+        paid_minor=state.paid_minor,
+        happened_on=event.on,
+    )
+    return _notify(
+        db,
+        plan,
+        Kind.PLAN_BROKEN,
+        f"{Kind.PLAN_BROKEN}:{plan.id}:{event.on.isoformat()}",
+        lambda row: replace(facts, link=change_link(token, row.id)),
+        roles=_OBLIGORS | {Role.GUARANTOR},
+    )
+
+
+def notice_completed(db: Session, event: PlanCompleted) -> int:
+    """Tell the obligors that their plan is paid in full, with their link to the settlement
+    certificate. Once per plan."""
+    plan, state = event.plan, event.state
+    offer = plan.offer
+    token = unseal_token(offer.token_sealed)
+    facts = Facts(
+        offer.currency,
+        "",
+        reference=offer.debt_ref,
+        plan_id=plan.id,
+        paid_minor=state.paid_minor,
+        happened_on=event.on,
+    )
+    return _notify(
+        db,
+        plan,
+        Kind.PLAN_COMPLETED,
+        f"{Kind.PLAN_COMPLETED}:{plan.id}",
+        lambda row: replace(facts, link=certificate_link(token, row.id)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """What a replacement did: the old plan's unsent messages withdrawn, notices queued."""
+
+    withdrawn: int
+    queued: int
+
+
+def withdraw(db: Session, plan: AcceptedPlan, *, reason: str, **why: str) -> int:
+    """Cancel ``plan``'s messages not sent yet (pending) for ``reason``, in the caller's
+    transaction; audited as ``messages_withdrawn`` with the reason and ``why`` (the plan that
+    replaced it). Delivered ones are history and stay as they are. How many were withdrawn."""
+    pending = list(
+        db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.plan_id == plan.id, OutboxMessage.status == "pending")
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )
+    )
+    for message in pending:
+        message.status, message.cancelled_reason = "cancelled", reason
+    if pending:
+        db.flush()
+        trail.record(
+            db,
+            "messages_withdrawn",
+            actor=SENDER,
+            plan_id=plan.id,
+            payload={
+                "debt_ref": plan.offer.debt_ref,
+                "ids": [m.id for m in pending],
+                "reason": reason,
+                **why,
+            },
+        )
+    return len(pending)
+
+
+def notice_replaced(db: Session, event: PlanReplaced) -> Replaced:
+    """Withdraw the old plan's unsent messages and tell the obligors of the new plan: its first
+    payment and their link to it. The notice belongs to the new plan (a later replacement
+    withdraws it too if still unsent); once per replaced plan."""
+    withdrawn = withdraw(db, event.plan, reason=WITHDRAWN, replaced_by=event.by.id)
+    new = event.by
+    offer = new.offer
+    token = unseal_token(offer.token_sealed)
+    lines = scheduled_lines(offer.document)
+    first = lines[0] if lines else None
+    facts = Facts(
+        offer.currency,
+        "",
+        reference=offer.debt_ref,
+        plan_id=new.id,
+        instalment=None if first is None else first.number,
+        due_date=None if first is None else first.payment_date,
+        amount_minor=0 if first is None else first.payment_minor,
+    )
+    queued = _notify(
+        db,
+        new,
+        Kind.PLAN_REPLACED,
+        f"{Kind.PLAN_REPLACED}:{event.plan.id}",
+        lambda row: replace(facts, link=link(token, row.id)),
+    )
+    return Replaced(withdrawn, queued)
+
+
 def on_plan_accepted(db: Session, event: PlanAccepted) -> None:
     """Handler: queue the reminders of a plan just accepted."""
     plan_accepted(db, event.plan)
@@ -506,8 +707,32 @@ def on_instalment_missed(db: Session, event: InstalmentMissed) -> None:
     notice_missed(db, event)
 
 
+def on_plan_broken(db: Session, event: PlanBroken) -> None:
+    """Handler: tell the obligors (and a guarantor) that the plan broke."""
+    notice_broken(db, event)
+
+
+def on_plan_completed(db: Session, event: PlanCompleted) -> None:
+    """Handler: tell the obligors that the plan is paid in full."""
+    notice_completed(db, event)
+
+
+def on_plan_replaced(db: Session, event: PlanReplaced) -> None:
+    """Handler: withdraw the old plan's unsent messages and tell the obligors of the new one."""
+    notice_replaced(db, event)
+
+
+def on_plan_closed(db: Session, event: PlanClosed) -> None:
+    """A plan cancelled or written off: its messages not sent yet are withdrawn."""
+    withdraw(db, event.plan, reason=f"plan_{event.decision.outcome.value}")
+
+
 def subscribe(bus: Bus) -> None:
     """Subscribe this module's handlers to the events of ``app.links``."""
     bus.subscribe(PlanAccepted, on_plan_accepted)
     bus.subscribe(PaymentRecorded, on_payment_recorded)
     bus.subscribe(InstalmentMissed, on_instalment_missed)
+    bus.subscribe(PlanBroken, on_plan_broken)
+    bus.subscribe(PlanCompleted, on_plan_completed)
+    bus.subscribe(PlanReplaced, on_plan_replaced)
+    bus.subscribe(PlanClosed, on_plan_closed)

@@ -34,11 +34,11 @@ from app.core.crypto import seal, unseal
 from app.core.db import utcnow
 from app.core.errors import conflict, not_found
 from app.core.masking import masked_channels
-from app.core.models import Debt
-from app.finance.policies import contact_rules
+from app.core.models import Debt, Organisation
+from app.finance.policies import contact_rules, message_rules
 from app.links.models import RUNNING_STATES, AcceptedPlan
 from app.links.plans import state_of
-from app.messaging.messages import Facts, Kind, Message, as_text, compose
+from app.messaging.messages import Facts, Kind, Message, Sender, as_text, compose
 from app.messaging.models import OutboxMessage
 from plans.contact import (
     Attempt,
@@ -131,6 +131,15 @@ def debt_with_parties(db: Session, debt_id: str) -> DebtParties:
     return debts_with_parties(db, [debt_id])[debt_id]
 
 
+def sender_of(db: Session, row: PartyRow) -> Sender:
+    """Who a message to ``row`` is from and how to pay: the organisation's default policy's
+    latest ``messages`` section (as for the contact rules), for the party's jurisdiction."""
+    organisation_id = row.debt.organisation_id
+    organisation = db.get(Organisation, organisation_id)
+    name = "" if organisation is None else organisation.name
+    return Sender(row.jurisdiction, message_rules(db, organisation_id), name)
+
+
 def record_dropped(
     db: Session,
     debt: DebtParties,
@@ -221,7 +230,7 @@ def queue(
 ) -> OutboxMessage | None:
     """Queue one message in permitted time, or audit why it was dropped."""
     rules = contact_rules(db, row.jurisdiction, row.debt.organisation_id)
-    message = compose(kind, party, channel, facts, rules=rules)
+    message = compose(kind, party, channel, facts, rules=rules, sender=sender_of(db, row))
     if message is None:
         return None
     send_at = schedule_message(party, channel, wanted, latest, history=debt.history, rules=rules)

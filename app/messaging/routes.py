@@ -1,4 +1,4 @@
-"""The outbox: senders claim due messages and acknowledge each one sent."""
+"""The outbox: senders claim due messages, acknowledge each one sent, and pass on the replies."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, Query
 from app.core.access import actor
 from app.core.deps import DbSession, FinanceKey
 from app.core.errors import problem_responses
-from app.messaging import outbox
-from schemas.outbox import MESSAGE_ID_PATTERN, AckIn, AckOut, ClaimedMessages
+from app.messaging import outbox, replies
+from schemas.outbox import MESSAGE_ID_PATTERN, AckIn, AckOut, ClaimedMessages, ReplyIn, ReplyOut
 
 router = APIRouter(prefix="/v1/outbox", tags=["outbox"])
 
@@ -52,3 +52,23 @@ def acknowledge(
     """Mark a claimed message delivered. Again with the same token: the same answer. A token
     whose lease ran out and whose message another sender claimed is a 409."""
     return outbox.acknowledge(db, message_id, body.claim_token, organisation_id=key.organisation_id)
+
+
+@router.post(
+    "/{message_id}/replies",
+    response_model=ReplyOut,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def reply(
+    body: ReplyIn,
+    db: DbSession,
+    key: FinanceKey,
+    message_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
+) -> dict[str, Any]:
+    """A reply the gateway received to this message. One that asks to opt out (T, TD, 退订,
+    STOP, UNSUBSCRIBE, ...) opts the party out of the message's channel, as their own request
+    (audited); anything else changes nothing and is left to a person. A reply from another
+    address than the message's is a 409."""
+    return replies.record_reply(
+        db, message_id, sender=body.sender, text=body.text, organisation_id=key.organisation_id
+    )

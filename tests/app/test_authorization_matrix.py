@@ -113,6 +113,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "POST /v1/contact-attempts": keyed(TEAM_WORK_201),
     "GET /v1/outbox": keyed(FINANCE_OWN),
     "POST /v1/outbox/{message_id}/ack": keyed(FINANCE_ORG),
+    "POST /v1/outbox/{message_id}/replies": keyed(FINANCE_ORG),
     "GET /s/{token}/change": public(200),
     "POST /s/{token}/change": public(200),
     "POST /s/{token}/change/requests": public(201),
@@ -390,6 +391,12 @@ def _requests(world: World, s: Slot, n: int) -> dict[str, tuple[str, str, Any]]:
             "post",
             f"/v1/outbox/{s.message['id']}/ack",
             {"claim_token": s.message["claim_token"]},
+        ),
+        "POST /v1/outbox/{message_id}/replies": (
+            "post",
+            f"/v1/outbox/{s.message['id']}/replies",
+            # not an opt-out: the matrix changes nothing for the rows after it
+            {"sender": s.message["to"], "text": "I will pay on Friday"},
         ),
         "GET /s/{token}/change": ("get", f"/s/{token}/change", None),
         "POST /s/{token}/change": ("post", f"/s/{token}/change", {"payment": "400.00"}),

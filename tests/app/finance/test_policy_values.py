@@ -78,3 +78,13 @@ def test_a_simulation_runs_under_the_default_policy_and_a_take_up_of_zero(
     simulated = client.post("/v1/simulations", json=body, headers=auth["finance"])
 
     assert simulated.status_code == 200, simulated.text
+
+
+def test_a_pay_link_with_an_unknown_placeholder_is_refused_with_a_422_naming_field_and_rule(
+    client: TestClient, auth: Headers
+) -> None:
+    body = {"messages": {"pay_link": "https://pay.example.com/{debtor_name}"}}
+    made = client.post("/v1/policies", json={"name": "m-1", "body": body}, headers=auth["finance"])
+    assert made.status_code == 422, made.text
+    errors = [(e["field"], e["rule"]) for e in made.json()["errors"]]
+    assert errors == [("body.messages.pay_link", "known_placeholders")]

@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from app.audit.models import AuditEvent
 from app.cli import app as cli
 from app.contacts.checks import engine_party
 from app.contacts.models import Party as PartyRow
-from app.core.db import get_sessionmaker
+from app.core.db import get_sessionmaker, utcnow
+from app.core.events import bus
+from app.links.events import PlanBroken, PlanCompleted, PlanReplaced
+from app.links.models import AcceptedPlan
+from app.links.plans import state_of
 from app.links.sharing import party_marker
 from app.messaging import notices
 from app.messaging.models import OutboxMessage
@@ -86,7 +94,12 @@ def test_acceptance_queues_reminders_in_permitted_hours_only(
         "Reply STOP" in content(m)["body"] or "UNSUBSCRIBE" in content(m)["body"] for m in us
     )
     cn = [m for m in queued if m.party_id == parties[0]["id"]]
-    assert cn and all("退订" not in content(m)["body"] for m in cn)
+    # a CN text is signed and ends with its opt-out instruction (the policy's messages section)
+    assert cn and all(
+        content(m)["body"].startswith("【default】") and content(m)["body"].endswith("回T退订\n")
+        for m in cn
+        if m.channel == "sms"
+    )
 
 
 def test_a_third_party_gets_no_reminder(client: TestClient, auth: Headers) -> None:
@@ -317,7 +330,7 @@ def test_a_missed_instalment_is_noticed_once(client: TestClient, auth: Headers) 
     missed = rows(OutboxMessage.kind == "missed")
     assert {m.party_id for m in missed} == {debtor["id"]}
     body = content(next(m for m in missed if m.channel == "email"))["body"]
-    assert "Payment 1 of your repayment plan, CN¥1,000.00" in body
+    assert "Payment 1 of your repayment plan with default, CN¥1,000.00" in body
     assert "CN¥1,000.00 of it has not been received" in body
     # the party's own link to the debtor's counter-offer page (app/changes/routes/pages.py)
     token = token_of(offer)
@@ -326,3 +339,162 @@ def test_a_missed_instalment_is_noticed_once(client: TestClient, auth: Headers) 
     page = client.get("/s/" + link.split("/s/", 1)[1])  # the page, keeping the party's marker
     assert page.status_code == 200 and f'href="/s/{token}?p=' in page.text
     assert "the plan ends" in body  # the policy's missed_payment_text
+
+
+# ---- a plan broken, replaced, paid in full ---------------------------------------------------
+# The state machine that publishes these is links'; here the events are published by hand.
+
+
+def publish(event_of: Callable[[Session], object]) -> None:
+    with get_sessionmaker().begin() as session:
+        bus.publish(session, event_of(session))
+
+
+def plan_row(session: Session, plan_id: str) -> AcceptedPlan:
+    plan = session.get(AcceptedPlan, plan_id)
+    assert plan is not None
+    return plan
+
+
+def broken(plan_id: str, on: date) -> Callable[[Session], PlanBroken]:
+    def event(session: Session) -> PlanBroken:
+        plan = plan_row(session, plan_id)
+        return PlanBroken(plan, on, "2 instalments missed", state_of(session, plan, on)[0])
+
+    return event
+
+
+def test_a_broken_plan_is_noticed_once_to_obligors_and_the_guarantor_within_disclosure(
+    client: TestClient, auth: Headers
+) -> None:
+    debtor = add(client, auth, {**US_CO_DEBTOR, "role": "debtor"})
+    guarantor = add(client, auth, GB_GUARANTOR)
+    third = add(client, auth, THIRD)
+    offer = saved(client, auth["collector"])
+    plan_id = accepted_plan(client, offer)
+    plan = client.get(f"/v1/plans/{plan_id}", headers=auth["collector"]).json()
+    on = date.fromisoformat(plan["instalments"][1]["payment_date"]) + timedelta(days=20)
+    publish(broken(plan_id, on))
+    publish(broken(plan_id, on))  # published again: nothing more
+    notices_ = rows(OutboxMessage.kind == "plan_broken")
+    assert Counter(m.party_id for m in notices_) == {debtor["id"]: 2, guarantor["id"]: 2}
+    assert third["id"] not in {m.party_id for m in notices_}
+    assert {m.plan_id for m in notices_} == {plan_id}
+    email = content(
+        next(m for m in notices_ if m.party_id == debtor["id"] and m.channel == "email")
+    )
+    assert email["subject"] == "Your repayment plan with default has ended"
+    # nothing paid on SMALL's interest freeze: the whole 3,000.00 is owed
+    assert (
+        "Everything you paid, CN¥0.00, is credited to your debt; you now owe CN¥3,000.00."
+        in (email["body"])
+    )
+    link = f"{offer['link']}/change?p={party_marker(token_of(offer), debtor['id'])}"
+    assert f"open: {link}\n" in email["body"]
+    sms = content(next(m for m in notices_ if m.party_id == debtor["id"] and m.channel == "sms"))
+    assert sms["body"].endswith("Reply STOP to opt out\n")
+    for m in notices_:
+        if m.party_id == guarantor["id"]:
+            text = content(m)["body"]
+            # the guaranteed amount only; no link, no balance, no date (plans.contact.disclosure)
+            assert "http" not in text and "3,000.00" not in text and "CN¥500.00" in text
+            assert "guaranteed to default has ended" in text
+    # the plan breaks again on another day (after a cure): that is a new transition
+    publish(broken(plan_id, on + timedelta(days=40)))
+    assert len(rows(OutboxMessage.kind == "plan_broken")) == 8
+
+
+def test_a_paid_plan_is_noticed_once_with_the_certificate_link(
+    client: TestClient, auth: Headers
+) -> None:
+    debtor = add(client, auth, CN_DEBTOR)
+    add(client, auth, GB_GUARANTOR)
+    offer = saved(client, auth["collector"])
+    plan_id = accepted_plan(client, offer)
+    today = date.today()
+
+    def completed(session: Session) -> PlanCompleted:
+        plan = plan_row(session, plan_id)
+        return PlanCompleted(plan, today, state_of(session, plan, today)[0])
+
+    publish(completed)
+    publish(completed)
+    done = rows(OutboxMessage.kind == "plan_completed")
+    # the CN debtor's email and SMS; nothing to the guarantor
+    assert sorted((m.party_id, m.channel) for m in done) == [
+        (debtor["id"], "email"),
+        (debtor["id"], "sms"),
+    ]
+    sms = content(next(m for m in done if m.channel == "sms"))["body"]
+    certificate = f"{offer['link']}/certificate?p={party_marker(token_of(offer), debtor['id'])}"
+    assert sms.startswith("【default】您在default的还款计划已全部还清")
+    assert f"您的结清证明：{certificate}\n" in sms and sms.endswith("回T退订\n")
+
+
+def test_a_replaced_plan_withdraws_its_unsent_messages_and_announces_the_new_one(
+    client: TestClient, auth: Headers
+) -> None:
+    debtor = add(client, auth, {**US_CO_DEBTOR, "role": "debtor"})
+    add(client, auth, GB_GUARANTOR)
+    old_id = accepted_plan(client, saved(client, auth["collector"]))
+    queued = rows(OutboxMessage.plan_id == old_id)
+    assert len(queued) > 2
+    # one already sent: history, left alone
+    with get_sessionmaker().begin() as session:
+        sent = session.get(OutboxMessage, queued[0].id)
+        assert sent is not None
+        sent.status, sent.delivered_at = "delivered", utcnow()
+    new_offer = saved(client, auth["collector"])
+    new_id = accepted_plan(client, new_offer)
+    new_plan = client.get(f"/v1/plans/{new_id}", headers=auth["collector"]).json()
+    first = new_plan["instalments"][0]
+
+    def replaced(session: Session) -> PlanReplaced:
+        return PlanReplaced(plan_row(session, old_id), plan_row(session, new_id), date.today())
+
+    publish(replaced)
+    publish(replaced)  # again: nothing left to withdraw, nothing more to queue
+    old = rows(OutboxMessage.plan_id == old_id)
+    assert Counter(m.status for m in old) == {"delivered": 1, "cancelled": len(queued) - 1}
+    assert {m.cancelled_reason for m in old if m.status == "cancelled"} == {"plan_replaced"}
+    with get_sessionmaker()() as session:
+        withdrawn = list(
+            session.scalars(select(AuditEvent).where(AuditEvent.kind == "messages_withdrawn"))
+        )
+    assert len(withdrawn) == 1 and withdrawn[0].plan_id == old_id
+    payload = withdrawn[0].payload
+    assert payload["replaced_by"] == new_id and payload["reason"] == "plan_replaced"
+    assert sorted(payload["ids"]) == sorted(m.id for m in queued[1:])
+    announced = rows(OutboxMessage.kind == "plan_replaced")
+    assert sorted(m.channel for m in announced) == ["email", "sms"]
+    assert {m.party_id for m in announced} == {debtor["id"]}  # obligors only
+    assert {m.plan_id for m in announced} == {new_id} and {m.status for m in announced} == {
+        "pending"
+    }
+    body = content(next(m for m in announced if m.channel == "email"))["body"]
+    due = date.fromisoformat(first["payment_date"]).strftime("%d %b %Y").lstrip("0")
+    assert f"The first payment of the new plan, CN¥1,000.00, is due on {due}." in body
+    assert f"{new_offer['link']}?p={party_marker(token_of(new_offer), debtor['id'])}" in body
+    # the new plan's own reminders are untouched
+    assert {m.status for m in rows(OutboxMessage.plan_id == new_id)} == {"pending"}
+
+
+def test_notices_go_only_on_channels_not_opted_out_and_not_to_a_stopped_party(
+    client: TestClient, auth: Headers
+) -> None:
+    debtor = add(client, auth, {**US_CO_DEBTOR, "role": "debtor"})
+    co = add(client, auth, US_CO_DEBTOR)
+    plan_id = accepted_plan(client, saved(client, auth["collector"]))
+    patched = client.patch(
+        f"/v1/debts/{REF}/parties/{debtor['id']}",
+        json={"opted_out": ["sms"]},
+        headers=auth["collector"],
+    )
+    assert patched.status_code == 200, patched.text
+    stopped = client.patch(
+        f"/v1/debts/{REF}/parties/{co['id']}", json={"stopped": True}, headers=auth["collector"]
+    )
+    assert stopped.status_code == 200, stopped.text
+    publish(broken(plan_id, date.today() + timedelta(days=200)))
+    found = rows(OutboxMessage.kind == "plan_broken")
+    assert [(m.party_id, m.channel) for m in found] == [(debtor["id"], "email")]
