@@ -14,6 +14,7 @@ part of any plan).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -387,11 +388,13 @@ def plan_payoff(
     Principal and fees still scheduled and unpaid are owed; of the interest, only what fell
     due on or before ``on`` and is unpaid, plus interest accrued on the unpaid principal since
     the last due date (the policy's day count and early-payoff waiver, as in
-    :func:`plans.payoff.payoff`), less any interest already paid on lines not yet due (so the
-    quote's interest may be below zero: a credit). ``interest_arrears_minor`` is the interest
-    in arrears on the as-of date that the plan folds in (and does not waive): owed from the
-    start, though the lines that carry it may not be due yet. A settlement owes what remains
-    of its discounted total; a broken plan that lost a discount owes its recomputed balance.
+    :func:`plans.payoff.payoff`). ``interest_arrears_minor`` is the interest in arrears on the
+    as-of date that the plan folds in (and does not waive): owed from the start, though the
+    lines that carry it may not be due yet. Interest already paid on lines not yet due, beyond
+    their arrears, is for days not yet run: it is credited against the principal (then, if
+    it is more than the principal, against the rest), so no part of the quote is ever below
+    zero. A settlement owes what remains of its discounted total; a broken plan that lost a
+    discount owes its recomputed balance.
 
     Examples
     --------
@@ -417,31 +420,66 @@ def plan_payoff(
             policy.day_count,
             0,
         )
-    paid: dict[int, list[int]] = {x.number: [0, 0, 0] for x in lines}
+    ordered = sorted(lines, key=lambda x: x.number)
+    paid: dict[int, list[int]] = {x.number: [0, 0, 0] for x in ordered}
     for result in state.payments:
         for a in result.allocations:
             paid[a.number][0] += a.interest_minor
             paid[a.number][1] += a.fees_minor
             paid[a.number][2] += a.principal_minor
-    remaining = sum(x.payment_minor - sum(paid[x.number]) for x in lines)
+    remaining = sum(x.payment_minor - sum(paid[x.number]) for x in ordered)
     if settlement or remaining == 0:
         return PayoffQuote(on, remaining, 0, 0, 0, 0, remaining, policy.day_count, 0)
-    principal = sum(x.principal_minor - paid[x.number][2] for x in lines)
-    fees = sum(x.fees_minor - paid[x.number][1] for x in lines)
-    interest_due = sum(x.interest_minor - paid[x.number][0] for x in lines if x.payment_date <= on)
-    # Interest paid ahead on lines not yet due (paying the next instalment early is the
-    # ordinary case) is for days not yet run: credited, or the quote would charge those days
-    # twice, once as paid and again as accrued since the last due date.
-    interest_due -= sum(paid[x.number][0] for x in lines if x.payment_date > on)
+    principal = sum(x.principal_minor - paid[x.number][2] for x in ordered)
+    fees = sum(x.fees_minor - paid[x.number][1] for x in ordered)
+    interest_owed = sum(
+        x.interest_minor - paid[x.number][0] for x in ordered if x.payment_date <= on
+    )
     # Arrears are paid first, so they are the first interest the lines schedule; what of them
     # sits on lines not yet due is owed all the same (plans.payoff.payoff_quote agrees).
-    scheduled_by_now = sum(x.interest_minor for x in lines if x.payment_date <= on)
-    interest_due += max(0, interest_arrears_minor - scheduled_by_now)
-    since = max((x.payment_date for x in lines if x.payment_date <= on), default=as_of)
-    return payoff(
-        Owed(principal, interest_due, fees),
+    arrears_left = max(
+        0, interest_arrears_minor - sum(x.interest_minor for x in ordered if x.payment_date <= on)
+    )
+    credit = 0
+    for x in ordered:
+        if x.payment_date <= on:
+            continue
+        arrears = min(arrears_left, x.interest_minor)
+        arrears_left -= arrears
+        interest_owed += arrears - min(arrears, paid[x.number][0])
+        # Interest paid ahead on a line not yet due (paying the next instalment early is the
+        # ordinary case; an over-payment pays the last lines) is for days not yet run: the
+        # quote would charge those days twice, once as paid and again as accrued since the
+        # last due date. It comes off the principal, not the interest.
+        credit += max(0, paid[x.number][0] - arrears)
+    since = max((x.payment_date for x in ordered if x.payment_date <= on), default=as_of)
+    quote = payoff(
+        Owed(principal, interest_owed, fees),
         nominal_annual_rate=nominal_annual_rate,
         accrued_from=since,
         on=on,
         policy=policy,
     )
+    return _credited(quote, credit)
+
+
+def _credited(quote: PayoffQuote, credit_minor: int) -> PayoffQuote:
+    # The credit comes off the principal; what is left of it off the interest (down to what
+    # the waiver takes of it) and then the fees, so the amount never goes below zero and the
+    # parts still add up: principal + interest + fees - waived = amount.
+    from_principal = min(credit_minor, quote.principal_minor)
+    left = credit_minor - from_principal
+    payable = quote.interest_minor + quote.fees_minor - quote.waived_minor
+    take = min(left, payable)
+    from_interest = min(take, quote.interest_minor - min(quote.interest_minor, quote.waived_minor))
+    from_fees = take - from_interest
+    interest = quote.interest_minor - from_interest
+    return dataclasses.replace(
+        quote,
+        principal_minor=quote.principal_minor - from_principal,
+        interest_minor=interest,
+        accrued_interest_minor=min(quote.accrued_interest_minor, interest),
+        fees_minor=quote.fees_minor - from_fees,
+        amount_minor=quote.amount_minor - from_principal - take,
+    )
+

@@ -368,6 +368,27 @@ def quote_on(payments: list[Payment], on: date, *, settlement: bool = False) -> 
     return quote.amount_minor
 
 
+def parts_on(payments: list[Payment], on: date) -> tuple[int, int, int, int, int]:
+    """Principal, interest, accrued interest, fees and waived of ``quote_on``'s quote."""
+    plan = state(INTEREST_LINES, payments, on, owed=Owed(300_000, 0, 0))
+    q = plan_payoff(
+        INTEREST_LINES,
+        plan,
+        settlement=False,
+        nominal_annual_rate=Decimal("0.12"),
+        as_of=INTEREST_AS_OF,
+        on=on,
+        policy=POLICY,
+    )
+    return (
+        q.principal_minor,
+        q.interest_minor,
+        q.accrued_interest_minor,
+        q.fees_minor,
+        q.waived_minor,
+    )
+
+
 def engine_payoff(offer: Offer, policy: Policy, payments: list[Payment], on: date) -> int:
     lines = lines_of(offer)
     plan = plan_state(lines, payments, on=on, policy=policy, owed=offer.owed, waiver=offer.waiver)
@@ -411,8 +432,25 @@ def test_payoff_credits_interest_paid_ahead_of_its_date() -> None:
     # the 30.00 would take the period's interest twice (2,016.87).
     paid_early = [Payment(date(2027, 2, 1), 102_007)]
     assert quote_on(paid_early, date(2027, 2, 5)) == 198_687
+    # the 30.00 comes off the principal: the interest shown is the 13.88 accrued, never -16.12
+    assert parts_on(paid_early, date(2027, 2, 5)) == (200_993 - 3_000, 1_388, 1_388, 0, 694)
     # on day 0, whatever was paid that day comes off the debt exactly
     assert quote_on([Payment(INTEREST_AS_OF, 102_007)], INTEREST_AS_OF) == 300_000 - 102_007
+
+
+def test_payoff_after_an_overpayment_credits_interest_paid_ahead_against_principal() -> None:
+    # 2,540.14 on 20 Feb: line 1 (due 15 Feb) 1,020.07, line 2 paid ahead 1,020.07, and the
+    # 500.00 over-payment pays the last line first (reduce_last): its 10.10 of interest, then
+    # 489.90 of principal. Interest paid for days not yet run: 20.10 + 10.10 = 30.20.
+    # A quote on 25 Feb: principal unpaid 1,009.96 - 489.90 = 520.06; 10 days accrued since
+    # 15 Feb: 520.06 x 12 % x 10/365 = 1.7098 -> 1.71, half waived 0.855 -> 0.86 (half up).
+    # The 30.20 comes off the principal (520.06 - 30.20 = 489.86), not the interest (which
+    # showed 1.71 - 30.20 = -28.49): 489.86 + 1.71 - 0.86 = 490.71, the same amount as before.
+    paid = [Payment(date(2027, 2, 20), 254_014)]
+    on = date(2027, 2, 25)
+    assert state(INTEREST_LINES, paid, on).payments[0].overpaid_minor == 50_000
+    assert parts_on(paid, on) == (48_986, 171, 171, 0, 86)
+    assert quote_on(paid, on) == 48_986 + 171 - 86 == 49_071
 
 
 def test_payoff_before_the_first_line_owes_the_arrears_it_folds_in() -> None:
