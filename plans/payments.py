@@ -394,7 +394,7 @@ def plan_payoff(
     their arrears, is for days not yet run: it is credited against the principal (then, if
     it is more than the principal, against the rest), so no part of the quote is ever below
     zero. A settlement owes what remains of its discounted total; a broken plan that lost a
-    discount owes its recomputed balance.
+    discount owes its recomputed balance; a broken plan gets no early-payoff waiver.
 
     Examples
     --------
@@ -459,6 +459,8 @@ def plan_payoff(
         accrued_from=since,
         on=on,
         policy=policy,
+        # a broken plan has lost the early-payoff incentive, whether or not it lost a discount
+        waive=state.status is not PlanStatus.BROKEN,
     )
     return _credited(quote, credit)
 
@@ -482,4 +484,3 @@ def _credited(quote: PayoffQuote, credit_minor: int) -> PayoffQuote:
         fees_minor=quote.fees_minor - from_fees,
         amount_minor=quote.amount_minor - from_principal - take,
     )
-

@@ -453,6 +453,45 @@ def test_payoff_after_an_overpayment_credits_interest_paid_ahead_against_princip
     assert quote_on(paid, on) == 48_986 + 171 - 86 == 49_071
 
 
+def test_a_broken_plan_gets_no_early_payoff_waiver() -> None:
+    # Nothing paid on INTEREST_LINES (nothing waived, so nothing to revoke). Line 1 (15 Feb)
+    # is 30 days late on 17 Mar: the plan breaks (break_after_days_late = 30).
+    # 16 Mar, still active: 3,000.00 principal; lines 1 and 2's interest 30.00 + 20.10 = 50.10;
+    # 1 day since 15 Mar: 3,000.00 x 12 % / 365 = 0.9863 -> 0.99, half waived 0.495 -> 0.50:
+    # 3,000.00 + 50.10 + 0.99 - 0.50 = 3,050.59.
+    assert quote_on([], date(2027, 3, 16)) == 305_059
+    # 17 Mar, broken: 2 days accrued, 3,000.00 x 12 % x 2/365 = 1.9726 -> 1.97, none waived:
+    # 3,000.00 + 50.10 + 1.97 = 3,052.07.
+    broken = state(INTEREST_LINES, [], date(2027, 3, 17))
+    assert broken.status is PlanStatus.BROKEN and broken.revocation is None
+    assert parts_on([], date(2027, 3, 17)) == (300_000, 5_010 + 197, 197, 0, 0)
+    assert quote_on([], date(2027, 3, 17)) == 305_207
+
+
+def test_a_broken_plan_loses_the_fee_waiver_too() -> None:
+    # MIXED at no interest, a policy waiving all fees on an early payoff. Nothing paid; on
+    # 10 Feb line 1 (15 Jan) is 26 days late (missed, not yet broken): principal 420.00 +
+    # 455.00 + 500.00 = 1,375.00, line 1's interest 30.00, fees 50.00 + 20.00 = 70.00, all
+    # waived: 1,405.00. On 14 Feb it is 30 days late: broken, the 70.00 is owed: 1,475.00.
+    policy = Policy(holiday_country=None, payoff_fee_waiver_bps=10_000)
+
+    def quote(on: date) -> tuple[PlanStatus, int, int]:
+        plan = state(MIXED, [], on, policy=policy)
+        q = plan_payoff(
+            MIXED,
+            plan,
+            settlement=False,
+            nominal_annual_rate=Decimal(0),
+            as_of=date(2026, 12, 15),
+            on=on,
+            policy=policy,
+        )
+        return plan.status, q.waived_minor, q.amount_minor
+
+    assert quote(date(2027, 2, 10)) == (PlanStatus.ACTIVE, 7_000, 140_500)
+    assert quote(date(2027, 2, 14)) == (PlanStatus.BROKEN, 0, 147_500)
+
+
 def test_payoff_before_the_first_line_owes_the_arrears_it_folds_in() -> None:
     # The default policy folds the 350.00 of interest and 150.00 of fees in arrears into the
     # plan, paid first: four lines of 2,625.00, the first 150.00 fees + 350.00 interest +
@@ -511,6 +550,8 @@ def test_payoff_of_a_broken_plan_is_its_recomputed_balance() -> None:
         policy=POLICY,
     )
     assert quote.amount_minor == 717_500  # 10,500.00 - 3,325.00
+    # a discount revoked: nothing accrues and the early-payoff waiver is gone with it
+    assert (quote.accrued_interest_minor, quote.waived_minor) == (0, 0)
 
 
 def test_a_payoff_before_the_as_of_date_is_refused() -> None:
