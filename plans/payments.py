@@ -18,7 +18,7 @@ import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from plans.errors import DomainError, InvalidDate
@@ -484,3 +484,102 @@ def _credited(quote: PayoffQuote, credit_minor: int) -> PayoffQuote:
         fees_minor=quote.fees_minor - from_fees,
         amount_minor=quote.amount_minor - from_principal - take,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StandingQuote:
+    """A payoff quote and the last day its amount holds if nothing more is paid meanwhile.
+
+    ``valid_until`` is None when only a payment can change it (a settlement's remainder, a
+    broken plan's recomputed balance).
+    """
+
+    quote: PayoffQuote
+    valid_until: date | None
+
+
+def breaks_on(state: PlanState, policy: Policy) -> date | None:
+    """The first day after ``state.on`` that the policy's break rule breaks the plan if
+    nothing more is paid; None if it is broken or closed already.
+
+    A line still unpaid counts as missed ``missed_after_days`` after its payment date (and a
+    day late at the least); the plan breaks at ``break_after_missed`` of those, or when its
+    oldest unpaid line is ``break_after_days_late`` days late (:func:`plan_state`'s rule).
+
+    Examples
+    --------
+    >>> lines = [ScheduledLine(k, date(2027, k, 15), 50_000, 0, 0, 50_000) for k in (1, 2, 3)]
+    >>> state = plan_state(lines, [], on=date(2027, 1, 20), policy=Policy(),
+    ...                    owed=Owed(150_000, 0, 0), waiver=Waiver())
+    >>> breaks_on(state, Policy())  # 15 Jan + 30 days late
+    datetime.date(2027, 2, 14)
+    """
+    if state.status not in (
+        PlanStatus.ACTIVE,
+        PlanStatus.LATE,
+        PlanStatus.MISSED,
+        PlanStatus.CURED,
+    ):
+        return None
+    unpaid = sorted(s.payment_date for s in state.instalments if s.remaining_minor)
+    if not unpaid:
+        return None
+    missed = [d + timedelta(days=max(1, policy.missed_after_days)) for d in unpaid]
+    days = [unpaid[0] + timedelta(days=policy.break_after_days_late)]
+    if len(missed) >= policy.break_after_missed:
+        days.append(missed[policy.break_after_missed - 1])
+    return max(state.on + timedelta(days=1), min(days))
+
+
+def standing_payoff(
+    lines: Sequence[ScheduledLine],
+    state: PlanState,
+    *,
+    settlement: bool,
+    nominal_annual_rate: Decimal,
+    as_of: date,
+    on: date,
+    policy: Policy,
+    interest_arrears_minor: int = 0,
+) -> StandingQuote:
+    """:func:`plan_payoff` on ``on`` (``state`` is the plan's on that day) and how long it holds.
+
+    Where interest accrues (a plan rate above 0 on principal still unpaid), the amount holds
+    for the day only. Otherwise it changes only when a line falls due (its interest becomes
+    owed, a credit for interest paid ahead ends) or the plan breaks (it loses the early-payoff
+    waiver or its discount): it holds until the day before the next payment date or the break,
+    whichever is first. A settlement's remainder and a broken plan's recomputed balance do not
+    depend on the date at all: only a break (or a payment) changes them.
+
+    Examples
+    --------
+    >>> lines = [ScheduledLine(k, date(2027, k, 15), 50_000, 0, 0, 50_000) for k in (1, 2, 3)]
+    >>> state = plan_state(lines, [Payment(date(2027, 1, 15), 50_000)], on=date(2027, 2, 1),
+    ...                    policy=Policy(), owed=Owed(150_000, 0, 0), waiver=Waiver())
+    >>> held = standing_payoff(lines, state, settlement=False, nominal_annual_rate=Decimal(0),
+    ...                        as_of=date(2026, 12, 15), on=date(2027, 2, 1), policy=Policy())
+    >>> held.quote.amount_minor, held.valid_until
+    (100000, datetime.date(2027, 2, 14))
+    """
+    quote = plan_payoff(
+        lines,
+        state,
+        settlement=settlement,
+        nominal_annual_rate=nominal_annual_rate,
+        as_of=as_of,
+        on=on,
+        policy=policy,
+        interest_arrears_minor=interest_arrears_minor,
+    )
+    if quote.amount_minor == 0 and state.outstanding_minor == 0:
+        return StandingQuote(quote, None)
+    by_date = state.revocation is None and not settlement
+    unpaid_principal = sum(x.principal_minor for x in lines) - sum(
+        a.principal_minor for r in state.payments for a in r.allocations
+    )
+    if by_date and nominal_annual_rate > 0 and unpaid_principal > 0:
+        return StandingQuote(quote, on)  # interest accrues by the day
+    ends = [d for d in (breaks_on(state, policy),) if d is not None]
+    if by_date:
+        ends += sorted(x.payment_date for x in lines if x.payment_date > on)[:1]
+    return StandingQuote(quote, min(ends) - timedelta(days=1) if ends else None)
