@@ -381,6 +381,8 @@ def test_a_broken_settlement_plan_loses_its_discount(client: TestClient, auth: H
     active = on(29)
     assert (active["plan"]["status"], active["plan"]["outstanding"]) == ("active", "6650.00")
     assert active["payoff"]["amount"] == "6650.00"  # what remains of the discounted 9,975.00
+    # a settlement's remainder holds until the plan breaks: line 2 30 days late, tomorrow
+    assert active["payoff"]["valid_until"] == (line_2 + timedelta(29)).isoformat()
     broken = on(30)
     assert broken["plan"]["status"] == "broken"
     # recomputed from the debt: 3,325.00 credited to fees 150.00, interest 350.00 and
@@ -409,6 +411,7 @@ def test_a_broken_settlement_plan_loses_its_discount(client: TestClient, auth: H
         },
     }
     assert broken["plan"]["outstanding"] == broken["payoff"]["amount"] == "7175.00"
+    assert broken["payoff"]["valid_until"] is None  # only a payment changes it
 
 
 def test_payoff_credits_every_payment_and_owes_the_folded_arrears(
@@ -422,6 +425,9 @@ def test_payoff_credits_every_payment_and_owes_the_folded_arrears(
     today = {"on": date.today().isoformat()}
     quote = client.get(f"/v1/plans/{folded}/payoff", params=today, headers=auth["collector"])
     assert quote.json()["amount"] == "10500.00"
+    # no interest accrues: it holds until the day before line 1 falls due
+    line_1 = payment_dates(client.get(f"/v1/plans/{folded}", headers=auth["collector"]).json())[0]
+    assert quote.json()["valid_until"] == (line_1 - timedelta(1)).isoformat()
     # 12,000.00 at 12 % over 12 months: pmt(1 %, 12, 12,000) = 1,066.1855 -> 1,066.19, of
     # which 120.00 is line 1's interest. Pay that instalment today and ask for the payoff
     # today: no day has run, so 12,000.00 - 1,066.19 = 10,933.81 closes the plan (not
@@ -440,6 +446,16 @@ def test_payoff_credits_every_payment_and_owes_the_folded_arrears(
     assert pay(client, auth["collector"], plan_id, "1066.19", "pay-1").status_code == 201
     quote = client.get(f"/v1/plans/{plan_id}/payoff", params=today, headers=auth["collector"])
     assert quote.json()["amount"] == "10933.81"
+    # line 1's 120.00 of interest, paid for days not yet run, comes off the principal: none of
+    # the quote is negative (principal 12,000.00 - 946.19 - 120.00 = 10,933.81), and interest
+    # accrues at 12 % from tomorrow, so the quote holds for today only
+    parts = {k: quote.json()[k] for k in ("principal", "interest", "waived", "valid_until")}
+    assert parts == {
+        "principal": "10933.81",
+        "interest": "0.00",
+        "waived": "0.00",
+        "valid_until": today["on"],
+    }
 
 
 # ---- the audit trail -----------------------------------------------------------------------
