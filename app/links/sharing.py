@@ -35,19 +35,22 @@ from app.core.settings import get_settings
 from app.finance.policies import ResolvedPolicy, resolve
 from app.links.events import PlanAccepted
 from app.links.models import AcceptedPlan, SavedOffer
-from app.links.plans import resolve_version, state_of
+from app.links.plans import resolve_version, standing_quote, state_of
 from app.links.views import (
     ConfirmedPayment,
     ContactView,
     InstalmentStatus,
     OfferState,
     OfferView,
+    PayoffView,
     PlanStatus,
 )
 from app.offers import calculations
 from app.offers.summaries import summary
 from plans.compare import negotiate
 from plans.errors import DomainError
+from plans.lifecycle import RUNNING
+from plans.payments import StandingQuote
 from schemas.common import Locale
 from schemas.sharing import SaveOffer
 from schemas.wire import offer_json
@@ -406,10 +409,11 @@ def page_view(
     payments: list[ConfirmedPayment] = []
     instalments: list[InstalmentStatus] = []
     plan_status: PlanStatus | None = None
+    payoff: PayoffView | None = None
     plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
     if plan is not None:
         accepted_at = plan.accepted_at
-        state, _, _ = state_of(db, plan, date.today())
+        state, _, plan_policy = state_of(db, plan, date.today())
         plan_status = state.status.value
         for result in state.payments:
             payments.append(
@@ -427,6 +431,8 @@ def page_view(
             InstalmentStatus(s.number, s.payment_date, s.status.value, s.due_minor, s.paid_minor)
             for s in state.instalments
         ]
+        if state.status in RUNNING and state.outstanding_minor > 0:
+            payoff = _payoff_view(standing_quote(plan, state, plan_policy, state.on))
     texts = policy.body.missed_payment_text
     return OfferView(
         state=_page_state(offer.status),
@@ -447,4 +453,19 @@ def page_view(
         plan_status=plan_status,
         summary=offer.summaries.get(locale.value),
         contact=contact,
+        payoff=payoff,
+    )
+
+
+def _payoff_view(held: StandingQuote) -> PayoffView:
+    q = held.quote
+    return PayoffView(
+        on=q.on,
+        valid_until=held.valid_until,
+        principal_minor=q.principal_minor,
+        interest_minor=q.interest_minor,
+        accrued_interest_minor=q.accrued_interest_minor,
+        fees_minor=q.fees_minor,
+        waived_minor=q.waived_minor,
+        amount_minor=q.amount_minor,
     )

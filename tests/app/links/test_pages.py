@@ -8,8 +8,9 @@ serves: every amount cell's ``data-minor`` equals the document's decimal string 
 Golden files under ``tests/golden/pages/`` pin the README's worked example (10,000.00 CNY at
 12 %, 12 monthly instalments from 15 Feb 2026) byte for byte: the English page (offered, nobody
 on file), the Chinese page (accepted, one payment made, read by a party with three messages
-and SMS opted out) and, in test_downloads.py, the .ics (fixed DTSTAMP) and the .csv. They change
-only on purpose: regenerate with
+and SMS opted out, what finishes the plan today), the English page of the same accepted plan
+(read by nobody on file) and, in test_downloads.py, the .ics (fixed DTSTAMP) and the .csv. They
+change only on purpose: regenerate with
 
     REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/links/test_pages.py
 
@@ -38,12 +39,14 @@ from hypothesis import strategies as st
 from app.core.i18n import LOCALE_DIR, Words
 from app.core.masking import mask_name
 from app.links.pages import render_not_found, render_offer_page
+from app.links.plans import scheduled_lines
 from app.links.views import (
     ChannelChoice,
     ConfirmedPayment,
     ContactView,
     InstalmentStatus,
     OfferView,
+    PayoffView,
     SentMessage,
 )
 from app.offers.summaries import summary
@@ -52,8 +55,10 @@ from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.instalment import instalment_plan
 from plans.money import to_minor
-from plans.offer import Offer
+from plans.offer import Offer, Owed
+from plans.payments import Payment, plan_state, standing_payoff
 from plans.policy import ArrearsTreatment, DeferralInterest, Policy
+from plans.schedule import Waiver
 from schemas.common import Locale
 from schemas.wire import offer_json
 
@@ -144,6 +149,23 @@ def view(locale: Locale = Locale.EN, **changes: Any) -> OfferView:
     return OfferView(**fields)
 
 
+# The README example after accepted_view's two payments, quoted on 20 Mar 2026: line 2
+# (payment date Mon 16 Mar) paid 300.00 of 888.49, its 92.12 of interest in full, so the
+# principal left is 9,211.51 - 207.88 = 9,003.63; 4 days since 16 Mar at 12 %: 9,003.63 x
+# 0.12 x 4/365 = 11.8404 -> 11.84, half waived (5.92): 9,003.63 + 11.84 - 5.92 = 9,009.55.
+# Interest accrues daily, so it holds on 20 Mar only (test_the_readme_payoff_is_the_engines).
+README_PAYOFF = PayoffView(
+    on=date(2026, 3, 20),
+    valid_until=date(2026, 3, 20),
+    principal_minor=900_363,
+    interest_minor=1_184,
+    accrued_interest_minor=1_184,
+    fees_minor=0,
+    waived_minor=592,
+    amount_minor=900_955,
+)
+
+
 def accepted_view(locale: Locale, document: Json) -> OfferView:
     """Accepted, the first paying line paid in full, the next one partly."""
     paying = [x for x in document["schedule"]["lines"] if to_minor(x["payment"], "CNY")]
@@ -180,6 +202,7 @@ def accepted_view(locale: Locale, document: Json) -> OfferView:
             InstalmentStatus(first["number"], first_due, "paid", amount, amount),
             InstalmentStatus(second["number"], second_due, "partly_paid", amount, 30_000),
         ),
+        payoff=README_PAYOFF,
     )
 
 
@@ -506,6 +529,66 @@ def test_an_accepted_plan_shows_its_payments_and_balance(locale: Locale) -> None
     assert partly[locale] in html
 
 
+def test_the_readme_payoff_is_the_engines() -> None:
+    document = _document(readme_offer(), Locale.EN)
+    lines = scheduled_lines(document)
+    payments = [
+        Payment(p.paid_on, p.amount_minor) for p in accepted_view(Locale.EN, document).payments
+    ]
+    policy = Policy(plan_rate=None)
+    on = README_PAYOFF.on
+    state = plan_state(
+        lines, payments, on=on, policy=policy, owed=Owed(1_000_000, 0, 0), waiver=Waiver()
+    )
+    held = standing_payoff(
+        lines,
+        state,
+        settlement=False,
+        nominal_annual_rate=Decimal("0.12"),
+        as_of=date(2026, 1, 15),
+        on=on,
+        policy=policy,
+    )
+    q = held.quote
+    assert held.valid_until == README_PAYOFF.valid_until
+    assert (q.principal_minor, q.interest_minor, q.accrued_interest_minor) == (
+        900_363,
+        1_184,
+        1_184,
+    )
+    assert (q.fees_minor, q.waived_minor, q.amount_minor) == (0, 592, 900_955)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_live_plan_shows_what_finishes_it_today(locale: Locale) -> None:
+    document = _document(readme_offer(), locale)
+    html = render_offer_page(document, accepted_view(locale, document), locale)
+    section = _section(html, "payoff")
+    sentence = {
+        Locale.EN: "To finish today: CN¥9,009.55, valid until 20 Mar 2026.",
+        Locale.ZH_CN: "今日结清需还款¥9,009.55，有效期至2026年3月20日。",
+    }
+    assert sentence[locale] in section
+    assert 'data-valid-until="2026-03-20"' in section
+    shown = dict(re.findall(r'data-column="(payoff_\w+)" data-minor="(\d+)"', section))
+    assert shown == {
+        "payoff_principal": "900363",
+        "payoff_interest": "1184",
+        "payoff_accrued_interest": "1184",
+        "payoff_fees": "0",
+        "payoff_waived": "592",
+        "payoff_amount": "900955",
+    }
+    # without a quote (offered, completed, broken: the view carries none) there is no section
+    bare = replace(accepted_view(locale, document), payoff=None)
+    assert 'id="payoff"' not in render_offer_page(document, bare, locale)
+
+
+def test_a_payoff_whose_parts_do_not_add_up_is_refused() -> None:
+    with pytest.raises(ValueError, match="must equal the amount"):
+        replace(README_PAYOFF, amount_minor=900_956)
+
+
 PLAN_STATUS_TEXT = {
     "completed": "The plan is complete: nothing more is owed.",
     "broken": "The plan has ended because payments were missed; see “If you miss a payment”.",
@@ -761,6 +844,9 @@ def test_golden_pages() -> None:
     accepted = replace(accepted_view(Locale.ZH_CN, zh), contact=contact_view(Locale.ZH_CN))
     golden("offer.zh-CN.html", render_offer_page(zh, accepted, Locale.ZH_CN).encode())
     golden("not_found.en.html", render_not_found(Locale.EN).encode())
+    # the English page of the accepted plan: its payments and what finishes it today
+    accepted_en = render_offer_page(en, accepted_view(Locale.EN, en), Locale.EN)
+    golden("offer_accepted.en.html", accepted_en.encode())
 
 
 def test_the_page_links_to_asking_for_a_change_until_the_plan_is_complete() -> None:

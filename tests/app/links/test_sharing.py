@@ -20,6 +20,8 @@ from app.audit.models import AuditEvent
 from app.core.db import get_engine, get_sessionmaker
 from app.core.db import utcnow as db_now
 from app.links.models import AcceptedPlan, PlanPayment, SavedOffer
+from app.offers.summaries import day
+from schemas.common import Locale
 
 Headers = dict[str, dict[str, str]]
 
@@ -456,6 +458,26 @@ def test_payoff_credits_every_payment_and_owes_the_folded_arrears(
         "waived": "0.00",
         "valid_until": today["on"],
     }
+
+
+def test_the_page_of_a_live_plan_says_what_finishes_it_today(
+    client: TestClient, auth: Headers
+) -> None:
+    # SMALL: 3,000.00 in three monthly payments of 1,000.00, no interest. Accepted today and
+    # nothing paid: 3,000.00 finishes it, the same until the day before line 1 falls due.
+    offer = saved(client, auth["collector"], plan=SMALL)
+    plan_id = accepted_plan(client, offer)
+    line_1 = payment_dates(client.get(f"/v1/plans/{plan_id}", headers=auth["collector"]).json())[0]
+    page = client.get(f"/s/{token_of(offer)}", params={"lang": "en"}).text
+    assert 'id="payoff"' in page
+    valid_until = line_1 - timedelta(1)
+    sentence = f"To finish today: CN¥3,000.00, valid until {day(valid_until, Locale.EN)}."
+    assert sentence in page
+    assert f'data-valid-until="{valid_until.isoformat()}"' in page
+    # paid in full: the plan is complete, there is nothing to finish
+    assert pay(client, auth["collector"], plan_id, "3000.00", "pay-all").status_code == 201
+    page = client.get(f"/s/{token_of(offer)}", params={"lang": "en"}).text
+    assert "The plan is complete" in page and 'id="payoff"' not in page
 
 
 # ---- the audit trail -----------------------------------------------------------------------
