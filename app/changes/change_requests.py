@@ -113,9 +113,7 @@ def standing(db: Session, offer: SavedOffer, today: date) -> Standing:
         principal, interest, fees = (
             to_minor(quote[k], currency) for k in ("principal", "interest", "fees")
         )
-        # Interest paid ahead for days not yet run is a credit (the quote's interest may be
-        # below zero): it reduces the principal still owed.
-        principal, interest = max(0, principal + min(0, interest)), max(0, interest)
+        # (interest paid ahead for days not yet run is already off the quote's principal)
         as_of = today
         days_past_due = max((s.days_late for s in state.instalments), default=0)
     fmt = amount_formatter(currency)
