@@ -39,7 +39,6 @@ from hypothesis import strategies as st
 from app.core.i18n import LOCALE_DIR, Words
 from app.core.masking import mask_name
 from app.links.pages import render_not_found, render_offer_page
-from app.links.plans import scheduled_lines
 from app.links.views import (
     ChannelChoice,
     ConfirmedPayment,
@@ -55,10 +54,8 @@ from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.instalment import instalment_plan
 from plans.money import to_minor
-from plans.offer import Offer, Owed
-from plans.payments import Payment, plan_state, standing_payoff
+from plans.offer import Offer
 from plans.policy import ArrearsTreatment, DeferralInterest, Policy
-from plans.schedule import Waiver
 from schemas.common import Locale
 from schemas.wire import offer_json
 
@@ -149,11 +146,10 @@ def view(locale: Locale = Locale.EN, **changes: Any) -> OfferView:
     return OfferView(**fields)
 
 
-# The README example after accepted_view's two payments, quoted on 20 Mar 2026: line 2
-# (payment date Mon 16 Mar) paid 300.00 of 888.49, its 92.12 of interest in full, so the
-# principal left is 9,211.51 - 207.88 = 9,003.63; 4 days since 16 Mar at 12 %: 9,003.63 x
-# 0.12 x 4/365 = 11.8404 -> 11.84, half waived (5.92): 9,003.63 + 11.84 - 5.92 = 9,009.55.
-# Interest accrues daily, so it holds on 20 Mar only (test_the_readme_payoff_is_the_engines).
+# The README example after accepted_view's payments, quoted on 20 Mar 2026 (line 2, due Mon
+# 16 Mar, paid 300.00 of which 92.12 interest): principal 9,211.51 - 207.88 = 9,003.63; 4 days
+# at 12 %: 9,003.63 x 0.12 x 4/365 = 11.8404 -> 11.84, half waived (5.92): 9,009.55, for that
+# day only (interest accrues daily). test_payoff_page.py checks it against the engine.
 README_PAYOFF = PayoffView(
     on=date(2026, 3, 20),
     valid_until=date(2026, 3, 20),
@@ -527,66 +523,6 @@ def test_an_accepted_plan_shows_its_payments_and_balance(locale: Locale) -> None
     assert 'data-payment-date="2026-02-24" data-status="paid"' in html
     partly = {Locale.EN: "Partly paid: CN¥300.00 of CN¥888.49", Locale.ZH_CN: "部分已还"}
     assert partly[locale] in html
-
-
-def test_the_readme_payoff_is_the_engines() -> None:
-    document = _document(readme_offer(), Locale.EN)
-    lines = scheduled_lines(document)
-    payments = [
-        Payment(p.paid_on, p.amount_minor) for p in accepted_view(Locale.EN, document).payments
-    ]
-    policy = Policy(plan_rate=None)
-    on = README_PAYOFF.on
-    state = plan_state(
-        lines, payments, on=on, policy=policy, owed=Owed(1_000_000, 0, 0), waiver=Waiver()
-    )
-    held = standing_payoff(
-        lines,
-        state,
-        settlement=False,
-        nominal_annual_rate=Decimal("0.12"),
-        as_of=date(2026, 1, 15),
-        on=on,
-        policy=policy,
-    )
-    q = held.quote
-    assert held.valid_until == README_PAYOFF.valid_until
-    assert (q.principal_minor, q.interest_minor, q.accrued_interest_minor) == (
-        900_363,
-        1_184,
-        1_184,
-    )
-    assert (q.fees_minor, q.waived_minor, q.amount_minor) == (0, 592, 900_955)
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_a_live_plan_shows_what_finishes_it_today(locale: Locale) -> None:
-    document = _document(readme_offer(), locale)
-    html = render_offer_page(document, accepted_view(locale, document), locale)
-    section = _section(html, "payoff")
-    sentence = {
-        Locale.EN: "To finish today: CN¥9,009.55, valid until 20 Mar 2026.",
-        Locale.ZH_CN: "今日结清需还款¥9,009.55，有效期至2026年3月20日。",
-    }
-    assert sentence[locale] in section
-    assert 'data-valid-until="2026-03-20"' in section
-    shown = dict(re.findall(r'data-column="(payoff_\w+)" data-minor="(\d+)"', section))
-    assert shown == {
-        "payoff_principal": "900363",
-        "payoff_interest": "1184",
-        "payoff_accrued_interest": "1184",
-        "payoff_fees": "0",
-        "payoff_waived": "592",
-        "payoff_amount": "900955",
-    }
-    # without a quote (offered, completed, broken: the view carries none) there is no section
-    bare = replace(accepted_view(locale, document), payoff=None)
-    assert 'id="payoff"' not in render_offer_page(document, bare, locale)
-
-
-def test_a_payoff_whose_parts_do_not_add_up_is_refused() -> None:
-    with pytest.raises(ValueError, match="must equal the amount"):
-        replace(README_PAYOFF, amount_minor=900_956)
 
 
 PLAN_STATUS_TEXT = {
