@@ -45,6 +45,7 @@ from app.core.settings import (
 )
 from app.finance.models import Policy
 from app.finance.policies import default_policy_id
+from app.links import plans as links_plans
 from app.links import sharing
 from app.messaging import notices, outbox
 from app.messaging import webhook as webhook_
@@ -67,6 +68,8 @@ teams_app = typer.Typer(help="Teams of an organisation.", no_args_is_help=True)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(teams_app, name="teams")
 app.add_typer(outbox_app, name="outbox")
+plans_app = typer.Typer(help="Accepted plans and their recorded life.", no_args_is_help=True)
+app.add_typer(plans_app, name="plans")
 app.add_typer(secret_app, name="secret")
 
 err = Console(stderr=True)
@@ -548,13 +551,28 @@ def outbox_schedule(
     """
     day_ = date.fromisoformat(on) if on else date.today()
     with get_sessionmaker().begin() as session:
+        moved = links_plans.review_plans(session, on=day_)
         queued = notices.missed_notices(session, on=day_)
         reminders = notices.coming_reminders(session, on=day_)
+    err.print(f"Recorded {moved} plan transitions through {day_}.")
     err.print(f"Queued {queued} missed-payment notices (instalments judged on {day_}).")
     err.print(
         f"Queued {reminders.queued} reminders, dropped {reminders.dropped} that cannot be sent"
         f" in time ({reminders.plans} plans; wanted on {day_} or the day after)."
     )
+
+
+@plans_app.command("review")
+def plans_review(
+    on: str | None = typer.Option(None, help="Record plans' lives through this date (today)."),
+) -> None:
+    """Record every open plan's life through the day: late, missed, broken as dates pass, each
+    transition audited and its notice queued (run daily; ``outbox schedule`` does it too).
+    Running it again for the same day records nothing."""
+    day_ = date.fromisoformat(on) if on else date.today()
+    with get_sessionmaker().begin() as session:
+        moved = links_plans.review_plans(session, on=day_)
+    err.print(f"Recorded {moved} plan transitions through {day_}.")
 
 
 @outbox_app.command("drain")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -223,3 +224,28 @@ def iter_months(start: date, end: date) -> Iterator[date]:
     while month <= end:
         yield month
         month = add_months(month, 1)
+
+
+# Where a jurisdiction's day is counted, for rules about "today" (a first payment not before
+# it). One zone each: the United States' is Eastern time, where the day begins first in the
+# contiguous states (a debtor further west may still be on the previous day for a few hours).
+JURISDICTION_ZONES: dict[str, str] = {
+    "CN": "Asia/Shanghai",
+    "US": "America/New_York",
+    "GB": "Europe/London",
+}
+
+
+def local_today(jurisdiction: str, *, now: datetime) -> date:
+    """The date in ``jurisdiction``'s zone at the instant ``now`` (timezone-aware).
+
+    Examples
+    --------
+    >>> from datetime import UTC
+    >>> late = datetime(2026, 12, 4, 17, 30, tzinfo=UTC)  # 01:30 on the 5th in Shanghai
+    >>> local_today("CN", now=late), local_today("GB", now=late)
+    (datetime.date(2026, 12, 5), datetime.date(2026, 12, 4))
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must carry a time zone")
+    return now.astimezone(ZoneInfo(JURISDICTION_ZONES[jurisdiction])).date()

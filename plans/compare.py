@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.errors import DomainError
 from plans.instalment import instalment_plan
-from plans.offer import Offer, Rejection
+from plans.offer import Offer, Rejection, check_first_payment
 from plans.policy import OfferKind, Policy
 from plans.settlement import settlement, settlement_plan
 
@@ -77,15 +78,17 @@ def negotiate(
     *,
     policy: Policy,
     rank_by: RankBy = RankBy.EXPECTED_RECOVERY,
+    today: date | None = None,
 ) -> Comparison:
     """Every offer the policy allows for this debt and capacity, ranked.
 
     One of each kind: the shortest instalment plan that fits, the policy's deferral followed by
     the shortest fitting instalments, a lump-sum settlement, and a settlement in instalments.
+    With ``today`` (the debt's jurisdiction's), an offer whose first payment would fall before
+    it is rejected (``first_payment_not_in_past``) like any other the policy does not allow.
 
     Examples
     --------
-    >>> from datetime import date
     >>> from decimal import Decimal
     >>> debt = Debt("CNY", 1_000_000, 0, 0, Decimal("0.18"), date(2026, 11, 25), 120)
     >>> result = negotiate(debt, Capacity(125_000), policy=Policy())
@@ -106,9 +109,13 @@ def negotiate(
     capacity.start(debt)  # an input error, not a reason to reject every kind
     offers: list[Offer] = []
     rejected: list[Rejection] = []
+    start = "capacity.earliest_start" if capacity.earliest_start else "debt.as_of"
     for kind, make in makers:
         try:
-            offers.append(make())
+            offer = make()
+            if today is not None:
+                check_first_payment(offer, today=today, field=start)
+            offers.append(offer)
         except DomainError as error:
             rejected.append(Rejection.of(kind, error))
     return compare(offers, rejected, rank_by=rank_by)

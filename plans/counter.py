@@ -19,7 +19,7 @@ from plans.deferral import deferral_plan
 from plans.errors import DomainError, InvalidDate
 from plans.instalment import instalment_plan
 from plans.money import label
-from plans.offer import Offer, Rejection
+from plans.offer import Offer, Rejection, check_first_payment
 from plans.policy import OfferKind, Policy
 
 
@@ -62,8 +62,14 @@ class CounterResult:
     alternatives: tuple[Alternative, ...]
 
 
-def counter_offer(debt: Debt, proposal: Proposal, *, policy: Policy) -> CounterResult:
+def counter_offer(
+    debt: Debt, proposal: Proposal, *, policy: Policy, today: date | None = None
+) -> CounterResult:
     """Evaluate a debtor's proposal under ``policy``.
+
+    With ``today`` (the debt's jurisdiction's), a proposed start before it is refused and no
+    plan is accepted or offered whose first payment would fall before it
+    (``first_payment_not_in_past``).
 
     Examples
     --------
@@ -80,6 +86,10 @@ def counter_offer(debt: Debt, proposal: Proposal, *, policy: Policy) -> CounterR
     start = proposal.start
     if start is not None and start < debt.as_of:
         raise InvalidDate("start", "not_before_as_of", "must not be before the as-of date")
+    if start is not None and today is not None and start < today:
+        raise InvalidDate(
+            "start", "first_payment_not_in_past", f"must not be before today ({today.isoformat()})"
+        )
     rejections: list[Rejection] = []
     alternatives: list[Alternative] = []
     if start is not None and start > latest:
@@ -99,7 +109,11 @@ def counter_offer(debt: Debt, proposal: Proposal, *, policy: Policy) -> CounterR
 
     def attempt(make: Callable[[], Offer]) -> Offer | DomainError:
         try:
-            return make()
+            if today is None:
+                return make()
+            return check_first_payment(
+                make(), today=today, field="start" if start else "debt.as_of"
+            )
         except DomainError as error:
             return error
 

@@ -30,10 +30,18 @@ from plans.errors import (
     ExceedsCapacity,
     InvalidDate,
     LumpSumNotAvailable,
+    NotAllowed,
     RateAboveCap,
     TermBeyondMax,
 )
-from plans.money import Rounding, label, round_div, round_fraction, split_level
+from plans.money import (
+    Rounding,
+    at_least_percent,
+    label,
+    round_div,
+    round_fraction,
+    split_level,
+)
 from plans.offer import Metrics, Offer, Owed, Terms, measure
 from plans.policy import ArrearsTreatment, Component, InterestBasis, OfferKind, Policy, per_period
 from plans.schedule import Line, LineKind, Schedule, Waiver
@@ -409,7 +417,35 @@ def down_payment(
     # A down payment that would repay everything is a payoff, not a plan: leave at least one
     # unit of what the plan repays (arrears the policy waives are not repaid).
     repaid = debt.principal_minor if policy.arrears is ArrearsTreatment.WAIVE else debt.total_minor
-    return min(amount, max(repaid - 1, 0))
+    down = min(amount, max(repaid - 1, 0))
+    from_lump_sum = requested is None and capacity is not None
+    check_min_down_payment(
+        debt, down, policy, field="capacity.lump_sum" if from_lump_sum else "down_payment"
+    )
+    return down
+
+
+def check_min_down_payment(debt: Debt, down_minor: int, policy: Policy, *, field: str) -> None:
+    """Refuse a down payment below the policy's ``min_down_payment_pct`` of the balance owed.
+
+    Examples
+    --------
+    >>> debt = Debt("CNY", 1_000_000, 35_000, 15_000, Decimal("0.18"), date(2026, 11, 25), 95)
+    >>> check_min_down_payment(debt, 105_000, Policy(min_down_payment_pct=Decimal(10)), field="x")
+    >>> check_min_down_payment(debt, 104_999, Policy(min_down_payment_pct=Decimal(10)), field="x")
+    Traceback (most recent call last):
+    ...
+    plans.errors.NotAllowed: x: ... 1050.00 CNY; this one is 1049.99 CNY [min_down_payment_pct]
+    """
+    least = at_least_percent(debt.total_minor, policy.min_down_payment_pct)
+    if down_minor < least:
+        raise NotAllowed(
+            field,
+            "min_down_payment_pct",
+            f"the policy asks a down payment of at least {policy.min_down_payment_pct} % of the"
+            f" {label(debt.total_minor, debt.currency)} owed, {label(least, debt.currency)};"
+            f" this one is {label(down_minor, debt.currency)}",
+        )
 
 
 def down_payment_line(

@@ -134,6 +134,20 @@ def round_div(numerator: int, denominator: int, rounding: Rounding) -> int:
     return sign * quotient
 
 
+def at_least_percent(amount_minor: int, percent: Decimal) -> int:
+    """The smallest whole amount of minor units that is at least ``percent`` % of
+    ``amount_minor``: a minimum is rounded up, never by the policy's rounding (rounding half
+    would let an amount just under the minimum through).
+
+    Examples
+    --------
+    >>> at_least_percent(1_050_000, Decimal("20")), at_least_percent(1_005, Decimal("70"))
+    (210000, 704)
+    """
+    share = Fraction(amount_minor) * Fraction(percent) / 100
+    return -(-share.numerator // share.denominator)
+
+
 def round_fraction(value: Fraction, rounding: Rounding) -> int:
     """An exact rational amount of minor units rounded to a whole one.
 

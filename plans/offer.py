@@ -13,10 +13,10 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from plans.calendar import Frequency
-from plans.errors import DomainError
+from plans.errors import DomainError, InvalidDate
 from plans.policy import OfferKind, Policy
 from plans.rates import apr, effective_annual_rate, npv_minor
-from plans.schedule import Schedule, Waiver
+from plans.schedule import LineKind, Schedule, Waiver
 
 _DAYS_PER_MONTH = 365.0 / 12.0
 
@@ -113,6 +113,44 @@ class Rejection:
     def of(cls, kind: OfferKind, error: DomainError) -> Rejection:
         """A rejection from the domain error that stopped the offer."""
         return cls(kind, error.field, error.rule, error.detail)
+
+
+def first_payment_date(offer: Offer) -> date | None:
+    """The first date the offer asks money on, besides a down payment (due at once, and dated
+    the as-of date, when the balance was measured), or ``None`` if it asks none."""
+    for entry in offer.schedule.lines:
+        if entry.kind is not LineKind.DOWN_PAYMENT:
+            return entry.due_date
+    return None
+
+
+def check_first_payment(offer: Offer, *, today: date, field: str) -> Offer:
+    """``offer`` if its first payment date (:func:`first_payment_date`) is not before ``today``
+    (the debt's jurisdiction's today, :func:`plans.calendar.local_today`); a debt's as-of date
+    may be in the past, a payment date may not.
+
+    Examples
+    --------
+    >>> from plans.debt import Debt
+    >>> from plans.instalment import instalment_plan
+    >>> debt = Debt("CNY", 300_000, 0, 0, Decimal("0.18"), date(2026, 11, 25), 95)
+    >>> offer = instalment_plan(debt, policy=Policy(), term=3)  # first due 25 Dec 2026
+    >>> check_first_payment(offer, today=date(2026, 12, 25), field="first_due") is offer
+    True
+    >>> check_first_payment(offer, today=date(2026, 12, 26), field="first_due")
+    Traceback (most recent call last):
+    ...
+    plans.errors.InvalidDate: first_due: ... [first_payment_not_in_past]
+    """
+    first = first_payment_date(offer)
+    if first is not None and first < today:
+        raise InvalidDate(
+            field,
+            "first_payment_not_in_past",
+            f"the first payment would be due on {first.isoformat()}, before today"
+            f" ({today.isoformat()}) in the debt's time zone",
+        )
+    return offer
 
 
 def measure(

@@ -193,6 +193,10 @@ class Policy:
     payoff_interest_waiver_bps: int = 5000
     payoff_fee_waiver_bps: int = 0
     max_start_delay_days: int = 45
+    # Guardrails, in percent of the balance owed (0: none): a plan's down payment at least this,
+    # a settlement (lump sum or plan) asking at least this.
+    min_down_payment_pct: Decimal = Decimal(0)
+    min_settlement_pct: Decimal = Decimal(0)
     # Accepted plans: an instalment unpaid this many days after its date is missed; the plan
     # breaks at so many missed instalments or at one instalment this many days late.
     missed_after_days: int = 15
@@ -285,6 +289,12 @@ def _check_policy(policy: Policy) -> None:
             )
     if policy.max_start_delay_days < 0:
         raise bad("max_start_delay_days", "non_negative", "must be 0 or more")
+    if not 0 <= policy.min_down_payment_pct < 100:  # 100 % down is a payoff, not a plan
+        raise bad("min_down_payment_pct", "range", "must be from 0 to less than 100")
+    if policy.min_down_payment_pct and not policy.allow_down_payment:
+        raise bad("min_down_payment_pct", "needs_down_payment", "allow_down_payment is false")
+    if not 0 <= policy.min_settlement_pct <= 100:
+        raise bad("min_settlement_pct", "range", "must be from 0 to 100")
     for name in ("missed_after_days", "break_after_missed", "break_after_days_late"):
         if not 1 <= getattr(policy, name) <= 3650:
             raise bad(name, "range", "must be between 1 and 3650")

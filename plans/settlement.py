@@ -22,8 +22,8 @@ from plans.errors import (
     NotAllowed,
     TermBeyondMax,
 )
-from plans.instalment import Balance, finish, first_due_date, line
-from plans.money import label, round_div
+from plans.instalment import Balance, check_min_down_payment, finish, first_due_date, line
+from plans.money import at_least_percent, label, round_div
 from plans.offer import Offer, Terms
 from plans.policy import Component, OfferKind, Policy
 from plans.schedule import Line, LineKind, Schedule, Waiver
@@ -71,6 +71,29 @@ def _discount(debt: Debt, policy: Policy, requested: int | None, share_bps: int)
             f" {debt.days_past_due} days past due",
         )
     return requested
+
+
+def check_min_settlement(debt: Debt, amount_minor: int, policy: Policy) -> None:
+    """Refuse a settlement asking less than the policy's ``min_settlement_pct`` of the balance.
+
+    Examples
+    --------
+    >>> debt = Debt("CNY", 1_000_000, 80_000, 20_000, Decimal("0.18"), date(2026, 11, 25), 200)
+    >>> check_min_settlement(debt, 770_000, Policy(min_settlement_pct=Decimal(70)))
+    >>> check_min_settlement(debt, 769_999, Policy(min_settlement_pct=Decimal(70)))
+    Traceback (most recent call last):
+    ...
+    plans.errors.NotAllowed: discount_bps: ... this one asks 7699.99 CNY [min_settlement_pct]
+    """
+    least = at_least_percent(debt.total_minor, policy.min_settlement_pct)
+    if amount_minor < least:
+        raise NotAllowed(
+            "discount_bps",
+            "min_settlement_pct",
+            f"the policy asks a settlement of at least {policy.min_settlement_pct} % of the"
+            f" {label(debt.total_minor, debt.currency)} owed, {label(least, debt.currency)};"
+            f" this one asks {label(amount_minor, debt.currency)}",
+        )
 
 
 def _payable(debt: Debt, waiver: Waiver) -> Balance:
@@ -150,6 +173,7 @@ def settlement(
         )
     waiver = settle_discount(debt, discount_bps=bps, policy=policy)
     amount = debt.total_minor - waiver.total_minor
+    check_min_settlement(debt, amount, policy)
     if capacity is not None and capacity.lump_sum_minor < amount:
         raise LumpSumNotAvailable(
             "capacity.lump_sum",
@@ -208,6 +232,7 @@ def settlement_plan(
     bps = _discount(debt, policy, discount_bps, policy.settlement_plan_discount_share_bps)
     waiver = settle_discount(debt, discount_bps=bps, policy=policy)
     amount = debt.total_minor - waiver.total_minor
+    check_min_settlement(debt, amount, policy)
     down = min(capacity.lump_sum_minor, amount) if capacity and policy.allow_down_payment else 0
     if down and down >= amount:
         # Cash for the whole plan now: the lump-sum settlement waives more for the same act.
@@ -216,6 +241,7 @@ def settlement_plan(
             "lump_sum_covers",
             "the lump sum covers the discounted total: the lump-sum settlement is the offer",
         )
+    check_min_down_payment(debt, down, policy, field="capacity.lump_sum")
     rest = amount - down
     limit = policy.settlement_plan_max_instalments
     minimum = policy.min_instalment_minor(debt.currency)

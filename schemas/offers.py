@@ -34,6 +34,11 @@ from schemas.common import (
 from schemas.policies import MAX_START_DELAY_DAYS, PolicyRef
 
 TODAY_EXAMPLE = "2026-11-25"
+FIRST_PAYMENT_RULE = (
+    " An offer's first payment (besides a down payment, due at once) may not fall before today"
+    " in the debt's time zone: 422, rule first_payment_not_in_past, naming this field when it"
+    " dates that payment."
+)
 
 DEBT_EXAMPLE = {
     "currency": "CNY",
@@ -60,7 +65,10 @@ class DebtIn(Model):
     interest: Amount = Field("0", description="Interest accrued and unpaid (arrears).")
     fees: Amount = Field("0", description="Fees outstanding.")
     nominal_annual_rate: Rate = Field(description="The contractual nominal annual rate.")
-    as_of: Date
+    as_of: Date = Field(
+        description="The day the amounts are owed on; it may be past, the payments may not."
+        + FIRST_PAYMENT_RULE
+    )
     days_past_due: int = Field(ge=0, le=36_500)
 
     model_config = with_examples(DEBT_EXAMPLE)
@@ -86,7 +94,8 @@ class CapacityIn(Model):
     lump_sum: Amount = Field("0", description="Cash available now.")
     earliest_start: Date | None = Field(
         None,
-        description=f"Omitted: the as-of date. At most {MAX_START_DELAY_DAYS} days after it.",
+        description=f"Omitted: the as-of date. At most {MAX_START_DELAY_DAYS} days after it."
+        + FIRST_PAYMENT_RULE,
     )
     frequency: Frequency = Frequency.MONTHLY
 
@@ -160,10 +169,16 @@ class InstalmentRequest(Model):
     term: int | None = Field(None, ge=1, le=1200, description="Number of instalments.")
     payment: Amount | None = Field(None, description="Bound on each instalment: solves the term.")
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
-    down_payment: Amount | None = None
+    down_payment: Amount | None = Field(
+        None,
+        description="Omitted: the capacity's lump sum if the policy takes one. Below the"
+        " policy's min_down_payment_pct of the balance: 422, rule min_down_payment_pct.",
+    )
     frequency: Frequency | None = None
     first_due: Date | None = Field(
-        None, description=f"At most {MAX_START_DELAY_DAYS} days after the as-of date."
+        None,
+        description=f"At most {MAX_START_DELAY_DAYS} days after the as-of date."
+        + FIRST_PAYMENT_RULE,
     )
     nominal_annual_rate: Rate | None = Field(None, description="Omitted: the policy's plan rate.")
     policy: PolicyRef | None = None
@@ -211,8 +226,14 @@ class SettlementRequest(Model):
     kind: Literal["settlement", "settlement_plan"] = "settlement"
     debt: DebtIn
     capacity: CapacityIn | None = None
-    discount_bps: int | None = Field(None, ge=0, le=10_000, description="Omitted: the policy's.")
-    settle_by: Date | None = Field(None, description="Lump sum only.")
+    discount_bps: int | None = Field(
+        None,
+        ge=0,
+        le=10_000,
+        description="Omitted: the policy's. One leaving less than the policy's"
+        " min_settlement_pct of the balance: 422, rule min_settlement_pct.",
+    )
+    settle_by: Date | None = Field(None, description="Lump sum only." + FIRST_PAYMENT_RULE)
     instalments: int | None = Field(None, ge=1, le=24, description="Settlement plan only.")
     frequency: Frequency | None = None
     policy: PolicyRef | None = None
@@ -281,7 +302,7 @@ class Proposal(Model):
 
     payment: Amount | None = None
     term: int | None = Field(None, ge=1, le=1200)
-    start: Date | None = None
+    start: Date | None = Field(None, description="Omitted: the as-of date." + FIRST_PAYMENT_RULE)
     frequency: Frequency = Frequency.MONTHLY
     lump_sum: Amount = "0"
 

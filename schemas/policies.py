@@ -36,6 +36,14 @@ MAX_START_DELAY_DAYS = 365
 """The longest start delay a policy may allow, in days after a debt's as-of date."""
 
 Bps = Annotated[int, Field(ge=0, le=10_000, description="Basis points: 100 bps = 1 %.")]
+Percent = Annotated[
+    str,
+    Field(
+        pattern=r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$",
+        description='A percentage as a decimal string, at most 2 decimals: "12.5" is 12.5 %.',
+        examples=["20"],
+    ),
+]
 Probability = Annotated[
     str,
     Field(pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$", examples=["0.70"]),
@@ -126,6 +134,19 @@ class PolicyBody(Model):
     payoff_interest_waiver_bps: Bps = _DEFAULT.payoff_interest_waiver_bps
     payoff_fee_waiver_bps: Bps = _DEFAULT.payoff_fee_waiver_bps
     max_start_delay_days: int = Field(_DEFAULT.max_start_delay_days, ge=0, le=MAX_START_DELAY_DAYS)
+    min_down_payment_pct: Percent = Field(
+        str(_DEFAULT.min_down_payment_pct),
+        description="Smallest down payment of an instalment plan or a settlement plan, in % of"
+        " the balance owed (principal + interest + fees); 0 = no minimum. Below 100, and only"
+        " with allow_down_payment. A plan asked with less is refused (422, rule"
+        " min_down_payment_pct); negotiate rejects it, naming that rule. Deferrals take none.",
+    )
+    min_settlement_pct: Percent = Field(
+        str(_DEFAULT.min_settlement_pct),
+        description="Least a settlement or settlement plan asks, in % of the balance owed;"
+        " 0 = no minimum. A discount that goes below it is refused (422, rule"
+        " min_settlement_pct, field discount_bps); negotiate rejects the offer, naming that rule.",
+    )
     missed_after_days: int = Field(
         _DEFAULT.missed_after_days, ge=1, le=3650, description="Days late before missed."
     )
@@ -205,6 +226,8 @@ class PolicyBody(Model):
             payoff_interest_waiver_bps=self.payoff_interest_waiver_bps,
             payoff_fee_waiver_bps=self.payoff_fee_waiver_bps,
             max_start_delay_days=self.max_start_delay_days,
+            min_down_payment_pct=Decimal(self.min_down_payment_pct),
+            min_settlement_pct=Decimal(self.min_settlement_pct),
             missed_after_days=self.missed_after_days,
             break_after_missed=self.break_after_missed,
             break_after_days_late=self.break_after_days_late,
@@ -225,6 +248,8 @@ POLICY_EXAMPLE = {
         {"min_days_past_due": 180, "discount_bps": 2500},
     ],
     "max_discount_bps": 3000,
+    "min_down_payment_pct": "10",
+    "min_settlement_pct": "60",
     "holiday_country": "CN",
 }
 
@@ -251,7 +276,13 @@ class PolicyRef(Model):
 
     id: int = Field(ge=1, le=2**31 - 1, examples=[1])
     version: int | None = Field(
-        None, ge=1, le=2**31 - 1, description="Omitted: the latest version.", examples=[3]
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="Omitted: the latest version. Only finance and admin keys may name an"
+        " earlier one for a new offer; from a collector or supervisor key that is a 422, rule"
+        " current_policy_version.",
+        examples=[3],
     )
 
 

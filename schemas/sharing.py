@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from plans.lifecycle import Cause
+from plans.payments import PlanStatus
 from plans.policy import OfferKind
 from schemas import examples
 from schemas.common import Amount, Locale, Model, OneLine, with_examples
@@ -118,6 +120,17 @@ class PaymentIn(Model):
     )
 
 
+class PlanDecisionIn(Model):
+    """Close an open plan by a decision: ``cancel`` (the arrangement withdrawn, e.g. a dispute
+    upheld) or ``write_off`` (collection of what is left stopped; supervisors, finance and
+    admins only). A new plan replaces an old one by being accepted, never by this."""
+
+    decision: Literal["cancel", "write_off"]
+    reason: OneLine = Field(min_length=1, max_length=400, examples=["dispute upheld"])
+
+    model_config = with_examples({"decision": "cancel", "reason": "dispute upheld"})
+
+
 class AllocationOut(Model):
     """What a payment paid on one line."""
 
@@ -165,8 +178,22 @@ class RevocationOut(Model):
     owed_after: OwedOut
 
 
+class TransitionOut(Model):
+    """One move of the plan's recorded life (``plans.lifecycle``)."""
+
+    on: date
+    from_status: PlanStatus
+    to_status: PlanStatus
+    cause: Cause = Field(
+        description="date: a day passed with an instalment unpaid; payment: money received;"
+        " decision: a new plan accepted (replace), a cancellation or a write-off."
+    )
+    detail: str
+
+
 class PlanOut(Model):
-    """An accepted plan on a day."""
+    """An accepted plan on a day: its state and every move of its life up to that day, from
+    what was known by then (a later payment or decision never changes an earlier day)."""
 
     id: str
     offer_id: str
@@ -174,7 +201,20 @@ class PlanOut(Model):
     currency: str
     accepted_at: datetime
     on: date
-    status: Literal["active", "completed", "broken"]
+    status: PlanStatus = Field(
+        description="active, late (an instalment past its date), missed (past the policy's"
+        " missed_after_days), broken (the policy's break rule met; any discount revoked),"
+        " cured (a break put right within cure_within_days), completed, replaced (by a new"
+        " plan for the debt), cancelled or written_off."
+    )
+    since: date = Field(description="The day the plan took its status.")
+    transitions: list[TransitionOut]
+    replaces: str | None = Field(description="The plan this one replaced, if any.")
+    replaced_by: str | None = Field(description="The plan that replaced this one, if any.")
+    still_owed: OwedOut = Field(
+        description="What the plan still asks on the day, no waiver applied: a new offer for"
+        " the debt (a reschedule) must start from exactly these amounts."
+    )
     broken_reason: str | None
     paid: str
     refunded: str

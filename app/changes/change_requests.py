@@ -108,12 +108,15 @@ def standing(db: Session, offer: SavedOffer, today: date) -> Standing:
         )
         days_past_due = 0
     else:
-        quote = plans.payoff_json(db, plan, today)
+        # what the plan still asks, no waiver: exactly what a new offer for the debt must
+        # start from (app.links.sharing: one live arrangement per debt)
+        owed_now = plans.balance_of(db, plan, today)
         state, _, _ = plans.state_of(db, plan, today)
         principal, interest, fees = (
-            to_minor(quote[k], currency) for k in ("principal", "interest", "fees")
+            owed_now.principal_minor,
+            owed_now.interest_minor,
+            owed_now.fees_minor,
         )
-        # (interest paid ahead for days not yet run is already off the quote's principal)
         as_of = today
         days_past_due = max((s.days_late for s in state.instalments), default=0)
     fmt = amount_formatter(currency)
@@ -251,7 +254,10 @@ def evaluate(standing: Standing, proposal: Proposal) -> CounterResult:
         )
     if standing.debt is None:
         raise conflict("Nothing is owed on this plan: there is nothing to change.", "nothing-owed")
-    return counter_offer(standing.debt, proposal, policy=standing.policy.engine)
+    # no plan whose first payment is before the day the page bounds a start by
+    return counter_offer(
+        standing.debt, proposal, policy=standing.policy.engine, today=standing.today
+    )
 
 
 def candidates(result: CounterResult) -> list[tuple[str, Offer, str]]:

@@ -15,7 +15,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.core.access import Actor
 from app.core.errors import Conflict, not_found
+from app.core.models import Role
 from app.core.settings import get_settings
 from app.core.ttl import TtlCache
 from app.finance import store
@@ -176,6 +178,41 @@ async def resolve_async(db: Session, ref: PolicyRef | None, organisation_id: int
         return policy
     # cached() missing "the latest" means this request is the one to refresh it
     return await run_in_threadpool(resolve, db, ref, organisation_id, fresh=True)
+
+
+def check_current(policy: ResolvedPolicy, latest: int, key: Actor, *, field: str) -> None:
+    """Refuse an offer from a version older than the policy's ``latest`` unless ``key`` is a
+    finance or admin key: a collector or supervisor offers what finance publishes now."""
+    if policy.version < latest and not key.rank.includes(Role.FINANCE):
+        raise DomainError(
+            field,
+            "current_policy_version",
+            f"version {policy.version} of policy {policy.id} is not its latest ({latest}):"
+            " only a finance or admin key may make an offer from an earlier version",
+        )
+
+
+def resolve_for_offer(
+    db: Session, ref: PolicyRef | None, key: Actor, *, field: str = "policy.version"
+) -> ResolvedPolicy:
+    """:func:`resolve` for an offer made by ``key``: a version named is checked by
+    :func:`check_current` (``field`` names it in the request)."""
+    policy = resolve(db, ref, key.organisation_id)
+    if ref is not None and ref.version is not None:
+        latest = resolve(db, PolicyRef(id=ref.id), key.organisation_id).version
+        check_current(policy, latest, key, field=field)
+    return policy
+
+
+async def resolve_for_offer_async(
+    db: Session, ref: PolicyRef | None, key: Actor, *, field: str = "policy.version"
+) -> ResolvedPolicy:
+    """:func:`resolve_for_offer` for async handlers (:func:`resolve_async`)."""
+    policy = await resolve_async(db, ref, key.organisation_id)
+    if ref is not None and ref.version is not None:
+        latest = await resolve_async(db, PolicyRef(id=ref.id), key.organisation_id)
+        check_current(policy, latest.version, key, field=field)
+    return policy
 
 
 def forget_latest(db: Session, policy_id: int) -> None:

@@ -74,7 +74,12 @@ def offer_ics(
     currency = document["currency"]
     stamp = stamp or datetime.now(UTC)
     statuses = {s.number: s.status for s in view.instalments}
-    if view.state == "superseded" or view.plan_status == "broken":
+    if view.state == "superseded" or view.plan_status in (
+        "broken",
+        "replaced",
+        "cancelled",
+        "written_off",
+    ):
         event_status = "CANCELLED"
     elif view.state == "accepted":
         event_status = "CONFIRMED"

@@ -13,6 +13,7 @@ from datetime import date
 
 from app.finance.policies import ResolvedPolicy
 from app.links.models import AcceptedPlan, PlanPayment
+from plans.lifecycle import Decision
 from plans.payments import InstalmentState, PaymentResult, PlanState
 
 
@@ -75,3 +76,13 @@ class PlanReplaced:
     plan: AcceptedPlan
     by: AcceptedPlan
     on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PlanClosed:
+    """``plan`` was closed on ``on`` by a creditor's ``decision`` (cancelled or written off):
+    its reminders not yet sent are to be withdrawn."""
+
+    plan: AcceptedPlan
+    on: date
+    decision: Decision

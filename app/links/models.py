@@ -10,8 +10,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,22 +58,83 @@ class SavedOffer(Base):
     status: Mapped[str] = mapped_column(String(16), default="offered")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_by: Mapped[str | None] = mapped_column(String(32))
+    # the debt's open plan when this offer was saved: accepting it replaces that plan
+    replaces_plan_id: Mapped[str | None] = mapped_column(String(32))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# plans.lifecycle.OPEN: a debt has at most one plan in these states (a partial unique index)
+RUNNING_STATES = ("active", "late", "missed", "cured")
+OPEN_STATES = (*RUNNING_STATES, "broken")
+PLAN_STATES = (*OPEN_STATES, "completed", "replaced", "cancelled", "written_off")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 class AcceptedPlan(Base):
-    """An accepted offer. ``offer_id`` is unique: an offer can be accepted exactly once."""
+    """An accepted offer. ``offer_id`` is unique: an offer can be accepted exactly once.
+
+    ``state`` is the plan's recorded state (``plans.lifecycle``), ``state_since`` the day it
+    took it and ``reviewed_through`` the last day its life has been recorded through: every
+    transition up to then is a row of :class:`PlanTransition`. A plan that replaced another
+    names it (``replaces_id``), and the replaced one its successor (``replaced_by_id``).
+    """
 
     __tablename__ = "accepted_plans"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", PLAN_STATES), name="state"),
+        Index(
+            "uq_accepted_plans_open_debt",
+            "debt_id",
+            unique=True,
+            sqlite_where=text(_one_of("state", OPEN_STATES)),
+            postgresql_where=text(_one_of("state", OPEN_STATES)),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), unique=True)
+    debt_id: Mapped[str] = mapped_column(ForeignKey("debts.id"), index=True)
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    state_since: Mapped[date] = mapped_column(Date)
+    reviewed_through: Mapped[date] = mapped_column(Date)
+    replaces_id: Mapped[str | None] = mapped_column(String(32))
+    replaced_by_id: Mapped[str | None] = mapped_column(String(32))
 
     offer: Mapped[SavedOffer] = relationship()
+
+
+class PlanTransition(Base):
+    """One move of a plan's recorded life, in order (``seq`` from 1): never changed after.
+
+    ``cause`` is a date passing, a payment (``payment_id``) or a decision (``decided_by``, the
+    key that took it, or none for the debtor accepting a new plan).
+    """
+
+    __tablename__ = "plan_transitions"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "seq"),
+        CheckConstraint("cause IN ('date', 'payment', 'decision')", name="cause"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("accepted_plans.id"), index=True)
+    seq: Mapped[int]
+    on: Mapped[date] = mapped_column(Date)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(500))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("plan_payments.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PlanPayment(Base):
@@ -84,6 +147,9 @@ class PlanPayment(Base):
     plan_id: Mapped[str] = mapped_column(ForeignKey("accepted_plans.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     paid_on: Mapped[date] = mapped_column(Date)
+    # the day the plan's life counts it from (plans.lifecycle.KnownPayment): the day it was
+    # recorded, never before it was paid nor before the plan's life was recorded through
+    known_on: Mapped[date] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))

@@ -162,6 +162,16 @@ def _chart(document: Json, view: OfferView, locale: Locale, t: Words) -> Json:
     }
 
 
+def plan_kind(kind: str, t: Words) -> str:
+    """The name of an offer's ``kind`` in ``t``'s language (the page and the certificate)."""
+    return {
+        "instalment": t.gettext("Instalment plan"),
+        "deferral": t.gettext("Payment break, then instalments"),
+        "settlement": t.gettext("One-off settlement"),
+        "settlement_plan": t.gettext("Settlement in instalments"),
+    }[kind]
+
+
 def _terms(document: Json, locale: Locale, t: Words) -> list[Json]:
     """The offer's terms as (label, text, minor-or-None) rows, by kind."""
     currency, terms, lines = document["currency"], document["terms"], schedule_lines(document)
@@ -173,19 +183,13 @@ def _terms(document: Json, locale: Locale, t: Words) -> list[Json]:
         minor = None if amount is None else str(minor_of(document, amount))
         return {"label": label, "text": text, "minor": minor}
 
-    kinds = {
-        "instalment": t.gettext("Instalment plan"),
-        "deferral": t.gettext("Payment break, then instalments"),
-        "settlement": t.gettext("One-off settlement"),
-        "settlement_plan": t.gettext("Settlement in instalments"),
-    }
     frequencies = {
         "monthly": t.gettext("Every month"),
         "weekly": t.gettext("Every week"),
         "biweekly": t.gettext("Every two weeks"),
         "semi_monthly": t.gettext("Twice a month"),
     }
-    rows = [row(t.gettext("Kind of plan"), kinds[document["kind"]])]
+    rows = [row(t.gettext("Kind of plan"), plan_kind(document["kind"], t))]
     paying = [x for x in lines if minor_of(document, x["payment"])]
     rate = Decimal(terms["nominal_annual_rate"])
     if document["kind"] == "settlement":
@@ -588,10 +592,20 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
         if view.plan_status is None
         else {
             "active": t.gettext("The plan is active."),
+            "late": t.gettext("A payment is late: please pay it as soon as you can."),
+            "missed": t.gettext(
+                "A payment has been missed; see “If you miss a payment”, or ask for a change."
+            ),
+            "cured": t.gettext("The plan is back on track: the payments missed have been made."),
             "completed": t.gettext("The plan is complete: nothing more is owed."),
             "broken": t.gettext(
                 "The plan has ended because payments were missed; see “If you miss a payment”."
             ),
+            "replaced": t.gettext(
+                "This plan has been replaced by a new one: only the new plan's payments are due."
+            ),
+            "cancelled": t.gettext("This plan has been cancelled."),
+            "written_off": t.gettext("The creditor has stopped collecting what was left."),
         }[view.plan_status],
         "contact": _contact(document, view, locale, t),
         "balance_now": None

@@ -31,12 +31,24 @@ from app.core.errors import conflict, no_such_link
 from app.core.events import bus
 from app.core.idempotency import request_fingerprint
 from app.core.masking import mask_name
+from app.core.models import Organisation
 from app.core.settings import get_settings
-from app.finance.policies import ResolvedPolicy, resolve
-from app.links.events import PlanAccepted
-from app.links.models import AcceptedPlan, SavedOffer
-from app.links.plans import resolve_version, standing_quote, state_of
+from app.finance.policies import ResolvedPolicy, resolve_for_offer
+from app.links.certificate import certificate_number
+from app.links.events import PlanAccepted, PlanReplaced
+from app.links.models import OPEN_STATES, AcceptedPlan, PlanPayment, SavedOffer
+from app.links.plans import (
+    advance,
+    balance_of,
+    completed_on,
+    decide,
+    open_plan_of,
+    resolve_version,
+    standing_quote,
+    state_of,
+)
 from app.links.views import (
+    CertificateView,
     ConfirmedPayment,
     ContactView,
     InstalmentStatus,
@@ -49,11 +61,13 @@ from app.offers import calculations
 from app.offers.summaries import summary
 from plans.compare import negotiate
 from plans.errors import DomainError
-from plans.lifecycle import RUNNING
-from plans.payments import StandingQuote
+from plans.lifecycle import RUNNING, Decision
+from plans.money import to_minor
+from plans.offer import Owed
+from plans.payments import PaymentResult, StandingQuote
 from schemas.common import Locale
 from schemas.sharing import SaveOffer
-from schemas.wire import offer_json
+from schemas.wire import amount_formatter, offer_json
 
 Json = dict[str, Any]
 
@@ -192,24 +206,35 @@ def saved_json(db: Session, offer: SavedOffer) -> Json:
 
 
 def _compute(
-    db: Session, request: SaveOffer, organisation_id: int
+    db: Session, request: SaveOffer, key: Actor, jurisdiction: str | None
 ) -> tuple[Json, dict[str, str], ResolvedPolicy]:
     # Recomputed here from the request, never taken from the client as a finished document.
     if request.negotiate is not None:
-        policy = resolve(db, request.negotiate.policy, organisation_id)
-        debt = request.negotiate.debt.to_engine()
-        capacity = request.negotiate.capacity.to_engine(debt.currency)
-        result = negotiate(debt, capacity, policy=policy.engine, rank_by=request.negotiate.rank_by)
+        asked = request.negotiate
+        policy = resolve_for_offer(db, asked.policy, key, field="negotiate.policy.version")
+        debt = asked.debt.to_engine()
+        capacity = asked.capacity.to_engine(debt.currency)
+        today = calculations.debt_today(policy, jurisdiction)
+        result = negotiate(debt, capacity, policy=policy.engine, rank_by=asked.rank_by, today=today)
         chosen = [o for o in result.ranked if request.kind in (None, o.kind)]
         if not chosen:
-            rejected = [r for r in result.rejected if r.kind == request.kind]
-            detail = rejected[0].detail if rejected else "the policy made no offer"
+            rejected = [r for r in result.rejected if request.kind in (None, r.kind)]
+            dated = [r for r in rejected if r.rule == "first_payment_not_in_past"]
+            if dated:  # the request's own date is the reason: name it, as an explicit plan does
+                raise DomainError(f"negotiate.{dated[0].field}", dated[0].rule, dated[0].detail)
+            detail = rejected[0].detail if request.kind and rejected else "the policy made no offer"
             raise DomainError("kind", "not_offered", f"no {request.kind} offer: {detail}")
-        offer, locale = chosen[0], request.negotiate.locale
+        offer, locale = chosen[0], asked.locale
     else:
         assert request.plan is not None
-        policy = resolve(db, request.plan.policy, organisation_id)
-        offer, locale = calculations.plan_offer(request.plan, policy), request.plan.locale
+        policy = resolve_for_offer(db, request.plan.policy, key, field="plan.policy.version")
+        offer = calculations.plan_offer(
+            request.plan,
+            policy,
+            today=calculations.debt_today(policy, jurisdiction),
+            prefix="plan.",
+        )
+        locale = request.plan.locale
     summaries = {lang.value: summary(offer, lang) for lang in Locale}
     return offer_json(offer, summary=summaries[locale.value], policy=policy.used), summaries, policy
 
@@ -235,7 +260,8 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
                 )
             return saved_json(db, earlier)
     debt = open_debt(db, key, request.debt_ref)
-    document, summaries, policy = _compute(db, request, key.organisation_id)
+    document, summaries, policy = _compute(db, request, key, debt.jurisdiction)
+    current = _reschedules(db, debt.id, document, "negotiate" if request.negotiate else "plan")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     offer = SavedOffer(
@@ -254,6 +280,7 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
         token_sealed=seal_token(token),
         expires_at=now + timedelta(days=policy.engine.link_expiry_days),
         status="offered",
+        replaces_plan_id=None if current is None else current.id,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         created_by=key.id,
@@ -299,6 +326,33 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
     return saved_json(db, offer)
 
 
+def _reschedules(db: Session, debt_id: str, document: Json, source: str) -> AcceptedPlan | None:
+    """The debt's open plan that an offer would replace, if any: the offer must start from
+    what that plan still asks today (one live arrangement per debt), or it is refused."""
+    current = open_plan_of(db, debt_id)
+    if current is None:
+        return None
+    today = date.today()
+    advance(db, current, today)
+    if current.state not in OPEN_STATES:
+        return None
+    need = balance_of(db, current, today)
+    currency = document["currency"]
+    owed = document["owed"]
+    given = Owed(*(to_minor(owed[k], currency) for k in ("principal", "interest", "fees")))
+    if given != need:
+        fmt = amount_formatter(currency)
+        raise DomainError(
+            f"{source}.debt",
+            "one_live_arrangement",
+            f"the debt has an open plan ({current.id}, {current.state}): a new offer replaces it"
+            f" and starts from what it still asks on {today.isoformat()}: principal"
+            f" {fmt(need.principal_minor)}, interest {fmt(need.interest_minor)}, fees"
+            f" {fmt(need.fees_minor)} {currency}",
+        )
+    return current
+
+
 def revoke_offer(db: Session, offer_id: str, key: Actor) -> Json:
     """Revoke an offer's link: from now on it answers like an unknown one."""
     offer = offer_for(db, offer_id, key, Action.WORK)
@@ -332,6 +386,34 @@ def viewed(db: Session, offer: SavedOffer, what: str, locale: str) -> None:
     )
 
 
+def _replaced_on_acceptance(
+    db: Session, offer: SavedOffer, plan_id: str, today: date
+) -> AcceptedPlan | None:
+    """Close the debt's open plan as replaced by ``plan_id`` (the offer must have been made
+    from it, with no payment since: else a 409); the plan it was, or None."""
+    current = open_plan_of(db, offer.debt_id, lock=True)
+    if current is None:
+        return None
+    advance(db, current, today)
+    if current.state not in OPEN_STATES:
+        return None
+    moved = db.scalar(
+        select(PlanPayment.id).where(
+            PlanPayment.plan_id == current.id, PlanPayment.created_at > offer.created_at
+        )
+    )
+    if offer.replaces_plan_id != current.id or moved is not None:
+        raise conflict(
+            "What is owed has changed since this offer was made (a payment or another plan):"
+            " ask for a new offer.",
+            "plan-changed",
+        )
+    decide(db, current, Decision.REPLACE, on=today, detail=f"replaced by plan {plan_id}")
+    current.replaced_by_id = plan_id
+    db.flush()
+    return current
+
+
 def accept(db: Session, token: str) -> Json:
     """The debtor accepts: the offer becomes a plan, exactly once."""
     offer = by_token(db, token)
@@ -343,7 +425,19 @@ def accept(db: Session, token: str) -> Json:
         raise conflict(
             "This offer was replaced by a newer one and can no longer be accepted.", "superseded"
         )
-    plan = AcceptedPlan(id=uuid.uuid4().hex, offer_id=offer.id, accepted_at=utcnow())
+    today = date.today()
+    plan_id = uuid.uuid4().hex
+    current = _replaced_on_acceptance(db, offer, plan_id, today)
+    plan = AcceptedPlan(
+        id=plan_id,
+        offer_id=offer.id,
+        debt_id=offer.debt_id,
+        accepted_at=utcnow(),
+        state="active",
+        state_since=today,
+        reviewed_through=today,
+        replaces_id=None if current is None else current.id,
+    )
     try:
         with db.begin_nested():
             db.add(plan)
@@ -363,6 +457,8 @@ def accept(db: Session, token: str) -> Json:
         raise conflict("This offer has already been accepted.", "already-accepted") from None
     trail.record(db, "offer_accepted", actor="debtor", offer_id=offer.id, plan_id=plan.id)
     bus.publish(db, PlanAccepted(plan))
+    if current is not None:
+        bus.publish(db, PlanReplaced(current, plan, current.state_since))
     return {
         "plan_id": plan.id,
         "offer_id": offer.id,
@@ -409,24 +505,16 @@ def page_view(
     payments: list[ConfirmedPayment] = []
     instalments: list[InstalmentStatus] = []
     plan_status: PlanStatus | None = None
+    certificate_url = None
     payoff: PayoffView | None = None
     plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
     if plan is not None:
         accepted_at = plan.accepted_at
         state, _, plan_policy = state_of(db, plan, date.today())
         plan_status = state.status.value
-        for result in state.payments:
-            payments.append(
-                ConfirmedPayment(
-                    paid_on=result.payment.paid_on,
-                    amount_minor=result.payment.amount_minor,
-                    reference=result.payment.reference,
-                    principal_minor=sum(a.principal_minor for a in result.allocations),
-                    interest_minor=sum(a.interest_minor for a in result.allocations),
-                    fees_minor=sum(a.fees_minor for a in result.allocations),
-                    balance_after_minor=result.balance_after_minor,
-                )
-            )
+        payments = [_confirmed(result) for result in state.payments]
+        if completed_on(db, plan) is not None:
+            certificate_url = f"{base}/certificate{page_query(locale, marker)}"
         instalments = [
             InstalmentStatus(s.number, s.payment_date, s.status.value, s.due_minor, s.paid_minor)
             for s in state.instalments
@@ -453,6 +541,7 @@ def page_view(
         plan_status=plan_status,
         summary=offer.summaries.get(locale.value),
         contact=contact,
+        certificate_url=certificate_url,
         payoff=payoff,
     )
 
@@ -468,4 +557,47 @@ def _payoff_view(held: StandingQuote) -> PayoffView:
         fees_minor=q.fees_minor,
         waived_minor=q.waived_minor,
         amount_minor=q.amount_minor,
+    )
+
+
+def _confirmed(result: PaymentResult) -> ConfirmedPayment:
+    return ConfirmedPayment(
+        paid_on=result.payment.paid_on,
+        amount_minor=result.payment.amount_minor,
+        reference=result.payment.reference,
+        principal_minor=sum(a.principal_minor for a in result.allocations),
+        interest_minor=sum(a.interest_minor for a in result.allocations),
+        fees_minor=sum(a.fees_minor for a in result.allocations),
+        balance_after_minor=result.balance_after_minor,
+    )
+
+
+def certificate_view(
+    db: Session, offer: SavedOffer, token: str, locale: Locale, *, marker: str | None = None
+) -> CertificateView | None:
+    """What the settlement certificate of ``offer``'s plan states, or ``None`` when it has
+    none: not accepted, or not completed (``app.links.plans.completed_on`` decides). With the
+    reader's ``marker``, its links (the plan's page, its languages) keep it."""
+    plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
+    if plan is None:
+        return None
+    completed = completed_on(db, plan)
+    if completed is None:
+        return None
+    state, _, _ = state_of(db, plan, date.today())
+    creditor = db.get_one(Organisation, offer.debt.organisation_id)
+    base = f"/s/{token}"
+    return CertificateView(
+        number=certificate_number(plan.id),
+        issued_on=date.today(),
+        debt_ref=offer.debt_ref,
+        creditor=creditor.name,
+        debtor_name=offer.debtor_name,
+        accepted_at=plan.accepted_at,
+        completed_on=completed,
+        payments=[_confirmed(result) for result in state.payments],
+        paid_minor=state.paid_minor,
+        refunded_minor=state.refunded_minor,
+        page_url=f"{base}{page_query(locale, marker)}",
+        lang_urls={lang: f"{base}/certificate{page_query(lang, marker)}" for lang in Locale},
     )

@@ -10,16 +10,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from schemas.common import Locale
 
 OfferState = Literal["offered", "accepted", "superseded"]
-PlanStatus = Literal["active", "completed", "broken"]
+PlanStatus = Literal[
+    "active",
+    "late",
+    "missed",
+    "broken",
+    "cured",
+    "completed",
+    "replaced",
+    "cancelled",
+    "written_off",
+]
 InstalmentState = Literal["paid", "partly_paid", "due", "late", "missed"]
 
 _OFFER_STATES = ("offered", "accepted", "superseded")
-_PLAN_STATUSES = ("active", "completed", "broken")
+_PLAN_STATUSES = get_args(PlanStatus)
 _INSTALMENT_STATES = ("paid", "partly_paid", "due", "late", "missed")
 
 
@@ -175,6 +185,7 @@ class OfferView:
     summary: str | None = None
     contact: ContactView | None = None
     change_url: str | None = None
+    certificate_url: str | None = None
     payoff: PayoffView | None = None
 
     def __post_init__(self) -> None:
@@ -186,7 +197,41 @@ class OfferView:
             raise ValueError("an accepted offer needs accepted_at")
         for what in ("accept_url", "ics_url", "csv_url", "json_url"):
             _check_relative(getattr(self, what), what)
-        if self.change_url is not None:
-            _check_relative(self.change_url, "change_url")
+        for what in ("change_url", "certificate_url"):
+            if getattr(self, what) is not None:
+                _check_relative(getattr(self, what), what)
+        for locale, url in self.lang_urls.items():
+            _check_relative(url, f"lang_urls[{locale}]")
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateView:
+    """What a completed plan's settlement certificate states besides the offer document.
+
+    ``number`` is the certificate's (stable: from the plan's id), ``issued_on`` the day it is
+    shown. ``creditor`` is the organisation's name and ``debtor_name`` the name the offer was
+    made out to, unmasked: the certificate is for the debtor to show to others. ``payments``
+    are every payment received, in date order; ``refunded_minor`` what was handed back (paid
+    beyond the plan), so ``paid_minor`` is their sum less it. ``page_url`` is the plan's page,
+    ``lang_urls`` this certificate in each language (same-site paths).
+    """
+
+    number: str
+    issued_on: date
+    debt_ref: str
+    creditor: str
+    debtor_name: str
+    accepted_at: datetime
+    completed_on: date
+    payments: Sequence[ConfirmedPayment]
+    paid_minor: int
+    refunded_minor: int
+    page_url: str
+    lang_urls: Mapping[Locale, str]
+
+    def __post_init__(self) -> None:
+        if self.paid_minor != sum(p.amount_minor for p in self.payments) - self.refunded_minor:
+            raise ValueError("paid_minor must be the payments less what was refunded")
+        _check_relative(self.page_url, "page_url")
         for locale, url in self.lang_urls.items():
             _check_relative(url, f"lang_urls[{locale}]")

@@ -42,7 +42,7 @@ from app.core.db import utcnow
 from app.core.events import Bus
 from app.finance.policies import ResolvedPolicy, contact_rules
 from app.links.events import InstalmentMissed, PaymentRecorded, PlanAccepted
-from app.links.models import AcceptedPlan, PlanPayment, SavedOffer
+from app.links.models import RUNNING_STATES, AcceptedPlan, PlanPayment, SavedOffer
 from app.links.plans import resolve_version, review_missed, scheduled_lines, state_of
 from app.links.sharing import change_link, link, unseal_token
 from app.messaging.messages import Facts, Kind, compose
@@ -60,7 +60,8 @@ from plans.contact import (
     Channel,
     Role,
 )
-from plans.payments import InstalmentStatus, PaymentResult, PlanState, PlanStatus, ScheduledLine
+from plans.lifecycle import RUNNING
+from plans.payments import InstalmentStatus, PaymentResult, PlanState, ScheduledLine
 from plans.reminders import (
     ActivePlan,
     Due,
@@ -277,6 +278,7 @@ def coming_reminders(
     plans = list(
         db.scalars(
             select(AcceptedPlan)
+            .where(AcceptedPlan.state.in_(RUNNING_STATES))
             .options(selectinload(AcceptedPlan.offer).selectinload(SavedOffer.debt))
             .order_by(AcceptedPlan.accepted_at, AcceptedPlan.id)
         )
@@ -314,7 +316,7 @@ def coming_reminders(
         if not debt.parties:
             continue
         state = state_of(db, plan, on)[0]
-        if state.status is not PlanStatus.ACTIVE:
+        if state.status not in RUNNING:  # broken or closed by then: its schedule no longer stands
             continue
         paid = {s.number for s in state.instalments if s.status is InstalmentStatus.PAID}
         unpaid = [x for x in lines[i] if x.number not in paid]

@@ -36,7 +36,7 @@ from app.core.errors import conflict, not_found
 from app.core.masking import masked_channels
 from app.core.models import Debt
 from app.finance.policies import contact_rules
-from app.links.models import AcceptedPlan
+from app.links.models import RUNNING_STATES, AcceptedPlan
 from app.links.plans import state_of
 from app.messaging.messages import Facts, Kind, Message, as_text, compose
 from app.messaging.models import OutboxMessage
@@ -313,6 +313,11 @@ def _why_not(
         return "opted_out", None
     if channel.value not in addresses:
         return "no_address", None
+    if message.kind in (Kind.REMINDER, Kind.MISSED) and message.plan_id:
+        # a demand for a plan broken, replaced, paid or closed since it was queued never goes
+        plan = recipients.db.get(AcceptedPlan, message.plan_id)
+        if plan is not None and plan.state not in RUNNING_STATES:
+            return f"plan_{plan.state}", None
     if message.kind == Kind.REMINDER and message.plan_id and message.instalment is not None:
         state = recipients.state(message.plan_id, now.date())
         paid = state is not None and any(

@@ -7,17 +7,19 @@ document; engine errors pass through untouched (``app.core.errors`` renders them
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.finance.policies import ResolvedPolicy
 from app.offers.summaries import summary
+from plans.calendar import JURISDICTION_ZONES, local_today
 from plans.compare import compare, negotiate
 from plans.counter import Proposal, counter_offer
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.errors import DomainError
 from plans.instalment import instalment_plan
-from plans.offer import Offer, Rejection
+from plans.offer import Offer, Rejection, check_first_payment
 from plans.policy import OfferKind, Policy
 from plans.settlement import settlement, settlement_plan
 from schemas import offers as api
@@ -35,11 +37,29 @@ def _optional_minor(amount: str | None, currency: str, field: str) -> int | None
     return None if amount is None else minor(amount, currency, field=field)
 
 
-def negotiate_offers(request: api.NegotiateRequest, policy: ResolvedPolicy) -> Json:
-    """Every offer the policy allows for the debt and capacity, ranked."""
+def debt_today(policy: ResolvedPolicy, jurisdiction: str | None = None) -> date:
+    """Today in the debt's jurisdiction: its recorded one, else the policy's holiday country
+    when that is a jurisdiction we know, else CN (``plans.calendar.JURISDICTION_ZONES``)."""
+    code = jurisdiction or policy.engine.holiday_country or "CN"
+    if code not in JURISDICTION_ZONES:
+        code = "CN"
+    return local_today(code, now=datetime.now(UTC))
+
+
+def negotiate_offers(
+    request: api.NegotiateRequest, policy: ResolvedPolicy, *, today: date | None = None
+) -> Json:
+    """Every offer the policy allows for the debt and capacity, ranked; none whose first
+    payment falls before ``today`` (default: :func:`debt_today`)."""
     debt = request.debt.to_engine()
     capacity = request.capacity.to_engine(debt.currency)
-    result = negotiate(debt, capacity, policy=policy.engine, rank_by=request.rank_by)
+    result = negotiate(
+        debt,
+        capacity,
+        policy=policy.engine,
+        rank_by=request.rank_by,
+        today=today or debt_today(policy),
+    )
     return offer_set_json(
         result,
         currency=debt.currency,
@@ -137,17 +157,43 @@ def _parties(
     return debt, capacity
 
 
+def _first_payment_field(
+    request: api.InstalmentRequest
+    | api.DeferralRequest
+    | api.SettlementRequest
+    | api.CompareRequest,
+    item: api.InstalmentRequest | api.SettlementRequest | api.CompareItem | None = None,
+) -> str:
+    # the request's field that dates the first payment: its own date if given, else the start
+    if isinstance(item, api.InstalmentRequest):
+        if item.first_due is not None:
+            return "first_due"
+    elif item is not None and item.kind == OfferKind.SETTLEMENT and item.settle_by is not None:
+        return "settle_by"
+    if request.capacity is not None and request.capacity.earliest_start is not None:
+        return "capacity.earliest_start"
+    return "debt.as_of"
+
+
 def plan_offer(
     request: api.InstalmentRequest | api.DeferralRequest | api.SettlementRequest,
     policy: ResolvedPolicy,
+    *,
+    today: date | None = None,
+    prefix: str = "",
 ) -> Offer:
-    """The engine's offer for one explicit plan request."""
+    """The engine's offer for one explicit plan request; one whose first payment falls before
+    ``today`` (default: :func:`debt_today`) is refused, the field named after ``prefix``."""
     debt, capacity = _parties(request)
     if isinstance(request, api.InstalmentRequest):
-        return _instalment(debt, capacity, request, policy.engine)
-    if isinstance(request, api.DeferralRequest):
-        return _deferral(debt, capacity, request, policy.engine)
-    return _settlement(debt, capacity, request, policy.engine, OfferKind(request.kind))
+        offer = _instalment(debt, capacity, request, policy.engine)
+    elif isinstance(request, api.DeferralRequest):
+        offer = _deferral(debt, capacity, request, policy.engine)
+    else:
+        offer = _settlement(debt, capacity, request, policy.engine, OfferKind(request.kind))
+    item = None if isinstance(request, api.DeferralRequest) else request
+    field = prefix + _first_payment_field(request, item)
+    return check_first_payment(offer, today=today or debt_today(policy), field=field)
 
 
 def one_plan(
@@ -159,19 +205,27 @@ def one_plan(
     return offer_json(offer, summary=summary(offer, request.locale), policy=policy.used)
 
 
-def compare_plans(request: api.CompareRequest, policy: ResolvedPolicy) -> Json:
-    """Several explicit offers side by side; an infeasible one is listed as rejected."""
+def compare_plans(
+    request: api.CompareRequest, policy: ResolvedPolicy, *, today: date | None = None
+) -> Json:
+    """Several explicit offers side by side; an infeasible one (one whose first payment falls
+    before ``today`` too) is listed as rejected."""
     debt, capacity = _parties(request)
+    today = today or debt_today(policy)
     offers: list[Offer] = []
     rejected: list[Rejection] = []
-    for item in request.offers:
+    for i, item in enumerate(request.offers):
         try:
             if item.kind is OfferKind.INSTALMENT:
-                offers.append(_instalment(debt, capacity, item, policy.engine))
+                offer = _instalment(debt, capacity, item, policy.engine)
             elif item.kind is OfferKind.DEFERRAL:
-                offers.append(_deferral(debt, capacity, item, policy.engine))
+                offer = _deferral(debt, capacity, item, policy.engine)
             else:
-                offers.append(_settlement(debt, capacity, item, policy.engine, item.kind))
+                offer = _settlement(debt, capacity, item, policy.engine, item.kind)
+            field = _first_payment_field(request, item)
+            if field == "settle_by":
+                field = f"offers.{i}.settle_by"
+            offers.append(check_first_payment(offer, today=today, field=field))
         except DomainError as error:
             rejected.append(Rejection.of(item.kind, error))
     return offer_set_json(
@@ -183,8 +237,11 @@ def compare_plans(request: api.CompareRequest, policy: ResolvedPolicy) -> Json:
     )
 
 
-def counter(request: api.CounterRequest, policy: ResolvedPolicy) -> Json:
-    """The debtor's proposal, accepted or answered with the nearest allowed offers."""
+def counter(
+    request: api.CounterRequest, policy: ResolvedPolicy, *, today: date | None = None
+) -> Json:
+    """The debtor's proposal, accepted or answered with the nearest allowed offers; none
+    whose first payment falls before ``today`` (default: :func:`debt_today`)."""
     debt = request.debt.to_engine()
     p = request.proposal
     proposal = Proposal(
@@ -194,5 +251,5 @@ def counter(request: api.CounterRequest, policy: ResolvedPolicy) -> Json:
         frequency=p.frequency,
         lump_sum_minor=minor(p.lump_sum, debt.currency, field="proposal.lump_sum"),
     )
-    result = counter_offer(debt, proposal, policy=policy.engine)
+    result = counter_offer(debt, proposal, policy=policy.engine, today=today or debt_today(policy))
     return counter_json(result, summarise=_summariser(request.locale), policy=policy.used)

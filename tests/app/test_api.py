@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -10,19 +11,24 @@ from pydantic import TypeAdapter
 
 from schemas.offers import CounterResult, OfferOut, OfferSet
 
+# Dated from today: an offer's first payment may not be before today (the rule's own tests are
+# tests/app/offers/test_guardrails.py); under the interest freeze amounts do not depend on it.
+TODAY = date.today()
+START = TODAY + timedelta(days=20)
+SETTLE_BY = (TODAY + timedelta(days=10)).isoformat()
 DEBT = {
     "currency": "CNY",
     "principal": "10000.00",
     "interest": "350.00",
     "fees": "150.00",
     "nominal_annual_rate": "0.18",
-    "as_of": "2026-11-25",
+    "as_of": TODAY.isoformat(),
     "days_past_due": 95,
 }
 CAPACITY = {
     "payment": "1250.00",
     "lump_sum": "2000.00",
-    "earliest_start": "2026-12-15",
+    "earliest_start": START.isoformat(),
     "frequency": "monthly",
 }
 APR_BODY = {
@@ -148,7 +154,8 @@ def test_english_summary_reads_like_the_brief(
     ).json()
     instalment = next(o for o in result["offers"] if o["kind"] == "instalment")
     assert instalment["summary"] == (
-        "Pay CN¥1,250.00 a month for 8 months from 15 Dec 2026; no interest; total CN¥10,000.00."
+        f"Pay CN¥1,250.00 a month for 8 months from {START.day} {START:%b %Y}; no interest;"
+        " total CN¥10,000.00."
     )
 
 
@@ -241,7 +248,7 @@ def test_explicit_plans_and_compare(client: TestClient, auth: dict[str, dict[str
         "instalment",
     ]
     settled = client.post(
-        "/v1/plans/settlement", json={"debt": DEBT, "settle_by": "2026-12-05"}, headers=headers
+        "/v1/plans/settlement", json={"debt": DEBT, "settle_by": SETTLE_BY}, headers=headers
     ).json()
     # 95 days past due: the default policy's 10 % band; 10 % of 10,500.00 waived, fees first
     assert settled["waiver"] == {
@@ -323,9 +330,10 @@ def test_policies_are_versioned_and_offers_name_their_version(
     assert client.get(f"/v1/policies/{policy['id']}", headers=finance).json()["version"] == 2
     assert client.get(f"/v1/policies/{policy['id']}/versions/9", headers=finance).status_code == 404
     assert client.get("/v1/policies/999", headers=finance).status_code == 404
-    # an offer made under version 1 names it, and obeys its 12-month limit
+    # an offer made under version 1 names it, and obeys its 12-month limit (a version that is
+    # not the latest is finance's to ask for: tests/app/offers/test_guardrails.py)
     pinned = {"debt": DEBT, "term": 12, "policy": {"id": policy["id"], "version": 1}}
-    offer = client.post("/v1/plans/instalment", json=pinned, headers=auth["collector"]).json()
+    offer = client.post("/v1/plans/instalment", json=pinned, headers=finance).json()
     assert offer["policy"] == {"id": policy["id"], "name": "cards", "version": 1}
     latest = {"debt": DEBT, "term": 12, "policy": {"id": policy["id"]}}
     refused = client.post("/v1/plans/instalment", json=latest, headers=auth["collector"])

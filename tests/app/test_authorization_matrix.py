@@ -36,6 +36,7 @@ from app.main import create_app
 from schemas.simulations import SimulationRequest
 from tests.app.links.test_sharing import SMALL, token_of
 
+RESCHEDULE = {**SMALL, "debt": {**SMALL["debt"], "principal": "2000.00"}}  # type: ignore[dict-item]
 CALLERS = ("same_team", "other_team", "supervisor", "finance", "other_org", "revoked", "no_key")
 
 # (status for same_team, other_team, supervisor, finance, other_org); revoked and no_key: 401
@@ -94,6 +95,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "GET /s/{token}.json": public(200),
     "POST /s/{token}/accept": public(201),
     "GET /s/{token}": public(200),
+    # the matrix's plans are not completed: no certificate, whoever asks (a completed plan's
+    # 200 is tests/app/links/test_certificate.py)
+    "GET /s/{token}/certificate": public(404),
     "POST /s/{token}/preferences": public(200),
     "POST /v1/simulations": keyed(FINANCE_OWN),
     "PUT /v1/debts/{ref}": keyed(OPEN_201),
@@ -116,6 +120,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "GET /v1/change-requests": keyed(LISTING),
     "GET /v1/change-requests/{request_id}": keyed(TEAM_READ),
     "POST /v1/change-requests/{request_id}/decision": keyed(TEAM_READ),
+    # last: it closes the slot's plan (a cancellation), which every check above needs open
+    "POST /v1/plans/{plan_id}/decisions": keyed(TEAM_READ),
 }
 
 DEBT = SMALL["debt"]
@@ -239,7 +245,9 @@ def _requests(world: World, s: Slot, n: int) -> dict[str, tuple[str, str, Any]]:
         "POST /v1/offers": (
             "post",
             "/v1/offers",
-            {"debt_ref": s.ref, "debtor": {"name": "张小明"}, "locale": "en", "plan": SMALL},
+            # the debt's plan still asks 2,000.00 (1,000.00 of 3,000.00 paid): a new offer for
+            # it starts there (one live arrangement per debt)
+            {"debt_ref": s.ref, "debtor": {"name": "张小明"}, "locale": "en", "plan": RESCHEDULE},
         ),
         "GET /v1/offers/{offer_id}": ("get", f"/v1/offers/{offer}", None),
         "POST /v1/offers/{offer_id}/revoke": (
@@ -316,6 +324,7 @@ def _requests(world: World, s: Slot, n: int) -> dict[str, tuple[str, str, Any]]:
         "GET /s/{token}.json": ("get", f"/s/{token}.json", None),
         "POST /s/{token}/accept": ("post", f"/s/{open_token}/accept", None),
         "GET /s/{token}": ("get", f"/s/{token}", None),
+        "GET /s/{token}/certificate": ("get", f"/s/{token}/certificate", None),
         "POST /s/{token}/preferences": (
             "post",
             f"/s/{token}/preferences",
@@ -404,6 +413,11 @@ def _requests(world: World, s: Slot, n: int) -> dict[str, tuple[str, str, Any]]:
             "post",
             f"/v1/change-requests/{s.request_id}/decision",
             {"decision": "declined"},
+        ),
+        "POST /v1/plans/{plan_id}/decisions": (
+            "post",
+            f"/v1/plans/{plan}/decisions",
+            {"decision": "cancel", "reason": "matrix"},
         ),
     }
 

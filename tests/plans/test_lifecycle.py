@@ -38,6 +38,7 @@ OWED = Owed(150_000, 0, 0)
 # the same plan made from a debt of 2,000.00 of which 500.00 was waived
 DISCOUNTED_OWED = Owed(200_000, 0, 0)
 DISCOUNT = Waiver(principal_minor=50_000)
+NO_WAIVER = Waiver()
 
 
 def paid(on: str, amount: int, known: str | None = None) -> KnownPayment:
@@ -51,7 +52,7 @@ def moves(
     policy: Policy = POLICY,
     decisions: tuple[DecisionEvent, ...] = (),
     owed: Owed = OWED,
-    waiver: Waiver = Waiver(),
+    waiver: Waiver = NO_WAIVER,
 ) -> list[tuple[str, str, str]]:
     lived = life(
         THREE,

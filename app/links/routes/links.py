@@ -16,6 +16,7 @@ from app.core.deps import DbSession
 from app.core.errors import Problem, no_such_link, problem_responses
 from app.core.responses import Json
 from app.links import sharing
+from app.links.certificate import render_certificate
 from app.links.downloads import offer_csv, offer_ics
 from app.links.models import SavedOffer
 from app.links.pages import render_offer_page
@@ -140,6 +141,41 @@ def accept(
     if from_page:
         return RedirectResponse(back, status_code=303)
     return accepted
+
+
+@router.get(
+    "/{token}/certificate",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {HTML: {}}},
+        404: {"content": {HTML: {}}},
+        **problem_responses(422, 503),
+    },
+)
+def certificate(
+    token: Token,
+    db: DbSession,
+    lang: str | None = LangQuery,
+    p: str | None = MarkerQuery,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> Response:
+    """The settlement certificate (结清证明) of a completed plan, to print: the debt, the
+    plan, every payment and its total, the day the plan was completed, and that nothing more
+    is owed on the debt under it. Any other plan's link answers as an unknown link does."""
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        return not_found_page(page_locale(lang, accept_language, "zh-CN"))
+    try:
+        who = page_reader(db, offer, token, p)
+    except Problem:
+        return not_found_page(page_locale(lang, accept_language, offer.locale))
+    locale = page_locale(lang, accept_language, who.locale if who and p else offer.locale)
+    view = sharing.certificate_view(db, offer, token, locale, marker=p)
+    if view is None:
+        # a plan not (yet) completed has no certificate: its link is as good as unknown here
+        return not_found_page(page_locale(lang, accept_language, "zh-CN"))
+    sharing.viewed(db, offer, "certificate", locale.value)
+    return Response(render_certificate(offer.document, view, locale), media_type=HTML)
 
 
 # Last: "/s/{token}" would otherwise also match "/s/<token>.ics" and the other suffixes.

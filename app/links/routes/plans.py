@@ -11,7 +11,7 @@ from app.core.deps import CollectorKey, DbSession
 from app.core.errors import problem_responses
 from app.links import plans
 from schemas import examples
-from schemas.sharing import PayoffOut, PlanOut
+from schemas.sharing import PayoffOut, PlanDecisionIn, PlanOut
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -44,3 +44,19 @@ def plan_payoff(
     since the last due date (the policy's day count), less the early-payoff waiver."""
     plan = plans.plan_for(db, plan_id, key)
     return plans.payoff_json(db, plan, on or date.today())
+
+
+@router.post(
+    "/{plan_id}/decisions",
+    response_model=PlanOut,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def plan_decision(
+    db: DbSession, key: CollectorKey, body: PlanDecisionIn, plan_id: str = PlanId
+) -> dict[str, Any]:
+    """Close an open plan by a decision, recorded as its last transition (cause ``decision``)
+    and audited: ``cancel`` or ``write_off`` (a write-off: supervisors, finance and admins;
+    a collector gets 403). A plan already closed (completed, replaced, cancelled, written
+    off) is a 409. Its reminders not yet sent are withdrawn."""
+    plan = plans.decide_for(db, plan_id, body, key)
+    return plans.plan_json(db, plan, date.today())

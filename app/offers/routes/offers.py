@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.core.deps import CollectorKey, DbSession
 from app.core.errors import problem_responses
 from app.core.responses import Json
-from app.finance.policies import resolve_async
+from app.finance.policies import resolve_for_offer_async
 from app.offers import calculations
 from schemas.offers import CounterRequest, CounterResult, NegotiateRequest, OfferSet
 
@@ -23,7 +23,7 @@ async def negotiate(request: NegotiateRequest, db: DbSession, key: CollectorKey)
     reason each kind not offered was rejected."""
     return Json(
         calculations.negotiate_offers(
-            request, await resolve_async(db, request.policy, key.organisation_id)
+            request, await resolve_for_offer_async(db, request.policy, key)
         )
     )
 
@@ -33,5 +33,5 @@ async def counter(request: CounterRequest, db: DbSession, key: CollectorKey) -> 
     """The debtor's proposal: accepted as it stands, or why not and the nearest offers that the
     policy allows (same payment for longer, same term for more, or a later start)."""
     return Json(
-        calculations.counter(request, await resolve_async(db, request.policy, key.organisation_id))
+        calculations.counter(request, await resolve_for_offer_async(db, request.policy, key))
     )

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.core.deps import CollectorKey, DbSession
 from app.core.errors import problem_responses
 from app.core.responses import Json
-from app.finance.policies import resolve_async
+from app.finance.policies import resolve_for_offer_async
 from app.offers import calculations
 from schemas.offers import (
     CompareRequest,
@@ -28,7 +28,7 @@ async def instalment(request: InstalmentRequest, db: DbSession, key: CollectorKe
     """An instalment plan: a given term, or the shortest that keeps each payment within
     ``payment`` (or the capacity)."""
     return Json(
-        calculations.one_plan(request, await resolve_async(db, request.policy, key.organisation_id))
+        calculations.one_plan(request, await resolve_for_offer_async(db, request.policy, key))
     )
 
 
@@ -36,7 +36,7 @@ async def instalment(request: InstalmentRequest, db: DbSession, key: CollectorKe
 async def deferral(request: DeferralRequest, db: DbSession, key: CollectorKey) -> Json:
     """A pause of some periods (no or token payments), then instalments."""
     return Json(
-        calculations.one_plan(request, await resolve_async(db, request.policy, key.organisation_id))
+        calculations.one_plan(request, await resolve_for_offer_async(db, request.policy, key))
     )
 
 
@@ -45,7 +45,7 @@ async def settlement(request: SettlementRequest, db: DbSession, key: CollectorKe
     """A settlement: the discounted lump sum by a date (``kind: settlement``) or the discounted
     total in a few instalments (``kind: settlement_plan``)."""
     return Json(
-        calculations.one_plan(request, await resolve_async(db, request.policy, key.organisation_id))
+        calculations.one_plan(request, await resolve_for_offer_async(db, request.policy, key))
     )
 
 
@@ -54,7 +54,5 @@ async def compare(request: CompareRequest, db: DbSession, key: CollectorKey) -> 
     """Several explicit offers for one debt, ranked; any the policy refuses is listed with its
     reason."""
     return Json(
-        calculations.compare_plans(
-            request, await resolve_async(db, request.policy, key.organisation_id)
-        )
+        calculations.compare_plans(request, await resolve_for_offer_async(db, request.policy, key))
     )

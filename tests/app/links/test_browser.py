@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,13 +28,14 @@ from plans.money import to_minor
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "browser"
+START = (date.today() + timedelta(days=20)).isoformat()
 DEBT = {
     "currency": "CNY",
     "principal": "10000.00",
     "interest": "350.00",
     "fees": "150.00",
     "nominal_annual_rate": "0.18",
-    "as_of": "2026-11-25",
+    "as_of": date.today().isoformat(),  # a first payment may not be before today
     "days_past_due": 95,
 }
 
@@ -94,7 +96,7 @@ def save_offer(base: str, key: str, name: str, debt_ref: str = "CARD-2024-001234
         "locale": "zh-CN",
         "negotiate": {
             "debt": DEBT,
-            "capacity": {"payment": "1250.00", "earliest_start": "2026-12-15"},
+            "capacity": {"payment": "1250.00", "earliest_start": START},
         },
         "kind": "deferral",
     }

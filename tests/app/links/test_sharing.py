@@ -316,10 +316,10 @@ def test_plan_statuses_on_chosen_days(client: TestClient, auth: Headers) -> None
     line_2 = payment_dates(today)[1]
     cases = [
         (0, "partly_paid", 0, "active"),
-        (1, "late", 1, "active"),
-        (14, "late", 14, "active"),
-        (15, "missed", 15, "active"),  # missed_after_days = 15
-        (29, "missed", 29, "active"),
+        (1, "late", 1, "late"),  # the plan is late with its instalment (plans.lifecycle)
+        (14, "late", 14, "late"),
+        (15, "missed", 15, "missed"),  # missed_after_days = 15
+        (29, "missed", 29, "missed"),
         (30, "missed", 30, "broken"),  # break_after_days_late = 30
     ]
     for days, status, days_late, plan_status in cases:
@@ -333,7 +333,9 @@ def test_plan_statuses_on_chosen_days(client: TestClient, auth: Headers) -> None
     assert (broken["revocation"], broken["outstanding"]) == (None, "1200.00")
 
 
-def test_two_missed_instalments_break_a_plan(client: TestClient, auth: Headers) -> None:
+def test_a_plan_breaks_on_the_first_rule_met_and_stays_broken(
+    client: TestClient, auth: Headers
+) -> None:
     plan_id = accepted_plan(client, saved(client, auth["collector"]))
     dates = payment_dates(client.get(f"/v1/plans/{plan_id}", headers=auth["collector"]).json())
     plan = client.get(
@@ -342,7 +344,15 @@ def test_two_missed_instalments_break_a_plan(client: TestClient, auth: Headers) 
         headers=auth["collector"],
     ).json()
     assert [s["status"] for s in plan["instalments"][:2]] == ["missed", "missed"]
-    assert (plan["status"], plan["broken_reason"]) == ("broken", "2 instalments missed")
+    # Two missed instalments would break it on the second's 15th day late, but the first was
+    # 30 days late (break_after_days_late) two weeks before: it broke then, and stays broken.
+    assert (plan["status"], plan["broken_reason"]) == ("broken", "an instalment 30 days late")
+    assert [(t["on"], t["to_status"], t["cause"]) for t in plan["transitions"]] == [
+        ((dates[0] + timedelta(1)).isoformat(), "late", "date"),
+        ((dates[0] + timedelta(15)).isoformat(), "missed", "date"),
+        ((dates[0] + timedelta(30)).isoformat(), "broken", "date"),
+    ]
+    assert plan["since"] == (dates[0] + timedelta(30)).isoformat()
 
 
 def test_a_completed_plan(client: TestClient, auth: Headers) -> None:
@@ -380,8 +390,8 @@ def test_a_broken_settlement_plan_loses_its_discount(client: TestClient, auth: H
         )
         return {"plan": plan.json(), "payoff": payoff.json()}
 
-    active = on(29)
-    assert (active["plan"]["status"], active["plan"]["outstanding"]) == ("active", "6650.00")
+    active = on(29)  # missed (15 days late), not yet broken: the discount stands
+    assert (active["plan"]["status"], active["plan"]["outstanding"]) == ("missed", "6650.00")
     assert active["payoff"]["amount"] == "6650.00"  # what remains of the discounted 9,975.00
     # a settlement's remainder holds until the plan breaks: line 2 30 days late, tomorrow
     assert active["payoff"]["valid_until"] == (line_2 + timedelta(29)).isoformat()

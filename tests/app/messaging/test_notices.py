@@ -16,10 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from typer.testing import CliRunner
 
-from app.audit.models import AuditEvent
 from app.cli import app as cli
 from app.contacts.checks import engine_party
 from app.contacts.models import Party as PartyRow
@@ -215,37 +213,23 @@ def test_a_channel_given_later_is_reminded_on_the_day(client: TestClient, auth: 
     assert job(day) == notices.Scheduled(0, 0, 0)
 
 
-def test_two_plans_of_a_debt_share_its_caps_and_a_drop_is_audited_once(
+def test_a_replaced_plan_gets_no_reminders_for_a_party_added_later(
     client: TestClient, auth: Headers
 ) -> None:
-    # A debt with two accepted plans due the same day: a party added later gets the first
-    # plan's reminders on the day; the second plan's would be a second email and a second text
-    # that local day (GB-EMAIL-DAY, GB-SMS-DAY) and cannot wait past the payment date.
+    # A debt has one open plan: a second accepted offer replaces the first (plans.lifecycle).
+    # A party added later gets the reminders of the plan that stands, none of the replaced one.
     day = open_day(date.today() + timedelta(days=10))
     add(client, auth, CN_DEBTOR)
     first = plan_due_on(client, auth, day)
     second = plan_due_on(client, auth, day)
     guarantor = add(client, auth, GB_GUARANTOR)
-    dropped_before = audit_kinds()["message_dropped"]
-    assert job(day) == notices.Scheduled(queued=2, dropped=2, plans=2)
+    assert job(day) == notices.Scheduled(queued=2, dropped=0, plans=1)
     mine = rows(OutboxMessage.party_id == guarantor["id"])
     assert sorted((m.plan_id, m.channel, m.send_at) for m in mine) == [
-        (first, c, at_ten(day, "Europe/London")) for c in ("email", "sms")
+        (second, c, at_ten(day, "Europe/London")) for c in ("email", "sms")
     ]
-    with get_sessionmaker()() as session:
-        drops = [
-            e.payload
-            for e in session.scalars(select(AuditEvent).where(AuditEvent.kind == "message_dropped"))
-            if e.payload["party_id"] == guarantor["id"]
-        ]
-    assert sorted((d["channel"], d["rule"], d["dedupe_key"]) for d in drops) == [
-        ("email", "GB-EMAIL-DAY", f"reminder:{second}:1:0:{guarantor['id']}:email"),
-        ("sms", "GB-SMS-DAY", f"reminder:{second}:1:0:{guarantor['id']}:sms"),
-    ]
-    assert audit_kinds()["message_dropped"] == dropped_before + 2
-    # Dropped is decided: the next run neither queues nor audits it again.
+    assert not rows(OutboxMessage.plan_id == first, OutboxMessage.status == "pending")
     assert job(day) == notices.Scheduled(0, 0, 0)
-    assert audit_kinds()["message_dropped"] == dropped_before + 2
 
 
 def test_paid_instalments_and_finished_plans_get_no_new_reminders(
