@@ -14,10 +14,11 @@ part of any plan).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from plans.errors import DomainError, InvalidDate
@@ -387,11 +388,13 @@ def plan_payoff(
     Principal and fees still scheduled and unpaid are owed; of the interest, only what fell
     due on or before ``on`` and is unpaid, plus interest accrued on the unpaid principal since
     the last due date (the policy's day count and early-payoff waiver, as in
-    :func:`plans.payoff.payoff`), less any interest already paid on lines not yet due (so the
-    quote's interest may be below zero: a credit). ``interest_arrears_minor`` is the interest
-    in arrears on the as-of date that the plan folds in (and does not waive): owed from the
-    start, though the lines that carry it may not be due yet. A settlement owes what remains
-    of its discounted total; a broken plan that lost a discount owes its recomputed balance.
+    :func:`plans.payoff.payoff`). ``interest_arrears_minor`` is the interest in arrears on the
+    as-of date that the plan folds in (and does not waive): owed from the start, though the
+    lines that carry it may not be due yet. Interest already paid on lines not yet due, beyond
+    their arrears, is for days not yet run: it is credited against the principal (then, if
+    it is more than the principal, against the rest), so no part of the quote is ever below
+    zero. A settlement owes what remains of its discounted total; a broken plan that lost a
+    discount owes its recomputed balance; a broken plan gets no early-payoff waiver.
 
     Examples
     --------
@@ -417,31 +420,166 @@ def plan_payoff(
             policy.day_count,
             0,
         )
-    paid: dict[int, list[int]] = {x.number: [0, 0, 0] for x in lines}
+    ordered = sorted(lines, key=lambda x: x.number)
+    paid: dict[int, list[int]] = {x.number: [0, 0, 0] for x in ordered}
     for result in state.payments:
         for a in result.allocations:
             paid[a.number][0] += a.interest_minor
             paid[a.number][1] += a.fees_minor
             paid[a.number][2] += a.principal_minor
-    remaining = sum(x.payment_minor - sum(paid[x.number]) for x in lines)
+    remaining = sum(x.payment_minor - sum(paid[x.number]) for x in ordered)
     if settlement or remaining == 0:
         return PayoffQuote(on, remaining, 0, 0, 0, 0, remaining, policy.day_count, 0)
-    principal = sum(x.principal_minor - paid[x.number][2] for x in lines)
-    fees = sum(x.fees_minor - paid[x.number][1] for x in lines)
-    interest_due = sum(x.interest_minor - paid[x.number][0] for x in lines if x.payment_date <= on)
-    # Interest paid ahead on lines not yet due (paying the next instalment early is the
-    # ordinary case) is for days not yet run: credited, or the quote would charge those days
-    # twice, once as paid and again as accrued since the last due date.
-    interest_due -= sum(paid[x.number][0] for x in lines if x.payment_date > on)
+    principal = sum(x.principal_minor - paid[x.number][2] for x in ordered)
+    fees = sum(x.fees_minor - paid[x.number][1] for x in ordered)
+    interest_owed = sum(
+        x.interest_minor - paid[x.number][0] for x in ordered if x.payment_date <= on
+    )
     # Arrears are paid first, so they are the first interest the lines schedule; what of them
     # sits on lines not yet due is owed all the same (plans.payoff.payoff_quote agrees).
-    scheduled_by_now = sum(x.interest_minor for x in lines if x.payment_date <= on)
-    interest_due += max(0, interest_arrears_minor - scheduled_by_now)
-    since = max((x.payment_date for x in lines if x.payment_date <= on), default=as_of)
-    return payoff(
-        Owed(principal, interest_due, fees),
+    arrears_left = max(
+        0, interest_arrears_minor - sum(x.interest_minor for x in ordered if x.payment_date <= on)
+    )
+    credit = 0
+    for x in ordered:
+        if x.payment_date <= on:
+            continue
+        arrears = min(arrears_left, x.interest_minor)
+        arrears_left -= arrears
+        interest_owed += arrears - min(arrears, paid[x.number][0])
+        # Interest paid ahead on a line not yet due (paying the next instalment early is the
+        # ordinary case; an over-payment pays the last lines) is for days not yet run: the
+        # quote would charge those days twice, once as paid and again as accrued since the
+        # last due date. It comes off the principal, not the interest.
+        credit += max(0, paid[x.number][0] - arrears)
+    since = max((x.payment_date for x in ordered if x.payment_date <= on), default=as_of)
+    quote = payoff(
+        Owed(principal, interest_owed, fees),
         nominal_annual_rate=nominal_annual_rate,
         accrued_from=since,
         on=on,
         policy=policy,
+        # a broken plan has lost the early-payoff incentive, whether or not it lost a discount
+        waive=state.status is not PlanStatus.BROKEN,
     )
+    return _credited(quote, credit)
+
+
+def _credited(quote: PayoffQuote, credit_minor: int) -> PayoffQuote:
+    # The credit comes off the principal; what is left of it off the interest (down to what
+    # the waiver takes of it) and then the fees, so the amount never goes below zero and the
+    # parts still add up: principal + interest + fees - waived = amount.
+    from_principal = min(credit_minor, quote.principal_minor)
+    left = credit_minor - from_principal
+    payable = quote.interest_minor + quote.fees_minor - quote.waived_minor
+    take = min(left, payable)
+    from_interest = min(take, quote.interest_minor - min(quote.interest_minor, quote.waived_minor))
+    from_fees = take - from_interest
+    interest = quote.interest_minor - from_interest
+    return dataclasses.replace(
+        quote,
+        principal_minor=quote.principal_minor - from_principal,
+        interest_minor=interest,
+        accrued_interest_minor=min(quote.accrued_interest_minor, interest),
+        fees_minor=quote.fees_minor - from_fees,
+        amount_minor=quote.amount_minor - from_principal - take,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StandingQuote:
+    """A payoff quote and the last day its amount holds if nothing more is paid meanwhile.
+
+    ``valid_until`` is None when only a payment can change it (a settlement's remainder, a
+    broken plan's recomputed balance).
+    """
+
+    quote: PayoffQuote
+    valid_until: date | None
+
+
+def breaks_on(state: PlanState, policy: Policy) -> date | None:
+    """The first day after ``state.on`` that the policy's break rule breaks the plan if
+    nothing more is paid; None if it is broken or closed already.
+
+    A line still unpaid counts as missed ``missed_after_days`` after its payment date (and a
+    day late at the least); the plan breaks at ``break_after_missed`` of those, or when its
+    oldest unpaid line is ``break_after_days_late`` days late (:func:`plan_state`'s rule).
+
+    Examples
+    --------
+    >>> lines = [ScheduledLine(k, date(2027, k, 15), 50_000, 0, 0, 50_000) for k in (1, 2, 3)]
+    >>> state = plan_state(lines, [], on=date(2027, 1, 20), policy=Policy(),
+    ...                    owed=Owed(150_000, 0, 0), waiver=Waiver())
+    >>> breaks_on(state, Policy())  # 15 Jan + 30 days late
+    datetime.date(2027, 2, 14)
+    """
+    if state.status not in (
+        PlanStatus.ACTIVE,
+        PlanStatus.LATE,
+        PlanStatus.MISSED,
+        PlanStatus.CURED,
+    ):
+        return None
+    unpaid = sorted(s.payment_date for s in state.instalments if s.remaining_minor)
+    if not unpaid:
+        return None
+    missed = [d + timedelta(days=max(1, policy.missed_after_days)) for d in unpaid]
+    days = [unpaid[0] + timedelta(days=policy.break_after_days_late)]
+    if len(missed) >= policy.break_after_missed:
+        days.append(missed[policy.break_after_missed - 1])
+    return max(state.on + timedelta(days=1), min(days))
+
+
+def standing_payoff(
+    lines: Sequence[ScheduledLine],
+    state: PlanState,
+    *,
+    settlement: bool,
+    nominal_annual_rate: Decimal,
+    as_of: date,
+    on: date,
+    policy: Policy,
+    interest_arrears_minor: int = 0,
+) -> StandingQuote:
+    """:func:`plan_payoff` on ``on`` (``state`` is the plan's on that day) and how long it holds.
+
+    Where interest accrues (a plan rate above 0 on principal still unpaid), the amount holds
+    for the day only. Otherwise it changes only when a line falls due (its interest becomes
+    owed, a credit for interest paid ahead ends) or the plan breaks (it loses the early-payoff
+    waiver or its discount): it holds until the day before the next payment date or the break,
+    whichever is first. A settlement's remainder and a broken plan's recomputed balance do not
+    depend on the date at all: only a break (or a payment) changes them.
+
+    Examples
+    --------
+    >>> lines = [ScheduledLine(k, date(2027, k, 15), 50_000, 0, 0, 50_000) for k in (1, 2, 3)]
+    >>> state = plan_state(lines, [Payment(date(2027, 1, 15), 50_000)], on=date(2027, 2, 1),
+    ...                    policy=Policy(), owed=Owed(150_000, 0, 0), waiver=Waiver())
+    >>> held = standing_payoff(lines, state, settlement=False, nominal_annual_rate=Decimal(0),
+    ...                        as_of=date(2026, 12, 15), on=date(2027, 2, 1), policy=Policy())
+    >>> held.quote.amount_minor, held.valid_until
+    (100000, datetime.date(2027, 2, 14))
+    """
+    quote = plan_payoff(
+        lines,
+        state,
+        settlement=settlement,
+        nominal_annual_rate=nominal_annual_rate,
+        as_of=as_of,
+        on=on,
+        policy=policy,
+        interest_arrears_minor=interest_arrears_minor,
+    )
+    if quote.amount_minor == 0 and state.outstanding_minor == 0:
+        return StandingQuote(quote, None)
+    by_date = state.revocation is None and not settlement
+    unpaid_principal = sum(x.principal_minor for x in lines) - sum(
+        a.principal_minor for r in state.payments for a in r.allocations
+    )
+    if by_date and nominal_annual_rate > 0 and unpaid_principal > 0:
+        return StandingQuote(quote, on)  # interest accrues by the day
+    ends = [d for d in (breaks_on(state, policy),) if d is not None]
+    if by_date:
+        ends += sorted(x.payment_date for x in lines if x.payment_date > on)[:1]
+    return StandingQuote(quote, min(ends) - timedelta(days=1) if ends else None)

@@ -43,8 +43,11 @@ def payoff(
     accrued_from: date,
     on: date,
     policy: Policy,
+    waive: bool = True,
 ) -> PayoffQuote:
     """Payoff of ``owed`` (as it stood on ``accrued_from``) on the date ``on``.
+
+    ``waive`` is whether the policy's early-payoff waiver applies (a broken plan has lost it).
 
     Examples
     --------
@@ -62,8 +65,10 @@ def payoff(
         raise InvalidDate("on", "not_before_last_payment", "must not be before the quote's start")
     rate = Fraction(nominal_annual_rate) * year_fraction(accrued_from, on, policy.day_count)
     accrued = apply_rate(owed.principal_minor, rate, policy.rounding)
-    waived = round_div(accrued * policy.payoff_interest_waiver_bps, 10_000, policy.rounding)
-    waived += round_div(owed.fees_minor * policy.payoff_fee_waiver_bps, 10_000, policy.rounding)
+    waived = 0
+    if waive:
+        waived += round_div(accrued * policy.payoff_interest_waiver_bps, 10_000, policy.rounding)
+        waived += round_div(owed.fees_minor * policy.payoff_fee_waiver_bps, 10_000, policy.rounding)
     interest = owed.interest_minor + accrued
     return PayoffQuote(
         on=on,

@@ -241,6 +241,15 @@ class PayoffOut(Model):
     amount: str
     day_count: str
     days: int
+    valid_until: date | None = Field(
+        description=(
+            "The last day the same amount closes the plan if nothing more is paid: the day"
+            " itself where interest accrues daily; otherwise the day before the next payment"
+            " date or the plan's break, whichever is first. Null: only a payment changes it"
+            " (a settlement after its last payment date, a broken plan's recomputed balance)."
+        ),
+        examples=["2026-12-14"],
+    )
 
     model_config = with_examples(examples.PAYOFF)
 

@@ -350,6 +350,42 @@ def _payments(document: Json, view: OfferView, locale: Locale) -> list[Json]:
     ]
 
 
+def _payoff(view: OfferView, currency: str, locale: Locale, t: Words) -> Json | None:
+    quote = view.payoff
+    if quote is None:
+        return None
+
+    def a(minor: int) -> Json:
+        return {"minor": str(minor), "text": money(minor, currency, locale)}
+
+    amount = money(quote.amount_minor, currency, locale)
+    sentence = (
+        t.gettext("To finish today: %(amount)s.", amount=amount)
+        if quote.valid_until is None
+        else t.gettext(
+            "To finish today: %(amount)s, valid until %(date)s.",
+            amount=amount,
+            date=day(quote.valid_until, locale),
+        )
+    )
+    return {
+        "sentence": sentence,
+        "valid_until_iso": None if quote.valid_until is None else quote.valid_until.isoformat(),
+        "rows": [
+            ("payoff_principal", t.gettext("Principal"), a(quote.principal_minor)),
+            ("payoff_interest", t.gettext("Interest"), a(quote.interest_minor)),
+            (
+                "payoff_accrued_interest",
+                t.gettext("of which accrued since the last payment date"),
+                a(quote.accrued_interest_minor),
+            ),
+            ("payoff_fees", t.gettext("Fees"), a(quote.fees_minor)),
+            ("payoff_waived", t.gettext("Waived if you finish today"), a(quote.waived_minor)),
+        ],
+        "amount": a(quote.amount_minor),
+    }
+
+
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -457,8 +493,9 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
     -------
     str
         The page; sections ``#owed #offer #schedule #chart #rates #waived #missed #payments
-        #status #contact #downloads``; the schedule rows carry ``data-number`` and their
-        amount cells ``data-minor`` (exact minor units) for tests and scrapers.
+        #payoff #status #contact #downloads`` (``#payoff`` only with ``view.payoff``); the
+        schedule rows carry ``data-number`` and their amount cells ``data-minor`` (exact minor
+        units) for tests and scrapers.
 
     Examples
     --------
@@ -553,6 +590,7 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
         # A settlement in instalments forgives its discount with the last payment only.
         "waived_conditional": document["kind"] == "settlement_plan",
         "payments": _payments(document, view, locale),
+        "payoff": _payoff(view, currency, locale, t),
         "plan_status_text": None
         if view.plan_status is None
         else {

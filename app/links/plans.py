@@ -64,9 +64,10 @@ from plans.payments import (
     PlanState,
     PlanStatus,
     ScheduledLine,
+    StandingQuote,
     plan_payoff,
+    standing_payoff,
 )
-from plans.payoff import PayoffQuote
 from plans.schedule import Waiver
 from schemas.policies import PolicyRef
 from schemas.sharing import PaymentIn, PlanDecisionIn
@@ -392,12 +393,14 @@ def plan_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
     }
 
 
-def payoff_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
-    """The plan's payoff quote on ``on`` as ``schemas.sharing.PayoffOut``."""
-    state, _, policy = state_of(db, plan, on)
+def standing_quote(
+    plan: AcceptedPlan, state: PlanState, policy: ResolvedPolicy, on: date
+) -> StandingQuote:
+    """The plan's payoff quote on ``on`` (``state`` is its state that day, under ``policy``)
+    and the last day it holds (``plans.payments.standing_payoff``)."""
     document = plan.offer.document
     owed, waiver = _owed_and_waiver(document)
-    quote: PayoffQuote = plan_payoff(
+    return standing_payoff(
         scheduled_lines(document),
         state,
         settlement=document["kind"] in ("settlement", "settlement_plan"),
@@ -407,6 +410,13 @@ def payoff_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
         policy=policy.engine,
         interest_arrears_minor=owed.interest_minor - waiver.interest_minor,
     )
+
+
+def payoff_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
+    """The plan's payoff quote on ``on`` as ``schemas.sharing.PayoffOut``."""
+    state, _, policy = state_of(db, plan, on)
+    held = standing_quote(plan, state, policy, on)
+    quote = held.quote
     fmt = amount_formatter(plan.offer.currency)
     return {
         "plan_id": plan.id,
@@ -419,6 +429,7 @@ def payoff_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
         "amount": fmt(quote.amount_minor),
         "day_count": quote.day_count.value,
         "days": quote.days,
+        "valid_until": held.valid_until,
     }
 
 
@@ -613,10 +624,8 @@ def balance_of(db: Session, plan: AcceptedPlan, on: date) -> Owed:
         policy=no_waiver,
         interest_arrears_minor=owed.interest_minor - waiver.interest_minor,
     )
-    interest = quote.interest_minor
-    # interest paid ahead for days not yet run is a credit against the principal
-    principal = max(0, quote.principal_minor + min(0, interest))
-    return Owed(principal, max(0, interest), quote.fees_minor)
+    # (interest paid ahead for days not yet run is already off the quote's principal)
+    return Owed(quote.principal_minor, quote.interest_minor, quote.fees_minor)
 
 
 def review_plans(db: Session, *, on: date) -> int:

@@ -44,6 +44,7 @@ from app.links.plans import (
     decide,
     open_plan_of,
     resolve_version,
+    standing_quote,
     state_of,
 )
 from app.links.views import (
@@ -53,16 +54,17 @@ from app.links.views import (
     InstalmentStatus,
     OfferState,
     OfferView,
+    PayoffView,
     PlanStatus,
 )
 from app.offers import calculations
 from app.offers.summaries import summary
 from plans.compare import negotiate
 from plans.errors import DomainError
-from plans.lifecycle import Decision
+from plans.lifecycle import RUNNING, Decision
 from plans.money import to_minor
 from plans.offer import Owed
-from plans.payments import PaymentResult
+from plans.payments import PaymentResult, StandingQuote
 from schemas.common import Locale
 from schemas.sharing import SaveOffer
 from schemas.wire import amount_formatter, offer_json
@@ -504,10 +506,11 @@ def page_view(
     instalments: list[InstalmentStatus] = []
     plan_status: PlanStatus | None = None
     certificate_url = None
+    payoff: PayoffView | None = None
     plan = db.scalar(select(AcceptedPlan).where(AcceptedPlan.offer_id == offer.id))
     if plan is not None:
         accepted_at = plan.accepted_at
-        state, _, _ = state_of(db, plan, date.today())
+        state, _, plan_policy = state_of(db, plan, date.today())
         plan_status = state.status.value
         payments = [_confirmed(result) for result in state.payments]
         if completed_on(db, plan) is not None:
@@ -516,6 +519,8 @@ def page_view(
             InstalmentStatus(s.number, s.payment_date, s.status.value, s.due_minor, s.paid_minor)
             for s in state.instalments
         ]
+        if state.status in RUNNING and state.outstanding_minor > 0:
+            payoff = _payoff_view(standing_quote(plan, state, plan_policy, state.on))
     texts = policy.body.missed_payment_text
     return OfferView(
         state=_page_state(offer.status),
@@ -537,6 +542,21 @@ def page_view(
         summary=offer.summaries.get(locale.value),
         contact=contact,
         certificate_url=certificate_url,
+        payoff=payoff,
+    )
+
+
+def _payoff_view(held: StandingQuote) -> PayoffView:
+    q = held.quote
+    return PayoffView(
+        on=q.on,
+        valid_until=held.valid_until,
+        principal_minor=q.principal_minor,
+        interest_minor=q.interest_minor,
+        accrued_interest_minor=q.accrued_interest_minor,
+        fees_minor=q.fees_minor,
+        waived_minor=q.waived_minor,
+        amount_minor=q.amount_minor,
     )
 
 

@@ -61,6 +61,27 @@ class InstalmentStatus:
             raise ValueError(f"status must be one of {_INSTALMENT_STATES}, not {self.status!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class PayoffView:
+    """What closes the plan today and the last day that amount holds (minor units; from
+    ``plans.payments.standing_payoff``): principal + interest + fees - waived = amount, the
+    accrued interest being part of the interest. ``valid_until`` None: until a payment."""
+
+    on: date
+    valid_until: date | None
+    principal_minor: int
+    interest_minor: int
+    accrued_interest_minor: int
+    fees_minor: int
+    waived_minor: int
+    amount_minor: int
+
+    def __post_init__(self) -> None:
+        parts = self.principal_minor + self.interest_minor + self.fees_minor - self.waived_minor
+        if parts != self.amount_minor:
+            raise ValueError("principal + interest + fees - waived must equal the amount")
+
+
 def _check_relative(url: str, what: str) -> str:
     # The page must not link anywhere else: a same-site absolute path only (no scheme, no
     # protocol-relative "//host", no backslash that some browsers read as a slash).
@@ -144,9 +165,10 @@ class OfferView:
     POST target, ``lang_urls`` maps each locale to this page in that language.
     ``instalments``, when given, adds a status column to the schedule, matched by line number.
     ``change_url``, when given, links to the page where the debtor proposes what they can
-    afford (``app.changes.pages``). ``contact`` is the reader's messages and preferences;
-    ``None`` when nobody is on file for the link (the section then says no messages were
-    sent, and offers no forms).
+    afford (``app.changes.pages``). ``payoff``, when given, is what finishes the plan today
+    (a live accepted plan with something outstanding). ``contact`` is the reader's messages
+    and preferences; ``None`` when nobody is on file for the link (the section then says no
+    messages were sent, and offers no forms).
     """
 
     state: OfferState
@@ -166,6 +188,7 @@ class OfferView:
     contact: ContactView | None = None
     change_url: str | None = None
     certificate_url: str | None = None
+    payoff: PayoffView | None = None
 
     def __post_init__(self) -> None:
         if self.state not in _OFFER_STATES:

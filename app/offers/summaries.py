@@ -1,7 +1,8 @@
 """One sentence per offer that a collector can read out or paste, in English or Chinese.
 
 Amounts and dates are formatted by Babel (CLDR) for the locale; the sentence states the
-payments, the interest (or that there is none), what is waived and the total.
+payments (level ones as so much a period, an equal-principal plan's falling ones by the first
+and the last), the interest (or that there is none), what is waived and the total.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from babel.numbers import format_currency, format_percent
 
 from app.core.i18n import Words
 from plans.calendar import Frequency
+from plans.instalment import Amortisation
 from plans.money import from_minor
 from plans.offer import Offer
 from plans.policy import OfferKind
@@ -91,6 +93,43 @@ def _every(t: Words, frequency: Frequency) -> str:
     }[frequency]
 
 
+def _falling(t: Words, frequency: Frequency, count: int, **fields: str) -> str:
+    # "pay 12 monthly payments falling from CN¥1,100.00 to CN¥1,008.33, starting 15 Feb 2026"
+    if frequency is Frequency.MONTHLY:
+        return t.npgettext(
+            "summary",
+            "pay %(num)d monthly payment falling from %(first)s to %(last)s, starting %(start)s",
+            "pay %(num)d monthly payments falling from %(first)s to %(last)s, starting %(start)s",
+            count,
+            **fields,
+        )
+    if frequency is Frequency.WEEKLY:
+        return t.npgettext(
+            "summary",
+            "pay %(num)d weekly payment falling from %(first)s to %(last)s, starting %(start)s",
+            "pay %(num)d weekly payments falling from %(first)s to %(last)s, starting %(start)s",
+            count,
+            **fields,
+        )
+    if frequency is Frequency.BIWEEKLY:
+        return t.npgettext(
+            "summary",
+            "pay %(num)d fortnightly payment falling from %(first)s to %(last)s, starting "
+            "%(start)s",
+            "pay %(num)d fortnightly payments falling from %(first)s to %(last)s, starting "
+            "%(start)s",
+            count,
+            **fields,
+        )
+    return t.npgettext(
+        "summary",
+        "pay %(num)d twice-monthly payment falling from %(first)s to %(last)s, starting %(start)s",
+        "pay %(num)d twice-monthly payments falling from %(first)s to %(last)s, starting %(start)s",
+        count,
+        **fields,
+    )
+
+
 def _joined(parts: list[str], join: Callable[[str, str], str]) -> str:
     text = parts[0]
     for part in parts[1:]:
@@ -159,18 +198,26 @@ def summary(offer: Offer, locale: Locale) -> str:
         instalments = [x for x in lines if x.kind is LineKind.INSTALMENT]
         if instalments:
             n = len(instalments)
-            step = t.gettext(
-                "pay %(amount)s %(every)s for %(duration)s from %(start)s",
-                amount=m(terms.instalment_minor),
-                every=every,
-                duration=duration(t, terms.frequency, n),
-                start=day(instalments[0].due_date, locale),
+            start = day(instalments[0].due_date, locale)
+            first, last = instalments[0].payment_minor, instalments[-1].payment_minor
+            # equal principal: each payment is less than the one before (its interest falls)
+            falling = (
+                terms.amortisation == Amortisation.EQUAL_PRINCIPAL.value and n > 1 and first != last
             )
+            if falling:
+                step = _falling(t, terms.frequency, n, first=m(first), last=m(last), start=start)
+            else:
+                step = t.gettext(
+                    "pay %(amount)s %(every)s for %(duration)s from %(start)s",
+                    amount=m(terms.instalment_minor),
+                    every=every,
+                    duration=duration(t, terms.frequency, n),
+                    start=start,
+                )
             if steps:
                 step = t.gettext("then %(step)s", step=step)
-            if instalments[-1].payment_minor != terms.instalment_minor and n > 1:
-                last = m(instalments[-1].payment_minor)
-                step = t.gettext("%(step)s (last payment %(amount)s)", step=step, amount=last)
+            if not falling and last != terms.instalment_minor and n > 1:
+                step = t.gettext("%(step)s (last payment %(amount)s)", step=step, amount=m(last))
             steps.append(step)
     sentence = _joined(
         steps, lambda a, b: t.pgettext("summary: between steps", "%(a)s; %(b)s", a=a, b=b)

@@ -368,6 +368,27 @@ def quote_on(payments: list[Payment], on: date, *, settlement: bool = False) -> 
     return quote.amount_minor
 
 
+def parts_on(payments: list[Payment], on: date) -> tuple[int, int, int, int, int]:
+    """Principal, interest, accrued interest, fees and waived of ``quote_on``'s quote."""
+    plan = state(INTEREST_LINES, payments, on, owed=Owed(300_000, 0, 0))
+    q = plan_payoff(
+        INTEREST_LINES,
+        plan,
+        settlement=False,
+        nominal_annual_rate=Decimal("0.12"),
+        as_of=INTEREST_AS_OF,
+        on=on,
+        policy=POLICY,
+    )
+    return (
+        q.principal_minor,
+        q.interest_minor,
+        q.accrued_interest_minor,
+        q.fees_minor,
+        q.waived_minor,
+    )
+
+
 def engine_payoff(offer: Offer, policy: Policy, payments: list[Payment], on: date) -> int:
     lines = lines_of(offer)
     plan = plan_state(lines, payments, on=on, policy=policy, owed=offer.owed, waiver=offer.waiver)
@@ -411,8 +432,64 @@ def test_payoff_credits_interest_paid_ahead_of_its_date() -> None:
     # the 30.00 would take the period's interest twice (2,016.87).
     paid_early = [Payment(date(2027, 2, 1), 102_007)]
     assert quote_on(paid_early, date(2027, 2, 5)) == 198_687
+    # the 30.00 comes off the principal: the interest shown is the 13.88 accrued, never -16.12
+    assert parts_on(paid_early, date(2027, 2, 5)) == (200_993 - 3_000, 1_388, 1_388, 0, 694)
     # on day 0, whatever was paid that day comes off the debt exactly
     assert quote_on([Payment(INTEREST_AS_OF, 102_007)], INTEREST_AS_OF) == 300_000 - 102_007
+
+
+def test_payoff_after_an_overpayment_credits_interest_paid_ahead_against_principal() -> None:
+    # 2,540.14 on 20 Feb: line 1 (due 15 Feb) 1,020.07, line 2 paid ahead 1,020.07, and the
+    # 500.00 over-payment pays the last line first (reduce_last): its 10.10 of interest, then
+    # 489.90 of principal. Interest paid for days not yet run: 20.10 + 10.10 = 30.20.
+    # A quote on 25 Feb: principal unpaid 1,009.96 - 489.90 = 520.06; 10 days accrued since
+    # 15 Feb: 520.06 x 12 % x 10/365 = 1.7098 -> 1.71, half waived 0.855 -> 0.86 (half up).
+    # The 30.20 comes off the principal (520.06 - 30.20 = 489.86), not the interest (which
+    # showed 1.71 - 30.20 = -28.49): 489.86 + 1.71 - 0.86 = 490.71, the same amount as before.
+    paid = [Payment(date(2027, 2, 20), 254_014)]
+    on = date(2027, 2, 25)
+    assert state(INTEREST_LINES, paid, on).payments[0].overpaid_minor == 50_000
+    assert parts_on(paid, on) == (48_986, 171, 171, 0, 86)
+    assert quote_on(paid, on) == 48_986 + 171 - 86 == 49_071
+
+
+def test_a_broken_plan_gets_no_early_payoff_waiver() -> None:
+    # Nothing paid on INTEREST_LINES (nothing waived, so nothing to revoke). Line 1 (15 Feb)
+    # is 30 days late on 17 Mar: the plan breaks (break_after_days_late = 30).
+    # 16 Mar, still active: 3,000.00 principal; lines 1 and 2's interest 30.00 + 20.10 = 50.10;
+    # 1 day since 15 Mar: 3,000.00 x 12 % / 365 = 0.9863 -> 0.99, half waived 0.495 -> 0.50:
+    # 3,000.00 + 50.10 + 0.99 - 0.50 = 3,050.59.
+    assert quote_on([], date(2027, 3, 16)) == 305_059
+    # 17 Mar, broken: 2 days accrued, 3,000.00 x 12 % x 2/365 = 1.9726 -> 1.97, none waived:
+    # 3,000.00 + 50.10 + 1.97 = 3,052.07.
+    broken = state(INTEREST_LINES, [], date(2027, 3, 17))
+    assert broken.status is PlanStatus.BROKEN and broken.revocation is None
+    assert parts_on([], date(2027, 3, 17)) == (300_000, 5_010 + 197, 197, 0, 0)
+    assert quote_on([], date(2027, 3, 17)) == 305_207
+
+
+def test_a_broken_plan_loses_the_fee_waiver_too() -> None:
+    # MIXED at no interest, a policy waiving all fees on an early payoff. Nothing paid; on
+    # 10 Feb line 1 (15 Jan) is 26 days late (missed, not yet broken): principal 420.00 +
+    # 455.00 + 500.00 = 1,375.00, line 1's interest 30.00, fees 50.00 + 20.00 = 70.00, all
+    # waived: 1,405.00. On 14 Feb it is 30 days late: broken, the 70.00 is owed: 1,475.00.
+    policy = Policy(holiday_country=None, payoff_fee_waiver_bps=10_000)
+
+    def quote(on: date) -> tuple[PlanStatus, int, int]:
+        plan = state(MIXED, [], on, policy=policy)
+        q = plan_payoff(
+            MIXED,
+            plan,
+            settlement=False,
+            nominal_annual_rate=Decimal(0),
+            as_of=date(2026, 12, 15),
+            on=on,
+            policy=policy,
+        )
+        return plan.status, q.waived_minor, q.amount_minor
+
+    assert quote(date(2027, 2, 10)) == (PlanStatus.ACTIVE, 7_000, 140_500)
+    assert quote(date(2027, 2, 14)) == (PlanStatus.BROKEN, 0, 147_500)
 
 
 def test_payoff_before_the_first_line_owes_the_arrears_it_folds_in() -> None:
@@ -473,6 +550,8 @@ def test_payoff_of_a_broken_plan_is_its_recomputed_balance() -> None:
         policy=POLICY,
     )
     assert quote.amount_minor == 717_500  # 10,500.00 - 3,325.00
+    # a discount revoked: nothing accrues and the early-payoff waiver is gone with it
+    assert (quote.accrued_interest_minor, quote.waived_minor) == (0, 0)
 
 
 def test_a_payoff_before_the_as_of_date_is_refused() -> None:

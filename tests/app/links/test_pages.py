@@ -8,8 +8,9 @@ serves: every amount cell's ``data-minor`` equals the document's decimal string 
 Golden files under ``tests/golden/pages/`` pin the README's worked example (10,000.00 CNY at
 12 %, 12 monthly instalments from 15 Feb 2026) byte for byte: the English page (offered, nobody
 on file), the Chinese page (accepted, one payment made, read by a party with three messages
-and SMS opted out) and, in test_downloads.py, the .ics (fixed DTSTAMP) and the .csv. They change
-only on purpose: regenerate with
+and SMS opted out, what finishes the plan today), the English page of the same accepted plan
+(read by nobody on file) and, in test_downloads.py, the .ics (fixed DTSTAMP) and the .csv. They
+change only on purpose: regenerate with
 
     REPAY_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/app/links/test_pages.py
 
@@ -44,6 +45,7 @@ from app.links.views import (
     ContactView,
     InstalmentStatus,
     OfferView,
+    PayoffView,
     SentMessage,
 )
 from app.offers.summaries import summary
@@ -144,6 +146,22 @@ def view(locale: Locale = Locale.EN, **changes: Any) -> OfferView:
     return OfferView(**fields)
 
 
+# The README example after accepted_view's payments, quoted on 20 Mar 2026 (line 2, due Mon
+# 16 Mar, paid 300.00 of which 92.12 interest): principal 9,211.51 - 207.88 = 9,003.63; 4 days
+# at 12 %: 9,003.63 x 0.12 x 4/365 = 11.8404 -> 11.84, half waived (5.92): 9,009.55, for that
+# day only (interest accrues daily). test_payoff_page.py checks it against the engine.
+README_PAYOFF = PayoffView(
+    on=date(2026, 3, 20),
+    valid_until=date(2026, 3, 20),
+    principal_minor=900_363,
+    interest_minor=1_184,
+    accrued_interest_minor=1_184,
+    fees_minor=0,
+    waived_minor=592,
+    amount_minor=900_955,
+)
+
+
 def accepted_view(locale: Locale, document: Json) -> OfferView:
     """Accepted, the first paying line paid in full, the next one partly."""
     paying = [x for x in document["schedule"]["lines"] if to_minor(x["payment"], "CNY")]
@@ -180,6 +198,7 @@ def accepted_view(locale: Locale, document: Json) -> OfferView:
             InstalmentStatus(first["number"], first_due, "paid", amount, amount),
             InstalmentStatus(second["number"], second_due, "partly_paid", amount, 30_000),
         ),
+        payoff=README_PAYOFF,
     )
 
 
@@ -761,6 +780,9 @@ def test_golden_pages() -> None:
     accepted = replace(accepted_view(Locale.ZH_CN, zh), contact=contact_view(Locale.ZH_CN))
     golden("offer.zh-CN.html", render_offer_page(zh, accepted, Locale.ZH_CN).encode())
     golden("not_found.en.html", render_not_found(Locale.EN).encode())
+    # the English page of the accepted plan: its payments and what finishes it today
+    accepted_en = render_offer_page(en, accepted_view(Locale.EN, en), Locale.EN)
+    golden("offer_accepted.en.html", accepted_en.encode())
 
 
 def test_the_page_links_to_asking_for_a_change_until_the_plan_is_complete() -> None:

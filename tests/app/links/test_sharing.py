@@ -20,6 +20,8 @@ from app.audit.models import AuditEvent
 from app.core.db import get_engine, get_sessionmaker
 from app.core.db import utcnow as db_now
 from app.links.models import AcceptedPlan, PlanPayment, SavedOffer
+from app.offers.summaries import day
+from schemas.common import Locale
 
 Headers = dict[str, dict[str, str]]
 
@@ -391,6 +393,8 @@ def test_a_broken_settlement_plan_loses_its_discount(client: TestClient, auth: H
     active = on(29)  # missed (15 days late), not yet broken: the discount stands
     assert (active["plan"]["status"], active["plan"]["outstanding"]) == ("missed", "6650.00")
     assert active["payoff"]["amount"] == "6650.00"  # what remains of the discounted 9,975.00
+    # a settlement's remainder holds until the plan breaks: line 2 30 days late, tomorrow
+    assert active["payoff"]["valid_until"] == (line_2 + timedelta(29)).isoformat()
     broken = on(30)
     assert broken["plan"]["status"] == "broken"
     # recomputed from the debt: 3,325.00 credited to fees 150.00, interest 350.00 and
@@ -419,6 +423,7 @@ def test_a_broken_settlement_plan_loses_its_discount(client: TestClient, auth: H
         },
     }
     assert broken["plan"]["outstanding"] == broken["payoff"]["amount"] == "7175.00"
+    assert broken["payoff"]["valid_until"] is None  # only a payment changes it
 
 
 def test_payoff_credits_every_payment_and_owes_the_folded_arrears(
@@ -432,6 +437,9 @@ def test_payoff_credits_every_payment_and_owes_the_folded_arrears(
     today = {"on": date.today().isoformat()}
     quote = client.get(f"/v1/plans/{folded}/payoff", params=today, headers=auth["collector"])
     assert quote.json()["amount"] == "10500.00"
+    # no interest accrues: it holds until the day before line 1 falls due
+    line_1 = payment_dates(client.get(f"/v1/plans/{folded}", headers=auth["collector"]).json())[0]
+    assert quote.json()["valid_until"] == (line_1 - timedelta(1)).isoformat()
     # 12,000.00 at 12 % over 12 months: pmt(1 %, 12, 12,000) = 1,066.1855 -> 1,066.19, of
     # which 120.00 is line 1's interest. Pay that instalment today and ask for the payoff
     # today: no day has run, so 12,000.00 - 1,066.19 = 10,933.81 closes the plan (not
@@ -450,6 +458,36 @@ def test_payoff_credits_every_payment_and_owes_the_folded_arrears(
     assert pay(client, auth["collector"], plan_id, "1066.19", "pay-1").status_code == 201
     quote = client.get(f"/v1/plans/{plan_id}/payoff", params=today, headers=auth["collector"])
     assert quote.json()["amount"] == "10933.81"
+    # line 1's 120.00 of interest, paid for days not yet run, comes off the principal: none of
+    # the quote is negative (principal 12,000.00 - 946.19 - 120.00 = 10,933.81), and interest
+    # accrues at 12 % from tomorrow, so the quote holds for today only
+    parts = {k: quote.json()[k] for k in ("principal", "interest", "waived", "valid_until")}
+    assert parts == {
+        "principal": "10933.81",
+        "interest": "0.00",
+        "waived": "0.00",
+        "valid_until": today["on"],
+    }
+
+
+def test_the_page_of_a_live_plan_says_what_finishes_it_today(
+    client: TestClient, auth: Headers
+) -> None:
+    # SMALL: 3,000.00 in three monthly payments of 1,000.00, no interest. Accepted today and
+    # nothing paid: 3,000.00 finishes it, the same until the day before line 1 falls due.
+    offer = saved(client, auth["collector"], plan=SMALL)
+    plan_id = accepted_plan(client, offer)
+    line_1 = payment_dates(client.get(f"/v1/plans/{plan_id}", headers=auth["collector"]).json())[0]
+    page = client.get(f"/s/{token_of(offer)}", params={"lang": "en"}).text
+    assert 'id="payoff"' in page
+    valid_until = line_1 - timedelta(1)
+    sentence = f"To finish today: CN¥3,000.00, valid until {day(valid_until, Locale.EN)}."
+    assert sentence in page
+    assert f'data-valid-until="{valid_until.isoformat()}"' in page
+    # paid in full: the plan is complete, there is nothing to finish
+    assert pay(client, auth["collector"], plan_id, "3000.00", "pay-all").status_code == 201
+    page = client.get(f"/s/{token_of(offer)}", params={"lang": "en"}).text
+    assert "The plan is complete" in page and 'id="payoff"' not in page
 
 
 # ---- the audit trail -----------------------------------------------------------------------
