@@ -241,3 +241,30 @@ def test_decisions_close_a_plan(client: TestClient, auth: Headers) -> None:
     assert again.status_code == 409
     paid = pay(client, auth["collector"], plan_id, "10.00", "after")
     assert paid.status_code == 409 and paid.json()["type"].endswith("/plan-closed")
+
+
+def test_a_break_is_cured_where_the_policy_allows_it(client: TestClient, auth: Headers) -> None:
+    # A policy that cures a break whose arrears are paid within 10 days of it.
+    created = client.post(
+        "/v1/policies",
+        json={"name": "curable", "body": {"cure_within_days": 10}},
+        headers=auth["finance"],
+    )
+    assert created.status_code == 201, created.text
+    policy = {"id": created.json()["id"]}
+    plan_id = accepted_plan(
+        client, saved(client, auth["collector"], plan={**SMALL, "policy": policy})
+    )
+    first = date.fromisoformat(
+        plan(client, auth["collector"], plan_id)["instalments"][0]["payment_date"]
+    )
+    review(first + timedelta(days=30))  # broken on day 30: instalment 1 is 30 days late
+    # Instalment 1 paid now (known on day 30, within the window): the plan is cured and back on
+    # its schedule; instalment 2 is not due yet (a month after the first).
+    assert pay(client, auth["collector"], plan_id, "1000.00", "cure").status_code == 201
+    cured = plan(client, auth["collector"], plan_id, first + timedelta(days=30))
+    assert cured["status"] == "cured" and cured["broken_reason"] is None
+    assert moves(cured)[-2:] == [
+        ((first + timedelta(30)).isoformat(), "broken", "date"),
+        ((first + timedelta(30)).isoformat(), "cured", "payment"),
+    ]
