@@ -58,11 +58,16 @@ format: $(STAMP)
 test: $(STAMP) $(MO) lint postgres chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile plans schemas app tests
 
-# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`);
+# the printed pages' Chinese needs a CJK font (Noto CJK) for the PDF to carry its text.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "installing Debian's Noto CJK fonts for the printed Chinese pages"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }; }
 
 # The storage tests also run on the machine's PostgreSQL (127.0.0.1:5432); start it if it is
 # installed but down. Without it they are skipped locally and fail under CI=true.
