@@ -101,7 +101,10 @@ def acked_by_claim(claims: list[Claim], message: OutboxMessage) -> Claim:
     return acker
 
 
-LEASE_SECONDS = 5.0
+# Long enough that a consumer on a loaded 2-core machine acknowledges a batch of 50 within its
+# lease (at 5 s, runs beside other test processes lost a message now and then); the killed
+# one's messages wait this long before another takes them over.
+LEASE_SECONDS = 12.0
 
 
 @dataclass
