@@ -268,3 +268,21 @@ def test_a_break_is_cured_where_the_policy_allows_it(client: TestClient, auth: H
         ((first + timedelta(30)).isoformat(), "broken", "date"),
         ((first + timedelta(30)).isoformat(), "cured", "payment"),
     ]
+
+
+def test_a_write_off_closes_a_plan_and_withdraws_its_reminders(
+    client: TestClient, auth: Headers
+) -> None:
+    add(client, auth, CN_DEBTOR)
+    plan_id = accepted_plan(client, saved(client, auth["collector"]))
+    pending = outbox(plan_id, "pending")
+    assert pending > 0
+    written = client.post(
+        f"/v1/plans/{plan_id}/decisions",
+        json={"decision": "write_off", "reason": "debtor deceased"},
+        headers=auth["finance"],
+    )
+    assert written.status_code == 200, written.text
+    assert written.json()["status"] == "written_off"
+    assert recorded(plan_id) == [(date.today().isoformat(), "active", "written_off", "decision")]
+    assert (outbox(plan_id, "pending"), outbox(plan_id, "cancelled")) == (0, pending)
