@@ -144,25 +144,38 @@ def add_periods(start: date, periods: int, frequency: Frequency) -> date:
 
 
 @lru_cache(maxsize=64)
-def _holiday_set(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=year).keys())
+def _calendar(country: str, year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """``country``'s public holidays in ``year`` and its weekend days worked instead."""
+    days = holidays.country_holidays(country, years=year)
+    return frozenset(days.keys()), frozenset(days.weekend_workdays)
 
 
 def is_business_day(day: date, country: str | None) -> bool:
-    """Monday to Friday and not a public holiday of ``country`` (None: weekends only).
+    """Monday to Friday and not a public holiday of ``country`` (None: weekends only), or a
+    weekend day the country works instead of a holiday.
+
+    China moves working days onto weekends around its long holidays (调休): the State Council's
+    yearly notice (国务院办公厅关于2026年部分节假日安排的通知) makes Saturday 14 February 2026,
+    for one, a working day; banks are open and a payment falls due on it. The dates come from
+    the ``holidays`` package (``weekend_workdays``), which follows those notices.
 
     Examples
     --------
     >>> is_business_day(date(2026, 10, 1), "CN")  # National Day
     False
+    >>> is_business_day(date(2026, 2, 14), "CN")  # a Saturday worked before Spring Festival
+    True
     >>> is_business_day(date(2026, 12, 25), "GB")
     False
     >>> is_business_day(date(2026, 12, 15), "US")
     True
     """
-    if day.weekday() >= 5:
-        return False
-    return country is None or day not in _holiday_set(country, day.year)
+    if country is None:
+        return day.weekday() < 5
+    off, worked = _calendar(country, day.year)
+    if day in worked:
+        return True
+    return day.weekday() < 5 and day not in off
 
 
 def next_business_day(day: date, country: str | None) -> date:

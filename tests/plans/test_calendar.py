@@ -79,3 +79,18 @@ def test_day_counts() -> None:
     assert year_fraction(date(2026, 1, 1), date(2027, 1, 1), DayCount.ACT_365F) == 1
     assert year_fraction(date(2026, 1, 1), date(2027, 1, 1), DayCount.ACT_360) * 360 == 365
     assert day_count(date(2026, 1, 15), date(2026, 7, 15), DayCount.THIRTY_360) == 180
+
+
+def test_chinas_make_up_working_days_are_business_days() -> None:
+    # 国务院办公厅关于2026年部分节假日安排的通知: Spring Festival is off 15-23 February 2026 and
+    # Saturday 14 February and Saturday 28 February are worked instead (调休); so is Sunday 20
+    # September before the National Day holiday. A payment falls due on such a day as on any
+    # working day; a Sunday inside the holiday moves to Tuesday 24 February, the first day back.
+    assert payment_dates([date(2026, 2, 14), date(2026, 9, 20)], "CN") == [
+        date(2026, 2, 14),
+        date(2026, 9, 20),
+    ]
+    assert next_business_day(date(2026, 2, 15), "CN") == date(2026, 2, 24)
+    # an ordinary Saturday is still not a business day, and elsewhere nothing changes
+    assert not is_business_day(date(2026, 3, 7), "CN")
+    assert not is_business_day(date(2026, 2, 14), "GB")
