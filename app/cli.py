@@ -24,6 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import links, messaging
+from app.audit import checkpoint as audit_checkpoints
+from app.audit import trail
 from app.core import migrate
 from app.core.access import actor_of, require_debt
 from app.core.db import get_sessionmaker
@@ -50,7 +52,7 @@ from app.links import sharing
 from app.messaging import notices, outbox
 from app.messaging import webhook as webhook_
 from schemas.debts import TEAM_NAME
-from schemas.sharing import SaveOffer
+from schemas.sharing import AuditVerification, SaveOffer
 
 DEMO_KEY_NAME = "demo (repay serve)"
 
@@ -71,6 +73,10 @@ app.add_typer(outbox_app, name="outbox")
 plans_app = typer.Typer(help="Accepted plans and their recorded life.", no_args_is_help=True)
 app.add_typer(plans_app, name="plans")
 app.add_typer(secret_app, name="secret")
+audit_app = typer.Typer(
+    help="The audit trail: its signed checkpoint, its offline check.", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
 
 err = Console(stderr=True)
 # Commands that run without the service's settings: making a key must work while the one
@@ -646,3 +652,61 @@ def outbox_send(
         total = sender.run(once=once, poll=poll)
     if once and total.delivered < total.claimed:
         raise typer.Exit(1)
+
+
+def _verification(path: Path | None) -> AuditVerification:
+    with get_sessionmaker()() as session:
+        result = trail.verify(session, checkpoint_path=path)
+    return AuditVerification.model_validate(trail.as_verification_json(result))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    checkpoint: Path | None = typer.Option(
+        None,
+        "--checkpoint",
+        metavar="FILE",
+        help="The signed checkpoint to compare with (default REPAY_AUDIT_CHECKPOINT_PATH).",
+    ),
+) -> None:
+    """Check the audit trail offline, as GET /v1/audit/verify does, from DATABASE_URL and
+    REPAY_SECRET_KEY: every keyed hash, then the chain's length and head against the checkpoint.
+
+    Prints the verification as JSON; exits 0 if the trail holds, 1 if it does not.
+    """
+    path = checkpoint or get_settings().audit_checkpoint_path
+    verified = _verification(path)
+    print(verified.model_dump_json(indent=2))
+    if path is None:
+        err.print("No checkpoint (--checkpoint FILE or REPAY_AUDIT_CHECKPOINT_PATH): a truncated")
+        err.print("trail cannot be told from a short one.")
+    if not verified.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    to: Path | None = typer.Option(
+        None, "--to", metavar="FILE", help="Write here (default REPAY_AUDIT_CHECKPOINT_PATH)."
+    ),
+) -> None:
+    """Verify the audit trail, then write a signed checkpoint of its head (count, last hash,
+    time). The service writes one every REPAY_AUDIT_CHECKPOINT_EVERY events; run this from cron
+    for one in time too. A trail that does not verify gets none (exit 1): it would bless the
+    break. A checkpoint of fewer events than the one in the file is not written."""
+    path = to or get_settings().audit_checkpoint_path
+    if path is None:
+        err.print("Where to? Pass --to FILE or set REPAY_AUDIT_CHECKPOINT_PATH.")
+        raise typer.Exit(2)
+    verified = _verification(path)
+    if not verified.ok:
+        print(verified.model_dump_json(indent=2))
+        err.print(f"The audit trail does not verify ({verified.reason}): no checkpoint written.")
+        raise typer.Exit(1)
+    with get_sessionmaker()() as session:
+        head = trail.head(session)
+    if audit_checkpoints.write(path, head):
+        print(json.dumps(head.document(), indent=2))
+        err.print(f"Checkpoint of {head.events} events written to {path}.")
+    else:
+        err.print(f"{path} holds a checkpoint of as many events or more: kept.")

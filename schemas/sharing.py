@@ -276,12 +276,51 @@ class AuditList(Model):
     model_config = with_examples(examples.AUDIT_LIST)
 
 
-class AuditVerification(Model):
-    """Whether the chain is intact, and where it breaks."""
+class AuditCheckpoint(Model):
+    """A signed checkpoint of the chain's head, as the service wrote it outside the database."""
 
-    ok: bool
-    events: int
+    events: int = Field(ge=0, description="How many events the chain held.")
+    hash: str = Field(description="The hash of its last event (64 zeros for none).")
+    at: datetime = Field(description="When the checkpoint was written.")
+
+
+class AuditVerification(Model):
+    """Whether the chain is intact, and where it breaks.
+
+    A **rewrite** (``rewritten_seq``: an event whose content no longer matches its keyed hash,
+    or that does not follow the event before it), a **gap** (``missing_seq``) and a
+    **truncation** (``truncated``: fewer events than the last checkpoint counted, or the event
+    at its count no longer the one checkpointed) are named apart; ``first_broken_seq`` and
+    ``reason`` name the first break in the chain (``reason``, else the truncation or the
+    checkpoint's problem).
+    """
+
+    ok: bool = Field(description="No break, no truncation, and a checkpoint that reads.")
+    events: int = Field(description="Events checked in order, up to the first broken one.")
     first_broken_seq: int | None
     reason: str | None
+    rewritten_seq: int | None = Field(
+        description="The first event changed after it was written: its content does not match"
+        " its keyed hash, or it does not follow the event before it."
+    )
+    missing_seq: int | None = Field(description="The first number missing inside the chain.")
+    truncated: bool = Field(
+        description="The chain is shorter than the last checkpoint, or its event at the"
+        " checkpoint's count is not the one checkpointed."
+    )
+    truncation: str | None = Field(description="How the chain differs from the checkpoint.")
+    checkpoint: AuditCheckpoint | None = Field(
+        description="The last checkpoint the chain was compared with; null when none is"
+        " configured (REPAY_AUDIT_CHECKPOINT_PATH) or written yet."
+    )
+    checkpoint_problem: str | None = Field(
+        description="The configured checkpoint cannot be read, or is not signed under the"
+        " service's key."
+    )
+    legacy_events: int = Field(
+        ge=0,
+        description="Events written before the chain was keyed (migration 0010), checked under"
+        " the plain SHA-256 rule.",
+    )
 
     model_config = with_examples(examples.AUDIT_VERIFICATION)

@@ -17,8 +17,11 @@ from app.core.db import Base, JSONBody, UTCDateTime
 class AuditEvent(Base):
     """One event of the append-only audit trail, chained to the previous by its hash.
 
-    ``hash`` = SHA-256 of the canonical JSON of (seq, at, kind, offer_id, plan_id, actor,
-    payload, prev_hash). ``prev_hash`` is unique, so the chain cannot fork.
+    ``hash`` = HMAC-SHA256, under a key derived from the service's secret, of the canonical
+    JSON of (seq, at, kind, offer_id, plan_id, actor, payload, prev_hash); plain SHA-256 for
+    events before migration 0010 (``app.audit.trail``). ``prev_hash`` is unique, so the chain
+    cannot fork. The database refuses UPDATE and DELETE on the table (triggers, 0010); these
+    listeners refuse them in the ORM before the statement is sent.
     """
 
     __tablename__ = "audit_events"

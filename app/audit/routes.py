@@ -12,6 +12,7 @@ from app.audit.models import AuditEvent
 from app.core.access import Action, require, sees_everything
 from app.core.deps import CollectorKey, DbSession, FinanceKey
 from app.core.errors import forbidden, problem_responses
+from app.core.settings import get_settings
 from schemas.sharing import AuditList, AuditVerification
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -49,11 +50,10 @@ def events(
 
 @router.get("/verify", response_model=AuditVerification, responses=problem_responses(401, 403, 503))
 def verify(db: DbSession, key: FinanceKey) -> dict[str, Any]:
-    """Recompute the whole hash chain; report the first event that does not match."""
-    result = trail.verify(db)
-    return {
-        "ok": result.ok,
-        "events": result.events,
-        "first_broken_seq": result.first_broken_seq,
-        "reason": result.reason,
-    }
+    """Recompute the whole keyed hash chain and report the first event that does not match
+    (rewritten or missing); compare its length and head with the last signed checkpoint
+    (REPAY_AUDIT_CHECKPOINT_PATH) and report a truncation. `repay audit verify` does the same
+    offline."""
+    return trail.as_verification_json(
+        trail.verify(db, checkpoint_path=get_settings().audit_checkpoint_path)
+    )

@@ -7,15 +7,25 @@ showing one party's phone number as another's. Each value has its own random 96-
 
 The stored form is ``v1.`` + base64url(nonce || ciphertext || tag); the version prefix leaves
 room for a later key rotation.
+
+The secret key is never itself an HMAC key: :func:`derived_key` gives a key of its own per
+purpose (RFC 5869 HKDF-SHA256, the purpose as ``info``), and :func:`keyed_hash` signs with it
+(the audit chain's hashes and its checkpoints, ``app.audit``). None of them is stored anywhere:
+whoever holds the database but not the secret cannot make a keyed hash.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.core.settings import get_settings
 
@@ -67,3 +77,36 @@ def unseal(sealed: str, *, table: str, column: str, row_id: str) -> str:
     except InvalidTag:
         raise ValueError(f"{where}: the sealed value does not open here") from None
     return plain.decode()
+
+
+@lru_cache(maxsize=16)
+def _derive(secret: bytes, purpose: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=None, info=purpose).derive(secret)
+
+
+def derived_key(purpose: bytes, *, secret: bytes | None = None) -> bytes:
+    """A 32-byte key for one ``purpose``, derived from the service's secret key (or ``secret``)
+    by HKDF-SHA256 (RFC 5869 §2, no salt, the purpose as ``info``): keys of two purposes are
+    independent, and neither reveals the secret.
+
+    Examples
+    --------
+    >>> secret = bytes(range(32))
+    >>> one = derived_key(b"repay audit chain v1", secret=secret)
+    >>> len(one), one == derived_key(b"repay audit checkpoint v1", secret=secret)
+    (32, False)
+    """
+    return _derive(get_settings().secret_key if secret is None else secret, purpose)
+
+
+def keyed_hash(purpose: bytes, message: bytes, *, secret: bytes | None = None) -> str:
+    """HMAC-SHA256 (RFC 2104) of ``message`` under the key of ``purpose``, as 64 hex digits.
+
+    Examples
+    --------
+    >>> secret = bytes(range(32))
+    >>> tag = keyed_hash(b"repay audit chain v1", b"{}", secret=secret)
+    >>> len(tag), tag == keyed_hash(b"repay audit chain v1", b"{ }", secret=secret)
+    (64, False)
+    """
+    return hmac.new(derived_key(purpose, secret=secret), message, hashlib.sha256).hexdigest()

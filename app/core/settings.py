@@ -42,6 +42,7 @@ _SECRET_KEY_TEXT = re.compile(r"[A-Za-z0-9+/_-]{43}=?")
 MAX_CACHE_SECONDS = 3600.0
 MIN_WEBHOOK_SECRET = 16  # characters: a short HMAC key is guessable from one signed request
 DATABASE_BACKENDS = {"sqlite", "postgresql", "postgres"}  # app.core.db.make_engine's
+MAX_CHECKPOINT_EVERY = 1_000_000  # events between two audit checkpoints
 
 
 class SettingsError(ValueError):
@@ -185,6 +186,16 @@ class Settings(BaseSettings):
     webhook_secret
         The HMAC-SHA256 key of the webhook's ``Repay-Signature`` (``REPAY_WEBHOOK_SECRET``, at
         least 16 characters), required to send (``app.messaging.webhook``).
+    audit_checkpoint_path
+        Where the service writes the signed checkpoint of the audit chain's head and where
+        ``GET /v1/audit/verify`` reads it (``REPAY_AUDIT_CHECKPOINT_PATH``): a file in an
+        existing directory, best on storage the database's users cannot write. Unset: no
+        checkpoint is written, and a truncated trail cannot be told from a short one.
+    audit_checkpoint_every
+        Write a checkpoint each time the chain reaches a multiple of this many events
+        (``REPAY_AUDIT_CHECKPOINT_EVERY``, default 1: after every audited commit; at most
+        1000000). ``repay audit checkpoint`` writes one at any time (cron, for an interval in
+        time).
     """
 
     model_config = SettingsConfigDict(
@@ -207,6 +218,8 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(None, validation_alias="REPAY_WEBHOOK_URL", repr=False)
     webhook_secret: str | None = Field(None, validation_alias="REPAY_WEBHOOK_SECRET", repr=False)
+    audit_checkpoint_path: Path | None = Field(None, validation_alias="REPAY_AUDIT_CHECKPOINT_PATH")
+    audit_checkpoint_every: int = Field(1, validation_alias="REPAY_AUDIT_CHECKPOINT_EVERY")
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -268,6 +281,28 @@ class Settings(BaseSettings):
             return secret_key_from_text(str(value))
         except ValueError as exc:
             raise _refuse(f"{exc}; generate one with: repay secret generate") from None
+
+    @field_validator("audit_checkpoint_path", mode="before")
+    @classmethod
+    def _checkpoint_path(cls, value: Any) -> Path | None:
+        if value is None:
+            return None
+        path = Path(str(value)).expanduser().absolute()
+        expected = "expected the path of a file in an existing directory"
+        if path.is_dir():
+            raise _refuse(expected, f"the directory {_shown(str(value))}")
+        if not path.parent.is_dir():
+            raise _refuse(expected, f"{_shown(str(value))}, whose directory does not exist")
+        return path
+
+    @field_validator("audit_checkpoint_every", mode="before")
+    @classmethod
+    def _checkpoint_every(cls, value: Any) -> int:
+        expected = f"expected a whole number of events from 1 to {MAX_CHECKPOINT_EVERY}"
+        text = str(value).strip()
+        if not re.fullmatch(r"[0-9]{1,7}", text) or not 1 <= int(text) <= MAX_CHECKPOINT_EVERY:
+            raise _refuse(expected, _shown(str(value)))
+        return int(text)
 
     @field_validator("webhook_url", mode="before")
     @classmethod

@@ -36,6 +36,8 @@ VARIABLES = (
     "REPAY_SECRET_KEY",
     "REPAY_WEBHOOK_URL",
     "REPAY_WEBHOOK_SECRET",
+    "REPAY_AUDIT_CHECKPOINT_PATH",
+    "REPAY_AUDIT_CHECKPOINT_EVERY",
 )
 # The key of bytes 0, 1, ..., 31, encoded by hand from RFC 4648's table (section 5, base64url):
 # 0x000102 -> "AAEC", 0x030405 -> "AwQF", ... and the last two bytes 0x1e1f -> "Hh8" (+ "=").
@@ -102,6 +104,24 @@ MALFORMED = {
         "REPAY_WEBHOOK_URL: expected an absolute http:// or https:// URL with a host,"
         " got a value without http(s):// and a host",
     ),
+    "audit checkpoint in a directory that does not exist": (
+        "REPAY_AUDIT_CHECKPOINT_PATH",
+        "/nonexistent/audit/checkpoint.json",
+        "REPAY_AUDIT_CHECKPOINT_PATH: expected the path of a file in an existing directory,"
+        " got '/nonexistent/audit/checkpoint.json', whose directory does not exist",
+    ),
+    "audit checkpoint every 0 events": (
+        "REPAY_AUDIT_CHECKPOINT_EVERY",
+        "0",
+        "REPAY_AUDIT_CHECKPOINT_EVERY: expected a whole number of events from 1 to 1000000,"
+        " got '0'",
+    ),
+    "audit checkpoint every hour, a time where a count is wanted": (
+        "REPAY_AUDIT_CHECKPOINT_EVERY",
+        "1h",
+        "REPAY_AUDIT_CHECKPOINT_EVERY: expected a whole number of events from 1 to 1000000,"
+        " got '1h'",
+    ),
     "webhook secret too short": (
         "REPAY_WEBHOOK_SECRET",
         "short",
@@ -164,6 +184,8 @@ def test_each_malformed_variable_has_its_line(tmp_path: Path) -> None:
         ["outbox", "schedule"],
         ["outbox", "drain", "--dry-run"],
         ["outbox", "send", "--once"],
+        ["audit", "verify"],
+        ["audit", "checkpoint", "--to", "checkpoint.json"],
     ],
 )
 def test_every_command_that_needs_settings_refuses_them_first(
@@ -279,6 +301,23 @@ def test_without_a_key_one_is_made_in_var_once(
         f"REPAY_SECRET_KEY: unset, so {path} is read, which is malformed: {EXPECTED_KEY},"
         " got 12 characters"
     )
+
+
+def test_the_audit_checkpoint_settings(environment: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert (get_settings().audit_checkpoint_path, get_settings().audit_checkpoint_every) == (
+        None,
+        1,
+    )
+    environment.setenv("REPAY_AUDIT_CHECKPOINT_PATH", str(tmp_path / "checkpoint.json"))
+    environment.setenv("REPAY_AUDIT_CHECKPOINT_EVERY", "100")
+    get_settings.cache_clear()
+    settings = get_settings()
+    assert settings.audit_checkpoint_path == tmp_path / "checkpoint.json"
+    assert settings.audit_checkpoint_every == 100
+    environment.setenv("REPAY_AUDIT_CHECKPOINT_PATH", str(tmp_path))
+    get_settings.cache_clear()
+    with pytest.raises(SettingsError, match="got the directory"):
+        get_settings()
 
 
 def test_secrets_stay_out_of_repr(environment: pytest.MonkeyPatch) -> None:
