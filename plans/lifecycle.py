@@ -210,7 +210,10 @@ def life(
         for line in lines
         for n in (1, policy.missed_after_days, policy.break_after_days_late)
     }
-    days |= {k.known_on for _, k in known} | {d.on for d in decisions}
+    # and the day of acceptance: a plan may be late from its first day (an offer made from an
+    # as-of date in the past); every later day the judgement can change on is listed above,
+    # so judging on another day (a payment's, a decision's) never finds a change of its own
+    days |= {accepted_on} | {k.known_on for _, k in known} | {d.on for d in decisions}
     status, since, broken_on = PlanStatus.ACTIVE, accepted_on, None
     moves: list[Transition] = []
 

@@ -457,6 +457,7 @@ def accept(db: Session, token: str) -> Json:
         raise conflict("This offer has already been accepted.", "already-accepted") from None
     trail.record(db, "offer_accepted", actor="debtor", offer_id=offer.id, plan_id=plan.id)
     bus.publish(db, PlanAccepted(plan))
+    advance(db, plan, today)  # a plan may be late from its first day (an as-of in the past)
     if current is not None:
         bus.publish(db, PlanReplaced(current, plan, current.state_since))
     return {

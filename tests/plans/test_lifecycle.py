@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from plans.errors import DomainError
@@ -233,3 +233,80 @@ def test_the_state_on_a_day_never_depends_on_a_later_event(
     after = through(on + timedelta(later), payments)[0]
     assert isinstance(after, tuple)
     assert after[: len(through(on, payments)[0])] == through(on, payments)[0]  # type: ignore[arg-type]
+
+
+def test_a_plan_accepted_after_its_first_date_is_late_from_its_first_day() -> None:
+    # Accepted on 20 January, five days after instalment 1's date: late that day, whatever is
+    # decided or paid later on (the judgement of a day never depends on what else happens then).
+    accepted = date(2027, 1, 20)
+
+    def late(decisions: tuple[DecisionEvent, ...]) -> list[tuple[str, str]]:
+        lived = life(
+            THREE,
+            [],
+            decisions,
+            accepted_on=accepted,
+            through=date(2027, 1, 25),
+            policy=POLICY,
+            owed=OWED,
+            waiver=NO_WAIVER,
+        )
+        return [(t.on.isoformat(), t.after.value) for t in lived.transitions]
+
+    assert late(()) == [("2027-01-20", "late")]
+    cancel = DecisionEvent(date(2027, 1, 22), Decision.CANCEL)
+    assert late((cancel,)) == [("2027-01-20", "late"), ("2027-01-22", "cancelled")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PAYMENT, max_size=5), PAYMENT, DAY, DAY, POLICIES, st.booleans())
+# accepted already late, cancelled two days later: the day of acceptance is judged whether or
+# not anything happens later (a 500 in the service before it was)
+@example(raw=[], extra=(0, 0, 1), decided=21, horizon=60, policy=POLICY, late_acceptance=True)
+def test_an_event_never_changes_the_days_before_it(
+    raw: list[tuple[int, int, int]],
+    extra: tuple[int, int, int],
+    decided: int,
+    horizon: int,
+    policy: Policy,
+    late_acceptance: bool,
+) -> None:
+    # A decision or one more payment, on whatever day, leaves every transition before that day
+    # as it was (what the service has recorded up to a day never needs rewriting).
+    start = date(2027, 1, 1)
+    accepted = date(2027, 1, 20) if late_acceptance else ACCEPTED
+    payments = [k for k in _payments(raw) if k.payment.paid_on >= accepted]
+    through = start + timedelta(horizon)
+
+    def moves_of(
+        ps: list[KnownPayment], decisions: tuple[DecisionEvent, ...]
+    ) -> list[tuple[object, ...]]:
+        try:
+            lived = life(
+                THREE,
+                ps,
+                decisions,
+                accepted_on=accepted,
+                through=through,
+                policy=policy,
+                owed=DISCOUNTED_OWED,
+                waiver=DISCOUNT,
+            )
+        except DomainError:  # a decision on a plan already closed: refused
+            return []
+        return [(t.on, t.before, t.after, t.cause) for t in lived.transitions]
+
+    def until(moves: list[tuple[object, ...]], day: date) -> list[tuple[object, ...]]:
+        # every move before the day, and what the day's date made of it before anything
+        # else happened that day
+        return [m for m in moves if m[0] < day or (m[0] == day and m[3] is Cause.DATE)]
+
+    base = moves_of(payments, ())
+    day = start + timedelta(decided)
+    cancelled = moves_of(payments, (DecisionEvent(day, Decision.CANCEL),))
+    if cancelled:
+        assert until(base, day) == until(cancelled, day)
+    [more] = _payments([extra])
+    if more.payment.paid_on >= accepted:
+        added = moves_of([*payments, more], ())
+        assert until(base, more.known_on) == until(added, more.known_on)
