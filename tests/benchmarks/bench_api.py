@@ -63,7 +63,7 @@ def uvicorn_command(app: str, port: int, workers: int) -> list[str]:
 
 
 @contextmanager
-def served(app: str, env: dict[str, str], workers: int = 1) -> Iterator[str]:
+def served(app: str, env: dict[str, str], workers: int = 1) -> Iterator[tuple[str, int]]:
     port = _free_port()
     process = subprocess.Popen(
         uvicorn_command(app, port, workers),
@@ -81,10 +81,18 @@ def served(app: str, env: dict[str, str], workers: int = 1) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"{app} did not start")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server and its worker processes."""
+    import psutil  # installed with dask's distributed
+
+    root = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
 
 
 def bodies(count: int = 500, seed: int = 20261125) -> list[str]:
@@ -151,8 +159,10 @@ def wrk(
         return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    assert rps, output
+    done = re.search(r"(\d+) requests in", output)
+    assert rps and done, output
     return {
+        "requests": int(done.group(1)),
         "rps": float(rps.group(1)),
         "p50_ms": latency("50"),
         "p99_ms": latency("99"),
@@ -200,17 +210,26 @@ def measure() -> dict[str, Any]:
                 ("hello", "tests.benchmarks.hello_app:app", None),
                 ("negotiate", "app.main:app", script),
             ):
-                with served(app, env, workers) as url:
+                with served(app, env, workers) as (url, pid):
                     target = url if url_script else url + "/"
                     wrk(target, url_script, duration=WARM_UP)  # caches, first imports
+                    cpu = server_cpu_seconds(pid)
                     row[name] = wrk(target, url_script)
+                    used = server_cpu_seconds(pid) - cpu
+                    # the server's own CPU per answer: what the ratio would be on cores of
+                    # its own, whatever else loads the machine meanwhile
+                    row[name]["server_cpu_us_per_request"] = used / row[name]["requests"] * 1e6
                     row[name]["command"] = (
                         f"{_shown(uvicorn_command(app, 0, workers))} & "
                         f"{_shown(wrk_command(target, url_script))}"
                     )
             row["ratio"] = row["negotiate"]["rps"] / row["hello"]["rps"]
+            row["cpu_ratio"] = (
+                row["hello"]["server_cpu_us_per_request"]
+                / row["negotiate"]["server_cpu_us_per_request"]
+            )
             figures["throughput"].append(row)
-        with served("app.main:app", env, 1) as url:
+        with served("app.main:app", env, 1) as (url, _):
             wrk(url, script, connections=1, duration=WARM_UP)
             single = wrk(url, script, connections=1)
             single["command"] = (
@@ -243,6 +262,12 @@ def main() -> dict[str, Any] | None:
         verdict = "met" if row["ratio"] >= 0.5 else "MISSED"
         target = f"  (target >= 0.5: {verdict})" if row["workers"] == 1 else ""
         print(f"  {row['workers']} worker(s) ratio negotiate / hello = {row['ratio']:.3f}{target}")
+        print(
+            f"  {row['workers']} worker(s) server CPU per request: hello"
+            f" {row['hello']['server_cpu_us_per_request']:.0f} us, negotiate"
+            f" {row['negotiate']['server_cpu_us_per_request']:.0f} us;"
+            f" ratio {row['cpu_ratio']:.3f} (the throughput ratio on unloaded cores)"
+        )
     one = figures["latency_one_client"]
     print(
         f"  one client (wrk -c1), 1 worker: negotiate p50 {one['p50_ms']:.2f} ms"
