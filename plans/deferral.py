@@ -153,14 +153,30 @@ def deferral_plan(
     balance = Balance(debt.principal_minor, debt.interest_minor, debt.fees_minor)
     waiver = arrears_waiver(balance, policy)
 
-    def layout(n: int, level: int | None = None) -> tuple[list[Line], int, int, Schedule]:
-        state = Balance(balance.principal, balance.interest, balance.fees)
-        due = due_dates(first_due, count + n, frequency)
-        paid_on = payment_dates(due, policy.holiday_country)
-        rates = line_rates(
-            annual, as_of=debt.as_of, due=due, paid_on=paid_on, frequency=frequency, policy=policy
-        )
-        pause, waived_accrued = deferral_lines(
+    # Due dates, payment dates and line rates are each prefix-stable (the k-th depends only on
+    # the ones before it), so one list as long as the longest plan tried serves every layout:
+    # the probe, each candidate term and each raised level, which used to rebuild them all.
+    dated: list[tuple[list[date], list[date], list[Fraction]]] = []
+
+    def calendar(total: int) -> tuple[list[date], list[date], list[Fraction]]:
+        if not dated or len(dated[0][0]) < total:
+            due = due_dates(first_due, total, frequency)
+            paid_on = payment_dates(due, policy.holiday_country)
+            rates = line_rates(
+                annual,
+                as_of=debt.as_of,
+                due=due,
+                paid_on=paid_on,
+                frequency=frequency,
+                policy=policy,
+            )
+            dated[:] = [(due, paid_on, rates)]
+        due, paid_on, rates = dated[0]
+        return due[:total], paid_on[:total], rates[:total]
+
+    def paused(state: Balance, total: int) -> tuple[list[Line], int]:
+        due, paid_on, rates = calendar(total)
+        return deferral_lines(
             state,
             due=due[:count],
             paid_on=paid_on[:count],
@@ -170,6 +186,11 @@ def deferral_plan(
             policy=policy,
             waive_arrears=(waiver.fees_minor, waiver.interest_minor) if waiver else None,
         )
+
+    def layout(n: int, level: int | None = None) -> tuple[list[Line], int, int, Schedule]:
+        state = Balance(balance.principal, balance.interest, balance.fees)
+        pause, waived_accrued = paused(state, count + n)
+        due, paid_on, rates = calendar(count + n)
         instalments, level = amortise(
             state,
             spec=PlanSpec(frequency, annual, amortisation, policy.rounding),
@@ -194,8 +215,8 @@ def deferral_plan(
         )
         if bound is None:
             raise DomainError("term", "required", "give a term, a payment or a capacity")
-        # Lay out the pause once with a one-period tail to learn the balance it leaves.
-        probe, _, _, _ = layout(1)
+        # Lay out the pause once to learn the balance it leaves.
+        probe, _ = paused(Balance(balance.principal, balance.interest, balance.fees), count + 1)
         after = probe[count - 1]
         n = shortest_term(
             bound,
@@ -213,6 +234,7 @@ def deferral_plan(
                 f" needs more than the policy's {policy.max_term_months} months",
             )
         candidates = [n, n + 1] if n < limit - count else [n]
+        calendar(count + candidates[-1])  # the longest, once
     error: DomainError | None = None
     bounded = capacity if payment_minor is None else Capacity(payment_minor)
     for n in candidates:

@@ -7,6 +7,13 @@ Use them through the annotated aliases (``DbSession``, ``CollectorKey``, ``Finan
     def create(body: PolicyIn, db: DbSession, key: FinanceKey):
         version = store.create_policy(db, body.name, body.model_dump(), key.id, ...)
         ...
+
+A handler that usually needs no database (a calculation, once the key and the policy version
+are cached) takes ``DbOnDemand`` instead and opens the session only if a cache misses::
+
+    @router.post("/v1/offers/negotiate")
+    async def negotiate(request: NegotiateRequest, db: DbOnDemand, key: CollectorKey):
+        policy = await resolve_for_offer_async(db, request.policy, key)
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ from anyio import Semaphore
 from anyio.lowlevel import RunVar
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.access import Actor, actor_of
-from app.core.db import get_sessionmaker
+from app.core.db import get_engine, get_sessionmaker
 from app.core.errors import forbidden, unauthorized
-from app.core.keys import find_key, hash_key
+from app.core.keys import find_key
 from app.core.models import Role
 from app.core.settings import get_settings
 from app.core.ttl import TtlCache
@@ -48,34 +56,86 @@ def _admission() -> Semaphore:
         return _sessions.get()
 
 
-async def get_db() -> AsyncIterator[Session]:
-    """A session for one request: committed if the handler succeeds, rolled back if it raises.
+class SessionOnDemand:
+    """A request's database session, made when first asked for (:meth:`open`).
 
-    Depend on it as :data:`DbSession` (``scope="function"``) so the commit happens before the
-    response is sent: a client that got 201 can read what it wrote, and a failed commit
-    becomes an error response instead of a lost write.
-
-    A session touches the database only when first used; a request answered from caches (a
-    verified key, a parsed policy) never leaves the event loop. Database work happens in the
-    thread pool, as blocking I/O must, :data:`SESSIONS_AT_ONCE` requests at a time.
+    A request answered from this process's caches (a verified key, a resolved policy version:
+    the calculations) makes no session, checks out no connection and takes no place among
+    :data:`SESSIONS_AT_ONCE`. Caches are keyed by :attr:`database`, which needs none.
     """
-    async with _admission():
-        session = get_sessionmaker()()
+
+    __slots__ = ("_admitted", "_session")
+
+    def __init__(self) -> None:
+        self._session: Session | None = None
+        self._admitted: Semaphore | None = None
+
+    @property
+    def database(self) -> Engine:
+        """The engine every session of this request is bound to (no I/O)."""
+        return get_engine()
+
+    @property
+    def opened(self) -> bool:
+        """Whether this request has made its session."""
+        return self._session is not None
+
+    async def open(self) -> Session:
+        """The request's one session, made now if it was not yet (after waiting for a place
+        among :data:`SESSIONS_AT_ONCE`)."""
+        if self._session is None:
+            admission = _admission()
+            await admission.acquire()
+            self._admitted = admission
+            self._session = get_sessionmaker()()
+        return self._session
+
+    async def _end(self, *, commit: bool) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
         try:
-            yield session
             if session.in_transaction():
-                await run_in_threadpool(session.commit)
-        except BaseException:
-            if session.in_transaction():
-                await run_in_threadpool(session.rollback)
-            raise
+                await run_in_threadpool(session.commit if commit else session.rollback)
         finally:
             # commit or rollback has already ended any transaction and returned the connection:
             # closing does no I/O, so it stays on the event loop
             session.close()
+            if self._admitted is not None:
+                self._admitted.release()
+                self._admitted = None
 
 
-DbSession = Annotated[Session, Depends(get_db, scope="function")]
+async def on_demand() -> AsyncIterator[SessionOnDemand]:
+    """The request's :class:`SessionOnDemand`: its session, if one was made, is committed if
+    the handler succeeds and rolled back if it raises, before the response is sent."""
+    lazy = SessionOnDemand()
+    try:
+        yield lazy
+    except BaseException:
+        await lazy._end(commit=False)
+        raise
+    await lazy._end(commit=True)
+
+
+# scope="function": the commit happens before the response is sent, so a client that got 201
+# can read what it wrote, and a failed commit becomes an error response, not a lost write.
+DbOnDemand = Annotated[SessionOnDemand, Depends(on_demand, scope="function")]
+
+
+async def get_db(lazy: DbOnDemand) -> Session:
+    """A session for one request: committed if the handler succeeds, rolled back if it raises.
+
+    Depend on it as :data:`DbSession`; the key check and the handler share it (FastAPI
+    resolves :func:`on_demand` once per request). Handlers that may be answered from caches
+    alone (the calculations) depend on :data:`DbOnDemand` instead and open it only on a miss.
+    Database work happens in the thread pool, as blocking I/O must, :data:`SESSIONS_AT_ONCE`
+    requests at a time.
+    """
+    return await lazy.open()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
 
 # auto_error=False: a missing key must be our 401 problem document, not FastAPI's 403.
 # Declaring the scheme is also what gives /docs its "Authorize" button.
@@ -128,17 +188,20 @@ def require_role(*roles: Role | str) -> Callable[..., Awaitable[Actor]]:
     required = min((Role(role) for role in roles), key=lambda role: role.rank)
 
     async def authenticated_key(
-        db: DbSession,
+        db: DbOnDemand,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Actor:
         if credentials is None:
             raise unauthorized()
-        # Every request presents its key; a short-lived cache of verified keys spares the
-        # database a lookup per request (see Settings.cache_seconds for how long).
-        cache_key = (db.get_bind(), hash_key(credentials.credentials))
+        # Every request presents its key; on a warm cache its check is this dictionary lookup
+        # (keyed by the key as presented: it is in this process's memory while it is served
+        # anyway). A miss, or the first request after an entry expires, asks the database.
+        # Revocation bound: see Settings.cache_seconds.
+        cache_key = (db.database, credentials.credentials)
         key = _verified.get(cache_key)
         if key is None:
-            found = await run_in_threadpool(_verified_actor, db, credentials.credentials)
+            session = await db.open()
+            found = await run_in_threadpool(_verified_actor, session, credentials.credentials)
             if found is None:
                 _verified.discard(lambda k, _: k == cache_key)  # revoked: stop serving it
                 raise unauthorized("The API key is unknown or revoked.")

@@ -178,8 +178,12 @@ class Settings(BaseSettings):
     cache_seconds
         How long a process may reuse an API key's lookup or "the latest version of a policy"
         (``REPAY_CACHE_SECONDS``, default 2; 0 disables; at most an hour). A revocation or a
-        new version made through this process applies at once; made through another process,
-        within this time.
+        new version made through this process applies at once. Made through another process
+        (another worker of ``repay serve --workers``, the CLI), it applies to the first request
+        after this time, which asks the database; requests arriving while that one waits for
+        its answer are still served from the expired entry, for at most this time again. The
+        bound is therefore twice this time (4 s by default); a version named in a request that
+        is newer than the one cached is taken as the latest at once.
     webhook_url
         Where ``repay outbox send`` POSTs messages (``REPAY_WEBHOOK_URL``); ``--webhook``
         overrides it.

@@ -51,6 +51,11 @@ class TtlCache(Generic[V]):
             self._items[key] = (expires, value, True)
         return None
 
+    def peek(self, key: Hashable) -> V | None:
+        """The value if fresh, without taking the refresh of an expired one upon the caller."""
+        item = self._items.get(key)
+        return item[1] if item is not None and time.monotonic() < item[0] else None
+
     def put(self, key: Hashable, value: V) -> None:
         """Keep ``value`` for the configured time (nothing if that time is 0)."""
         seconds = self._seconds()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.access import Actor
+from app.core.deps import SessionOnDemand
 from app.core.errors import Conflict, not_found
 from app.core.models import Role
 from app.core.settings import get_settings
@@ -144,12 +145,20 @@ def resolve(
     if ref is None or ref.version is None:
         latest = row.version
         _once_committed(db, lambda: _latest.put((database, policy_id), latest))
+    else:
+        # A version named that is newer than the latest this process knows was published
+        # through another process: it is the latest at least, so an older one named next is
+        # refused (check_current) now rather than once the cached latest expires.
+        known = _latest.peek((database, policy_id))
+        if known is not None and row.version > known:
+            newer = row.version
+            _once_committed(db, lambda: _latest.put((database, policy_id), newer))
     return _resolved(db, row)
 
 
-def cached(db: Session, ref: PolicyRef | None, organisation_id: int) -> ResolvedPolicy | None:
-    """The version a request names, if this process already knows it (no database I/O)."""
-    database = _database(db)
+def cached(database: object, ref: PolicyRef | None, organisation_id: int) -> ResolvedPolicy | None:
+    """The version a request names, if this process already knows it (no database I/O);
+    ``database`` is the engine the caches are keyed by (``SessionOnDemand.database``)."""
     policy_id = ref.id if ref is not None else _default_ids.get((database, organisation_id))
     if policy_id is None:
         return None
@@ -179,13 +188,17 @@ def message_rules(db: Session, organisation_id: int) -> MessagesBody:
     return resolve(db, None, organisation_id).body.messages
 
 
-async def resolve_async(db: Session, ref: PolicyRef | None, organisation_id: int) -> ResolvedPolicy:
-    """:func:`resolve` for async handlers: from memory when possible, else in the thread pool."""
-    policy = cached(db, ref, organisation_id)
+async def resolve_async(
+    db: SessionOnDemand, ref: PolicyRef | None, organisation_id: int
+) -> ResolvedPolicy:
+    """:func:`resolve` for async handlers: from memory when possible (no session is made),
+    else in the thread pool."""
+    policy = cached(db.database, ref, organisation_id)
     if policy is not None:
         return policy
+    session = await db.open()
     # cached() missing "the latest" means this request is the one to refresh it
-    return await run_in_threadpool(resolve, db, ref, organisation_id, fresh=True)
+    return await run_in_threadpool(resolve, session, ref, organisation_id, fresh=True)
 
 
 def check_current(policy: ResolvedPolicy, latest: int, key: Actor, *, field: str) -> None:
@@ -213,7 +226,7 @@ def resolve_for_offer(
 
 
 async def resolve_for_offer_async(
-    db: Session, ref: PolicyRef | None, key: Actor, *, field: str = "policy.version"
+    db: SessionOnDemand, ref: PolicyRef | None, key: Actor, *, field: str = "policy.version"
 ) -> ResolvedPolicy:
     """:func:`resolve_for_offer` for async handlers (:func:`resolve_async`)."""
     policy = await resolve_async(db, ref, key.organisation_id)

@@ -38,3 +38,29 @@ def keys(client: TestClient) -> dict[str, str]:
 def auth(keys: dict[str, str]) -> dict[str, dict[str, str]]:
     """Authorization headers per role."""
     return {role: {"Authorization": f"Bearer {key}"} for role, key in keys.items()}
+
+
+class Clock:
+    """A monotonic clock that moves only when told (``app.core.ttl``'s caches read it)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The caches' clock, frozen until advanced; their time is ``REPAY_CACHE_SECONDS``' 2 s."""
+    from app.core import ttl
+    from app.core.settings import get_settings
+
+    monkeypatch.setenv("REPAY_CACHE_SECONDS", "2")
+    get_settings.cache_clear()
+    frozen = Clock()
+    monkeypatch.setattr(ttl, "time", frozen)
+    return frozen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from datetime import date
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from app.cli import app
+from app.cli import app, cores
 from app.core.db import get_engine, get_sessionmaker
 from app.core.keys import find_key, list_keys
 from app.finance.store import create_policy, list_policies
@@ -106,7 +107,9 @@ def test_serve_on_a_new_database_seeds_a_demo(
     result = repay("serve", "--port", "8000")
     assert result.exit_code == 0, result.output
     plaintext, curl, page, _debt, _check = result.stdout.splitlines()
-    assert served == [{"target": "app.main:app", "host": "127.0.0.1", "port": 8000}]
+    assert served == [
+        {"target": "app.main:app", "host": "127.0.0.1", "port": 8000, "workers": cores()}
+    ]
 
     with get_sessionmaker()() as session:
         key = find_key(session, plaintext)
@@ -200,9 +203,21 @@ def test_serve_leaves_a_real_database_alone(
     assert result.exit_code == 0
     assert result.stdout == ""
     assert "repay keys create" in result.stderr
-    assert served == [{"target": "app.main:app", "host": "0.0.0.0", "port": 9000}]
+    assert served == [
+        {"target": "app.main:app", "host": "0.0.0.0", "port": 9000, "workers": cores()}
+    ]
     with get_sessionmaker()() as session:
         assert list_keys(session) == []
+
+
+def test_serve_runs_a_worker_per_core_unless_told(
+    app_database_url: str, served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2}, raising=False)
+    assert repay("serve").exit_code == 0
+    assert repay("serve", "--workers", "1").exit_code == 0
+    assert [call["workers"] for call in served] == [3, 1]
+    assert repay("serve", "--workers", "0").exit_code == 2
 
 
 def test_serve_points_the_example_at_the_served_port(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.core.deps import CollectorKey, DbSession
+from app.core.deps import CollectorKey, DbOnDemand
 from app.core.errors import problem_responses
 from app.core.responses import Json
 from app.finance.policies import resolve_for_offer_async
@@ -17,7 +17,7 @@ ERRORS = problem_responses(401, 403, 404, 422, 503)
 
 
 @router.post("/negotiate", response_model=OfferSet, responses=ERRORS)
-async def negotiate(request: NegotiateRequest, db: DbSession, key: CollectorKey) -> Json:
+async def negotiate(request: NegotiateRequest, db: DbOnDemand, key: CollectorKey) -> Json:
     """Every offer the policy allows for this debt and capacity, ranked, each with its full
     schedule, APR, NPV, expected recovery and a one-sentence summary in the locale; and the
     reason each kind not offered was rejected."""
@@ -29,7 +29,7 @@ async def negotiate(request: NegotiateRequest, db: DbSession, key: CollectorKey)
 
 
 @router.post("/counter", response_model=CounterResult, responses=ERRORS)
-async def counter(request: CounterRequest, db: DbSession, key: CollectorKey) -> Json:
+async def counter(request: CounterRequest, db: DbOnDemand, key: CollectorKey) -> Json:
     """The debtor's proposal: accepted as it stands, or why not and the nearest offers that the
     policy allows (same payment for longer, same term for more, or a later start)."""
     return Json(

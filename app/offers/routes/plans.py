@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.core.deps import CollectorKey, DbSession
+from app.core.deps import CollectorKey, DbOnDemand
 from app.core.errors import problem_responses
 from app.core.responses import Json
 from app.finance.policies import resolve_for_offer_async
@@ -24,7 +24,7 @@ ERRORS = problem_responses(401, 403, 404, 422, 503)
 
 
 @router.post("/instalment", response_model=OfferOut, responses=ERRORS)
-async def instalment(request: InstalmentRequest, db: DbSession, key: CollectorKey) -> Json:
+async def instalment(request: InstalmentRequest, db: DbOnDemand, key: CollectorKey) -> Json:
     """An instalment plan: a given term, or the shortest that keeps each payment within
     ``payment`` (or the capacity)."""
     return Json(
@@ -33,7 +33,7 @@ async def instalment(request: InstalmentRequest, db: DbSession, key: CollectorKe
 
 
 @router.post("/deferral", response_model=OfferOut, responses=ERRORS)
-async def deferral(request: DeferralRequest, db: DbSession, key: CollectorKey) -> Json:
+async def deferral(request: DeferralRequest, db: DbOnDemand, key: CollectorKey) -> Json:
     """A pause of some periods (no or token payments), then instalments."""
     return Json(
         calculations.one_plan(request, await resolve_for_offer_async(db, request.policy, key))
@@ -41,7 +41,7 @@ async def deferral(request: DeferralRequest, db: DbSession, key: CollectorKey) -
 
 
 @router.post("/settlement", response_model=OfferOut, responses=ERRORS)
-async def settlement(request: SettlementRequest, db: DbSession, key: CollectorKey) -> Json:
+async def settlement(request: SettlementRequest, db: DbOnDemand, key: CollectorKey) -> Json:
     """A settlement: the discounted lump sum by a date (``kind: settlement``) or the discounted
     total in a few instalments (``kind: settlement_plan``)."""
     return Json(
@@ -50,7 +50,7 @@ async def settlement(request: SettlementRequest, db: DbSession, key: CollectorKe
 
 
 @router.post("/compare", response_model=OfferSet, responses=ERRORS)
-async def compare(request: CompareRequest, db: DbSession, key: CollectorKey) -> Json:
+async def compare(request: CompareRequest, db: DbOnDemand, key: CollectorKey) -> Json:
     """Several explicit offers for one debt, ranked; any the policy refuses is listed with its
     reason."""
     return Json(

@@ -7,13 +7,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
+from app.core import deps
 from app.core.access import Actor
-from app.core.db import get_sessionmaker
+from app.core.db import get_engine, get_sessionmaker
 from app.core.deps import AdminKey, CollectorKey, DbSession, FinanceKey
 from app.core.errors import Problem
 from app.core.keys import create_key, revoke_key
 from app.core.models import Role
 from app.finance.store import create_policy, list_policies
+from tests.app.conftest import Clock
 
 
 def _small_app() -> FastAPI:
@@ -126,3 +128,61 @@ def test_a_request_commits_on_success_and_rolls_back_on_error(
     assert failed.status_code == 422
     with get_sessionmaker()() as session:
         assert [policy.name for policy, _ in list_policies(session)] == ["kept"]
+
+
+# ---- the verified-key cache: how soon a revocation elsewhere applies ------------------------
+
+CACHE_SECONDS = 2.0  # Settings.cache_seconds' default
+
+
+def _revoke_elsewhere(key: str) -> None:
+    # as another process would (another worker, the CLI): nothing here is told
+    with get_sessionmaker().begin() as session:
+        revoke_key(session, key.split("_")[1])
+
+
+def test_a_key_revoked_elsewhere_stops_working_once_its_cached_check_expires(
+    client: TestClient, keys: dict[str, str], clock: Clock
+) -> None:
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 200
+    _revoke_elsewhere(keys["collector"])
+    clock.advance(CACHE_SECONDS - 0.01)
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 200
+    clock.advance(0.02)
+    # the first request after the cached check expires asks the database, and is refused
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 401
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 401
+
+
+def test_a_revocation_elsewhere_applies_within_twice_the_cache_time_at_most(
+    client: TestClient, keys: dict[str, str], clock: Clock
+) -> None:
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 200
+    _revoke_elsewhere(keys["collector"])
+    clock.advance(CACHE_SECONDS + 0.01)
+    # a request refreshing the check has not answered yet (or failed): the others in the
+    # meantime are still answered from the expired entry, for one more cache time
+    assert deps._verified.get((get_engine(), keys["collector"])) is None
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 200
+    clock.advance(CACHE_SECONDS)
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 401
+
+
+def test_a_key_revoked_through_this_process_stops_at_once(
+    client: TestClient, keys: dict[str, str], clock: Clock
+) -> None:
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 200
+    _revoke_elsewhere(keys["collector"])
+    deps.forget_key(keys["collector"].split("_")[1])  # what DELETE /v1/keys/{prefix} does
+    assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 401
+
+
+def test_a_warm_key_check_makes_no_session(
+    client: TestClient, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = []
+    real = deps.get_sessionmaker
+    monkeypatch.setattr(deps, "get_sessionmaker", lambda: made.append(1) or real())
+    for _ in range(3):
+        assert client.get("/collector", headers=_bearer(keys["collector"])).status_code == 200
+    assert len(made) == 1
