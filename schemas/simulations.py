@@ -29,6 +29,9 @@ MAX_DEBTS = 10_000
 MAX_GRID_POINTS = 64
 MAX_DEBT_POLICIES = 200_000
 MAX_OFFER_ROWS = 40_000  # debts × grid points × 4 kinds, when every offer is returned
+# The request body's limit (app.core.limits): 10,000 debts of at most ~400 bytes each, with
+# room for indentation; the service's other operations read at most 1 MiB.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 
 Scale = Annotated[
     str,
