@@ -13,8 +13,10 @@ from app.audit import routes as audit
 from app.changes.routes import pages as changes
 from app.changes.routes import requests as change_requests
 from app.contacts.routes import checks, debts, parties, preferences
-from app.core import errors
+from app.core import errors, limits
+from app.core.limits import MAX_BODY_BYTES, BodyLimit
 from app.core.routes import health, keys
+from app.core.routing import KnownRoutes
 from app.core.settings import get_settings
 from app.finance.routes import policies, simulations
 from app.links.routes import links as link_pages
@@ -24,6 +26,10 @@ from app.links.routes import plans as accepted_plans
 from app.links.web import Safeguards
 from app.messaging import routes as outbox
 from app.offers.routes import offers, plans, rates
+from schemas.simulations import MAX_BODY_BYTES as MAX_SIMULATION_BYTES
+
+# The operations whose documented bounds need a body over 1 MiB (app.core.limits)
+LARGER_BODIES = {"/v1/simulations": MAX_SIMULATION_BYTES}
 
 DESCRIPTION = """
 Repayment-plan negotiation for collectors, debtors and finance teams.
@@ -36,6 +42,10 @@ the field and the rule.
 
 **Auth.** `Authorization: Bearer <key>`; keys have a role: collector (offers, plans, rates),
 finance (+ policies), admin (+ keys). Create one with `repay keys create --role collector`.
+
+**Limits.** A request body is at most 1 MiB (1,048,576 bytes; a portfolio simulation's 8 MiB).
+A larger one is a 413 problem document, refused before it is parsed: by its `Content-Length`,
+or, sent in chunks, at the first byte past the limit.
 """
 
 
@@ -115,6 +125,12 @@ def create_app() -> FastAPI:
     ):
         application.include_router(module.router)
     errors.install(application)
+    # A path no route takes is a 404, a method none of its routes has a 405 naming them all,
+    # before the router (which would match a template alone: "/v1/offers/negotiate" as an id).
+    application.add_middleware(KnownRoutes, routes=application.routes)
+    # A body over 1 MiB (8 MiB: a portfolio simulation) is a 413 before it is parsed, or read
+    # past the limit.
+    application.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, paths=LARGER_BODIES)
     # The share links' headers (no framing, no sniffing, no referrer, no cache) on every
     # answer under /s/, errors included: set once here, not remembered by each route.
     application.add_middleware(Safeguards)
@@ -131,6 +147,7 @@ def create_app() -> FastAPI:
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 errors.PROBLEM_SCHEMA
             )
+            limits.document(schema, paths=LARGER_BODIES)
             application.openapi_schema = _published_names(schema)
         return application.openapi_schema
 

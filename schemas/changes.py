@@ -13,13 +13,13 @@ body break the same rules, with the same names): ``number``, ``non_negative``, `
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from schemas import examples
-from schemas.common import Model, MultiLine, with_examples
+from schemas.common import IsoDate, Model, MultiLine, with_examples
 from schemas.offers import CounterResult, OfferOut
 
 Choice = Literal["as_proposed", "longer_term", "higher_payment", "later_start", "earlier_start"]
@@ -91,7 +91,7 @@ class ProposalOut(Model):
     """The proposal as the engine read it (amounts in the plan's currency)."""
 
     payment: str
-    start: date | None
+    start: IsoDate | None
     lump_sum: str
     frequency: str = Field(description="The plan's own frequency: a change keeps it.")
 
@@ -102,7 +102,7 @@ class OwedNowOut(Model):
     broke); on an offer not yet accepted, the offer's own debt."""
 
     currency: str
-    as_of: date
+    as_of: IsoDate
     principal: str
     interest: str
     fees: str
@@ -118,7 +118,7 @@ class Evaluation(Model):
     owed: OwedNowOut
     proposal: ProposalOut
     result: CounterResult
-    requests_left_today: int = Field(ge=0)
+    requests_left_today: StrictInt = Field(ge=0)
 
     model_config = with_examples(
         {

@@ -9,12 +9,14 @@ within a range every schedule the engine lays out from them stays inside of.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from plans.calendar import Frequency
 from plans.money import to_minor
@@ -53,10 +55,38 @@ Rate = Annotated[
 # A plan runs at most 50 years (PolicyBody.max_term_months <= 600) plus a pause and a delayed
 # start: from any date in this range its last line is still a date Python can represent (year
 # 9999 is the end of `datetime.date`), and no date before it is ever needed.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(value: object) -> object:
+    """A date as the wire carries it: ISO 8601 text, ``YYYY-MM-DD`` (or, from Python, a date).
+
+    JSON has no date type, and pydantic's lax mode would read ``0``, ``"0"`` or ``86400`` as a
+    day of 1970: a client's bug then becomes a plan starting in 1970, so every other JSON type
+    is refused (rule ``date_type``). Dates go through this only as text; the query string's
+    dates are text too, so they still parse.
+
+    Examples
+    --------
+    >>> iso_date("2026-11-25")
+    '2026-11-25'
+    >>> iso_date(0)
+    Traceback (most recent call last):
+    pydantic_core._pydantic_core.PydanticCustomError: Input should be an ISO 8601 date, YYYY-MM-DD
+    """
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise PydanticCustomError("date_type", "Input should be an ISO 8601 date, YYYY-MM-DD")
+
+
+# Every date of the contract; Date within the range the engine works in.
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 Date = Annotated[
-    date,
+    IsoDate,
     Field(
         ge=EARLIEST_DATE,
         le=LATEST_DATE,
@@ -140,6 +170,7 @@ __all__ = [
     "Currency",
     "Date",
     "Frequency",
+    "IsoDate",
     "Locale",
     "Model",
     "Rate",

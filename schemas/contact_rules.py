@@ -11,11 +11,10 @@ have (CN, US and GB).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from plans.contact_rules import (
     Channel,
@@ -28,7 +27,7 @@ from plans.contact_rules import (
     shipped_rules_data,
 )
 from plans.errors import DomainError
-from schemas.common import Model, MultiLine, OneLine
+from schemas.common import IsoDate, Model, MultiLine, OneLine
 
 JURISDICTIONS = ("CN", "US", "GB")
 Text = Annotated[MultiLine, Field(min_length=1, max_length=2000)]
@@ -53,8 +52,8 @@ class NoContactDaysBody(RuleFields):
 
     holiday_country: str | None = Field(pattern=r"^[A-Z]{2}$", examples=["CN"])
     holiday_subdivision: OneLine | None = Field(max_length=10, examples=["ENG"])
-    bridge_weekends: bool
-    extra_dates: list[date] = Field(max_length=366, description="The policy's own dates.")
+    bridge_weekends: StrictBool
+    extra_dates: list[IsoDate] = Field(max_length=366, description="The policy's own dates.")
 
 
 class HoursBody(RuleFields):
@@ -68,8 +67,8 @@ class HoursBody(RuleFields):
 class WindowBody(Model):
     """Exactly one: a rolling window in hours, ``local_days`` consecutive local days, or ever."""
 
-    rolling_hours: int | None = Field(None, ge=1, le=24 * 366)
-    local_days: int | None = Field(None, ge=1, le=366)
+    rolling_hours: StrictInt | None = Field(None, ge=1, le=24 * 366)
+    local_days: StrictInt | None = Field(None, ge=1, le=366)
     ever: Literal[True] | None = None
 
 
@@ -81,7 +80,7 @@ class CapBody(RuleFields):
     counts: Outcomes
     scope: Scope
     window: WindowBody
-    limit: int = Field(ge=1, le=10_000)
+    limit: StrictInt = Field(ge=1, le=10_000)
     roles: Roles | None = None
 
 
@@ -91,7 +90,7 @@ class CoolingOffBody(RuleFields):
     channels: Channels
     after: Outcomes
     scope: Scope
-    hours: int = Field(ge=1, le=24 * 366)
+    hours: StrictInt = Field(ge=1, le=24 * 366)
 
 
 class ContactableBody(RuleFields):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, model_validator
 
 from plans.contact_rules import Channel, Outcome, Purpose, Role
 from plans.errors import DomainError
@@ -198,7 +198,7 @@ class PartyPatch(Model):
     jurisdiction: Jurisdiction | None = None
     guaranteed: Guaranteed | None = None
     opted_out: list[Channel] | None = Field(None, max_length=3)
-    stopped: bool | None = None
+    stopped: StrictBool | None = None
 
     model_config = with_examples({"opted_out": ["sms"]}, {"stopped": True})
 
@@ -222,7 +222,7 @@ class PartyOut(Model):
     guaranteed: Guaranteed | None
     opted_out: list[Channel]
     opted_out_at: dict[Channel, datetime] = Field(description="When each opt-out was recorded.")
-    stopped: bool
+    stopped: StrictBool
     stopped_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -322,7 +322,7 @@ class ContactCheckOut(Model):
     """Allowed, with what the message must meet (``requires``); or refused, with the rule
     and the earliest permitted time in the party's zone (None: waiting does not help)."""
 
-    allowed: bool
+    allowed: StrictBool
     policy_version: str
     requires: list[RuleOut]
     rule: RuleOut | None
@@ -373,7 +373,7 @@ class ContactAttemptIn(Model):
 class ContactAttemptOut(Model):
     """An attempt as recorded."""
 
-    id: int
+    id: StrictInt
     debt_ref: str
     party_id: str
     channel: Channel

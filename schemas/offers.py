@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from plans.calendar import Frequency
 from plans.compare import RankBy
@@ -24,6 +24,7 @@ from schemas.common import (
     Amount,
     Currency,
     Date,
+    IsoDate,
     Locale,
     Model,
     Rate,
@@ -69,7 +70,7 @@ class DebtIn(Model):
         description="The day the amounts are owed on; it may be past, the payments may not."
         + FIRST_PAYMENT_RULE
     )
-    days_past_due: int = Field(ge=0, le=36_500)
+    days_past_due: StrictInt = Field(ge=0, le=36_500)
 
     model_config = with_examples(DEBT_EXAMPLE)
 
@@ -166,7 +167,7 @@ class InstalmentRequest(Model):
     kind: Literal["instalment"] = "instalment"
     debt: DebtIn
     capacity: CapacityIn | None = None
-    term: int | None = Field(None, ge=1, le=1200, description="Number of instalments.")
+    term: StrictInt | None = Field(None, ge=1, le=1200, description="Number of instalments.")
     payment: Amount | None = Field(None, description="Bound on each instalment: solves the term.")
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
     down_payment: Amount | None = Field(
@@ -199,10 +200,12 @@ class DeferralRequest(Model):
     kind: Literal["deferral"] = "deferral"
     debt: DebtIn
     capacity: CapacityIn | None = None
-    periods: int | None = Field(None, ge=1, le=24, description="Omitted: the policy's default.")
+    periods: StrictInt | None = Field(
+        None, ge=1, le=24, description="Omitted: the policy's default."
+    )
     deferral_payment: Amount = Field("0", description="Token payment each paused period.")
     interest: DeferralInterest | None = None
-    term: int | None = Field(None, ge=1, le=1200)
+    term: StrictInt | None = Field(None, ge=1, le=1200)
     payment: Amount | None = None
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
     frequency: Frequency | None = None
@@ -226,7 +229,7 @@ class SettlementRequest(Model):
     kind: Literal["settlement", "settlement_plan"] = "settlement"
     debt: DebtIn
     capacity: CapacityIn | None = None
-    discount_bps: int | None = Field(
+    discount_bps: StrictInt | None = Field(
         None,
         ge=0,
         le=10_000,
@@ -234,7 +237,7 @@ class SettlementRequest(Model):
         " min_settlement_pct of the balance: 422, rule min_settlement_pct.",
     )
     settle_by: Date | None = Field(None, description="Lump sum only." + FIRST_PAYMENT_RULE)
-    instalments: int | None = Field(None, ge=1, le=24, description="Settlement plan only.")
+    instalments: StrictInt | None = Field(None, ge=1, le=24, description="Settlement plan only.")
     frequency: Frequency | None = None
     policy: PolicyRef | None = None
     locale: Locale = Locale.EN
@@ -259,13 +262,13 @@ class CompareItem(Model):
     """One offer to compare, by kind and parameters (the debt is shared)."""
 
     kind: OfferKind
-    term: int | None = Field(None, ge=1, le=1200)
+    term: StrictInt | None = Field(None, ge=1, le=1200)
     payment: Amount | None = None
-    periods: int | None = Field(None, ge=1, le=24)
+    periods: StrictInt | None = Field(None, ge=1, le=24)
     deferral_payment: Amount = "0"
     interest: DeferralInterest | None = None
-    discount_bps: int | None = Field(None, ge=0, le=10_000)
-    instalments: int | None = Field(None, ge=1, le=24)
+    discount_bps: StrictInt | None = Field(None, ge=0, le=10_000)
+    instalments: StrictInt | None = Field(None, ge=1, le=24)
     settle_by: Date | None = None
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
 
@@ -301,7 +304,7 @@ class Proposal(Model):
     """What the debtor proposes: a payment per period, a term, a start date (any of them)."""
 
     payment: Amount | None = None
-    term: int | None = Field(None, ge=1, le=1200)
+    term: StrictInt | None = Field(None, ge=1, le=1200)
     start: Date | None = Field(None, description="Omitted: the as-of date." + FIRST_PAYMENT_RULE)
     frequency: Frequency = Frequency.MONTHLY
     lump_sum: Amount = "0"
@@ -327,10 +330,10 @@ class LineOut(Model):
     """One line of a schedule; payment = interest + fees + principal, and
     closing_balance = opening_balance + interest_accrued − payment − waived."""
 
-    number: int
+    number: StrictInt
     kind: Literal["down_payment", "deferral", "instalment", "settlement"]
-    due_date: date
-    payment_date: date = Field(description="The due date moved to a business day.")
+    due_date: IsoDate
+    payment_date: IsoDate = Field(description="The due date moved to a business day.")
     opening_balance: str
     payment: str
     interest: str
@@ -386,9 +389,9 @@ class MetricsOut(Model):
     total_waived: str
     finance_charge: str = Field(description="Plan interest paid (accrued less waived).")
     amount_financed: str
-    payments: int
-    first_payment_date: date | None
-    last_payment_date: date | None
+    payments: StrictInt
+    first_payment_date: IsoDate | None
+    last_payment_date: IsoDate | None
     smallest_payment: str
     largest_payment: str
     affordability_ratio: str | None = Field(
@@ -404,30 +407,30 @@ class TermsOut(Model):
     """The parameters the offer was made with."""
 
     frequency: Frequency
-    first_due: date
-    instalments: int
+    first_due: IsoDate
+    instalments: StrictInt
     instalment: str = Field(description="Level payment (the first, for equal principal).")
     nominal_annual_rate: str
     down_payment: str
     amortisation: Amortisation | None = None
-    deferral_periods: int = 0
+    deferral_periods: StrictInt = 0
     deferral_payment: str = "0"
     deferral_interest: DeferralInterest | None = None
-    discount_bps: int = 0
-    settle_by: date | None = None
+    discount_bps: StrictInt = 0
+    settle_by: IsoDate | None = None
 
 
 class PolicyUsed(Model):
     """The policy version an offer came from."""
 
-    id: int
+    id: StrictInt
     name: str
-    version: int
+    version: StrictInt
 
 
 class _OfferBase(Model):
     currency: str
-    as_of: date
+    as_of: IsoDate
     owed: OwedOut
     terms: TermsOut
     schedule: ScheduleOut
@@ -488,7 +491,7 @@ class OfferSet(Model):
     """Offers best first, and what was not offered, with reasons."""
 
     currency: str
-    as_of: date
+    as_of: IsoDate
     ranked_by: RankBy
     best: OfferKind | None
     offers: list[OfferOut]
@@ -508,7 +511,7 @@ class AlternativeOut(Model):
 class CounterResult(Model):
     """The proposal accepted as is, or why not and the nearest offers that are allowed."""
 
-    accepted: bool
+    accepted: StrictBool
     offer: OfferOut | None
     rejections: list[RejectionOut]
     alternatives: list[AlternativeOut]

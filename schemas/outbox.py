@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from plans.contact_rules import Channel, Role
 from schemas.common import Locale, Model, with_examples
@@ -38,7 +38,7 @@ class ClaimedMessage(Model):
     send_at: datetime
     claimed_until: datetime
     claim_token: str
-    claims: int = Field(description="How many times it was claimed, this claim included.")
+    claims: StrictInt = Field(description="How many times it was claimed, this claim included.")
 
 
 class ClaimedMessages(Model):
@@ -117,8 +117,8 @@ class ReplyOut(Model):
     message_id: str
     party_id: str
     channel: Channel
-    opt_out: bool
-    changed: bool
+    opt_out: StrictBool
+    changed: StrictBool
 
     model_config = with_examples(
         {

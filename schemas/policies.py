@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import holidays
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from plans.daycount import DayCount
 from plans.errors import DomainError
@@ -36,7 +36,7 @@ _DEFAULT = Policy()
 MAX_START_DELAY_DAYS = 365
 """The longest start delay a policy may allow, in days after a debt's as-of date."""
 
-Bps = Annotated[int, Field(ge=0, le=10_000, description="Basis points: 100 bps = 1 %.")]
+Bps = Annotated[StrictInt, Field(ge=0, le=10_000, description="Basis points: 100 bps = 1 %.")]
 Percent = Annotated[
     str,
     Field(
@@ -67,7 +67,7 @@ DEFAULT_MISSED_PAYMENT_TEXT = {
 class DiscountBandBody(Model):
     """From ``min_days_past_due`` on, a settlement may waive ``discount_bps`` of the debt."""
 
-    min_days_past_due: int = Field(ge=0, le=100_000, examples=[180])
+    min_days_past_due: StrictInt = Field(ge=0, le=100_000, examples=[180])
     discount_bps: Bps = Field(examples=[2000])
 
 
@@ -90,7 +90,7 @@ def _survival_default() -> dict[OfferKind, SurvivalBody]:
 class PolicyBody(Model):
     """Every parameter a policy sets. Omitted fields take the engine's documented defaults."""
 
-    max_term_months: int = Field(_DEFAULT.max_term_months, ge=1, le=600)
+    max_term_months: StrictInt = Field(_DEFAULT.max_term_months, ge=1, le=600)
     min_instalment: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Amount] = Field(
         default_factory=lambda: {c: str(a) for c, a in _DEFAULT.min_instalment},
         description="Smallest instalment per currency, in major units (1 unit if unlisted).",
@@ -102,9 +102,9 @@ class PolicyBody(Model):
     )
     rate_cap: Rate = Field(str(_DEFAULT.rate_cap), description="Legal cap on the APR.")
     arrears: ArrearsTreatment = _DEFAULT.arrears
-    allow_down_payment: bool = _DEFAULT.allow_down_payment
-    deferral_periods: int = Field(_DEFAULT.deferral_periods, ge=0, le=24)
-    deferral_max_periods: int = Field(_DEFAULT.deferral_max_periods, ge=0, le=24)
+    allow_down_payment: StrictBool = _DEFAULT.allow_down_payment
+    deferral_periods: StrictInt = Field(_DEFAULT.deferral_periods, ge=0, le=24)
+    deferral_max_periods: StrictInt = Field(_DEFAULT.deferral_max_periods, ge=0, le=24)
     deferral_interest: DeferralInterest = _DEFAULT.deferral_interest
     discount_bands: list[DiscountBandBody] = Field(
         default_factory=lambda: [
@@ -114,8 +114,8 @@ class PolicyBody(Model):
         max_length=32,
     )
     max_discount_bps: Bps = _DEFAULT.max_discount_bps
-    settlement_window_days: int = Field(_DEFAULT.settlement_window_days, ge=0, le=365)
-    settlement_plan_max_instalments: int = Field(
+    settlement_window_days: StrictInt = Field(_DEFAULT.settlement_window_days, ge=0, le=365)
+    settlement_plan_max_instalments: StrictInt = Field(
         _DEFAULT.settlement_plan_max_instalments, ge=1, le=24
     )
     settlement_plan_discount_share_bps: Bps = _DEFAULT.settlement_plan_discount_share_bps
@@ -134,7 +134,9 @@ class PolicyBody(Model):
     )
     payoff_interest_waiver_bps: Bps = _DEFAULT.payoff_interest_waiver_bps
     payoff_fee_waiver_bps: Bps = _DEFAULT.payoff_fee_waiver_bps
-    max_start_delay_days: int = Field(_DEFAULT.max_start_delay_days, ge=0, le=MAX_START_DELAY_DAYS)
+    max_start_delay_days: StrictInt = Field(
+        _DEFAULT.max_start_delay_days, ge=0, le=MAX_START_DELAY_DAYS
+    )
     min_down_payment_pct: Percent = Field(
         str(_DEFAULT.min_down_payment_pct),
         description="Smallest down payment of an instalment plan or a settlement plan, in % of"
@@ -148,16 +150,16 @@ class PolicyBody(Model):
         " 0 = no minimum. A discount that goes below it is refused (422, rule"
         " min_settlement_pct, field discount_bps); negotiate rejects the offer, naming that rule.",
     )
-    missed_after_days: int = Field(
+    missed_after_days: StrictInt = Field(
         _DEFAULT.missed_after_days, ge=1, le=3650, description="Days late before missed."
     )
-    break_after_missed: int = Field(
+    break_after_missed: StrictInt = Field(
         _DEFAULT.break_after_missed, ge=1, le=3650, description="Missed instalments that break."
     )
-    break_after_days_late: int = Field(
+    break_after_days_late: StrictInt = Field(
         _DEFAULT.break_after_days_late, ge=1, le=3650, description="Days late that break."
     )
-    cure_within_days: int = Field(
+    cure_within_days: StrictInt = Field(
         _DEFAULT.cure_within_days,
         ge=0,
         le=365,
@@ -168,11 +170,11 @@ class PolicyBody(Model):
     overpayment: Literal["reduce_last", "refund"] = Field(
         "reduce_last", description="Money beyond what is due: shortens the plan, or refunded."
     )
-    link_expiry_days: int = Field(_DEFAULT.link_expiry_days, ge=1, le=90)
-    max_parties: int = Field(
+    link_expiry_days: StrictInt = Field(_DEFAULT.link_expiry_days, ge=1, le=90)
+    max_parties: StrictInt = Field(
         _DEFAULT.max_parties, ge=1, le=20, description="Parties a debt may list (its contacts)."
     )
-    reminder_days_before: list[Annotated[int, Field(ge=0, le=30)]] = Field(
+    reminder_days_before: list[Annotated[StrictInt, Field(ge=0, le=30)]] = Field(
         default_factory=lambda: [3, 0],
         max_length=5,
         description="Reminders of each payment, in days before its date (0: on the day).",
@@ -280,8 +282,8 @@ class PolicyChange(Model):
 class PolicyRef(Model):
     """Which policy version an offer came from (or should come from)."""
 
-    id: int = Field(ge=1, le=2**31 - 1, examples=[1])
-    version: int | None = Field(
+    id: StrictInt = Field(ge=1, le=2**31 - 1, examples=[1])
+    version: StrictInt | None = Field(
         None,
         ge=1,
         le=2**31 - 1,
@@ -295,9 +297,9 @@ class PolicyRef(Model):
 class PolicyVersionOut(Model):
     """One immutable version of a policy."""
 
-    id: int
+    id: StrictInt
     name: str
-    version: int
+    version: StrictInt
     created_at: datetime
     body: PolicyBody
 

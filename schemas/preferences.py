@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from plans.contact_rules import Channel, Role
 from plans.errors import DomainError
@@ -53,9 +53,9 @@ class PreferencesOut(Model):
     masked_channels: MaskedChannels
     opted_out: list[Channel]
     opted_out_at: dict[Channel, datetime] = Field(description="When each opt-out was recorded.")
-    stopped: bool
+    stopped: StrictBool
     stopped_at: datetime | None
-    changed: bool = Field(description="False when the party's preferences were already so.")
+    changed: StrictBool = Field(description="False when the party's preferences were already so.")
 
     model_config = with_examples(
         {

@@ -3,7 +3,7 @@ each jurisdiction requires of them (US APR, EU/UK APRC, CN 年化利率)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from plans.annual_rates import CITATIONS, RateMethod
 from plans.calendar import Frequency
@@ -114,8 +114,8 @@ class UnitPeriodOut(Model):
 
     name: str = Field(description="As AprResult.unit_period: monthly, 4_weeks, term, ...")
     unit: str = Field(description="week, semimonth, month, or day (a term in days only).")
-    length: int = Field(description="How many of ``unit``: 4 for four weeks.")
-    term: bool = Field(description="One advance repaid by one payment: the term itself.")
+    length: StrictInt = Field(description="How many of ``unit``: 4 for four weeks.")
+    term: StrictBool = Field(description="One advance repaid by one payment: the term itself.")
     per_year: str = Field(description="Unit periods in a year, 6 places: 13.000000.")
 
 
@@ -125,7 +125,7 @@ class AnnualRateResult(Model):
     method: RateMethod
     rate: str = Field(description="Annual fraction, 6 places: 0.284979 is 28.4979 %.")
     rate_percent: str = Field(description="In percent, to ``decimals`` places, half up.")
-    decimals: int = Field(description="Places the method discloses: 2 (US, CN) or 1 (EU/UK).")
+    decimals: StrictInt = Field(description="Places the method discloses: 2 (US, CN) or 1 (EU/UK).")
     time_basis: str = Field(
         description="How time was counted: unit_periods (App J (b)(5); the periodic IRR), or"
         " the APRC's months/12, weeks/52 or days/365."
@@ -133,7 +133,7 @@ class AnnualRateResult(Model):
     unit_period: UnitPeriodOut | None = Field(
         description="The period the rate is measured in; null for eu_ccd, which has none."
     )
-    regular: bool | None = Field(
+    regular: StrictBool | None = Field(
         description="us_reg_z: regular (§1026.22(a)(2)) or irregular (§1026.22(a)(3)); else null."
     )
     tolerance_percentage_points: str | None = Field(

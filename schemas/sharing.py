@@ -7,16 +7,16 @@ through a capability link.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from plans.lifecycle import Cause
 from plans.payments import PlanStatus
 from plans.policy import OfferKind
 from schemas import examples
-from schemas.common import Amount, Locale, Model, OneLine, with_examples
+from schemas.common import Amount, IsoDate, Locale, Model, OneLine, with_examples
 from schemas.offers import (
     CAPACITY_EXAMPLE,
     DEBT_EXAMPLE,
@@ -86,7 +86,7 @@ class SavedOfferOut(Model):
     debt_ref: str
     kind: OfferKind
     status: Literal["offered", "accepted", "revoked", "superseded"]
-    expired: bool
+    expired: StrictBool
     link: str = Field(description="The debtor's page; a capability URL: keep it private.")
     expires_at: datetime
     created_at: datetime
@@ -112,7 +112,7 @@ class PaymentIn(Model):
     """Money received against a plan."""
 
     amount: Amount
-    date: date
+    date: IsoDate
     reference: OneLine = Field(min_length=1, max_length=200, examples=["WX-20261215-000123"])
 
     model_config = with_examples(
@@ -134,7 +134,7 @@ class PlanDecisionIn(Model):
 class AllocationOut(Model):
     """What a payment paid on one line."""
 
-    number: int
+    number: StrictInt
     interest: str
     fees: str
     principal: str
@@ -143,10 +143,10 @@ class AllocationOut(Model):
 class PaymentOut(Model):
     """A payment and how it was applied."""
 
-    id: int
+    id: StrictInt
     plan_id: str
     amount: str
-    date: date
+    date: IsoDate
     reference: str
     allocations: list[AllocationOut]
     overpaid: str = Field(description="Beyond what was due by its date and the next instalment.")
@@ -160,13 +160,13 @@ class PaymentOut(Model):
 class InstalmentOut(Model):
     """One line's state."""
 
-    number: int
-    payment_date: date
+    number: StrictInt
+    payment_date: IsoDate
     due: str
     paid: str
     remaining: str
     status: Literal["paid", "partly_paid", "due", "late", "missed"]
-    days_late: int
+    days_late: StrictInt
 
 
 class RevocationOut(Model):
@@ -181,7 +181,7 @@ class RevocationOut(Model):
 class TransitionOut(Model):
     """One move of the plan's recorded life (``plans.lifecycle``)."""
 
-    on: date
+    on: IsoDate
     from_status: PlanStatus
     to_status: PlanStatus
     cause: Cause = Field(
@@ -200,14 +200,14 @@ class PlanOut(Model):
     debt_ref: str
     currency: str
     accepted_at: datetime
-    on: date
+    on: IsoDate
     status: PlanStatus = Field(
         description="active, late (an instalment past its date), missed (past the policy's"
         " missed_after_days), broken (the policy's break rule met; any discount revoked),"
         " cured (a break put right within cure_within_days), completed, replaced (by a new"
         " plan for the debt), cancelled or written_off."
     )
-    since: date = Field(description="The day the plan took its status.")
+    since: IsoDate = Field(description="The day the plan took its status.")
     transitions: list[TransitionOut]
     replaces: str | None = Field(description="The plan this one replaced, if any.")
     replaced_by: str | None = Field(description="The plan that replaced this one, if any.")
@@ -232,7 +232,7 @@ class PayoffOut(Model):
     """What closes the plan on a date."""
 
     plan_id: str
-    on: date
+    on: IsoDate
     principal: str
     interest: str
     accrued_interest: str
@@ -240,8 +240,8 @@ class PayoffOut(Model):
     waived: str
     amount: str
     day_count: str
-    days: int
-    valid_until: date | None = Field(
+    days: StrictInt
+    valid_until: IsoDate | None = Field(
         description=(
             "The last day the same amount closes the plan if nothing more is paid: the day"
             " itself where interest accrues daily; otherwise the day before the next payment"
@@ -257,7 +257,7 @@ class PayoffOut(Model):
 class AuditEventOut(Model):
     """One event of the trail."""
 
-    seq: int
+    seq: StrictInt
     at: datetime
     kind: str
     offer_id: str | None

@@ -17,11 +17,21 @@ from datetime import date
 from typing import Annotated
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from plans.policy import OfferKind
 from plans.simulation import GRID_KEYS, PORTFOLIO_COLUMNS, RULES
-from schemas.common import Amount, Currency, Model, OneLine, Rate, minor, rate, with_examples
+from schemas.common import (
+    Amount,
+    Currency,
+    IsoDate,
+    Model,
+    OneLine,
+    Rate,
+    minor,
+    rate,
+    with_examples,
+)
 from schemas.offers import PolicyUsed
 from schemas.policies import Bps, PolicyRef
 
@@ -29,6 +39,9 @@ MAX_DEBTS = 10_000
 MAX_GRID_POINTS = 64
 MAX_DEBT_POLICIES = 200_000
 MAX_OFFER_ROWS = 40_000  # debts × grid points × 4 kinds, when every offer is returned
+# The request body's limit (app.core.limits): 10,000 debts of at most ~400 bytes each, with
+# room for indentation; the service's other operations read at most 1 MiB.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 
 Scale = Annotated[
     str,
@@ -42,9 +55,9 @@ PlanRate = Annotated[
         examples=["0.05", "contractual"],
     ),
 ]
-Term = Annotated[int, Field(ge=1, le=600)]
-Periods = Annotated[int, Field(ge=0, le=24)]
-Instalments = Annotated[int, Field(ge=1, le=24)]
+Term = Annotated[StrictInt, Field(ge=1, le=600)]
+Periods = Annotated[StrictInt, Field(ge=0, le=24)]
+Instalments = Annotated[StrictInt, Field(ge=1, le=24)]
 Total = Annotated[str, Field(description="A sum in major units as a decimal string.")]
 Ratio = Annotated[str, Field(description="A ratio as a decimal string, six places.")]
 
@@ -77,7 +90,7 @@ class PortfolioDebtIn(Model):
     interest: Amount = Field("0", description="Interest accrued and unpaid (arrears).")
     fees: Amount = Field("0", description="Fees outstanding.")
     nominal_annual_rate: Rate = Field(description="The contractual nominal annual rate.")
-    days_past_due: int = Field(ge=0, le=36_500)
+    days_past_due: StrictInt = Field(ge=0, le=36_500)
     capacity: Amount = Field(description="What the debtor can pay each month.")
     lump_sum: Amount = Field("0", description="Cash the debtor has now.")
 
@@ -132,7 +145,7 @@ class GridIn(Model):
 class SimulationRequest(Model):
     """A portfolio, the policy to start from and the variants of it to simulate."""
 
-    as_of: date = Field(
+    as_of: IsoDate = Field(
         ge=date(1900, 1, 1),
         le=date(2999, 12, 31),
         description="The date every debt is owed on and every offer made.",
@@ -147,7 +160,7 @@ class SimulationRequest(Model):
         f" {MAX_DEBT_POLICIES:,} debts × grid points (413 beyond).",
     )
     policy: PolicyRef | None = Field(None, description="Omitted: the default policy, latest.")
-    include_offers: bool = Field(
+    include_offers: StrictBool = Field(
         False,
         description="Return every offer of every debt too (at most"
         f" {MAX_OFFER_ROWS:,} debts × grid points × 4; 413 beyond).",
@@ -190,7 +203,7 @@ class SimulationRequest(Model):
 class GridPointOut(Model):
     """One policy variant: its number and the parameters that made it."""
 
-    grid_point: int
+    grid_point: StrictInt
     label: str
     parameters: dict[str, str]
 
@@ -198,10 +211,10 @@ class GridPointOut(Model):
 class SummaryOut(Model):
     """Per grid point and currency, the best offer of every debt added up."""
 
-    grid_point: int
+    grid_point: StrictInt
     currency: str
-    debts: int
-    with_offer: int = Field(description="Debts with at least one feasible offer.")
+    debts: StrictInt
+    with_offer: StrictInt = Field(description="Debts with at least one feasible offer.")
     share_with_offer: Ratio
     owed: Total
     expected_recovery: Total = Field(description="Of each debt's best offer (ranked first).")
@@ -210,17 +223,17 @@ class SummaryOut(Model):
     total_paid: Total
     discount_granted: Total = Field(description="Everything the best offers waive.")
     mean_discount_bps: str = Field(description="Settlement discount of the best offers, mean.")
-    best: dict[OfferKind, int] = Field(description="How many debts each kind is best for.")
+    best: dict[OfferKind, StrictInt] = Field(description="How many debts each kind is best for.")
 
 
 class KindOut(Model):
     """Per grid point, currency and kind: the feasible offers and why the others were not."""
 
-    grid_point: int
+    grid_point: StrictInt
     currency: str
     kind: OfferKind
-    offered: int
-    rejected: dict[str, int] = Field(description="Debts per rule that stopped the offer.")
+    offered: StrictInt
+    rejected: dict[str, StrictInt] = Field(description="Debts per rule that stopped the offer.")
     expected_recovery: Total
     npv: Total
     total_paid: Total
@@ -230,9 +243,9 @@ class KindOut(Model):
 class CashFlowOut(Model):
     """What the best offers schedule in a month (0: now and the settlement window)."""
 
-    grid_point: int
+    grid_point: StrictInt
     currency: str
-    month: int
+    month: StrictInt
     paid: Total
     expected: Total = Field(description="Weighted by the survival curve, discounted.")
 
@@ -240,17 +253,17 @@ class CashFlowOut(Model):
 class OfferRowOut(Model):
     """One offer of one debt under one grid point."""
 
-    grid_point: int
+    grid_point: StrictInt
     debt: str
     kind: OfferKind
-    feasible: bool
+    feasible: StrictBool
     rule: str | None = Field(description=f"Why not: one of {', '.join(RULES[1:])}.")
-    best: bool
-    instalments: int
+    best: StrictBool
+    instalments: StrictInt
     instalment: Total
     down_payment: Total
     total_paid: Total
-    discount_bps: int
+    discount_bps: StrictInt
     waived: Total
     apr: str
     npv: Total
@@ -260,8 +273,8 @@ class OfferRowOut(Model):
 class SimulationOut(Model):
     """The simulation's totals (and the offers, if asked for)."""
 
-    as_of: date
-    debts: int
+    as_of: IsoDate
+    debts: StrictInt
     policy: PolicyUsed
     grid: list[GridPointOut]
     summary: list[SummaryOut]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://repay.example/problems/"
@@ -192,26 +193,35 @@ def field_error(error: Mapping[str, Any]) -> FieldError:
     return FieldError(where, kind, str(error.get("msg")))
 
 
+def problem_response(problem: Problem, path: str) -> JSONResponse:
+    """``problem`` as its ``application/problem+json`` response to a request for ``path``.
+
+    Also for the middlewares that answer before the router (``app.core.routing``,
+    ``app.core.limits``).
+    """
+    from fastapi.responses import JSONResponse
+
+    # a share link's path is its token, the capability: never echoed (app.links.routes.links)
+    echo = problem.echo_path and not path.startswith("/s/")
+    return JSONResponse(
+        problem.body(path if echo else None),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers or None,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into ``application/problem+json``."""
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
     from sqlalchemy.exc import DBAPIError, OperationalError
     from starlette.exceptions import HTTPException
 
     from plans.errors import DomainError
 
     def respond(request: Request, problem: Problem) -> JSONResponse:
-        path = str(request.url.path)
-        # a share link's path is its token, the capability: never echoed (app.links.routes.links)
-        echo = problem.echo_path and not path.startswith("/s/")
-        return JSONResponse(
-            problem.body(path if echo else None),
-            status_code=problem.status,
-            media_type=PROBLEM_JSON,
-            headers=problem.headers or None,
-        )
+        return problem_response(problem, str(request.url.path))
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -251,8 +261,10 @@ def install(app: FastAPI) -> None:
             # the same broken rule, so both are the documented 422.
             detail = f"The body is not JSON: {exc.__cause__}"
             return respond(request, invalid([FieldError("body", "json_invalid", detail)]))
-        titles = {404: "Not Found", 405: "Method Not Allowed"}
-        kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        titles = {404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large"}
+        kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
+            exc.status_code, "http-error"
+        )
         problem = Problem(
             exc.status_code,
             kind,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Path, Query, Response
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import no_such_link
+from app.core.errors import no_such_link, problem_responses
 from app.links import sharing
 from app.links.models import SavedOffer
 from app.links.pages import render_not_found
@@ -32,6 +32,12 @@ from schemas import examples
 from schemas.common import Locale
 
 HTML = "text/html; charset=utf-8"
+# A link's 404 is a page for the reader; a path no route takes (a token of the wrong shape) is
+# refused before any route, by app.core.routing, as a problem document: both are documented.
+PAGE_NOT_FOUND: dict[str, Any] = {
+    "description": "No such link (a page), or no such path (a problem document).",
+    "content": {HTML: {}, **problem_responses(404)[404]["content"]},
+}
 PREFIX = "/s/"
 PAGE_HEADERS = {
     # The token is in the address: it must not leak to other sites, nor be cached on the way.

@@ -47,6 +47,7 @@ from app.links import sharing
 from app.links.models import SavedOffer
 from app.links.web import (
     HTML,
+    PAGE_NOT_FOUND,
     LangQuery,
     MarkerQuery,
     Token,
@@ -266,7 +267,7 @@ async def _threaded(function: Callable[..., Any], *args: Any) -> Any:
     response_class=HTMLResponse,
     responses={
         200: {"content": {HTML: {}}},
-        404: {"content": {HTML: {}}},
+        404: PAGE_NOT_FOUND,
         422: _html_and_problem(422, "A proposal in the query that breaks a rule: the form again."),
         **problem_responses(503),
     },
@@ -429,7 +430,7 @@ async def ask(
     response_class=HTMLResponse,
     responses={
         200: {"content": {HTML: {}}},
-        404: {"content": {HTML: {}}},
+        404: PAGE_NOT_FOUND,
         **problem_responses(422, 503),
     },
 )

@@ -24,6 +24,7 @@ from app.links.readers import page_reader
 from app.links.web import (
     FORM,
     HTML,
+    PAGE_NOT_FOUND,
     LangQuery,
     MarkerQuery,
     Token,
@@ -55,7 +56,7 @@ def _marks_nobody(db: Session, offer: SavedOffer, token: str, marker: str | None
     response_class=Response,  # not JSON: the media type is the one documented below
     responses={
         200: {"content": {"text/calendar": {"example": examples.LINK_ICS}}},
-        404: {"content": {HTML: {}}},
+        404: PAGE_NOT_FOUND,
         **problem_responses(422, 503),
     },
 )
@@ -84,7 +85,7 @@ def calendar(
     response_class=Response,  # not JSON: the media type is the one documented below
     responses={
         200: {"content": {"text/csv": {"example": examples.LINK_CSV}}},
-        404: {"content": {HTML: {}}},
+        404: PAGE_NOT_FOUND,
         **problem_responses(422, 503),
     },
 )
@@ -148,7 +149,7 @@ def accept(
     response_class=HTMLResponse,
     responses={
         200: {"content": {HTML: {}}},
-        404: {"content": {HTML: {}}},
+        404: PAGE_NOT_FOUND,
         **problem_responses(422, 503),
     },
 )
@@ -184,7 +185,7 @@ def certificate(
     response_class=HTMLResponse,
     responses={
         200: {"content": {HTML: {}}},
-        404: {"content": {HTML: {}}},
+        404: PAGE_NOT_FOUND,
         **problem_responses(422, 503),
     },
 )

@@ -1,10 +1,10 @@
 """The safeguards on every answer under ``/s/`` (``app.links.web.Safeguards``).
 
 Every ``/s/`` operation of the OpenAPI document is asked with a live token (its 2xx and, from a
-browser's form, its 303), an unknown one (the links' 404) and a malformed one (422); each
-answer carries the whole of :data:`EXPECTED`. The operations come from the document, so a new
-route under ``/s/`` is checked without being listed here. Whether a browser obeys them is
-``tests/app/links/test_frame_browser.py``.
+browser's form, its 303), an unknown one (the links' 404) and a malformed one (a path no route
+takes: the 404 of ``app.core.routing``); each answer carries the whole of :data:`EXPECTED`.
+The operations come from the document, so a new route under ``/s/`` is checked without being
+listed here. Whether a browser obeys them is ``tests/app/links/test_frame_browser.py``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ EXPECTED = {
     "x-robots-tag": "noindex",
 }
 UNKNOWN = "A" * 32  # the pattern's, but no link's
-MALFORMED = "short"  # under the 16 characters a token has: a 422
+MALFORMED = "short"  # under the 16 characters a token has: no route's path, a 404
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 # What each form or JSON client sends (the pages' own fields); absent: no body.
 BODIES: dict[str, dict[str, str]] = {
@@ -112,8 +112,8 @@ def test_every_answer_under_s_carries_the_safeguards(
                 assert safeguarded(answer), (where, dict(answer.headers))
                 statuses.setdefault(which, set()).add(answer.status_code)
     seen = set().union(*statuses.values())
-    assert {200, 201, 303, 404, 422} <= seen, statuses
-    assert statuses["unknown"] == {404} and statuses["malformed"] == {422}
+    assert {200, 201, 303, 404} <= seen, statuses
+    assert statuses["unknown"] == {404} and statuses["malformed"] == {404}
 
 
 def test_downloads_keep_their_own_headers_too(

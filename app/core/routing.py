@@ -1,0 +1,127 @@
+"""Which route a path names, and the answers for the paths and methods no route takes.
+
+FastAPI matches a path by its template alone and validates the parameters afterwards: left to
+itself, ``GET /v1/offers/negotiate`` reaches ``GET /v1/offers/{offer_id}`` and is refused as a
+malformed id (a 422, not a 405), and a 405 names the methods of the first route whose template
+matches, not of every route at that path. Here a path parameter matches only what its declared
+type and pattern accept, so a path belongs to the route it looks like:
+
+- a path no route takes is a 404 problem document;
+- a method none of the path's routes has is a 405 problem document whose ``Allow`` names every
+  method of every route at that path (RFC 9110 §15.5.6);
+- anything else goes on to the router, which finds the same route.
+
+The table is read from the application's own routes, so a new route is covered the day it is
+added. Installed by ``app.main`` as an ASGI middleware.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
+
+from fastapi.routing import iter_route_contexts
+from pydantic import TypeAdapter, ValidationError
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.core.errors import Problem, not_found, problem_response
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """One route: its path template, its methods and what each path parameter accepts."""
+
+    path: str
+    methods: frozenset[str]
+    regex: re.Pattern[str]
+    params: Mapping[str, TypeAdapter[Any]]
+
+    def takes(self, path: str) -> bool:
+        """Whether ``path`` is this route's: the template matches and every parameter's type
+        and pattern accept its segment."""
+        found = self.regex.match(path)
+        if found is None:
+            return False
+        for name, adapter in self.params.items():
+            try:
+                # as FastAPI reads a path parameter: from a string ("7" is an integer)
+                adapter.validate_strings(found[name])
+            except ValidationError:
+                return False
+        return True
+
+
+def templates(routes: Sequence[BaseRoute]) -> list[Template]:
+    """Every HTTP route of ``routes`` (included routers flattened) as a :class:`Template`."""
+    found: list[Template] = []
+    for context in iter_route_contexts(routes):
+        methods, regex = context.methods, getattr(context, "path_regex", None)
+        if not methods or regex is None:
+            continue  # a websocket or a mount: none here
+        dependant = getattr(context, "dependant", None)
+        params: dict[str, TypeAdapter[Any]] = {}
+        for param in dependant.path_params if dependant is not None else ():
+            info = param.field_info
+            params[param.alias] = TypeAdapter(cast(Any, Annotated[info.annotation, info]))
+        found.append(Template(str(context.path_format), frozenset(methods), regex, params))
+    return found
+
+
+def allowed(table: Iterable[Template], path: str) -> frozenset[str] | None:
+    """The methods of every route that takes ``path``; ``None`` when no route does."""
+    methods: set[str] = set()
+    taken = False
+    for template in table:
+        if template.takes(path):
+            taken = True
+            methods |= template.methods
+    return frozenset(methods) if taken else None
+
+
+def method_not_allowed(method: str, allow: Iterable[str]) -> Problem:
+    """405 naming the methods the path does take, in the ``Allow`` header and the detail."""
+    listed = ", ".join(sorted(allow))
+    return Problem(
+        405,
+        "method-not-allowed",
+        "Method Not Allowed",
+        f"{method} is not a method of this path; it takes {listed}.",
+        headers={"Allow": listed},
+    )
+
+
+class KnownRoutes:
+    """ASGI middleware: a 404 for a path no route takes, a 405 with a complete ``Allow`` for a
+    method none of the path's routes has; every other request goes on to the router.
+
+    ``routes`` is the application's live list, read once at the first request (every router is
+    included by then).
+    """
+
+    def __init__(self, app: ASGIApp, *, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+        self.table: list[Template] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.table is None:
+            self.table = templates(self.routes)
+        # as the router matches it: without the prefix a proxy mounts the service under
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        allow = allowed(self.table, path)
+        if allow is None:
+            answer = problem_response(not_found("There is nothing at this path."), path)
+        elif scope["method"] not in allow:
+            answer = problem_response(method_not_allowed(scope["method"], allow), path)
+        else:
+            await self.app(scope, receive, send)
+            return
+        await answer(scope, receive, send)
