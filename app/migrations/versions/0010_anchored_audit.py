@@ -13,8 +13,10 @@
   migration with the service's own secret key, or the anchor (and so the whole trail before
   it) will not verify.
 
-Downgrading drops the triggers and the anchor event, and refuses while the trail holds keyed
-events after it: the plain rule before 0010 would report them all as broken.
+Downgrading drops the triggers and the anchor event; where keyed events follow it, it chains
+them again under the plain rule (the only one the code before 0010 knows), the anchor kept as
+an ordinary event: a downgrade is an administrator's act, and the keyed protection cannot
+survive it.
 
 Revision ID: 0010
 Revises: 0009
@@ -23,6 +25,7 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -138,15 +141,35 @@ def downgrade() -> None:
     anchor = connection.scalar(
         sa.select(sa.func.min(events.c.seq)).where(events.c.kind == ANCHOR_KIND)
     )
-    keyed = sa.select(sa.func.count()).select_from(events)
-    if anchor is not None:
-        keyed = keyed.where(events.c.seq > anchor)
-    found = connection.scalar(keyed)
-    if found:
-        raise RuntimeError(
-            f"the audit trail holds {found} events with keyed hashes, which the rule before 0010"
-            " (plain SHA-256) reports as broken: keep the database at 0010 or later"
-        )
     _drop_triggers(connection.dialect.name)
-    if anchor is not None:
+    last = connection.scalar(sa.select(sa.func.max(events.c.seq)))
+    if anchor is not None and anchor == last:
+        # nothing keyed after it: the trail is as it was before this revision
         connection.execute(events.delete().where(events.c.seq == anchor))
+        return
+    # Keyed events follow (or the trail was keyed from its first event): the code before this
+    # revision knows only the plain rule, so they are chained again under it, the anchor kept
+    # as an ordinary event. A downgrade is an administrator's act; the chain's keyed
+    # protection (and any checkpoint of it) does not survive it, and cannot.
+    start = 1 if anchor is None else anchor
+    previous = connection.scalar(sa.select(events.c.hash).where(events.c.seq == start - 1))
+    rows = connection.execute(
+        sa.select(events).where(events.c.seq >= start).order_by(events.c.seq)
+    ).all()
+    for row in rows:
+        prev_hash = previous if previous is not None else "0" * 64
+        content = {
+            "seq": row.seq,
+            "at": row.at.isoformat(timespec="microseconds"),
+            "kind": row.kind,
+            "offer_id": row.offer_id,
+            "plan_id": row.plan_id,
+            "actor": row.actor,
+            "payload": row.payload,
+            "prev_hash": prev_hash,
+        }
+        digest = hashlib.sha256(canonical(content)).hexdigest()
+        connection.execute(
+            events.update().where(events.c.seq == row.seq).values(prev_hash=prev_hash, hash=digest)
+        )
+        previous = digest

@@ -1,14 +1,13 @@
 """Migration 0010 (``app/migrations/versions/0010_anchored_audit.py``) on SQLite and
 PostgreSQL: events written under the plain rule before it still verify after it, behind an
 ``audit_keyed`` anchor; what comes after is keyed; a rewrite of the old events is still named;
-downgrading leaves the trail as it was, and refuses once keyed events follow."""
+downgrading leaves the trail as it was, or chains keyed events again under the plain rule."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
 
-import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
@@ -105,5 +104,32 @@ def test_down_and_up_again_over_old_events(app_database_url: str) -> None:
     with get_sessionmaker().begin() as session:
         assert trail.verify(session).ok
         trail.record(session, "offer_saved", actor="collector:1")
-    with pytest.raises(RuntimeError, match="holds 1 events with keyed hashes"):
-        command.downgrade(alembic_config(app_database_url), "0009")
+    # Down again with a keyed event after the anchor: the code before 0010 knows only the plain
+    # rule, so the anchor (kept as an ordinary event) and what follows are chained again under it.
+    command.downgrade(alembic_config(app_database_url), "0009")
+    assert kinds() == ["offer_saved"] * OLD_EVENTS + ["audit_keyed", "offer_saved"]
+    assert plain_chain_holds()
+
+
+def plain_chain_holds() -> bool:
+    """The trail verifies under the rule before 0010: plain SHA-256 of each event's canonical
+    content, each naming the hash of the one before it."""
+    previous = "0" * 64
+    with get_engine().connect() as connection:
+        for row in connection.execute(select(EVENTS).order_by(EVENTS.c.seq)):
+            content = {
+                "seq": row.seq,
+                "at": row.at.isoformat(timespec="microseconds"),
+                "kind": row.kind,
+                "offer_id": row.offer_id,
+                "plan_id": row.plan_id,
+                "actor": row.actor,
+                "payload": row.payload,
+                "prev_hash": row.prev_hash,
+            }
+            if row.prev_hash != previous:
+                return False
+            if hashlib.sha256(canonical(content)).hexdigest() != row.hash:
+                return False
+            previous = row.hash
+    return True
