@@ -165,7 +165,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def _pydantic_field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header"):
+    # a header is named as one ("header.Idempotency-Key"): it is not a field of the body
+    if parts and parts[0] in ("body", "query", "path"):
         parts = parts[1:]
     # pydantic names the branch of a union it tried ("function-after[...]", a tag); a client
     # wants the path through its own document

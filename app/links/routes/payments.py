@@ -34,13 +34,14 @@ def record_payment(
     key: CollectorKey,
     response: Response,
     idempotency_key: Annotated[
-        str | None,
+        str,
         Header(
             alias="Idempotency-Key",
+            min_length=1,
             max_length=200,
-            description="Required: one key per payment; a retry with it records nothing new.",
+            description="One key per payment; a retry with it records nothing new.",
         ),
-    ] = None,
+    ],
     plan_id: str = PlanId,
 ) -> dict[str, Any]:
     """Record money received: allocated to instalments oldest first, and within each by the
