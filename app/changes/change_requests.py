@@ -110,8 +110,8 @@ def standing(db: Session, offer: SavedOffer, today: date) -> Standing:
     else:
         # what the plan still asks, no waiver: exactly what a new offer for the debt must
         # start from (app.links.sharing: one live arrangement per debt)
-        owed_now = plans.balance_of(db, plan, today)
-        state, _, _ = plans.state_of(db, plan, today)
+        state, _, plan_policy = plans.state_of(db, plan, today)
+        owed_now = plans.still_asks(plan.offer.document, state, plan_policy, today)
         principal, interest, fees = (
             owed_now.principal_minor,
             owed_now.interest_minor,

@@ -378,7 +378,7 @@ def plan_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
         ],
         "replaces": plan.replaces_id,
         "replaced_by": plan.replaced_by_id if lived.status is PlanStatus.REPLACED else None,
-        "still_owed": owed_json(balance_of(db, plan, on)),
+        "still_owed": owed_json(still_asks(offer.document, state, policy, on)),
         "broken_reason": state.broken_reason,
         "paid": fmt(state.paid_minor),
         "refunded": fmt(state.refunded_minor),
@@ -605,11 +605,16 @@ def decide(
 
 
 def balance_of(db: Session, plan: AcceptedPlan, on: date) -> Owed:
-    """What the plan still asks on ``on``, after every payment credited and with no waiver:
-    the principal and fees unpaid, the interest due and accrued (a broken plan that lost its
-    discount: its recomputed balance). A new plan for the debt starts from this."""
+    """What the plan still asks on ``on`` (:func:`still_asks`), its state replayed here."""
     state, _, policy = state_of(db, plan, on)
-    document = plan.offer.document
+    return still_asks(plan.offer.document, state, policy, on)
+
+
+def still_asks(document: Json, state: PlanState, policy: ResolvedPolicy, on: date) -> Owed:
+    """What a plan (its offer's ``document``, its ``state`` on ``on``) still asks that day,
+    after every payment credited and with no waiver: the principal and fees unpaid, the
+    interest due and accrued (a broken plan that lost its discount: its recomputed balance).
+    A new plan for the debt starts from this."""
     owed, waiver = _owed_and_waiver(document)
     no_waiver = dataclasses.replace(
         policy.engine, payoff_interest_waiver_bps=0, payoff_fee_waiver_bps=0

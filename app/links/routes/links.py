@@ -20,7 +20,7 @@ from app.links.certificate import render_certificate
 from app.links.downloads import offer_csv, offer_ics
 from app.links.models import SavedOffer
 from app.links.pages import render_offer_page
-from app.links.readers import page_reader
+from app.links.readers import PageReader, page_reader
 from app.links.web import (
     FORM,
     HTML,
@@ -144,6 +144,22 @@ def accept(
     return accepted
 
 
+def _open(
+    db: Session, token: str, lang: str | None, p: str | None, accept_language: str | None
+) -> tuple[SavedOffer, PageReader | None, Locale] | Response:
+    """A link's offer, its reader and the page's language; or the links' one 404 page (an
+    unknown, revoked or expired token, or a party marker of nobody)."""
+    offer = sharing.by_token(db, token)
+    if offer is None:
+        return not_found_page(page_locale(lang, accept_language, "zh-CN"))
+    try:
+        who = page_reader(db, offer, token, p)
+    except Problem:
+        return not_found_page(page_locale(lang, accept_language, offer.locale))
+    # a party's own link opens in the language their messages were in
+    return offer, who, page_locale(lang, accept_language, who.locale if who and p else offer.locale)
+
+
 @router.get(
     "/{token}/certificate",
     response_class=HTMLResponse,
@@ -163,14 +179,10 @@ def certificate(
     """The settlement certificate (结清证明) of a completed plan, to print: the debt, the
     plan, every payment and its total, the day the plan was completed, and that nothing more
     is owed on the debt under it. Any other plan's link answers as an unknown link does."""
-    offer = sharing.by_token(db, token)
-    if offer is None:
-        return not_found_page(page_locale(lang, accept_language, "zh-CN"))
-    try:
-        who = page_reader(db, offer, token, p)
-    except Problem:
-        return not_found_page(page_locale(lang, accept_language, offer.locale))
-    locale = page_locale(lang, accept_language, who.locale if who and p else offer.locale)
+    opened = _open(db, token, lang, p, accept_language)
+    if isinstance(opened, Response):
+        return opened
+    offer, _, locale = opened
     view = sharing.certificate_view(db, offer, token, locale, marker=p)
     if view is None:
         # a plan not (yet) completed has no certificate: its link is as good as unknown here
@@ -199,15 +211,10 @@ def page(
     """The debtor's page: what is owed, the offer, its schedule, rates, waivers, what a missed
     payment means, a chart of the balance, payments received; the accept button; the messages
     sent to the reader (see ``p``) and the forms that change how they may be contacted."""
-    offer = sharing.by_token(db, token)
-    if offer is None:
-        return not_found_page(page_locale(lang, accept_language, "zh-CN"))
-    try:
-        who = page_reader(db, offer, token, p)
-    except Problem:
-        return not_found_page(page_locale(lang, accept_language, offer.locale))
-    # a party's own link opens in the language their messages were in
-    locale = page_locale(lang, accept_language, who.locale if who and p else offer.locale)
+    opened = _open(db, token, lang, p, accept_language)
+    if isinstance(opened, Response):
+        return opened
+    offer, who, locale = opened
     sharing.viewed(db, offer, "page", locale.value)
     contact = None
     if who is not None:
