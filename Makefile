@@ -13,7 +13,7 @@ POT := $(LOCALE_DIR)/messages.pot
 PO := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test lint format bench examples clean venv postgres chromium messages translations
+.PHONY: run test test-pg lint format bench examples clean venv postgres chromium messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ format: $(STAMP)
 
 test: $(STAMP) $(MO) lint postgres chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile plans schemas app tests
+
+# The contract's stateful schemathesis run (tests/app/test_schemathesis.py) on PostgreSQL too.
+test-pg: $(STAMP) $(MO) postgres
+	REPAY_SCHEMATHESIS_DATABASE=postgresql $(BIN)/pytest -q tests/app/test_schemathesis.py
 
 # The browser tests drive Debian's chromium through Playwright (never `playwright install`);
 # the printed pages' Chinese needs a CJK font (Noto CJK) for the PDF to carry its text.

@@ -13,7 +13,7 @@ from app.audit import routes as audit
 from app.changes.routes import pages as changes
 from app.changes.routes import requests as change_requests
 from app.contacts.routes import checks, debts, parties, preferences
-from app.core import errors, limits
+from app.core import contract, errors, limits
 from app.core.limits import MAX_BODY_BYTES, BodyLimit
 from app.core.routes import health, keys
 from app.core.routing import KnownRoutes
@@ -148,6 +148,7 @@ def create_app() -> FastAPI:
                 errors.PROBLEM_SCHEMA
             )
             limits.document(schema, paths=LARGER_BODIES)
+            contract.document(schema)
             application.openapi_schema = _published_names(schema)
         return application.openapi_schema
 

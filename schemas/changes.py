@@ -16,28 +16,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from schemas import examples
-from schemas.common import IsoDate, Model, MultiLine, with_examples
+from schemas.common import Integer, IsoDate, Model, MultiLine, given, when, with_examples
 from schemas.offers import CounterResult, OfferOut
 
 Choice = Literal["as_proposed", "longer_term", "higher_payment", "later_start", "earlier_start"]
 Status = Literal["open", "offered", "declined"]
 
+# The page's forms send what the debtor typed; the same fields as JSON are declared as the
+# service reads them (app.changes.change_requests): a number, a date as YYYY-MM-DD.
+# (blanks at either end are the ASCII ones the service strips: app.changes.change_requests.BLANKS)
+NUMBER_PATTERN = r"^[ \t\n\r\v\f]*[0-9]+(\.[0-9]+)?[ \t\n\r\v\f]*$"
+DAY_PATTERN = (
+    r"^[ \t\n\r\v\f]*((19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?"
+    r"[ \t\n\r\v\f]*$"
+)
 _PAYMENT = Field(
     max_length=40,
+    json_schema_extra={"pattern": NUMBER_PATTERN},
     description="What the debtor can pay each period, in the plan's currency (e.g. 500.00).",
     examples=["500.00"],
 )
 _START = Field(
     None,
     max_length=40,
+    json_schema_extra={"pattern": DAY_PATTERN},
     description="The first payment's date (ISO 8601); omitted: one period from today.",
     examples=["2027-01-15"],
 )
 _LUMP_SUM = Field(
     None,
+    json_schema_extra={"pattern": r"^[ \t\n\r\v\f]*([0-9]+(\.[0-9]+)?)?[ \t\n\r\v\f]*$"},
     max_length=40,
     description="Cash the debtor can pay now, as a down payment; omitted: none.",
     examples=["0"],
@@ -118,7 +129,7 @@ class Evaluation(Model):
     owed: OwedNowOut
     proposal: ProposalOut
     result: CounterResult
-    requests_left_today: StrictInt = Field(ge=0)
+    requests_left_today: Integer = Field(ge=0)
 
     model_config = with_examples(
         {
@@ -180,6 +191,13 @@ class DecisionIn(Model):
     model_config = with_examples(
         {"decision": "offered", "offer_id": examples.SAVED_OFFER["id"]},
         {"decision": "declined", "reason": "The debtor asked for less than the minimum."},
+        # rules required and not_with_declined: ``offered`` names the offer, ``declined`` none
+        schema={
+            "allOf": [
+                when("decision", ("offered",), given("offer_id")),
+                when("decision", ("declined",), {"properties": {"offer_id": {"type": "null"}}}),
+            ]
+        },
     )
 
 

@@ -9,13 +9,24 @@ within a range every schedule the engine lays out from them stays inside of.
 from __future__ import annotations
 
 import enum
+import functools
 import re
+import types
+import typing
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from plans.calendar import Frequency
@@ -81,17 +92,33 @@ def iso_date(value: object) -> object:
     raise PydanticCustomError("date_type", "Input should be an ISO 8601 date, YYYY-MM-DD")
 
 
+# A whole number of the contract (a count, a term, basis points): JSON Schema's ``integer``,
+# never read from a string or a boolean. ``180.0`` is an integer to JSON Schema too: a model
+# reads it as 180 (``Model``), and ``180.5`` is refused (rule ``int_type``).
+Integer = StrictInt
+
+
 # Every date of the contract; Date within the range the engine works in.
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
+# JSON Schema has no bounds for a date: the years 1900..2199 are declared by a pattern (the
+# service's own check is still ``ge``/``le``, rules ``greater_than_equal``/``less_than_equal``).
+YEARS_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-"
+DATE_PATTERN = YEARS_PATTERN + r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 Date = Annotated[
     IsoDate,
     Field(
         ge=EARLIEST_DATE,
         le=LATEST_DATE,
         description=f"ISO 8601, from {EARLIEST_DATE} to {LATEST_DATE}.",
+        json_schema_extra={"pattern": DATE_PATTERN},
     ),
+]
+# An instant with its UTC offset, on a day (as written) from 1900-01-01 to 2199-12-31.
+Instant = Annotated[
+    AwareDatetime,
+    Field(json_schema_extra={"pattern": YEARS_PATTERN}),
 ]
 # PostgreSQL refuses NUL in text (a 500, not a 422), and no C0 control character or DEL
 # belongs in a name, a reference or a citation: a one-line field refuses them all. Text a
@@ -125,22 +152,96 @@ class Locale(enum.StrEnum):
 
 
 class Model(BaseModel):
-    """Base of every request and response model: immutable, unknown fields refused."""
+    """Base of every request and response model: immutable, unknown fields refused; an
+    integer field takes a JSON number with no fractional part (``180.0``) as JSON Schema
+    does, and nothing else that is not an integer."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _json_integers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fields = _integer_fields(cls)
+        if not any(isinstance(data.get(name), (float, list)) for name in fields):
+            return data
+        return {k: _whole(v, fields[k]) if k in fields else v for k, v in data.items()}
 
-def with_examples(*examples: Mapping[str, Any]) -> ConfigDict:
-    """The base model's configuration plus OpenAPI examples for /docs.
+
+def _whole(value: Any, many: bool) -> Any:
+    """``value`` with a float of no fractional part (in a list, if ``many``) as an int."""
+    if many and isinstance(value, list):
+        return [_whole(item, False) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@functools.cache
+def _integer_fields(model: type[BaseModel]) -> dict[str, bool]:
+    """The fields of ``model`` that hold an integer (False) or a list of them (True)."""
+    found = {name: _ints(info.annotation) for name, info in model.model_fields.items()}
+    return {name: many for name, many in found.items() if many is not None}
+
+
+def _ints(annotation: Any) -> bool | None:
+    """False for an integer, True for a list of integers (either maybe null), else None."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation is int:
+        return False
+    if origin is Annotated:
+        return _ints(args[0])
+    if origin in (typing.Union, types.UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        return _ints(kinds[0]) if len(kinds) == 1 else None
+    if origin is list and args and _ints(args[0]) is False:
+        return True
+    return None
+
+
+def with_examples(
+    *examples: Mapping[str, Any], schema: Mapping[str, Any] | None = None
+) -> ConfigDict:
+    """The base model's configuration plus OpenAPI examples for /docs, and ``schema``: JSON
+    Schema keywords a rule across fields needs (``if``/``then``), merged into the model's.
 
     Examples
     --------
     >>> with_examples({"a": 1})["json_schema_extra"]
     {'examples': [{'a': 1}]}
     """
-    return ConfigDict(
-        frozen=True, extra="forbid", json_schema_extra={"examples": [dict(e) for e in examples]}
-    )
+    extra = {**(schema or {}), "examples": [dict(e) for e in examples]}
+    return ConfigDict(frozen=True, extra="forbid", json_schema_extra=extra)
+
+
+def given(*names: str) -> dict[str, Any]:
+    """JSON Schema for a rule across fields: at least one of ``names`` is given, not null.
+
+    Examples
+    --------
+    >>> given("term")
+    {'anyOf': [{'required': ['term'], 'properties': {'term': {'not': {'type': 'null'}}}}]}
+    """
+    return {
+        "anyOf": [
+            {"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in names
+        ]
+    }
+
+
+def when(field: str, values: tuple[str, ...], then: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON Schema for a rule across fields: where ``field`` is one of ``values``, ``then``.
+
+    Examples
+    --------
+    >>> when("role", ("admin",), {"required": ["x"]})["if"]
+    {'required': ['role'], 'properties': {'role': {'enum': ['admin']}}}
+    """
+    return {
+        "if": {"required": [field], "properties": {field: {"enum": list(values)}}},
+        "then": dict(then),
+    }
 
 
 def minor(amount: str, currency: str, *, field: str) -> int:
@@ -170,13 +271,17 @@ __all__ = [
     "Currency",
     "Date",
     "Frequency",
+    "Instant",
+    "Integer",
     "IsoDate",
     "Locale",
     "Model",
     "Rate",
     "SignedAmount",
     "date",
+    "given",
     "minor",
     "rate",
+    "when",
     "with_examples",
 ]

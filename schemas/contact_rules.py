@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictInt, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from plans.contact_rules import (
     Channel,
@@ -27,7 +27,7 @@ from plans.contact_rules import (
     shipped_rules_data,
 )
 from plans.errors import DomainError
-from schemas.common import IsoDate, Model, MultiLine, OneLine
+from schemas.common import Integer, IsoDate, Model, MultiLine, OneLine
 
 JURISDICTIONS = ("CN", "US", "GB")
 Text = Annotated[MultiLine, Field(min_length=1, max_length=2000)]
@@ -67,8 +67,8 @@ class HoursBody(RuleFields):
 class WindowBody(Model):
     """Exactly one: a rolling window in hours, ``local_days`` consecutive local days, or ever."""
 
-    rolling_hours: StrictInt | None = Field(None, ge=1, le=24 * 366)
-    local_days: StrictInt | None = Field(None, ge=1, le=366)
+    rolling_hours: Integer | None = Field(None, ge=1, le=24 * 366)
+    local_days: Integer | None = Field(None, ge=1, le=366)
     ever: Literal[True] | None = None
 
 
@@ -80,7 +80,7 @@ class CapBody(RuleFields):
     counts: Outcomes
     scope: Scope
     window: WindowBody
-    limit: StrictInt = Field(ge=1, le=10_000)
+    limit: Integer = Field(ge=1, le=10_000)
     roles: Roles | None = None
 
 
@@ -90,7 +90,7 @@ class CoolingOffBody(RuleFields):
     channels: Channels
     after: Outcomes
     scope: Scope
-    hours: StrictInt = Field(ge=1, le=24 * 366)
+    hours: Integer = Field(ge=1, le=24 * 366)
 
 
 class ContactableBody(RuleFields):

@@ -8,11 +8,11 @@ address must match a strict form of RFC 5322's ``addr-spec`` (see :data:`EMAIL_P
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, StrictBool, StrictInt, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from plans.contact_rules import Channel, Outcome, Purpose, Role
 from plans.errors import DomainError
@@ -21,6 +21,8 @@ from schemas.common import (
     LATEST_DATE,
     Amount,
     Currency,
+    Instant,
+    Integer,
     Locale,
     Model,
     OneLine,
@@ -94,11 +96,8 @@ def _check_zone(value: str | None, where: str) -> None:
 
 def _check_at(value: datetime | None, where: str) -> None:
     # The engine looks up to 400 days ahead of it: keep every instant it reaches a datetime.
-    if value is not None and not (
-        datetime.combine(EARLIEST_DATE, datetime.min.time(), UTC)
-        <= value
-        <= datetime.combine(LATEST_DATE, datetime.min.time(), UTC)
-    ):
+    # The day as written (before its UTC offset) is what the contract's pattern bounds.
+    if value is not None and not EARLIEST_DATE <= value.date() <= LATEST_DATE:
         raise DomainError(where, "range", f"must be from {EARLIEST_DATE} to {LATEST_DATE}")
 
 
@@ -171,6 +170,11 @@ class PartyIn(Model):
             "time_zone": "America/New_York",
             "jurisdiction": "US",
             "guaranteed": {"amount": "5000.00", "currency": "USD"},
+        },
+        # the role's combinations (rule guarantor_only): only a guarantor has ``guaranteed``
+        schema={
+            "if": {"properties": {"role": {"const": Role.GUARANTOR.value}}},
+            "else": {"properties": {"guaranteed": {"type": "null"}}},
         },
     )
 
@@ -299,7 +303,7 @@ class ContactCheckIn(Model):
     debt_ref: DebtRef
     party_id: PartyId
     channel: Channel
-    at: AwareDatetime | None = Field(None, description="With a UTC offset; default now.")
+    at: Instant | None = Field(None, description="With a UTC offset; default now.")
     purpose: Purpose = Purpose.COLLECTION
 
     model_config = with_examples(
@@ -350,7 +354,7 @@ class ContactAttemptIn(Model):
     debt_ref: DebtRef
     party_id: PartyId
     channel: Channel
-    at: AwareDatetime = Field(description="When, with a UTC offset.")
+    at: Instant = Field(description="When, with a UTC offset.")
     outcome: Outcome
     purpose: Purpose = Purpose.COLLECTION
 
@@ -373,7 +377,7 @@ class ContactAttemptIn(Model):
 class ContactAttemptOut(Model):
     """An attempt as recorded."""
 
-    id: StrictInt
+    id: Integer
     debt_ref: str
     party_id: str
     channel: Channel

@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from plans.policy import OfferKind
-from schemas.common import Model, with_examples
+from schemas.common import Integer, Model, with_examples
 from schemas.contacts import PARTY_ID, Jurisdiction, PartyOut
 from schemas.offers import DEBT_EXAMPLE, DebtIn
 
@@ -63,7 +63,7 @@ class Assignment(Model):
     collectors (``member_id``; null: the team as a whole)."""
 
     team: str = Field(min_length=1, max_length=120, pattern=TEAM_NAME)
-    member_id: StrictInt | None = Field(None, ge=1, le=2**31 - 1)
+    member_id: Integer | None = Field(None, ge=1, le=2**31 - 1)
 
     model_config = with_examples({"team": "shenzhen-2", "member_id": None})
 
@@ -72,7 +72,7 @@ class AssignedOut(Model):
     """Where a debt is worked now."""
 
     team: str | None
-    member_id: StrictInt | None
+    member_id: Integer | None
     member: str | None = Field(description="The member's name, if the debt is assigned to one.")
 
     model_config = with_examples({"team": "shenzhen-2", "member_id": 7, "member": "agent 7"})

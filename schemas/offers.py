@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, StrictBool, StrictInt, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from plans.calendar import Frequency
 from plans.compare import RankBy
@@ -24,10 +24,12 @@ from schemas.common import (
     Amount,
     Currency,
     Date,
+    Integer,
     IsoDate,
     Locale,
     Model,
     Rate,
+    given,
     minor,
     rate,
     with_examples,
@@ -70,7 +72,7 @@ class DebtIn(Model):
         description="The day the amounts are owed on; it may be past, the payments may not."
         + FIRST_PAYMENT_RULE
     )
-    days_past_due: StrictInt = Field(ge=0, le=36_500)
+    days_past_due: Integer = Field(ge=0, le=36_500)
 
     model_config = with_examples(DEBT_EXAMPLE)
 
@@ -167,7 +169,7 @@ class InstalmentRequest(Model):
     kind: Literal["instalment"] = "instalment"
     debt: DebtIn
     capacity: CapacityIn | None = None
-    term: StrictInt | None = Field(None, ge=1, le=1200, description="Number of instalments.")
+    term: Integer | None = Field(None, ge=1, le=1200, description="Number of instalments.")
     payment: Amount | None = Field(None, description="Bound on each instalment: solves the term.")
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
     down_payment: Amount | None = Field(
@@ -185,7 +187,10 @@ class InstalmentRequest(Model):
     policy: PolicyRef | None = None
     locale: Locale = Locale.EN
 
-    model_config = with_examples({"debt": DEBT_EXAMPLE, "term": 8})
+    # rule required: the term comes from a term, a payment or a capacity
+    model_config = with_examples(
+        {"debt": DEBT_EXAMPLE, "term": 8}, schema=given("term", "payment", "capacity")
+    )
 
     @model_validator(mode="after")
     def _starts_in_reach(self) -> Self:
@@ -200,12 +205,10 @@ class DeferralRequest(Model):
     kind: Literal["deferral"] = "deferral"
     debt: DebtIn
     capacity: CapacityIn | None = None
-    periods: StrictInt | None = Field(
-        None, ge=1, le=24, description="Omitted: the policy's default."
-    )
+    periods: Integer | None = Field(None, ge=1, le=24, description="Omitted: the policy's default.")
     deferral_payment: Amount = Field("0", description="Token payment each paused period.")
     interest: DeferralInterest | None = None
-    term: StrictInt | None = Field(None, ge=1, le=1200)
+    term: Integer | None = Field(None, ge=1, le=1200)
     payment: Amount | None = None
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
     frequency: Frequency | None = None
@@ -213,8 +216,10 @@ class DeferralRequest(Model):
     policy: PolicyRef | None = None
     locale: Locale = Locale.EN
 
+    # rule required: the term comes from a term, a payment or a capacity
     model_config = with_examples(
-        {"debt": DEBT_EXAMPLE, "periods": 2, "term": 10, "interest": "waive"}
+        {"debt": DEBT_EXAMPLE, "periods": 2, "term": 10, "interest": "waive"},
+        schema=given("term", "payment", "capacity"),
     )
 
     @model_validator(mode="after")
@@ -229,7 +234,7 @@ class SettlementRequest(Model):
     kind: Literal["settlement", "settlement_plan"] = "settlement"
     debt: DebtIn
     capacity: CapacityIn | None = None
-    discount_bps: StrictInt | None = Field(
+    discount_bps: Integer | None = Field(
         None,
         ge=0,
         le=10_000,
@@ -237,7 +242,7 @@ class SettlementRequest(Model):
         " min_settlement_pct of the balance: 422, rule min_settlement_pct.",
     )
     settle_by: Date | None = Field(None, description="Lump sum only." + FIRST_PAYMENT_RULE)
-    instalments: StrictInt | None = Field(None, ge=1, le=24, description="Settlement plan only.")
+    instalments: Integer | None = Field(None, ge=1, le=24, description="Settlement plan only.")
     frequency: Frequency | None = None
     policy: PolicyRef | None = None
     locale: Locale = Locale.EN
@@ -262,13 +267,13 @@ class CompareItem(Model):
     """One offer to compare, by kind and parameters (the debt is shared)."""
 
     kind: OfferKind
-    term: StrictInt | None = Field(None, ge=1, le=1200)
+    term: Integer | None = Field(None, ge=1, le=1200)
     payment: Amount | None = None
-    periods: StrictInt | None = Field(None, ge=1, le=24)
+    periods: Integer | None = Field(None, ge=1, le=24)
     deferral_payment: Amount = "0"
     interest: DeferralInterest | None = None
-    discount_bps: StrictInt | None = Field(None, ge=0, le=10_000)
-    instalments: StrictInt | None = Field(None, ge=1, le=24)
+    discount_bps: Integer | None = Field(None, ge=0, le=10_000)
+    instalments: Integer | None = Field(None, ge=1, le=24)
     settle_by: Date | None = None
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
 
@@ -304,10 +309,15 @@ class Proposal(Model):
     """What the debtor proposes: a payment per period, a term, a start date (any of them)."""
 
     payment: Amount | None = None
-    term: StrictInt | None = Field(None, ge=1, le=1200)
+    term: Integer | None = Field(None, ge=1, le=1200)
     start: Date | None = Field(None, description="Omitted: the as-of date." + FIRST_PAYMENT_RULE)
     frequency: Frequency = Frequency.MONTHLY
     lump_sum: Amount = "0"
+
+    # rule required: a payment, a term, or both
+    model_config = with_examples(
+        {"payment": "800.00"}, {"term": 12}, schema=given("payment", "term")
+    )
 
 
 class CounterRequest(Model):
@@ -330,7 +340,7 @@ class LineOut(Model):
     """One line of a schedule; payment = interest + fees + principal, and
     closing_balance = opening_balance + interest_accrued − payment − waived."""
 
-    number: StrictInt
+    number: Integer
     kind: Literal["down_payment", "deferral", "instalment", "settlement"]
     due_date: IsoDate
     payment_date: IsoDate = Field(description="The due date moved to a business day.")
@@ -389,7 +399,7 @@ class MetricsOut(Model):
     total_waived: str
     finance_charge: str = Field(description="Plan interest paid (accrued less waived).")
     amount_financed: str
-    payments: StrictInt
+    payments: Integer
     first_payment_date: IsoDate | None
     last_payment_date: IsoDate | None
     smallest_payment: str
@@ -408,24 +418,24 @@ class TermsOut(Model):
 
     frequency: Frequency
     first_due: IsoDate
-    instalments: StrictInt
+    instalments: Integer
     instalment: str = Field(description="Level payment (the first, for equal principal).")
     nominal_annual_rate: str
     down_payment: str
     amortisation: Amortisation | None = None
-    deferral_periods: StrictInt = 0
+    deferral_periods: Integer = 0
     deferral_payment: str = "0"
     deferral_interest: DeferralInterest | None = None
-    discount_bps: StrictInt = 0
+    discount_bps: Integer = 0
     settle_by: IsoDate | None = None
 
 
 class PolicyUsed(Model):
     """The policy version an offer came from."""
 
-    id: StrictInt
+    id: Integer
     name: str
-    version: StrictInt
+    version: Integer
 
 
 class _OfferBase(Model):

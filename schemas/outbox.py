@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from plans.contact_rules import Channel, Role
-from schemas.common import Locale, Model, with_examples
+from schemas.common import Integer, Locale, Model, with_examples
 
 MESSAGE_ID_PATTERN = r"^[0-9a-f]{32}$"
 CLAIM_TOKEN_PATTERN = r"^[0-9a-f]{32}$"
@@ -38,7 +38,7 @@ class ClaimedMessage(Model):
     send_at: datetime
     claimed_until: datetime
     claim_token: str
-    claims: StrictInt = Field(description="How many times it was claimed, this claim included.")
+    claims: Integer = Field(description="How many times it was claimed, this claim included.")
 
 
 class ClaimedMessages(Model):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import holidays
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from plans.daycount import DayCount
 from plans.errors import DomainError
@@ -28,7 +28,7 @@ from plans.policy import (
     SurvivalCurve,
 )
 from schemas import examples
-from schemas.common import Amount, Locale, Model, MultiLine, Rate, rate, with_examples
+from schemas.common import Amount, Integer, Locale, Model, MultiLine, Rate, rate, with_examples
 from schemas.contact_rules import ContactRulesBody, shipped_contact_rules
 from schemas.message_rules import MessagesBody, shipped_message_rules
 
@@ -36,7 +36,7 @@ _DEFAULT = Policy()
 MAX_START_DELAY_DAYS = 365
 """The longest start delay a policy may allow, in days after a debt's as-of date."""
 
-Bps = Annotated[StrictInt, Field(ge=0, le=10_000, description="Basis points: 100 bps = 1 %.")]
+Bps = Annotated[Integer, Field(ge=0, le=10_000, description="Basis points: 100 bps = 1 %.")]
 Percent = Annotated[
     str,
     Field(
@@ -67,7 +67,7 @@ DEFAULT_MISSED_PAYMENT_TEXT = {
 class DiscountBandBody(Model):
     """From ``min_days_past_due`` on, a settlement may waive ``discount_bps`` of the debt."""
 
-    min_days_past_due: StrictInt = Field(ge=0, le=100_000, examples=[180])
+    min_days_past_due: Integer = Field(ge=0, le=100_000, examples=[180])
     discount_bps: Bps = Field(examples=[2000])
 
 
@@ -90,10 +90,11 @@ def _survival_default() -> dict[OfferKind, SurvivalBody]:
 class PolicyBody(Model):
     """Every parameter a policy sets. Omitted fields take the engine's documented defaults."""
 
-    max_term_months: StrictInt = Field(_DEFAULT.max_term_months, ge=1, le=600)
+    max_term_months: Integer = Field(_DEFAULT.max_term_months, ge=1, le=600)
     min_instalment: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Amount] = Field(
         default_factory=lambda: {c: str(a) for c, a in _DEFAULT.min_instalment},
         description="Smallest instalment per currency, in major units (1 unit if unlisted).",
+        json_schema_extra={"additionalProperties": False},  # a key is a currency code
     )
     plan_rate: Rate | None = Field(
         str(_DEFAULT.plan_rate),
@@ -103,8 +104,8 @@ class PolicyBody(Model):
     rate_cap: Rate = Field(str(_DEFAULT.rate_cap), description="Legal cap on the APR.")
     arrears: ArrearsTreatment = _DEFAULT.arrears
     allow_down_payment: StrictBool = _DEFAULT.allow_down_payment
-    deferral_periods: StrictInt = Field(_DEFAULT.deferral_periods, ge=0, le=24)
-    deferral_max_periods: StrictInt = Field(_DEFAULT.deferral_max_periods, ge=0, le=24)
+    deferral_periods: Integer = Field(_DEFAULT.deferral_periods, ge=0, le=24)
+    deferral_max_periods: Integer = Field(_DEFAULT.deferral_max_periods, ge=0, le=24)
     deferral_interest: DeferralInterest = _DEFAULT.deferral_interest
     discount_bands: list[DiscountBandBody] = Field(
         default_factory=lambda: [
@@ -114,13 +115,16 @@ class PolicyBody(Model):
         max_length=32,
     )
     max_discount_bps: Bps = _DEFAULT.max_discount_bps
-    settlement_window_days: StrictInt = Field(_DEFAULT.settlement_window_days, ge=0, le=365)
-    settlement_plan_max_instalments: StrictInt = Field(
+    settlement_window_days: Integer = Field(_DEFAULT.settlement_window_days, ge=0, le=365)
+    settlement_plan_max_instalments: Integer = Field(
         _DEFAULT.settlement_plan_max_instalments, ge=1, le=24
     )
     settlement_plan_discount_share_bps: Bps = _DEFAULT.settlement_plan_discount_share_bps
     waterfall: list[Component] = Field(
-        default_factory=lambda: list(_DEFAULT.waterfall), min_length=3, max_length=3
+        default_factory=lambda: list(_DEFAULT.waterfall),
+        min_length=3,
+        max_length=3,
+        json_schema_extra={"uniqueItems": True},  # rule permutation: each component once
     )
     cost_of_funds: Rate = str(_DEFAULT.cost_of_funds)
     survival: dict[OfferKind, SurvivalBody] = Field(default_factory=_survival_default)
@@ -134,7 +138,7 @@ class PolicyBody(Model):
     )
     payoff_interest_waiver_bps: Bps = _DEFAULT.payoff_interest_waiver_bps
     payoff_fee_waiver_bps: Bps = _DEFAULT.payoff_fee_waiver_bps
-    max_start_delay_days: StrictInt = Field(
+    max_start_delay_days: Integer = Field(
         _DEFAULT.max_start_delay_days, ge=0, le=MAX_START_DELAY_DAYS
     )
     min_down_payment_pct: Percent = Field(
@@ -150,16 +154,16 @@ class PolicyBody(Model):
         " 0 = no minimum. A discount that goes below it is refused (422, rule"
         " min_settlement_pct, field discount_bps); negotiate rejects the offer, naming that rule.",
     )
-    missed_after_days: StrictInt = Field(
+    missed_after_days: Integer = Field(
         _DEFAULT.missed_after_days, ge=1, le=3650, description="Days late before missed."
     )
-    break_after_missed: StrictInt = Field(
+    break_after_missed: Integer = Field(
         _DEFAULT.break_after_missed, ge=1, le=3650, description="Missed instalments that break."
     )
-    break_after_days_late: StrictInt = Field(
+    break_after_days_late: Integer = Field(
         _DEFAULT.break_after_days_late, ge=1, le=3650, description="Days late that break."
     )
-    cure_within_days: StrictInt = Field(
+    cure_within_days: Integer = Field(
         _DEFAULT.cure_within_days,
         ge=0,
         le=365,
@@ -170,11 +174,11 @@ class PolicyBody(Model):
     overpayment: Literal["reduce_last", "refund"] = Field(
         "reduce_last", description="Money beyond what is due: shortens the plan, or refunded."
     )
-    link_expiry_days: StrictInt = Field(_DEFAULT.link_expiry_days, ge=1, le=90)
-    max_parties: StrictInt = Field(
+    link_expiry_days: Integer = Field(_DEFAULT.link_expiry_days, ge=1, le=90)
+    max_parties: Integer = Field(
         _DEFAULT.max_parties, ge=1, le=20, description="Parties a debt may list (its contacts)."
     )
-    reminder_days_before: list[Annotated[StrictInt, Field(ge=0, le=30)]] = Field(
+    reminder_days_before: list[Annotated[Integer, Field(ge=0, le=30)]] = Field(
         default_factory=lambda: [3, 0],
         max_length=5,
         description="Reminders of each payment, in days before its date (0: on the day).",
@@ -282,8 +286,8 @@ class PolicyChange(Model):
 class PolicyRef(Model):
     """Which policy version an offer came from (or should come from)."""
 
-    id: StrictInt = Field(ge=1, le=2**31 - 1, examples=[1])
-    version: StrictInt | None = Field(
+    id: Integer = Field(ge=1, le=2**31 - 1, examples=[1])
+    version: Integer | None = Field(
         None,
         ge=1,
         le=2**31 - 1,
@@ -297,9 +301,9 @@ class PolicyRef(Model):
 class PolicyVersionOut(Model):
     """One immutable version of a policy."""
 
-    id: StrictInt
+    id: Integer
     name: str
-    version: StrictInt
+    version: Integer
     created_at: datetime
     body: PolicyBody
 

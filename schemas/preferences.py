@@ -14,7 +14,7 @@ from pydantic import Field, StrictBool, model_validator
 
 from plans.contact_rules import Channel, Role
 from plans.errors import DomainError
-from schemas.common import Model, with_examples
+from schemas.common import Model, given, when, with_examples
 from schemas.contacts import MASKED_EXAMPLE, MaskedChannels
 
 PreferenceKind = Literal["opt_out", "opt_in", "stop", "resume"]
@@ -35,6 +35,13 @@ class PreferenceChange(Model):
         {"change": "opt_in", "channel": "sms"},
         {"change": "stop"},
         {"change": "resume"},
+        # rules required and not_allowed
+        schema={
+            "allOf": [
+                when("change", ("opt_out", "opt_in"), given("channel")),
+                when("change", ("stop", "resume"), {"properties": {"channel": {"type": "null"}}}),
+            ]
+        },
     )
 
     @model_validator(mode="after")

@@ -3,12 +3,12 @@ each jurisdiction requires of them (US APR, EU/UK APRC, CN 年化利率)."""
 
 from __future__ import annotations
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from plans.annual_rates import CITATIONS, RateMethod
 from plans.calendar import Frequency
 from schemas import examples
-from schemas.common import Amount, Currency, Date, Model, with_examples
+from schemas.common import Amount, Currency, Date, Integer, Model, with_examples
 
 
 class CashFlowIn(Model):
@@ -114,7 +114,7 @@ class UnitPeriodOut(Model):
 
     name: str = Field(description="As AprResult.unit_period: monthly, 4_weeks, term, ...")
     unit: str = Field(description="week, semimonth, month, or day (a term in days only).")
-    length: StrictInt = Field(description="How many of ``unit``: 4 for four weeks.")
+    length: Integer = Field(description="How many of ``unit``: 4 for four weeks.")
     term: StrictBool = Field(description="One advance repaid by one payment: the term itself.")
     per_year: str = Field(description="Unit periods in a year, 6 places: 13.000000.")
 
@@ -125,7 +125,7 @@ class AnnualRateResult(Model):
     method: RateMethod
     rate: str = Field(description="Annual fraction, 6 places: 0.284979 is 28.4979 %.")
     rate_percent: str = Field(description="In percent, to ``decimals`` places, half up.")
-    decimals: StrictInt = Field(description="Places the method discloses: 2 (US, CN) or 1 (EU/UK).")
+    decimals: Integer = Field(description="Places the method discloses: 2 (US, CN) or 1 (EU/UK).")
     time_basis: str = Field(
         description="How time was counted: unit_periods (App J (b)(5); the periodic IRR), or"
         " the APRC's months/12, weeks/52 or days/365."

@@ -8,15 +8,15 @@ through a capability link.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, model_validator
+from pydantic import Discriminator, Field, StrictBool, Tag, TypeAdapter
 
 from plans.lifecycle import Cause
 from plans.payments import PlanStatus
 from plans.policy import OfferKind
 from schemas import examples
-from schemas.common import Amount, IsoDate, Locale, Model, OneLine, with_examples
+from schemas.common import Amount, Integer, IsoDate, Locale, Model, OneLine, with_examples
 from schemas.offers import (
     CAPACITY_EXAMPLE,
     DEBT_EXAMPLE,
@@ -43,40 +43,81 @@ class Debtor(Model):
     name: OneLine = Field(min_length=1, max_length=200, examples=["张小明"])
 
 
-class SaveOffer(Model):
-    """An offer to save and share: either one from ``negotiate`` (by ``kind``, default the
-    best ranked), or one explicit ``plan``."""
+SAVE_FROM_NEGOTIATE = {
+    "debt_ref": "CARD-2024-0012345",
+    "debtor": {"name": "张小明"},
+    "locale": "zh-CN",
+    "negotiate": {"debt": DEBT_EXAMPLE, "capacity": CAPACITY_EXAMPLE},
+    "kind": "instalment",
+}
+SAVE_A_PLAN = {
+    "debt_ref": "CARD-2024-0012345",
+    "debtor": {"name": "John Smith"},
+    "locale": "en",
+    "plan": {"kind": "instalment", "debt": DEBT_EXAMPLE, "term": 8},
+}
 
+
+class _SaveOffer(Model):
     debt_ref: str = DEBT_REF
     debtor: Debtor
     locale: Locale = Field(Locale.ZH_CN, description="The page's default language.")
-    negotiate: NegotiateRequest | None = None
+
+
+class SaveNegotiated(_SaveOffer):
+    """The offer ``negotiate`` makes for this debt and capacity: of ``kind`` if given, else the
+    best ranked."""
+
+    negotiate: NegotiateRequest
     kind: OfferKind | None = None
-    plan: PlanRequest | None = None
 
-    model_config = with_examples(
-        {
-            "debt_ref": "CARD-2024-0012345",
-            "debtor": {"name": "张小明"},
-            "locale": "zh-CN",
-            "negotiate": {"debt": DEBT_EXAMPLE, "capacity": CAPACITY_EXAMPLE},
-            "kind": "instalment",
-        },
-        {
-            "debt_ref": "CARD-2024-0012345",
-            "debtor": {"name": "John Smith"},
-            "locale": "en",
-            "plan": {"kind": "instalment", "debt": DEBT_EXAMPLE, "term": 8},
-        },
-    )
+    model_config = with_examples(SAVE_FROM_NEGOTIATE)
 
-    @model_validator(mode="after")
-    def _one_source(self) -> SaveOffer:
-        if (self.negotiate is None) == (self.plan is None):
-            raise ValueError("give exactly one of negotiate (with an optional kind) or plan")
-        if self.kind is not None and self.negotiate is None:
-            raise ValueError("kind chooses among negotiate's offers; with plan, omit it")
-        return self
+    @property
+    def plan(self) -> None:
+        """No explicit plan: the offer comes from ``negotiate``."""
+        return None
+
+
+def _kind_required(schema: dict[str, Any]) -> None:
+    # Inside a saved offer the plan's ``kind`` chooses its shape, so it is required there
+    # (each plan endpoint alone still defaults it).
+    schema["oneOf"] = [{"allOf": [branch], "required": ["kind"]} for branch in schema["oneOf"]]
+
+
+class SavePlanned(_SaveOffer):
+    """One explicit plan (``POST /v1/plans/{kind}``'s request) for this debt."""
+
+    plan: PlanRequest = Field(json_schema_extra=_kind_required)
+
+    model_config = with_examples(SAVE_A_PLAN)
+
+    @property
+    def negotiate(self) -> None:
+        """No negotiation: the offer is the explicit plan."""
+        return None
+
+    @property
+    def kind(self) -> None:
+        """The plan's own ``kind`` says what it is."""
+        return None
+
+
+def _save_shape(value: Any) -> str:
+    # The body's own keys choose its shape: with ``plan`` it is an explicit plan (a ``negotiate``
+    # beside it is then an unknown field, 422 extra_forbidden), else a negotiation.
+    if isinstance(value, dict):
+        return "shape:plan" if "plan" in value else "shape:negotiate"
+    return "shape:plan" if isinstance(value, SavePlanned) else "shape:negotiate"
+
+
+# An offer to save and share, in one of two shapes: JSON Schema ``oneOf`` (each shape refuses
+# the other's fields), chosen by whether the body has ``plan``.
+SaveOffer = Annotated[
+    Annotated[SaveNegotiated, Tag("shape:negotiate")] | Annotated[SavePlanned, Tag("shape:plan")],
+    Discriminator(_save_shape),
+]
+SAVE_OFFER: TypeAdapter[SaveNegotiated | SavePlanned] = TypeAdapter(SaveOffer)
 
 
 class SavedOfferOut(Model):
@@ -88,6 +129,9 @@ class SavedOfferOut(Model):
     status: Literal["offered", "accepted", "revoked", "superseded"]
     expired: StrictBool
     link: str = Field(description="The debtor's page; a capability URL: keep it private.")
+    token: str = Field(
+        description="The link's last segment, the {token} of the /s/ operations: as private."
+    )
     expires_at: datetime
     created_at: datetime
     plan_id: str | None
@@ -134,7 +178,7 @@ class PlanDecisionIn(Model):
 class AllocationOut(Model):
     """What a payment paid on one line."""
 
-    number: StrictInt
+    number: Integer
     interest: str
     fees: str
     principal: str
@@ -143,7 +187,7 @@ class AllocationOut(Model):
 class PaymentOut(Model):
     """A payment and how it was applied."""
 
-    id: StrictInt
+    id: Integer
     plan_id: str
     amount: str
     date: IsoDate
@@ -160,13 +204,13 @@ class PaymentOut(Model):
 class InstalmentOut(Model):
     """One line's state."""
 
-    number: StrictInt
+    number: Integer
     payment_date: IsoDate
     due: str
     paid: str
     remaining: str
     status: Literal["paid", "partly_paid", "due", "late", "missed"]
-    days_late: StrictInt
+    days_late: Integer
 
 
 class RevocationOut(Model):
@@ -240,7 +284,7 @@ class PayoffOut(Model):
     waived: str
     amount: str
     day_count: str
-    days: StrictInt
+    days: Integer
     valid_until: IsoDate | None = Field(
         description=(
             "The last day the same amount closes the plan if nothing more is paid: the day"
@@ -257,7 +301,7 @@ class PayoffOut(Model):
 class AuditEventOut(Model):
     """One event of the trail."""
 
-    seq: StrictInt
+    seq: Integer
     at: datetime
     kind: str
     offer_id: str | None

@@ -17,13 +17,14 @@ from datetime import date
 from typing import Annotated
 
 import pandas as pd
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from plans.policy import OfferKind
 from plans.simulation import GRID_KEYS, PORTFOLIO_COLUMNS, RULES
 from schemas.common import (
     Amount,
     Currency,
+    Integer,
     IsoDate,
     Model,
     OneLine,
@@ -55,9 +56,9 @@ PlanRate = Annotated[
         examples=["0.05", "contractual"],
     ),
 ]
-Term = Annotated[StrictInt, Field(ge=1, le=600)]
-Periods = Annotated[StrictInt, Field(ge=0, le=24)]
-Instalments = Annotated[StrictInt, Field(ge=1, le=24)]
+Term = Annotated[Integer, Field(ge=1, le=600)]
+Periods = Annotated[Integer, Field(ge=0, le=24)]
+Instalments = Annotated[Integer, Field(ge=1, le=24)]
 Total = Annotated[str, Field(description="A sum in major units as a decimal string.")]
 Ratio = Annotated[str, Field(description="A ratio as a decimal string, six places.")]
 
@@ -90,7 +91,7 @@ class PortfolioDebtIn(Model):
     interest: Amount = Field("0", description="Interest accrued and unpaid (arrears).")
     fees: Amount = Field("0", description="Fees outstanding.")
     nominal_annual_rate: Rate = Field(description="The contractual nominal annual rate.")
-    days_past_due: StrictInt = Field(ge=0, le=36_500)
+    days_past_due: Integer = Field(ge=0, le=36_500)
     capacity: Amount = Field(description="What the debtor can pay each month.")
     lump_sum: Amount = Field("0", description="Cash the debtor has now.")
 
@@ -203,7 +204,7 @@ class SimulationRequest(Model):
 class GridPointOut(Model):
     """One policy variant: its number and the parameters that made it."""
 
-    grid_point: StrictInt
+    grid_point: Integer
     label: str
     parameters: dict[str, str]
 
@@ -211,10 +212,10 @@ class GridPointOut(Model):
 class SummaryOut(Model):
     """Per grid point and currency, the best offer of every debt added up."""
 
-    grid_point: StrictInt
+    grid_point: Integer
     currency: str
-    debts: StrictInt
-    with_offer: StrictInt = Field(description="Debts with at least one feasible offer.")
+    debts: Integer
+    with_offer: Integer = Field(description="Debts with at least one feasible offer.")
     share_with_offer: Ratio
     owed: Total
     expected_recovery: Total = Field(description="Of each debt's best offer (ranked first).")
@@ -223,17 +224,17 @@ class SummaryOut(Model):
     total_paid: Total
     discount_granted: Total = Field(description="Everything the best offers waive.")
     mean_discount_bps: str = Field(description="Settlement discount of the best offers, mean.")
-    best: dict[OfferKind, StrictInt] = Field(description="How many debts each kind is best for.")
+    best: dict[OfferKind, Integer] = Field(description="How many debts each kind is best for.")
 
 
 class KindOut(Model):
     """Per grid point, currency and kind: the feasible offers and why the others were not."""
 
-    grid_point: StrictInt
+    grid_point: Integer
     currency: str
     kind: OfferKind
-    offered: StrictInt
-    rejected: dict[str, StrictInt] = Field(description="Debts per rule that stopped the offer.")
+    offered: Integer
+    rejected: dict[str, Integer] = Field(description="Debts per rule that stopped the offer.")
     expected_recovery: Total
     npv: Total
     total_paid: Total
@@ -243,9 +244,9 @@ class KindOut(Model):
 class CashFlowOut(Model):
     """What the best offers schedule in a month (0: now and the settlement window)."""
 
-    grid_point: StrictInt
+    grid_point: Integer
     currency: str
-    month: StrictInt
+    month: Integer
     paid: Total
     expected: Total = Field(description="Weighted by the survival curve, discounted.")
 
@@ -253,17 +254,17 @@ class CashFlowOut(Model):
 class OfferRowOut(Model):
     """One offer of one debt under one grid point."""
 
-    grid_point: StrictInt
+    grid_point: Integer
     debt: str
     kind: OfferKind
     feasible: StrictBool
     rule: str | None = Field(description=f"Why not: one of {', '.join(RULES[1:])}.")
     best: StrictBool
-    instalments: StrictInt
+    instalments: Integer
     instalment: Total
     down_payment: Total
     total_paid: Total
-    discount_bps: StrictInt
+    discount_bps: Integer
     waived: Total
     apr: str
     npv: Total
@@ -274,7 +275,7 @@ class SimulationOut(Model):
     """The simulation's totals (and the offers, if asked for)."""
 
     as_of: IsoDate
-    debts: StrictInt
+    debts: Integer
     policy: PolicyUsed
     grid: list[GridPointOut]
     summary: list[SummaryOut]

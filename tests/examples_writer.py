@@ -299,9 +299,15 @@ def _day(text: str) -> str | None:
 def request_examples(document: dict[str, Any], method: str, path: str) -> list[dict[str, Any]]:
     """The ``examples`` of the JSON body an operation takes, as the OpenAPI document has them."""
     schema = document["paths"][path][method.lower()]["requestBody"]["content"]["application/json"]
-    schema = schema["schema"]
+    return _examples(document, schema["schema"])
+
+
+def _examples(document: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, Any]]:
+    # a body of several shapes (``oneOf``) has each shape's examples, in order
     while "$ref" in schema:
         schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if "oneOf" in schema:
+        return [e for shape in schema["oneOf"] for e in _examples(document, shape)]
     examples: list[dict[str, Any]] = schema["examples"]
     return examples
 

@@ -58,6 +58,10 @@ MAX_REQUESTS_PER_DAY = 5
 WINDOW = timedelta(days=1)
 AS_PROPOSED = "as_proposed"
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# what the debtor typed around a field's value, and only that, is ignored (the contract's
+# patterns for these fields, schemas.changes, say the same)
+BLANKS = " \t\n\r\v\f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,9 @@ class Standing:
         return self.offer.currency
 
     def read(self, fields: Mapping[str, str | None]) -> Proposal:
-        """The debtor's fields as a proposal for this plan (:func:`read_proposal`)."""
+        """The debtor's fields as a proposal for this plan (:func:`read_proposal`); a plan
+        replaced or with nothing owed is a 409 first, whatever the fields say."""
+        check_open(self)
         return read_proposal(
             fields,
             currency=self.currency,
@@ -154,7 +160,7 @@ def standing(db: Session, offer: SavedOffer, today: date) -> Standing:
 
 
 def _amount(raw: str | None, currency: str, field: str, *, required: bool) -> int:
-    text = (raw or "").strip()
+    text = (raw or "").strip(BLANKS)
     if not text:
         if required:
             raise DomainError(field, "required", "enter an amount")
@@ -170,10 +176,12 @@ def _amount(raw: str | None, currency: str, field: str, *, required: bool) -> in
 
 
 def _start(raw: str | None, earliest: date, latest: date) -> date | None:
-    text = (raw or "").strip()
+    text = (raw or "").strip(BLANKS)
     if not text:
         return None
     try:
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
         start = date.fromisoformat(text)
     except ValueError:
         raise DomainError("start", "date", "must be a date as YYYY-MM-DD") from None
@@ -246,14 +254,20 @@ def proposal_json(proposal: Proposal, currency: str) -> Json:
 # ---- the engine's answer ----------------------------------------------------------------
 
 
-def evaluate(standing: Standing, proposal: Proposal) -> CounterResult:
-    """The counter-offer engine on what is owed now, under the offer's policy version."""
+def check_open(standing: Standing) -> None:
+    """409 for a plan nothing can change: replaced by a newer offer, or nothing owed."""
     if standing.offer.status == "superseded":
         raise conflict(
             "This offer was replaced by a newer one: use the newer offer's link.", "superseded"
         )
     if standing.debt is None:
         raise conflict("Nothing is owed on this plan: there is nothing to change.", "nothing-owed")
+
+
+def evaluate(standing: Standing, proposal: Proposal) -> CounterResult:
+    """The counter-offer engine on what is owed now, under the offer's policy version."""
+    check_open(standing)
+    assert standing.debt is not None
     # no plan whose first payment is before the day the page bounds a start by
     return counter_offer(
         standing.debt, proposal, policy=standing.policy.engine, today=standing.today
@@ -338,7 +352,7 @@ def request_change(
     today = now.date()
     state = standing(db, offer, today)
     proposal = state.read(fields)
-    choice = (fields.get("choice") or "").strip()
+    choice = (fields.get("choice") or "").strip(BLANKS)
     chosen = next((c for c in candidates(evaluate(state, proposal)) if c[0] == choice), None)
     if chosen is None:
         raise invalid(

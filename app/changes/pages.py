@@ -419,6 +419,8 @@ def render_change_page(view: ChangeView, locale: Locale | str) -> str:
         ],
         "values": {name: view.values.get(name, "") for name in FIELDS},
         "messages": messages,
+        # each message's rule, as a problem document names it (data-rule on the page)
+        "rules": {e.field: e.rule for e in view.errors},
         "field_names": FIELDS,
         "result": result,
     }

@@ -169,8 +169,11 @@ def _pydantic_field(loc: tuple[Any, ...]) -> str:
     if parts and parts[0] in ("body", "query", "path"):
         parts = parts[1:]
     # pydantic names the branch of a union it tried ("function-after[...]", a tag); a client
-    # wants the path through its own document
-    return ".".join(p for p in parts if not p.startswith(("function-", "tagged-union"))) or "body"
+    # wants the path through its own document; a request's shape ("shape:plan") is not a field
+    return (
+        ".".join(p for p in parts if not p.startswith(("function-", "tagged-union", "shape:")))
+        or "body"
+    )
 
 
 def field_error(error: Mapping[str, Any]) -> FieldError:

@@ -9,6 +9,9 @@ type and pattern accept, so a path belongs to the route it looks like:
 - a path no route takes is a 404 problem document;
 - a method none of the path's routes has is a 405 problem document whose ``Allow`` names every
   method of every route at that path (RFC 9110 §15.5.6);
+- a query parameter the API's operation does not declare is a 422 naming it (rule
+  ``unknown_parameter``), never silently dropped; the debtor's pages (``/s/``) let unknown ones
+  pass, as messengers add their own to a shared link (WeChat's ``from=singlemessage``);
 - anything else goes on to the router, which finds the same route.
 
 The table is read from the application's own routes, so a new route is covered the day it is
@@ -21,13 +24,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
+from urllib.parse import parse_qsl
 
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from pydantic import TypeAdapter, ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.errors import Problem, not_found, problem_response
+from app.core.errors import FieldError, Problem, invalid, not_found, problem_response
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,7 @@ class Template:
     methods: frozenset[str]
     regex: re.Pattern[str]
     params: Mapping[str, TypeAdapter[Any]]
+    query: frozenset[str] = frozenset()
 
     def takes(self, path: str) -> bool:
         """Whether ``path`` is this route's: the template matches and every parameter's type
@@ -66,7 +72,8 @@ def templates(routes: Sequence[BaseRoute]) -> list[Template]:
         for param in dependant.path_params if dependant is not None else ():
             info = param.field_info
             params[param.alias] = TypeAdapter(cast(Any, Annotated[info.annotation, info]))
-        found.append(Template(str(context.path_format), frozenset(methods), regex, params))
+        query = frozenset(_query_names(dependant)) if dependant is not None else frozenset()
+        found.append(Template(str(context.path_format), frozenset(methods), regex, params, query))
     return found
 
 
@@ -79,6 +86,18 @@ def allowed(table: Iterable[Template], path: str) -> frozenset[str] | None:
             taken = True
             methods |= template.methods
     return frozenset(methods) if taken else None
+
+
+def unknown_query(table: Iterable[Template], path: str, method: str, query: str) -> str | None:
+    """The first query parameter no route taking ``method`` on ``path`` declares, if any."""
+    declared: set[str] = set()
+    for template in table:
+        if method in template.methods and template.takes(path):
+            declared |= template.query
+    for name, _value in parse_qsl(query, keep_blank_values=True):
+        if name not in declared:
+            return name
+    return None
 
 
 def method_not_allowed(method: str, allow: Iterable[str]) -> Problem:
@@ -121,7 +140,30 @@ class KnownRoutes:
             answer = problem_response(not_found("There is nothing at this path."), path)
         elif scope["method"] not in allow:
             answer = problem_response(method_not_allowed(scope["method"], allow), path)
+        elif (
+            scope.get("query_string")
+            and path.startswith("/v1/")
+            and (name := unknown_query(self.table, path, scope["method"], _query(scope)))
+            is not None
+        ):
+            answer = problem_response(
+                invalid([FieldError(f"query.{name}", "unknown_parameter", "is not a parameter")]),
+                path,
+            )
         else:
             await self.app(scope, receive, send)
             return
         await answer(scope, receive, send)
+
+
+def _query(scope: Scope) -> str:
+    raw: bytes = scope["query_string"]
+    return raw.decode("latin-1")
+
+
+def _query_names(dependant: Dependant) -> Iterable[str]:
+    """The query parameters of an operation, its dependencies' included."""
+    for param in dependant.query_params:
+        yield param.alias
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)

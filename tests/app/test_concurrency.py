@@ -32,7 +32,7 @@ from app.core.models import ApiKey
 from app.finance.policies import clear_cache
 from app.links import plans, sharing
 from app.links.models import AcceptedPlan, SavedOffer
-from schemas.sharing import PaymentIn, SaveOffer
+from schemas.sharing import SAVE_OFFER, PaymentIn
 from tests.app.live import server_process
 
 DEBT = {
@@ -167,7 +167,7 @@ def open_offer(keys: dict[str, str], debt_ref: str = "CARD-1") -> tuple[str, str
     with get_sessionmaker()() as session:
         saved = sharing.save_offer(
             session,
-            SaveOffer.model_validate(save_body(debt_ref)),
+            SAVE_OFFER.validate_python(save_body(debt_ref)),
             key_row(session, keys["collector"]),
             None,
         )
@@ -191,7 +191,7 @@ def test_a_newer_offer_saved_during_an_acceptance_does_not_undo_it(
         thread, outcome = second_transaction(
             lambda s: sharing.save_offer(
                 s,
-                SaveOffer.model_validate(save_body(term=2)),
+                SAVE_OFFER.validate_python(save_body(term=2)),
                 key_row(s, keys["collector"]),
                 None,
             )

@@ -23,30 +23,37 @@ Generation is steered towards the engine and its edges without narrowing what ma
 - ``format: date`` strings are any day in 0001..9999, an edge of the calendar (date arithmetic
   overflows there) or a day near the examples' as-of date;
 - generated bodies are mostly filled from the request examples, so the engine would only see
-  their currency and dates: ``flatmap_body`` may swap in a real currency (a generated one is
+  their currency and dates: ``flatmap_case`` may swap in a real currency (a generated one is
   almost never ISO 4217), and may move all dates together (the as-of date to an edge, the others
   keeping their distance from it) or each on its own;
-- ids of saved offers, plans and change requests are random hex, so
-  ``flatmap_path_parameters`` may swap in the seeded ones.
+- ids of saved offers, plans and change requests are random hex, so ``flatmap_case`` may
+  swap in the seeded ones;
+- only a request generated to be valid is steered: a negative one stays as generated.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import CHECKS as CHECKS_REGISTRY
+from schemathesis.checks import CheckContext, load_all_checks
+from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
+    AcceptedNegativeData,
+    RejectedPositiveData,
+    negative_data_rejection,
+    positive_data_acceptance,
 )
 
 from app.core.db import get_sessionmaker, reset_engine
@@ -57,33 +64,93 @@ from app.core.settings import get_settings
 from app.finance.policies import DEFAULT_POLICY_NAME, clear_cache
 from app.finance.store import add_policy_version, create_policy
 from app.main import create_app
+from schemas.common import EARLIEST_DATE, LATEST_DATE
 from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE
 from schemas.policies import PolicyBody
+from tests.conftest import _empty_postgres, postgres_in_use
 
+load_all_checks()
+ANSWERED: dict[str, set[int]] = defaultdict(set)  # "METHOD /path" -> the statuses it gave
+
+
+def declared_rules(case: schemathesis.Case) -> set[str]:
+    """The rules the schema cannot state that ``case``'s operation names (``x-rules``)."""
+    return {entry["rule"] for entry in case.operation.definition.raw.get("x-rules", [])}
+
+
+def positive_data_acceptance_or_a_declared_rule(
+    ctx: CheckContext, response: Response, case: schemathesis.Case
+) -> bool | None:
+    """``positive_data_acceptance``, which fails any 4xx to a request valid by the schema,
+    except a 422 whose every ``errors[].rule`` is a rule the operation declares in its
+    description and ``x-rules`` (app/core/contract.py): a rule across fields, of the stored
+    state or of the engine's arithmetic, which no JSON Schema can state."""
+    try:
+        return positive_data_acceptance(ctx, response, case)
+    except RejectedPositiveData:
+        # the page's form answers its broken fields on the page (HTML, 422), each data-rule
+        if response.status_code in (413, 422) and _rules(response) <= declared_rules(case):
+            return None
+        raise
+
+
+def _rules(response: Response) -> set[str | None]:
+    """The rules a problem document names, or a page's form by its ``data-rule`` attributes
+    (``{None}`` if it names none)."""
+    if "text/html" in (response.headers.get("content-type") or [""])[0]:
+        return set(re.findall(r'data-rule="([a-z_0-9]+)"', response.text)) or {None}
+    try:
+        errors = response.json().get("errors") or [{}]
+    except (ValueError, AttributeError):
+        return {None}
+    return {error.get("rule") for error in errors}
+
+
+def negative_data_rejection_of_negative_data(
+    ctx: CheckContext, response: Response, case: schemathesis.Case
+) -> bool | None:
+    """``negative_data_rejection``, which fails a 2xx to a request generated to be invalid.
+
+    Named exception: schemathesis (4.32) now and then labels a request negative whose only
+    "invalid component" it reports as "positive test case", the request being valid in every
+    part (an example body, a reference matching its pattern). Accepting a valid request is
+    right, so that one report is not a failure; any other accepted negative case is."""
+    try:
+        return negative_data_rejection(ctx, response, case)
+    except AcceptedNegativeData as failure:
+        if failure.message.rstrip().endswith("Invalid component: positive test case"):
+            return None
+        raise
+
+
+# Every check schemathesis has, the two data checks taken as above; none left out.
 CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+    check
+    for check in CHECKS_REGISTRY.get_all()
+    if check not in (positive_data_acceptance, negative_data_rejection)
+] + [positive_data_acceptance_or_a_declared_rule, negative_data_rejection_of_negative_data]
 # CLDR minor units 2, 0 and 3: the amounts' decimal rules differ
 CURRENCIES = ("CNY", "USD", "JPY", "KWD")
-# path parameter -> values that exist once the fixture has run
+# a path parameter or a body's field -> values that exist once the fixture has run
 SEEDED: dict[str, list[str]] = {}
+# the same, for one operation ("METHOD /path") only
+SEEDED_FOR: dict[str, dict[str, list[str]]] = {}
 
-# the ends of `datetime.date` (arithmetic overflows there) and of the contract's date range
+# the ends of the contract's date range (schemas.common.Date: 1900..2199), and days at the end
+# of a month there; dates outside it are the schema's to refuse, so only a negative case has one
 EDGE_DATES = tuple(
     date.fromisoformat(day)
     for day in (
-        *("0001-01-01", "0001-01-31", "1899-12-31", "1900-01-01"),
-        *("2199-12-31", "2200-01-01", "9998-12-31", "9999-06-30", "9999-12-01", "9999-12-31"),
+        *("1900-01-01", "1900-01-31", "1900-02-28", "2000-02-29"),
+        *("2199-01-31", "2199-11-30", "2199-12-01", "2199-12-31"),
     )
 )
 EDGES = st.sampled_from(EDGE_DATES).map(date.isoformat)
 DATES = st.one_of(
-    st.dates(),
+    st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE),
     st.sampled_from(EDGE_DATES),
     st.dates(min_value=date(2025, 11, 25), max_value=date(2027, 11, 25)),
+    st.just(date.today()),  # a payment can only be dated today: from acceptance to today
 ).map(date.isoformat)
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -126,10 +193,12 @@ def _is_date(value: str) -> bool:
 
 
 def _shifted(value: str, days: int) -> str:
+    # kept within the contract's range: a positive case keeps its dates valid
     try:
-        return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
+        moved = date.fromisoformat(value) + timedelta(days=days)
     except OverflowError:
-        return (date.max if days > 0 else date.min).isoformat()
+        moved = date.max if days > 0 else date.min
+    return min(max(moved, EARLIEST_DATE), LATEST_DATE).isoformat()
 
 
 @st.composite
@@ -154,21 +223,45 @@ def _steered(draw: st.DrawFn, body: Any) -> Any:
     return body
 
 
-@schema.hook
-def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
-    return _steered(body)
+def _seeded(values: dict[str, Any], seeds: dict[str, list[str]]) -> st.SearchStrategy[Any]:
+    known = {name: seeds[name][0] for name in values if seeds.get(name)}
+    return st.one_of(st.just({**values, **known}), _mixed(values, seeds))
 
 
-@schema.hook
-def flatmap_path_parameters(context: Any, path_parameters: Any) -> st.SearchStrategy[Any]:
+def _mixed(values: dict[str, Any], seeds: dict[str, list[str]]) -> st.SearchStrategy[Any]:
     choices = {
-        name: st.sampled_from([value, *SEEDED[name]])
-        for name, value in (path_parameters or {}).items()
-        if SEEDED.get(name)  # empty while examples are collected, before the fixture runs
+        # mostly a value that exists, now and then the generated one
+        name: st.sampled_from([value, *seeds[name] * 3])
+        for name, value in values.items()
+        if seeds.get(name)  # empty while examples are collected, before the fixture runs
     }
     if not choices:
-        return st.just(path_parameters)
-    return st.fixed_dictionaries(choices).map(lambda drawn: {**path_parameters, **drawn})
+        return st.just(values)
+    return st.fixed_dictionaries(choices).map(lambda drawn: {**values, **drawn})
+
+
+@st.composite
+def _steered_case(draw: st.DrawFn, case: schemathesis.Case) -> schemathesis.Case:
+    seeds = {**SEEDED, **SEEDED_FOR.get(f"{case.method} {case.path}", {})}
+    if isinstance(case.body, (dict, list)):
+        case.body = draw(_steered(case.body))
+    if isinstance(case.body, dict):
+        case.body = draw(_seeded(case.body, seeds))
+    if case.path_parameters:
+        case.path_parameters = draw(_seeded(dict(case.path_parameters), seeds))
+    if case.query and "p" in case.query and draw(st.booleans()):
+        # the example's party marker is no party's: without it, the page reads as the debtor's
+        case.query = {name: value for name, value in case.query.items() if name != "p"}
+    return case
+
+
+@schema.hook
+def flatmap_case(context: Any, case: schemathesis.Case) -> st.SearchStrategy[schemathesis.Case]:
+    # Steer only a request meant to be valid: a negative one stays as generated (moved dates or
+    # a seeded id could make it valid, and its acceptance would then look like a defect).
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return st.just(case)
+    return _steered_case(case)
 
 
 def _seed(headers: dict[str, str]) -> None:
@@ -180,6 +273,7 @@ def _seed(headers: dict[str, str]) -> None:
             add_policy_version(session, first.policy_id, {**body, "max_term_months": months}, None)
         session.commit()
     offers, tokens, plans = [], [], []
+    own: dict[str, Any] = {}
     with TestClient(create_app()) as client:
         # a debtor on file for the accepted plan: its page has someone to read for and change
         # the preferences of (the open offer's debt has nobody: a 409 there)
@@ -188,7 +282,11 @@ def _seed(headers: dict[str, str]) -> None:
             json={
                 "role": "debtor",
                 "name": "Seed",
-                "channels": {"email": "seed@example.cn", "sms": "+8613800138000"},
+                "channels": {
+                    "email": "seed@example.cn",
+                    "sms": "+8613800138000",
+                    "phone": "+8613800138000",
+                },
                 "time_zone": "Asia/Shanghai",
             },
             headers=headers,
@@ -215,21 +313,183 @@ def _seed(headers: dict[str, str]) -> None:
             f"/s/{tokens[1]}/change/requests", json={"payment": "875.00", "choice": "as_proposed"}
         )
         assert asked.status_code == 201, asked.text
+        # a payment on the accepted plan: its confirmation is a message to claim, acknowledge
+        # and reply to (claimed for an hour: the operations below find it still theirs)
+        paid = client.post(
+            f"/v1/plans/{plans[0]}/payments",
+            json={"amount": "100.00", "date": date.today().isoformat(), "reference": "SEED-1"},
+            headers={**headers, "Idempotency-Key": "seed-payment-1"},
+        )
+        assert paid.status_code == 201, paid.text
+        claimed = client.get("/v1/outbox", params={"lease": 3600}, headers=headers)
+        assert claimed.status_code == 200 and claimed.json()["messages"], claimed.text
+        message = claimed.json()["messages"][0]
+        # a settlement paid in full: a completed plan, whose page has a certificate
+        settled = client.post(
+            "/v1/offers",
+            json={
+                "debt_ref": "SEED-PAID",
+                "debtor": {"name": "Seed"},
+                "plan": {
+                    "kind": "settlement",
+                    "debt": DEBT_EXAMPLE,
+                    "capacity": {**CAPACITY_EXAMPLE, "lump_sum": "10500.00"},
+                },
+            },
+            headers=headers,
+        )
+        assert settled.status_code == 201, settled.text
+        tokens.append(settled.json()["token"])
+        plan = client.post(f"/s/{tokens[-1]}/accept").json()["plan_id"]
+        total = settled.json()["offer"]["schedule"]["totals"]["payment"]
+        done = client.post(
+            f"/v1/plans/{plan}/payments",
+            json={"amount": total, "date": date.today().isoformat(), "reference": "SEED-2"},
+            headers={**headers, "Idempotency-Key": "seed-payment-2"},
+        )
+        assert done.status_code == 201, done.text
+        # an offer to revoke and a plan to close, apart from those the other operations read
+        for ref in ("SEED-REVOKE", "SEED-DECIDE", "SEED-PAY"):
+            extra = client.post(
+                "/v1/offers",
+                json={
+                    "debt_ref": ref,
+                    "debtor": {"name": "Seed"},
+                    "negotiate": {"debt": DEBT_EXAMPLE, "capacity": CAPACITY_EXAMPLE},
+                },
+                headers=headers,
+            )
+            assert extra.status_code == 201, extra.text
+            own[ref] = extra.json()
+        decided = client.post(f"/s/{own['SEED-DECIDE']['token']}/accept")
+        assert decided.status_code == 201, decided.text
+        # payments of any amount may complete this one (the others must stay open)
+        to_pay = client.post(f"/s/{own['SEED-PAY']['token']}/accept")
+        assert to_pay.status_code == 201, to_pay.text
+        # the offer a collector made on the debtor's request, to decide it with: it replaces
+        # the plan, from what the plan still asks today
+        owed = client.get(f"/v1/plans/{plans[0]}", headers=headers).json()["still_owed"]
+        debt = {
+            **DEBT_EXAMPLE,
+            **{part: owed[part] for part in ("principal", "interest", "fees")},
+            "as_of": date.today().isoformat(),
+        }
+        answer = client.post(
+            "/v1/offers",
+            json={
+                "debt_ref": "SEED-ACCEPTED",
+                "debtor": {"name": "Seed"},
+                "plan": {"kind": "instalment", "debt": debt, "term": 12},
+            },
+            headers=headers,
+        )
+        assert answer.status_code == 201, answer.text
+        revocable = client.post(
+            "/v1/keys", json={"role": "collector", "name": "spare"}, headers=headers
+        )
+        assert revocable.status_code == 201, revocable.text
+        # a party to delete, apart from the one every other operation reads
+        spare = client.post(
+            "/v1/debts/SEED-OPEN/parties",
+            json={
+                "role": "guarantor",
+                "name": "Spare",
+                "channels": {"email": "spare@example.cn"},
+                "time_zone": "Asia/Shanghai",
+            },
+            headers=headers,
+        )
+        assert spare.status_code == 201, spare.text
+        # parties of their own for the operations that change what others read: one to call
+        # (its caps fill up), one to change (a change may stop all contact)
+        for ref in ("SEED-REVOKE", "SEED-DECIDE"):
+            made = client.post(
+                f"/v1/debts/{ref}/parties",
+                json={
+                    "role": "debtor",
+                    "name": "Own",
+                    "channels": {"phone": "+8613900139000"},
+                    "time_zone": "Asia/Shanghai",
+                },
+                headers=headers,
+            )
+            assert made.status_code == 201, made.text
+            own[f"party {ref}"] = made.json()["id"]
     SEEDED.update(
         policy_id=["1"],
         version=["3"],
         offer_id=offers,
         token=tokens,
-        plan_id=plans,
+        plan_id=[*plans, plan],
         request_id=[asked.json()["id"]],
+        ref=["SEED-ACCEPTED"],
+        party_id=[party.json()["id"]],
+        message_id=[message["id"]],
+        claim_token=[message["claim_token"]],
+        sender=[message["to"]],
+    )
+    SEEDED_FOR.update(
+        {
+            "DELETE /v1/debts/{ref}/parties/{party_id}": {
+                "ref": ["SEED-OPEN"],
+                "party_id": [spare.json()["id"]],
+            },
+            "POST /v1/offers/{offer_id}/revoke": {"offer_id": [own["SEED-REVOKE"]["id"]]},
+            "POST /v1/plans/{plan_id}/decisions": {"plan_id": [decided.json()["plan_id"]]},
+            "POST /v1/plans/{plan_id}/payments": {"plan_id": [to_pay.json()["plan_id"]]},
+            "POST /v1/change-requests/{request_id}/decision": {"offer_id": [answer.json()["id"]]},
+            "POST /v1/keys/{prefix}/revoke": {"prefix": [revocable.json()["prefix"]]},
+            # a call at an hour the rules allow, on a channel the party gave
+            "POST /v1/contact-attempts": {
+                "at": ["2026-11-26T10:00:00+08:00"],
+                "channel": ["phone"],
+                "debt_ref": ["SEED-REVOKE"],
+                "party_id": [own["party SEED-REVOKE"]],
+            },
+            "POST /v1/contact-checks": {
+                "debt_ref": ["SEED-REVOKE"],
+                "party_id": [own["party SEED-REVOKE"]],
+            },
+            "PATCH /v1/debts/{ref}/parties/{party_id}": {
+                "ref": ["SEED-DECIDE"],
+                "party_id": [own["party SEED-DECIDE"]],
+            },
+            "GET /s/{token}/certificate": {"token": [tokens[2]]},
+            # the debtor of the accepted plan asks for the plan the engine answered with
+            "POST /s/{token}/change/requests": {
+                "token": [tokens[1]],
+                "payment": ["1312.50"],
+                "choice": ["as_proposed"],
+            },
+            # the debtor of the accepted plan: their preferences, their request's page
+            "POST /s/{token}/preferences": {"token": [tokens[1]]},
+            "GET /s/{token}/change/requests/{request_id}": {"token": [tokens[1]]},
+        }
     )
 
 
+# ``make test-pg`` runs this module against PostgreSQL; ``make test`` on SQLite.
+DATABASE = os.environ.get("REPAY_SCHEMATHESIS_DATABASE", "sqlite")
+
+
+@contextmanager
+def _database(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Iterator[str]:
+    if DATABASE == "sqlite":
+        yield f"sqlite:///{tmp.mktemp('schemathesis') / 'repay.db'}"
+        return
+    assert DATABASE == "postgresql", f"REPAY_SCHEMATHESIS_DATABASE={DATABASE!r}"
+    url: str = request.getfixturevalue("postgres_database")
+    with postgres_in_use():
+        _empty_postgres(url)
+        yield url
+
+
 @pytest.fixture(scope="module")
-def admin_headers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """An admin's Authorization header, on a migrated SQLite database with seeded data."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'repay.db'}"
-    with pytest.MonkeyPatch.context() as patch:
+def admin_headers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """An admin's Authorization header, on a migrated database with seeded data."""
+    with _database(request, tmp_path_factory) as url, pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", url)
         get_settings.cache_clear()
         reset_engine()
@@ -249,14 +509,89 @@ def admin_headers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     get_settings.cache_clear()
 
 
-@schema.parametrize()
-@settings(
+# The same requests every run (derandomize): CI checks the contract, it does not gamble on it.
+# REPAY_SCHEMATHESIS_EXPLORE=1 draws new ones (run it by hand to look for new failures).
+EXPLORE = bool(os.environ.get("REPAY_SCHEMATHESIS_EXPLORE"))
+SETTINGS = settings(
     max_examples=40,
     deadline=None,
+    derandomize=not EXPLORE,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+
+@schema.parametrize()
+@SETTINGS
 def test_every_operation_conforms(case: schemathesis.Case, admin_headers: dict[str, str]) -> None:
-    case.call_and_validate(headers=admin_headers, checks=CHECKS)
+    response = case.call(headers=admin_headers)
+    ANSWERED[f"{case.method} {case.path}"].add(response.status_code)
+    case.validate_response(response, checks=CHECKS)
+
+
+class Stateful(schema.as_state_machine()):  # type: ignore[misc]
+    """Sequences of calls following the document's links (app/core/contract.py): a saved
+    offer's token to its pages, an accepted plan's id to its payments, a new party's id to
+    its contact checks; every response checked as above."""
+
+    headers: ClassVar[dict[str, str]] = {}
+
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+        return {"headers": self.headers}
+
+    def after_call(self, response: Response, case: schemathesis.Case) -> None:
+        ANSWERED[f"{case.method} {case.path}"].add(response.status_code)
+
+    def validate_response(
+        self, response: Response, case: schemathesis.Case, *args: Any, **kwargs: Any
+    ) -> None:
+        case.validate_response(response, checks=CHECKS)
+
+
+def test_linked_sequences_conform(admin_headers: dict[str, str]) -> None:
+    Stateful.headers = admin_headers
+    Stateful.run(
+        settings=settings(
+            max_examples=60,
+            stateful_step_count=8,
+            deadline=None,
+            derandomize=not EXPLORE,
+            database=None,
+            # no shrinking: a sequence replayed against a database it already changed would
+            # not draw the same steps (hypothesis' FlakyStrategyDefinition); a failure is
+            # reported as found
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+
+def _operations() -> Iterator[Any]:
+    for result in schema.get_all_operations():
+        yield result.ok()
+
+
+# Operations no generated request can make answer 2xx, each with the reason.
+NEVER_2XX: dict[str, str] = {}
+
+
+def _succeeded(status: int) -> bool:
+    # a browser's form posted to a page is answered, when it succeeds, 303 See Other (to the
+    # page that shows the result): for those operations the 303 is their success
+    return 200 <= status < 300 or status == 303
+
+
+def test_every_operation_answered_2xx_at_least_once(admin_headers: dict[str, str]) -> None:
+    operations = {f"{op.method.upper()} {op.path}" for op in _operations()}
+    if not ANSWERED:
+        pytest.skip("run with the tests above, in the same process")
+    silent = {
+        label: sorted(ANSWERED.get(label, ()))
+        for label in sorted(operations)
+        if not any(_succeeded(status) for status in ANSWERED.get(label, ()))
+        and label not in NEVER_2XX
+    }
+    assert not silent, f"never a 2xx: {silent}"
 
 
 # ---- defects found at these edges, pinned --------------------------------------------------

@@ -30,6 +30,7 @@ from app.changes.pages import (
     render_request_page,
 )
 from app.contacts import preferences
+from app.core.contract import form_schema
 from app.core.db import utcnow
 from app.core.deps import DbSession
 from app.core.errors import (
@@ -55,7 +56,7 @@ from app.links.web import (
     page_locale,
 )
 from plans.errors import DomainError
-from schemas.changes import ChoiceIn, Evaluation, ProposalIn, Receipt
+from schemas.changes import NUMBER_PATTERN, ChoiceIn, Evaluation, ProposalIn, Receipt
 from schemas.common import Locale
 
 router = APIRouter(prefix="/s", tags=["links"])
@@ -63,7 +64,12 @@ router = APIRouter(prefix="/s", tags=["links"])
 FORM = "application/x-www-form-urlencoded"
 Model = TypeVar("Model", bound=BaseModel)
 AcceptLanguage = Annotated[str | None, Header(max_length=500)]
-AmountQuery = Query(None, max_length=40, description="Shows the answer to this proposal.")
+AmountQuery = Query(
+    None,
+    max_length=40,
+    pattern=NUMBER_PATTERN,
+    description="Shows the answer to this proposal.",
+)
 RequestId = Path(pattern=r"^[0-9a-f]{32}$", description="A change request's id.")
 
 
@@ -72,7 +78,10 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": schema}, FORM: {"schema": schema}},
+            "content": {
+                "application/json": {"schema": schema},
+                FORM: {"schema": form_schema(schema)},
+            },
         }
     }
 
@@ -234,7 +243,8 @@ def _proposal_page(
     a rule (422)."""
     standing = _standing(db, at)
     if fields is None or _closed(standing):
-        return _page(_view(db, standing, at), at.locale)
+        # a form answered 409 (nothing owed, superseded) shows why, with that status
+        return _page(_view(db, standing, at), at.locale, status)
     try:
         evaluation = _evaluate(db, standing, fields, at.locale)
     except Problem as problem:

@@ -11,12 +11,13 @@ import json
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from app.contacts import preferences
+from app.core.contract import form_schema
 from app.core.deps import DbSession
 from app.core.errors import Problem, problem_responses
 from app.links.web import (
@@ -34,11 +35,12 @@ router = APIRouter(prefix="/s", tags=["links"])
 
 
 async def _preference_change(
-    request: Request, content_type: Annotated[str | None, Header(max_length=200)] = None
+    request: Request,
 ) -> tuple[PreferenceChange, bool]:
-    """The change asked for, from the page's form or a JSON body; and whether from the form."""
+    """The change asked for, from the page's form or a JSON body; and whether from the form.
+    The media type is the body's (its Content-Type), not a parameter of the operation."""
     raw = await request.body()
-    from_page = (content_type or "").startswith(FORM)
+    from_page = (request.headers.get("content-type") or "").startswith(FORM)
     try:
         text = raw.decode()
     except UnicodeDecodeError as exc:
@@ -90,7 +92,7 @@ _CHANGE_EXAMPLES = {
             "required": True,
             "content": {
                 "application/json": {"schema": _CHANGE_SCHEMA, "examples": _CHANGE_EXAMPLES},
-                FORM: {"schema": _CHANGE_SCHEMA, "examples": _CHANGE_EXAMPLES},
+                FORM: {"schema": form_schema(_CHANGE_SCHEMA), "examples": _CHANGE_EXAMPLES},
             },
         }
     },

@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from app.core import keys
 from app.core.deps import AdminKey, DbSession, forget_key
 from app.core.errors import FieldError, Problem, conflict, invalid, not_found, problem_responses
 from app.core.models import ApiKey, Role
 from schemas import examples
-from schemas.common import Model, OneLine, with_examples
+from schemas.common import Model, OneLine, when, with_examples
 from schemas.debts import TEAM_NAME
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -38,9 +38,17 @@ class KeyCreate(Model):
         pattern=TEAM_NAME,
         description="Collectors and supervisors only: their team.",
     )
-    service: bool = Field(False, description="A key of the organisation, not of a member.")
+    service: StrictBool = Field(False, description="A key of the organisation, not of a member.")
 
-    model_config = with_examples({"role": "collector", "name": "agent 7, Shenzhen team"})
+    # rule team_roles_only: finance and admin take no team
+    model_config = with_examples(
+        {"role": "collector", "name": "agent 7, Shenzhen team"},
+        schema=when(
+            "role",
+            tuple(r.value for r in Role if not r.works_in_a_team),
+            {"properties": {"team": {"type": "null"}}},
+        ),
+    )
 
 
 class KeyOut(Model):
@@ -92,7 +100,13 @@ def create_key(request: KeyCreate, db: DbSession, key: AdminKey) -> dict[str, An
     """Create a key. Its secret is in this response only."""
     if request.team is not None and not Role(request.role).works_in_a_team:
         raise invalid(
-            [FieldError("team", "team_roles_only", f"a {request.role} works for the organisation")]
+            [
+                FieldError(
+                    "team",
+                    "team_roles_only",
+                    f"{request.role} keys work for the organisation: no team",
+                )
+            ]
         )
     plaintext, row = keys.create_key(
         db,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.core.deps import DbSession, FinanceKey
-from app.core.errors import Problem, problem_responses
+from app.core.errors import FieldError, Problem, problem_responses
 from app.core.responses import Json
 from app.finance.policies import resolve
 from app.finance.simulations import response
@@ -33,12 +33,15 @@ def too_large(request: SimulationRequest) -> Problem | None:
     debts = len(request.debts)
     points = request.grid.points() if request.grid is not None else 1
     if debts > MAX_DEBTS:
-        detail = f"{debts:,} debts: at most {MAX_DEBTS:,}"
+        where, rule, detail = "debts", "max_debts", f"{debts:,} debts: at most {MAX_DEBTS:,}"
     elif points > MAX_GRID_POINTS:
+        where, rule = "grid", "max_grid_points"
         detail = f"{points:,} grid points: at most {MAX_GRID_POINTS}"
     elif debts * points > MAX_DEBT_POLICIES:
+        where, rule = "grid", "max_debt_policies"
         detail = f"{debts * points:,} debts × grid points: at most {MAX_DEBT_POLICIES:,}"
     elif request.include_offers and debts * points * len(OFFER_KINDS) > MAX_OFFER_ROWS:
+        where, rule = "include_offers", "max_offer_rows"
         detail = (
             f"{debts * points * len(OFFER_KINDS):,} offers to return: at most {MAX_OFFER_ROWS:,}"
         )
@@ -49,6 +52,7 @@ def too_large(request: SimulationRequest) -> Problem | None:
         "too-large",
         "Content Too Large",
         f"The simulation is too large for a request ({detail}); run it with `repay simulate`.",
+        errors=[FieldError(where, rule, detail)],
     )
 
 

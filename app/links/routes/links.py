@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -123,15 +123,15 @@ def offer_json(token: Token, db: DbSession, p: str | None = MarkerQuery) -> Json
 )
 def accept(
     token: Token,
+    request: Request,
     db: DbSession,
-    content_type: Annotated[str | None, Header(max_length=200)] = None,
     lang: str | None = LangQuery,
     p: str | None = MarkerQuery,
 ) -> Any:
     """The debtor accepts the offer: it becomes an active plan. Exactly one acceptance ever;
     a second, or an offer replaced by a newer one, is a 409 that says so. The page's form
     (a browser post) is sent back to the page instead."""
-    from_page = (content_type or "").startswith(FORM)
+    from_page = (request.headers.get("content-type") or "").startswith(FORM)
     back = back_to_page(token, lang, p)
     try:
         accepted = sharing.accept(db, token)
