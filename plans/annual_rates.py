@@ -261,7 +261,8 @@ def eu_ccd(advances: Sequence[CashFlow], payments: Sequence[CashFlow]) -> Annual
     """
     start = checked_start(advances, payments)
     dates = [day for day, _ in (*advances, *payments)]
-    basis, years = _years(start, dates, month_end_days([day for day, _ in payments]))
+    month_end = month_end_days([day for day, _ in payments], start=start)
+    basis, years = _years(start, dates, month_end)
     amounts = [-float(a) for _, a in advances] + [float(a) for _, a in payments]
     flows = list(zip(amounts, years, strict=True))
     if all(t == 0 for _, t in flows) and sum(amounts) != 0:

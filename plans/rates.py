@@ -180,7 +180,8 @@ def placed_flows(
     start = min(day for day, _ in advances)
     # Month-end days only matter to months; weeks skip the count.
     dates = [day for day, _ in (*advances, *payments)]
-    month_end = {} if unit.unit in ("week", "day") else month_end_days([d for d, _ in payments])
+    paid = [day for day, _ in payments]
+    month_end = {} if unit.unit in ("week", "day") else month_end_days(paid, start=start)
     signs = [-1.0] * len(advances) + [1.0] * len(payments)
     amounts = [amount for _, amount in (*advances, *payments)]
     return [

@@ -159,24 +159,41 @@ def shift_months(day: date, months: int, day_of_month: int) -> date:
     return date(year, month0 + 1, min(day_of_month, days_in_month(year, month0 + 1)))
 
 
-def month_end_days(dates: Sequence[date]) -> dict[int, int]:
+def month_end_days(dates: Sequence[date], *, start: date | None = None) -> dict[int, int]:
     """The day of month each month-end day (28 to 31) stands for in a series.
+
+    ``start``, the first advance, settles a month end the series leaves open.
 
     Examples
     --------
     >>> month_end_days([date(2026, 1, 30), date(2026, 2, 28), date(2026, 3, 30)])[28]
     30
+    >>> anniversary = [date(2001, 2, 28)]
+    >>> month_end_days(anniversary)[28], month_end_days(anniversary, start=date(2000, 2, 28))[28]
+    (31, 28)
+    >>> month_end_days([date(2026, 2, 28), date(2026, 3, 31)], start=date(2026, 1, 30))[28]
+    31
     """
     # (b)(3)(iv): a series due on the last day of each month is measured month-end to
     # month-end, and one due on the 29th or 30th uses the last day of February. A month-end date
     # is ambiguous (Feb 28 may stand for the 28th to the 31st), so it stands for the series'
-    # most common unambiguous day on or after it, else the 31st: in Jan 30, Feb 28, Mar 30 it
-    # is a 30th; in Jan 15, Jan 31, Feb 15, Feb 28 it is a 31st.
-    votes = Counter(day.day for day in dates if day.day < 28 or not is_month_end(day))
+    # most common unambiguous day on or after it: in Jan 30, Feb 28, Mar 30 it is a 30th; in
+    # Jan 15, Jan 31, Feb 15, Feb 28 it is a 31st. A 31st is unambiguous too (only a month-end
+    # series falls on it). When the series has no such day, the start's day of month, if it is
+    # one (28 Feb 2000 repaid on 28 Feb 2001 is 12 months: (b)(5)(ii) counts back to the 28th),
+    # else the 31st.
+    votes = Counter(
+        day.day for day in dates if day.day < 28 or day.day == 31 or not is_month_end(day)
+    )
     stands_for: dict[int, int] = {}
     for last in (28, 29, 30, 31):
         later = [day for day in votes if day >= last]
-        stands_for[last] = max(later, key=lambda day: (votes[day], -day)) if later else 31
+        if later:
+            stands_for[last] = max(later, key=lambda day: (votes[day], -day))
+        elif start is not None and start.day >= last and not is_month_end(start):
+            stands_for[last] = start.day
+        else:
+            stands_for[last] = 31
     return stands_for
 
 

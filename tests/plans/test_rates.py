@@ -33,6 +33,7 @@ from plans.rates import (
     effective_annual_rate,
     irr_per_period,
     npv_minor,
+    placed_flows,
     solve_general_equation,
 )
 from plans.unit_periods import YEAR, UnitPeriod, place, shift_months
@@ -233,6 +234,30 @@ def test_thirtieth_series_uses_end_of_february() -> None:
     dates = [date(2026, 2, 28), date(2026, 3, 30), date(2026, 4, 30)]
     placed = place(start, dates, UnitPeriod.of(Frequency.MONTHLY), _month_end_days(dates))
     assert placed == [(1, 0.0), (2, 0.0), (3, 0.0)]
+
+
+def test_a_lone_month_end_takes_the_start_day() -> None:
+    # (b)(5)(ii) [AppJ]: months are counted back from the later date. 28 Feb 2001 (a month
+    # end) counted back 12 months is 28 Feb 2000, the advance: a year, not a year and the day
+    # to 29 Feb 2000 that reading it as a 31st would give. So is Jan 30 → Feb 28 one month.
+    year = UnitPeriod("month", 12)
+    flows = placed_flows([(date(2000, 2, 28), 100)], [(date(2001, 2, 28), 101)], year)
+    assert flows[1][1:] == (1, 0.0)
+    month = UnitPeriod.of(Frequency.MONTHLY)
+    flows = placed_flows([(date(2026, 1, 30), 100)], [(date(2026, 2, 28), 101)], month)
+    assert flows[1][1:] == (1, 0.0)
+
+
+def test_month_end_series_after_a_thirtieth_stays_month_end() -> None:
+    # (b)(3)(iv) [AppJ]: the 31sts make Feb 28, Mar 31, Apr 30, May 31 a month-end series, so
+    # each date is whole months after Jan 31 and a day after the Jan 30 advance (f = 1/30).
+    start = date(2026, 1, 30)
+    dates = [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 31)]
+    month = UnitPeriod.of(Frequency.MONTHLY)
+    flows = placed_flows([(start, 100)], [(day, 30) for day in dates], month)
+    assert [(whole, fraction) for _, whole, fraction in flows[1:]] == [
+        (k, 1 / 30) for k in range(1, 5)
+    ]
 
 
 # --- (b)(8) solved for unit-periods outside the four frequencies, from [PY]'s (t, f) ---

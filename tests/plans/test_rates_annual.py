@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import numpy_financial as npf
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from plans.annual_rates import RateMethod, annual_rate, cn_irr, eu_ccd, us_reg_z
@@ -184,6 +184,16 @@ def test_refusals_name_the_rule() -> None:
     principal=st.integers(min_value=100_000, max_value=100_000_000),
     basis_points=st.integers(min_value=-2_000, max_value=8_000),
 )
+# Found by Hypothesis: a start on 28 Feb of a leap year, repaid on 28 Feb 2001, a month end.
+# That is 12 months ((b)(5)(ii) counts back from 28 Feb 2001 to 28 Feb 2000), not 12 months
+# and the 1 day to 29 Feb 2000 that reading the lone month end as a 31st gave: the APRC fell
+# back to days/365 (366/365 years), and Appendix J's simple-interest 1/365 fraction (APR
+# 0.007080) parted from the IRR's compounded one (0.007081).
+@example(start=date(2000, 2, 28), years=1, principal=100_000, basis_points=71)
+@example(start=date(2000, 2, 28), years=1, principal=100_000, basis_points=0)
+@example(start=date(2060, 2, 28), years=3, principal=18_954_535, basis_points=7_448)
+# A start on 29 Feb: its anniversaries on 28 Feb are month end to month end, 12 months apart.
+@example(start=date(2000, 2, 29), years=5, principal=100_000, basis_points=500)
 def test_one_period_a_year_the_three_methods_agree(
     start: date, years: int, principal: int, basis_points: int
 ) -> None:
