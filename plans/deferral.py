@@ -11,24 +11,26 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from plans.calendar import Frequency, due_dates, payment_dates
-from plans.debt import Capacity, Debt, check_amount
-from plans.errors import DomainError, ExceedsCapacity, NotAllowed, TermBeyondMax
-from plans.instalment import (
+from plans.amortisation import (
     Amortisation,
     Balance,
     PlanSpec,
     amortise,
     arrears_waiver,
+    line,
+    line_rates,
+)
+from plans.annuity import shortest_term
+from plans.calendar import Frequency, due_dates, payment_dates
+from plans.debt import Capacity, Debt, check_amount
+from plans.errors import DomainError, ExceedsCapacity, NotAllowed, TermBeyondMax
+from plans.instalment import (
     check_fit,
     check_term,
     finish,
     first_due_date,
-    line,
-    line_rates,
     plan_rate,
     raised_level,
-    shortest_term,
 )
 from plans.money import apply_rate, label
 from plans.offer import Offer, Terms

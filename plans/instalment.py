@@ -1,28 +1,27 @@
 """Instalment plans: equal instalments (annuity) or equal principal, term given or solved.
 
-Conventions, all named in the policy:
-
-- interest accrues on principal only, never on arrears of interest or fees (no compounding of
-  charges); the first line runs from the as-of date to its due date under the policy's day
-  count, later lines a nominal period each (or actual days, if the policy says so);
-- each payment settles the policy's waterfall in order (fees, interest, principal by default),
-  so folded arrears are paid first;
-- the level payment is rounded once by the policy's rounding; the last line absorbs the residue
-  and closes the balance at exactly zero.
+This chapter decides a plan's parameters (its rate under the cap, first date, down payment and
+term) and checks the result against the policy; :mod:`plans.amortisation` lays out the lines and
+:mod:`plans.annuity` solves the level payment.
 """
 
 from __future__ import annotations
 
-import enum
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
 
+from plans.amortisation import (
+    Amortisation,
+    Balance,
+    PlanSpec,
+    amortise,
+    arrears_waiver,
+    down_payment_line,
+    line,
+    line_rates,
+)
+from plans.annuity import level_payment, shortest_term
 from plans.calendar import Frequency, add_periods, due_dates, payment_dates
-from plans.daycount import year_fraction
 from plans.debt import Capacity, Debt, check_amount
 from plans.errors import (
     BelowMinInstalment,
@@ -34,110 +33,39 @@ from plans.errors import (
     RateAboveCap,
     TermBeyondMax,
 )
-from plans.money import (
-    Rounding,
-    at_least_percent,
-    label,
-    round_div,
-    round_fraction,
-    split_level,
-)
-from plans.offer import Metrics, Offer, Owed, Terms, measure
-from plans.policy import ArrearsTreatment, Component, InterestBasis, OfferKind, Policy, per_period
+from plans.money import at_least_percent, label
+from plans.offer import Metrics, Offer, Terms, measure
+from plans.policy import ArrearsTreatment, OfferKind, Policy, per_period
 from plans.schedule import Line, LineKind, Schedule, Waiver
+
+# Names that moved to plans.amortisation and plans.annuity, still importable from here.
+__all__ = [
+    "APR_TOLERANCE",
+    "Amortisation",
+    "Balance",
+    "PlanSpec",
+    "amortise",
+    "arrears_waiver",
+    "build_instalment",
+    "check_fit",
+    "check_min_down_payment",
+    "check_term",
+    "down_payment",
+    "down_payment_line",
+    "finish",
+    "first_due_date",
+    "instalment_plan",
+    "level_payment",
+    "line",
+    "line_rates",
+    "plan_rate",
+    "raised_level",
+    "shortest_term",
+]
 
 # Reg Z §1026.22(a)(2): an APR is accurate within 1/8 of a percentage point of the true rate; a
 # plan whose nominal rate is within the cap is not refused for the APR's rounding noise.
 APR_TOLERANCE = Decimal("0.00125")
-
-
-class Amortisation(enum.StrEnum):
-    """How an instalment plan repays principal."""
-
-    EQUAL_INSTALMENT = "equal_instalment"  # level payments (annuity)
-    EQUAL_PRINCIPAL = "equal_principal"  # level principal, falling payments
-
-
-@dataclass(slots=True)
-class Balance:
-    """What is owed while a schedule is being built: mutable, by component."""
-
-    principal: int
-    interest: int
-    fees: int
-
-    @property
-    def total(self) -> int:
-        """All three components."""
-        return self.principal + self.interest + self.fees
-
-    def owed(self) -> Owed:
-        """A frozen copy."""
-        return Owed(self.principal, self.interest, self.fees)
-
-    def settle(self, amount: int, waterfall: Sequence[Component]) -> tuple[int, int, int]:
-        """Pay ``amount`` down the waterfall; return (interest, fees, principal) paid.
-
-        Examples
-        --------
-        >>> b = Balance(principal=100, interest=10, fees=5)
-        >>> b.settle(12, (Component.FEES, Component.INTEREST, Component.PRINCIPAL))
-        (7, 5, 0)
-        >>> b.total
-        103
-        """
-        left = amount
-        interest = fees = principal = 0
-        for component in waterfall:
-            if component is Component.FEES:
-                fees = min(left, self.fees)
-                self.fees -= fees
-                left -= fees
-            elif component is Component.INTEREST:
-                interest = min(left, self.interest)
-                self.interest -= interest
-                left -= interest
-            else:
-                principal = min(left, self.principal)
-                self.principal -= principal
-                left -= principal
-        if left:
-            raise ValueError("payment exceeds the balance")
-        return interest, fees, principal
-
-
-def line(
-    number: int,
-    kind: LineKind,
-    due: date,
-    paid_on: date,
-    *,
-    opening: int,
-    payment: int,
-    parts: tuple[int, int, int],
-    waived: int,
-    accrued: int,
-    balance: Balance,
-) -> Line:
-    """A schedule line from the running balance after the line's events."""
-    interest, fees, principal = parts
-    return Line(
-        number=number,
-        kind=kind,
-        due_date=due,
-        payment_date=paid_on,
-        opening_balance_minor=opening,
-        payment_minor=payment,
-        interest_minor=interest,
-        fees_minor=fees,
-        principal_minor=principal,
-        waived_minor=waived,
-        interest_accrued_minor=accrued,
-        closing_balance_minor=balance.total,
-        closing_principal_minor=balance.principal,
-        closing_interest_minor=balance.interest,
-        closing_fees_minor=balance.fees,
-    )
 
 
 def plan_rate(debt: Debt, policy: Policy, override: Decimal | None = None) -> Decimal:
@@ -183,219 +111,6 @@ def first_due_date(debt: Debt, capacity: Capacity | None, frequency: Frequency) 
     """
     start = capacity.start(debt) if capacity is not None else debt.as_of
     return start if start > debt.as_of else add_periods(debt.as_of, 1, frequency)
-
-
-def whole_periods_after(start: date, end: date, frequency: Frequency) -> tuple[int, date]:
-    """Whole periods from ``start`` on its own grid that end by ``end``, and the date the last
-    of them ends (the odd days run from there to ``end``).
-
-    Examples
-    --------
-    >>> whole_periods_after(date(2026, 11, 25), date(2027, 1, 15), Frequency.MONTHLY)
-    (1, datetime.date(2026, 12, 25))
-    >>> whole_periods_after(date(2026, 1, 31), date(2026, 2, 28), Frequency.MONTHLY)
-    (1, datetime.date(2026, 2, 28))
-    """
-    whole = 0
-    reached = start
-    while True:
-        following = add_periods(start, whole + 1, frequency)
-        if following > end:
-            return whole, reached
-        whole, reached = whole + 1, following
-
-
-def line_rates(
-    annual: Decimal,
-    *,
-    as_of: date,
-    due: Sequence[date],
-    paid_on: Sequence[date],
-    frequency: Frequency,
-    policy: Policy,
-) -> list[Fraction]:
-    """Interest rate of each line's period, as exact fractions.
-
-    With the ``nominal`` basis every whole period counts as rate / periods per year; the first
-    line's period, from ``as_of`` to its due date, is its whole periods (counted on from the
-    as-of date) plus the odd days after them under the policy's day count. With ``actual_days``
-    every line counts the days from the previous payment date (the as-of date for the first).
-
-    Examples
-    --------
-    >>> due = [date(2026, 2, 15), date(2026, 3, 15)]
-    >>> line_rates(Decimal("0.12"), as_of=date(2026, 1, 15), due=due, paid_on=due,
-    ...            frequency=Frequency.MONTHLY, policy=Policy())
-    [Fraction(1, 100), Fraction(1, 100)]
-    """
-    if not due:
-        return []
-    yearly = Fraction(annual)
-    if policy.interest_basis is InterestBasis.NOMINAL:
-        nominal = yearly / frequency.periods_per_year
-        whole, odd_start = whole_periods_after(as_of, due[0], frequency)
-        first = nominal * whole + yearly * year_fraction(odd_start, due[0], policy.day_count)
-        return [first] + [nominal] * (len(due) - 1)
-    starts = [as_of, *paid_on[:-1]]
-    return [
-        yearly * year_fraction(begin, end, policy.day_count)
-        for begin, end in zip(starts, paid_on, strict=True)
-    ]
-
-
-def level_payment(
-    principal: int, arrears: int, *, first_rate: float, rate: float, periods: int
-) -> float:
-    """The level payment that repays ``principal`` and non-interest-bearing ``arrears`` paid
-    first, over ``periods`` payments, the first period at ``first_rate``, the rest at ``rate``.
-
-    While arrears are being cleared (the first m payments) principal stays whole and its
-    interest joins the arrears; afterwards the remaining balance is an ordinary annuity. So
-    X = (P + A + (r₁ + (m−1)r)P) · aₙ₋ₘ / (1 + m·aₙ₋ₘ), with aₖ = r / (1 − (1+r)^−k), and m the
-    first payment that clears the arrears: a fixed point found in a few steps.
-
-    Examples
-    --------
-    >>> round(level_payment(1_000_000, 0, first_rate=0.01, rate=0.01, periods=12), 4)
-    88848.7887
-    >>> level_payment(900, 300, first_rate=0.0, rate=0.0, periods=4)
-    300.0
-    """
-    if periods <= 0:
-        raise ValueError("periods must be positive")
-
-    def annuity_factor(k: int) -> float:
-        if k == 0:
-            return math.inf
-        if rate == 0.0:
-            return 1.0 / k
-        # 1 - (1 + r)^-k without cancellation when r is tiny
-        return rate / -math.expm1(-k * math.log1p(rate))
-
-    def payment_for(m: int) -> float:
-        owed = principal + arrears + (first_rate + (m - 1) * rate) * principal
-        factor = annuity_factor(periods - m)
-        return owed / m if math.isinf(factor) else owed * factor / (1.0 + m * factor)
-
-    m = 1
-    seen: set[int] = set()
-    while m not in seen:
-        seen.add(m)
-        x = payment_for(m)
-        # the first k with A + (r₁ + (k−1)r)P − kX <= 0
-        excess = x - rate * principal
-        if arrears + first_rate * principal <= x:
-            m_next = 1
-        elif excess <= 0:
-            m_next = periods
-        else:
-            need = (arrears + (first_rate - rate) * principal) / excess
-            m_next = min(periods, max(1, math.ceil(need - 1e-12)))
-        if m_next == m:
-            return x
-        m = m_next
-    # m cycles between neighbours only at a boundary; the larger payment closes the balance
-    return max(payment_for(k) for k in seen)
-
-
-@dataclass(frozen=True, slots=True)
-class PlanSpec:
-    """Everything needed to lay out lines of an instalment phase."""
-
-    frequency: Frequency
-    annual: Decimal
-    amortisation: Amortisation
-    rounding: Rounding
-
-
-def amortise(
-    balance: Balance,
-    *,
-    spec: PlanSpec,
-    due: Sequence[date],
-    paid_on: Sequence[date],
-    rates: Sequence[Fraction],
-    first_number: int,
-    policy: Policy,
-    waive_on_first: Waiver | None = None,
-    level_minor: int | None = None,
-) -> tuple[list[Line], int]:
-    """Lay out instalment lines that repay ``balance`` exactly; return them and the level payment.
-
-    ``balance`` is consumed (it ends at zero). ``waive_on_first`` is taken off before the first
-    line's payment and shown in its waived column. ``level_minor`` fixes the payment instead of
-    solving for it (a debtor's counter-proposal).
-    """
-    periods = len(due)
-    opening = balance.total
-    if opening == 0:  # repaid already (token payments during a pause): no instalments
-        return [], 0
-    waived = 0
-    if waive_on_first is not None:
-        balance.fees -= waive_on_first.fees_minor
-        balance.interest -= waive_on_first.interest_minor
-        balance.principal -= waive_on_first.principal_minor
-        waived = waive_on_first.total_minor
-    if spec.amortisation is Amortisation.EQUAL_INSTALMENT:
-        if level_minor is None:
-            x = level_payment(
-                balance.principal,
-                balance.interest + balance.fees,
-                first_rate=float(rates[0]),
-                rate=float(per_period(spec.annual, spec.frequency.periods_per_year)),
-                periods=periods,
-            )
-            level_minor = round_fraction(Fraction(x), spec.rounding)
-        targets = [level_minor] * periods
-    else:
-        principal_parts = split_level(balance.principal, periods)
-        arrears_parts = split_level(balance.interest + balance.fees, periods)
-        targets = [p + a for p, a in zip(principal_parts, arrears_parts, strict=True)]
-    lines: list[Line] = []
-    rounding, waterfall = spec.rounding, policy.waterfall
-    equal_principal = spec.amortisation is Amortisation.EQUAL_PRINCIPAL
-    last = periods - 1
-    for k in range(periods):
-        rate = rates[k]
-        accrued = round_div(balance.principal * rate.numerator, rate.denominator, rounding)
-        balance.interest += accrued
-        total = balance.principal + balance.interest + balance.fees
-        target = targets[k] + accrued if equal_principal else targets[k]
-        payment = total if k == last or target > total else target
-        interest, fees, principal = balance.settle(payment, waterfall)
-        closing = total - payment
-        lines.append(
-            Line(
-                first_number + k,
-                LineKind.INSTALMENT,
-                due[k],
-                paid_on[k],
-                opening,
-                payment,
-                interest,
-                fees,
-                principal,
-                waived,
-                accrued,
-                closing,
-                balance.principal,
-                balance.interest,
-                balance.fees,
-            )
-        )
-        opening = closing
-        waived = 0
-        if closing == 0:
-            break
-    first_payment = lines[0].payment_minor if lines else 0
-    return lines, level_minor if level_minor is not None else first_payment
-
-
-def arrears_waiver(balance: Balance, policy: Policy) -> Waiver | None:
-    """The waiver of interest and fee arrears a policy grants when a plan is made."""
-    if policy.arrears is ArrearsTreatment.WAIVE and (balance.interest or balance.fees):
-        return Waiver(fees_minor=balance.fees, interest_minor=balance.interest)
-    return None
 
 
 def down_payment(
@@ -446,32 +161,6 @@ def check_min_down_payment(debt: Debt, down_minor: int, policy: Policy, *, field
             f" {label(debt.total_minor, debt.currency)} owed, {label(least, debt.currency)};"
             f" this one is {label(down_minor, debt.currency)}",
         )
-
-
-def down_payment_line(
-    number: int, day: date, amount: int, balance: Balance, policy: Policy, waiver: Waiver | None
-) -> Line:
-    """The down payment as line ``number`` on ``day``, waiving arrears if the policy does."""
-    opening = balance.total
-    waived = 0
-    if waiver is not None:
-        balance.fees -= waiver.fees_minor
-        balance.interest -= waiver.interest_minor
-        waived = waiver.total_minor
-    amount = min(amount, balance.total)
-    parts = balance.settle(amount, policy.waterfall)
-    return line(
-        number,
-        LineKind.DOWN_PAYMENT,
-        day,
-        day,
-        opening=opening,
-        payment=amount,
-        parts=parts,
-        waived=waived,
-        accrued=0,
-        balance=balance,
-    )
 
 
 def check_term(term: int, frequency: Frequency, policy: Policy, *, field: str = "term") -> int:
@@ -568,30 +257,6 @@ def check_fit(
             f"an instalment of {label(min(payments[:-1]), currency)} is below the policy's minimum"
             f" of {label(minimum, currency)}",
         )
-
-
-def shortest_term(
-    fits: int,
-    *,
-    principal: int,
-    arrears: int,
-    first_rate: float,
-    rate: float,
-    limit: int,
-) -> int:
-    """Fewest payments whose level payment is at most ``fits`` minor units (``limit`` + 1 if
-    none within ``limit``): a binary search, the level payment falling as the term grows."""
-    if fits <= 0:
-        return limit + 1
-    lo, hi = 1, limit + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        x = level_payment(principal, arrears, first_rate=first_rate, rate=rate, periods=mid)
-        if x <= fits + 0.5:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 def instalment_plan(

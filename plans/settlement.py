@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from plans.amortisation import Balance, line
 from plans.calendar import Frequency, due_dates, next_business_day, payment_dates
 from plans.debt import Capacity, Debt, check_amount
 from plans.errors import (
@@ -22,7 +23,7 @@ from plans.errors import (
     NotAllowed,
     TermBeyondMax,
 )
-from plans.instalment import Balance, check_min_down_payment, finish, first_due_date, line
+from plans.instalment import check_min_down_payment, finish, first_due_date
 from plans.money import at_least_percent, label, round_div
 from plans.offer import Offer, Terms
 from plans.policy import Component, OfferKind, Policy

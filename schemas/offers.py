@@ -11,12 +11,12 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
+from plans.amortisation import Amortisation
 from plans.calendar import Frequency
 from plans.compare import RankBy
 from plans.counter import Change
 from plans.debt import Capacity, Debt
 from plans.errors import InvalidDate
-from plans.instalment import Amortisation
 from plans.money import check_currency
 from plans.policy import DeferralInterest, OfferKind
 from schemas import examples

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plans.amortisation import Amortisation
+from plans.annuity import level_payment
 from plans.calendar import Frequency, is_business_day
 from plans.debt import Capacity, Debt
 from plans.errors import (
@@ -22,7 +24,7 @@ from plans.errors import (
     TermBeyondMax,
     UnknownCurrency,
 )
-from plans.instalment import Amortisation, instalment_plan, level_payment
+from plans.instalment import instalment_plan
 from plans.policy import ArrearsTreatment, Policy
 from plans.schedule import LineKind
 from tests.plans.conftest import capacities, debts
