@@ -7,8 +7,9 @@ Conventions, all named in the policy:
   count, later lines a nominal period each (or actual days, if the policy says so);
 - each payment settles the policy's waterfall in order (fees, interest, principal by default),
   so folded arrears are paid first;
-- the level payment is rounded once by the policy's rounding; the last line absorbs the residue
-  and closes the balance at exactly zero.
+- the level payment is rounded once by the policy's rounding, and so is an equal-principal
+  share (principal / n); the last line absorbs the residue and closes the balance at exactly
+  zero.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fractions import Fraction
 from plans.annuity import level_payment
 from plans.calendar import Frequency, add_periods
 from plans.daycount import year_fraction
-from plans.money import Rounding, round_div, round_fraction, split_level
+from plans.money import Rounding, round_div, round_fraction, split_rounded
 from plans.offer import Owed
 from plans.policy import ArrearsTreatment, Component, InterestBasis, Policy, per_period
 from plans.schedule import Line, LineKind, Waiver
@@ -226,8 +227,12 @@ def amortise(
             level_minor = round_fraction(Fraction(x), spec.rounding)
         targets = [level_minor] * periods
     else:
-        principal_parts = split_level(balance.principal, periods)
-        arrears_parts = split_level(balance.interest + balance.fees, periods)
+        # Equal principal: each share is principal / n rounded by the policy's rounding, the
+        # remainder on the last (5,000.00 over 18: 277.78 x 17 and 277.74, half up).
+        principal_parts = split_rounded(balance.principal, periods, rounding=spec.rounding)
+        arrears_parts = split_rounded(
+            balance.interest + balance.fees, periods, rounding=spec.rounding
+        )
         targets = [p + a for p, a in zip(principal_parts, arrears_parts, strict=True)]
     lines: list[Line] = []
     rounding, waterfall = spec.rounding, policy.waterfall
