@@ -7,6 +7,7 @@ term) and checks the result against the policy; :mod:`plans.amortisation` lays o
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 from decimal import Decimal
 
@@ -44,6 +45,7 @@ __all__ = [
     "Amortisation",
     "Balance",
     "PlanSpec",
+    "Until",
     "amortise",
     "arrears_waiver",
     "build_instalment",
@@ -61,11 +63,20 @@ __all__ = [
     "plan_rate",
     "raised_level",
     "shortest_term",
+    "until_repaid",
 ]
 
 # Reg Z §1026.22(a)(2): an APR is accurate within 1/8 of a percentage point of the true rate; a
 # plan whose nominal rate is within the cap is not refused for the APR's rounding noise.
 APR_TOLERANCE = Decimal("0.00125")
+
+
+class Until(enum.StrEnum):
+    """How long a payment the debtor names is paid."""
+
+    # exactly the payment every period and a smaller last one, never re-levelled: "I can pay
+    # 300 a month until it is paid"
+    REPAID = "repaid"
 
 
 def plan_rate(debt: Debt, policy: Policy, override: Decimal | None = None) -> Decimal:
@@ -271,13 +282,16 @@ def instalment_plan(
     frequency: Frequency | None = None,
     first_due: date | None = None,
     nominal_annual_rate: Decimal | None = None,
+    until: Until | None = None,
 ) -> Offer:
     """An instalment plan: the given ``term``, or the shortest term whose payments fit.
 
     Without ``term`` the payment is bounded by ``payment_minor`` or else the capacity's payment
     per period, and the engine finds the fewest instalments within the policy's maximum term
     whose every payment fits and is at least the policy's minimum. A down payment comes from
-    the lump sum when the policy takes one.
+    the lump sum when the policy takes one. With ``until=Until.REPAID`` that payment (or the
+    capacity's) is paid exactly every period and the last line is whatever is left, never more
+    (:func:`until_repaid`).
 
     Examples
     --------
@@ -287,6 +301,9 @@ def instalment_plan(
     ... )
     >>> offer.terms.instalments, offer.terms.instalment_minor, offer.schedule.lines[-1].due_date
     (8, 125000, datetime.date(2027, 7, 15))
+    >>> offer = instalment_plan(debt, policy=Policy(), payment_minor=125_000, until=Until.REPAID)
+    >>> [x.payment_minor for x in offer.schedule.lines][-2:]
+    [125000, 125000]
     """
     frequency = frequency or (capacity.frequency if capacity else Frequency.MONTHLY)
     annual = plan_rate(debt, policy, nominal_annual_rate)
@@ -295,6 +312,31 @@ def instalment_plan(
     elif first_due < debt.as_of:
         raise InvalidDate("first_due", "not_before_as_of", "must not be before the as-of date")
     down = down_payment(debt, capacity, policy, down_payment_minor)
+    if until is Until.REPAID:
+        if term is not None:
+            raise DomainError(
+                "term", "until_without_term", "until: repaid pays until the debt is repaid: no term"
+            )
+        if amortisation is not Amortisation.EQUAL_INSTALMENT:
+            raise DomainError(
+                "amortisation",
+                "until_equal_instalment",
+                "until: repaid pays the same amount every period (equal_instalment)",
+            )
+        if payment_minor is None and (capacity is None or not capacity.payment_minor):
+            raise DomainError(
+                "until", "requires_payment", "until: repaid needs the payment it repeats"
+            )
+        return until_repaid(
+            debt,
+            policy=policy,
+            capacity=capacity,
+            payment_minor=payment_minor,
+            frequency=frequency,
+            first_due=first_due,
+            annual=annual,
+            down_minor=down,
+        )
     limit = policy.max_periods(frequency.periods_per_year)
     level_fixed = None
     if term is not None:
@@ -386,6 +428,80 @@ def instalment_plan(
             )
     assert error is not None
     raise error
+
+
+def until_repaid(
+    debt: Debt,
+    *,
+    policy: Policy,
+    capacity: Capacity | None,
+    payment_minor: int | None,
+    frequency: Frequency,
+    first_due: date,
+    annual: Decimal,
+    down_minor: int,
+) -> Offer:
+    """The debtor's own figure: ``payment_minor`` (else the capacity's payment) every period
+    until the debt is repaid, the last payment whatever is left (at most the figure).
+
+    The figure is never re-levelled: 1,000.00 at 300.00 a month is 300, 300, 300 and 100. If it
+    does not repay the debt within the policy's maximum term (or does not cover the interest),
+    the plan is refused (``max_term``), naming the field the figure came from.
+
+    Examples
+    --------
+    >>> debt = Debt("CNY", 100_000, 0, 0, Decimal("0"), date(2026, 11, 25), 60)
+    >>> offer = until_repaid(debt, policy=Policy(), capacity=None, payment_minor=30_000,
+    ...     frequency=Frequency.MONTHLY, first_due=date(2026, 12, 25), annual=Decimal(0),
+    ...     down_minor=0)
+    >>> [x.payment_minor for x in offer.schedule.lines]
+    [30000, 30000, 30000, 10000]
+    """
+    field = "payment" if payment_minor is not None else "capacity.payment"
+    figure = payment_minor if payment_minor is not None else (capacity or Capacity(0)).payment_minor
+    check_amount(figure, field=field, positive=True)
+    minimum = policy.min_instalment_minor(debt.currency)
+    if figure < minimum and figure < debt.total_minor - down_minor:
+        raise BelowMinInstalment(
+            field,
+            "min_instalment",
+            f"{label(figure, debt.currency)} a period is below the policy's minimum instalment"
+            f" of {label(minimum, debt.currency)}",
+        )
+    limit = policy.max_periods(frequency.periods_per_year)
+    # laid out over the longest term allowed; the lines stop where the balance reaches zero
+    schedule, terms, waiver = build_instalment(
+        debt,
+        policy=policy,
+        capacity=capacity,
+        term=limit,
+        frequency=frequency,
+        first_due=first_due,
+        annual=annual,
+        amortisation=Amortisation.EQUAL_INSTALMENT,
+        down_minor=down_minor,
+        level_minor=figure,
+    )
+    instalments = [x for x in schedule.lines if x.kind is LineKind.INSTALMENT]
+    if instalments and instalments[-1].payment_minor > figure:
+        raise TermBeyondMax(
+            field,
+            "max_term",
+            f"{label(figure, debt.currency)} a period does not repay the debt within the"
+            f" policy's {policy.max_term_months} months ({limit} {frequency} payments)",
+        )
+    check_fit(
+        schedule, capacity=_bounded(capacity, payment_minor), policy=policy, currency=debt.currency
+    )
+    return finish(
+        OfferKind.INSTALMENT,
+        debt,
+        schedule=schedule,
+        terms=terms,
+        waiver=waiver,
+        capacity=capacity,
+        policy=policy,
+    )
 
 
 def raised_level(

@@ -17,6 +17,7 @@ from plans.compare import RankBy
 from plans.counter import Change
 from plans.debt import Capacity, Debt
 from plans.errors import InvalidDate
+from plans.instalment import Until
 from plans.money import check_currency
 from plans.policy import DeferralInterest, OfferKind
 from schemas import examples
@@ -35,6 +36,11 @@ from schemas.common import (
 from schemas.policies import MAX_START_DELAY_DAYS, PolicyRef
 
 TODAY_EXAMPLE = "2026-11-25"
+UNTIL_RULE = (
+    " The payment is never re-levelled: if it does not repay the debt within the policy's"
+    " max_term_months the plan is refused (rule max_term, naming the payment's field); below"
+    " the policy's minimum instalment, rule min_instalment."
+)
 FIRST_PAYMENT_RULE = (
     " An offer's first payment (besides a down payment, due at once) may not fall before today"
     " in the debt's time zone: 422, rule first_payment_not_in_past, naming this field when it"
@@ -150,6 +156,12 @@ class NegotiateRequest(Model):
     policy: PolicyRef | None = Field(None, description="Omitted: the default policy, latest.")
     locale: Locale = Locale.EN
     rank_by: RankBy = RankBy.EXPECTED_RECOVERY
+    until: Until | None = Field(
+        None,
+        description="repaid: capacity.payment is the debtor's own figure; the instalment offer"
+        " pays exactly it every period and a smaller last payment (other kinds as usual)."
+        + UNTIL_RULE,
+    )
 
     model_config = with_examples(
         {"debt": DEBT_EXAMPLE, "capacity": CAPACITY_EXAMPLE, "locale": "zh-CN"}
@@ -168,7 +180,18 @@ class InstalmentRequest(Model):
     debt: DebtIn
     capacity: CapacityIn | None = None
     term: StrictInt | None = Field(None, ge=1, le=1200, description="Number of instalments.")
-    payment: Amount | None = Field(None, description="Bound on each instalment: solves the term.")
+    payment: Amount | None = Field(
+        None,
+        description="Bound on each instalment: solves the term (the payment re-levelled to the"
+        " smallest that repays in it). With until: repaid, exactly this each period.",
+    )
+    until: Until | None = Field(
+        None,
+        description="repaid: pay exactly payment (else capacity.payment) every period and a"
+        " smaller last one. Without either: 422, field until, rule requires_payment; with a"
+        " term: 422, field term, rule until_without_term; with equal_principal: 422, field"
+        " amortisation, rule until_equal_instalment." + UNTIL_RULE,
+    )
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
     down_payment: Amount | None = Field(
         None,
@@ -303,7 +326,12 @@ class CompareRequest(Model):
 class Proposal(Model):
     """What the debtor proposes: a payment per period, a term, a start date (any of them)."""
 
-    payment: Amount | None = None
+    payment: Amount | None = Field(
+        None,
+        description="Paid exactly, every period until repaid, the last one smaller: the plan"
+        " accepted is the one proposed, never re-levelled. One that does not repay within the"
+        " policy's max_term_months is rejected (field payment, rule max_term).",
+    )
     term: StrictInt | None = Field(None, ge=1, le=1200)
     start: Date | None = Field(None, description="Omitted: the as-of date." + FIRST_PAYMENT_RULE)
     frequency: Frequency = Frequency.MONTHLY
