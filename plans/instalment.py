@@ -22,8 +22,8 @@ from plans.amortisation import (
     line_rates,
 )
 from plans.annuity import level_payment, shortest_term
-from plans.calendar import Frequency, add_periods, due_dates, payment_dates
-from plans.debt import Capacity, Debt, check_amount
+from plans.calendar import Frequency, add_periods, due_dates, next_pay_day, pay_days, payment_dates
+from plans.debt import Capacity, Debt, check_amount, check_semi_monthly
 from plans.errors import (
     BelowMinInstalment,
     DomainError,
@@ -60,6 +60,7 @@ __all__ = [
     "level_payment",
     "line",
     "line_rates",
+    "plan_days",
     "plan_rate",
     "raised_level",
     "shortest_term",
@@ -108,9 +109,36 @@ of 24.0000 % [rate_cap]
     return rate
 
 
-def first_due_date(debt: Debt, capacity: Capacity | None, frequency: Frequency) -> date:
+def plan_days(
+    capacity: Capacity | None, frequency: Frequency, days: tuple[int, int] | None = None
+) -> tuple[int, int] | None:
+    """The pay days of a semi-monthly plan: those asked for (checked), else the capacity's.
+
+    Examples
+    --------
+    >>> plan_days(Capacity(10_000, frequency=Frequency.SEMI_MONTHLY, days=(15, 31)),
+    ...           Frequency.SEMI_MONTHLY)
+    (15, 31)
+    >>> plan_days(None, Frequency.MONTHLY) is None
+    True
+    """
+    if days is not None:
+        check_semi_monthly(frequency, field="days")
+        return pay_days(days, field="days")
+    if capacity is not None and capacity.days is not None and frequency is capacity.frequency:
+        return capacity.days
+    return None
+
+
+def first_due_date(
+    debt: Debt,
+    capacity: Capacity | None,
+    frequency: Frequency,
+    *,
+    days: tuple[int, int] | None = None,
+) -> date:
     """The first instalment's due date: the debtor's earliest start if after the as-of date,
-    else one period after it.
+    else one period after it; with pay ``days``, the first of them on or after that.
 
     Examples
     --------
@@ -119,9 +147,12 @@ def first_due_date(debt: Debt, capacity: Capacity | None, frequency: Frequency) 
     datetime.date(2026, 12, 15)
     >>> first_due_date(debt, None, Frequency.MONTHLY)
     datetime.date(2026, 12, 25)
+    >>> first_due_date(debt, None, Frequency.SEMI_MONTHLY, days=(15, 31))
+    datetime.date(2026, 12, 15)
     """
     start = capacity.start(debt) if capacity is not None else debt.as_of
-    return start if start > debt.as_of else add_periods(debt.as_of, 1, frequency)
+    first = start if start > debt.as_of else add_periods(debt.as_of, 1, frequency)
+    return first if days is None else next_pay_day(first, days)
 
 
 def down_payment(
@@ -201,6 +232,7 @@ def build_instalment(
     amortisation: Amortisation,
     down_minor: int,
     level_minor: int | None = None,
+    days: tuple[int, int] | None = None,
 ) -> tuple[Schedule, Terms, Waiver]:
     """Lay out one instalment plan with fixed parameters (no feasibility checks)."""
     balance = Balance(debt.principal_minor, debt.interest_minor, debt.fees_minor)
@@ -208,7 +240,7 @@ def build_instalment(
     lines: list[Line] = []
     if down_minor:
         lines.append(down_payment_line(1, debt.as_of, down_minor, balance, policy, waiver))
-    due = due_dates(first_due, term, frequency)
+    due = due_dates(first_due, term, frequency, days=days)
     paid_on = payment_dates(due, policy.holiday_country, after=debt.as_of if down_minor else None)
     rates = line_rates(
         annual, as_of=debt.as_of, due=due, paid_on=paid_on, frequency=frequency, policy=policy
@@ -283,6 +315,7 @@ def instalment_plan(
     first_due: date | None = None,
     nominal_annual_rate: Decimal | None = None,
     until: Until | None = None,
+    days: tuple[int, int] | None = None,
 ) -> Offer:
     """An instalment plan: the given ``term``, or the shortest term whose payments fit.
 
@@ -291,7 +324,8 @@ def instalment_plan(
     whose every payment fits and is at least the policy's minimum. A down payment comes from
     the lump sum when the policy takes one. With ``until=Until.REPAID`` that payment (or the
     capacity's) is paid exactly every period and the last line is whatever is left, never more
-    (:func:`until_repaid`).
+    (:func:`until_repaid`). A semi-monthly plan is paid on ``days`` (else the capacity's), from
+    the first of them on or after its start (``first_due`` included).
 
     Examples
     --------
@@ -306,11 +340,14 @@ def instalment_plan(
     [125000, 125000]
     """
     frequency = frequency or (capacity.frequency if capacity else Frequency.MONTHLY)
+    days = plan_days(capacity, frequency, days)
     annual = plan_rate(debt, policy, nominal_annual_rate)
     if first_due is None:
-        first_due = first_due_date(debt, capacity, frequency)
+        first_due = first_due_date(debt, capacity, frequency, days=days)
     elif first_due < debt.as_of:
         raise InvalidDate("first_due", "not_before_as_of", "must not be before the as-of date")
+    elif days is not None:
+        first_due = next_pay_day(first_due, days)
     down = down_payment(debt, capacity, policy, down_payment_minor)
     if until is Until.REPAID:
         if term is not None:
@@ -336,6 +373,7 @@ def instalment_plan(
             first_due=first_due,
             annual=annual,
             down_minor=down,
+            days=days,
         )
     limit = policy.max_periods(frequency.periods_per_year)
     level_fixed = None
@@ -408,6 +446,7 @@ def instalment_plan(
                 amortisation=amortisation,
                 down_minor=down,
                 level_minor=level,
+                days=days,
             )
             try:
                 check_fit(schedule, capacity=bounded, policy=policy, currency=debt.currency)
@@ -440,6 +479,7 @@ def until_repaid(
     first_due: date,
     annual: Decimal,
     down_minor: int,
+    days: tuple[int, int] | None = None,
 ) -> Offer:
     """The debtor's own figure: ``payment_minor`` (else the capacity's payment) every period
     until the debt is repaid, the last payment whatever is left (at most the figure).
@@ -481,6 +521,7 @@ def until_repaid(
         amortisation=Amortisation.EQUAL_INSTALMENT,
         down_minor=down_minor,
         level_minor=figure,
+        days=days,
     )
     instalments = [x for x in schedule.lines if x.kind is LineKind.INSTALMENT]
     if instalments and instalments[-1].payment_minor > figure:
@@ -535,7 +576,11 @@ def _bounded(capacity: Capacity | None, payment_minor: int | None) -> Capacity |
     if capacity is None:
         return Capacity(payment_minor)
     return Capacity(
-        payment_minor, capacity.lump_sum_minor, capacity.earliest_start, capacity.frequency
+        payment_minor,
+        capacity.lump_sum_minor,
+        capacity.earliest_start,
+        capacity.frequency,
+        capacity.days,
     )
 
 

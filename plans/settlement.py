@@ -23,7 +23,7 @@ from plans.errors import (
     NotAllowed,
     TermBeyondMax,
 )
-from plans.instalment import check_min_down_payment, finish, first_due_date
+from plans.instalment import check_min_down_payment, finish, first_due_date, plan_days
 from plans.money import at_least_percent, label, round_div
 from plans.offer import Offer, Terms
 from plans.policy import Component, OfferKind, Policy
@@ -289,8 +289,9 @@ def settlement_plan(
         raise BelowMinInstalment(
             "instalments", "min_instalment", "instalments would fall below the policy's minimum"
         )
-    first_due = first_due_date(debt, capacity, frequency)
-    due = due_dates(first_due, len(parts), frequency)
+    days = plan_days(capacity, frequency)
+    first_due = first_due_date(debt, capacity, frequency, days=days)
+    due = due_dates(first_due, len(parts), frequency, days=days)
     paid_on = payment_dates(due, policy.holiday_country, after=debt.as_of if down else None)
     events: list[tuple[LineKind, date, date, int]] = []
     if down:

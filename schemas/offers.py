@@ -12,10 +12,10 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from plans.amortisation import Amortisation
-from plans.calendar import Frequency
+from plans.calendar import Frequency, pay_days
 from plans.compare import RankBy
 from plans.counter import Change
-from plans.debt import Capacity, Debt
+from plans.debt import Capacity, Debt, check_semi_monthly
 from plans.errors import InvalidDate
 from plans.instalment import Until
 from plans.money import check_currency
@@ -46,6 +46,29 @@ FIRST_PAYMENT_RULE = (
     " in the debt's time zone: 422, rule first_payment_not_in_past, naming this field when it"
     " dates that payment."
 )
+
+# A day of the month a semi-monthly plan is paid on: 1 to 28 (every month has it) or "last".
+PayDay = Annotated[StrictInt, Field(ge=1, le=28)] | Literal["last"]
+PayDays = tuple[PayDay, PayDay]
+DAYS_RULE = (
+    ' Two distinct days of the month in order, each 1 to 28 or "last" ([15, "last"] or'
+    ' [1, 15], the payroll patterns; not [28, "last"], which meet in February): 422, rule'
+    " semi_monthly_days, otherwise; with another frequency, rule semi_monthly_only. The first"
+    " payment is on the first of them on or after the plan's start. Omitted: the start's day"
+    " and the day fifteen from it."
+)
+
+
+def engine_days(days: PayDays | None, *, field: str) -> tuple[int, int] | None:
+    """The request's pay days as the engine's day numbers (``"last"``: 31), checked.
+
+    Examples
+    --------
+    >>> engine_days((15, "last"), field="days")
+    (15, 31)
+    """
+    return None if days is None else pay_days(days, field=field)
+
 
 DEBT_EXAMPLE = {
     "currency": "CNY",
@@ -105,8 +128,19 @@ class CapacityIn(Model):
         + FIRST_PAYMENT_RULE,
     )
     frequency: Frequency = Frequency.MONTHLY
+    days: PayDays | None = Field(
+        None, description="The days of the month a semi_monthly debtor pays on." + DAYS_RULE
+    )
 
     model_config = with_examples(CAPACITY_EXAMPLE)
+
+    @model_validator(mode="after")
+    def _days_fit(self) -> Self:
+        # named from here: the error's location ("capacity") prefixes it
+        if self.days is not None:
+            check_semi_monthly(self.frequency, field="days")
+            engine_days(self.days, field="days")
+        return self
 
     def to_engine(self, currency: str) -> Capacity:
         """The engine's capacity in the debt's currency."""
@@ -115,6 +149,7 @@ class CapacityIn(Model):
             lump_sum_minor=minor(self.lump_sum, currency, field="capacity.lump_sum"),
             earliest_start=self.earliest_start,
             frequency=self.frequency,
+            days=engine_days(self.days, field="capacity.days"),
         )
 
 
@@ -199,6 +234,12 @@ class InstalmentRequest(Model):
         " policy's min_down_payment_pct of the balance: 422, rule min_down_payment_pct.",
     )
     frequency: Frequency | None = None
+    days: PayDays | None = Field(
+        None,
+        description="The days of the month a semi_monthly plan is paid on (frequency, else the"
+        " capacity's, must be semi_monthly); omitted: the capacity's, if it names them."
+        + DAYS_RULE,
+    )
     first_due: Date | None = Field(
         None,
         description=f"At most {MAX_START_DELAY_DAYS} days after the as-of date."
@@ -214,6 +255,10 @@ class InstalmentRequest(Model):
     def _starts_in_reach(self) -> Self:
         _check_capacity_start(self.debt, self.capacity)
         check_start(self.debt, self.first_due, field="first_due")
+        if self.days is not None:
+            capacity = self.capacity.frequency if self.capacity else Frequency.MONTHLY
+            check_semi_monthly(self.frequency or capacity, field="days")
+            engine_days(self.days, field="days")
         return self
 
 

@@ -80,6 +80,7 @@ def _instalment(
             "frequency": item.frequency,
             "first_due": item.first_due,
             "until": item.until,
+            "days": api.engine_days(item.days, field="days"),
             "nominal_annual_rate": None
             if item.nominal_annual_rate is None
             else rate(item.nominal_annual_rate, field="nominal_annual_rate"),

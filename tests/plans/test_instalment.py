@@ -393,3 +393,47 @@ def test_a_fixed_payment_is_paid_exactly_and_the_last_is_no_more(data: st.DataOb
         totals.payment_minor == totals.interest_minor + totals.fees_minor + totals.principal_minor
     )
     assert offer.schedule.lines[-1].closing_balance_minor == 0
+
+
+# ---- semi-monthly pay days -------------------------------------------------------------------
+
+
+def test_a_semi_monthly_plan_on_the_fifteenth_and_the_last_day() -> None:
+    # 1,200.00 interest-free over 4 semi-monthly payments from 25 Nov 2026: the first pay day a
+    # half-month on (10 Dec) or later is 15 Dec, then 31 Dec, 15 Jan, 31 Jan (a Sunday: paid on
+    # Monday 1 Feb), 300.00 each. Without days: the 10th and the 25th.
+    debt = Debt("USD", 120_000, 0, 0, Decimal("0"), date(2026, 11, 25), 30)
+    policy = Policy(holiday_country=None)
+    offer = instalment_plan(
+        debt, policy=policy, term=4, frequency=Frequency.SEMI_MONTHLY, days=(15, 31)
+    )
+    lines = offer.schedule.lines
+    assert [x.due_date for x in lines] == [
+        date(2026, 12, 15), date(2026, 12, 31), date(2027, 1, 15), date(2027, 1, 31)
+    ]  # fmt: skip
+    assert lines[-1].payment_date == date(2027, 2, 1)
+    assert [x.payment_minor for x in lines] == [30_000] * 4
+    assert offer.terms.first_due == date(2026, 12, 15)
+    plain = instalment_plan(debt, policy=policy, term=2, frequency=Frequency.SEMI_MONTHLY)
+    assert [x.due_date for x in plain.schedule.lines] == [date(2026, 12, 10), date(2026, 12, 25)]
+
+
+def test_the_capacitys_pay_days_make_the_plan() -> None:
+    debt = Debt("USD", 120_000, 0, 0, Decimal("0"), date(2026, 11, 25), 30)
+    capacity = Capacity(
+        30_000, earliest_start=date(2026, 12, 2), frequency=Frequency.SEMI_MONTHLY, days=(1, 15)
+    )
+    offer = instalment_plan(debt, policy=Policy(holiday_country=None), capacity=capacity)
+    assert [x.due_date for x in offer.schedule.lines] == [
+        date(2026, 12, 15), date(2027, 1, 1), date(2027, 1, 15), date(2027, 2, 1)
+    ]  # fmt: skip
+
+
+def test_pay_days_for_another_frequency_are_refused() -> None:
+    debt = Debt("USD", 120_000, 0, 0, Decimal("0"), date(2026, 11, 25), 30)
+    with pytest.raises(DomainError) as info:
+        instalment_plan(debt, policy=Policy(), term=4, days=(1, 15))
+    assert (info.value.field, info.value.rule) == ("days", "semi_monthly_only")
+    with pytest.raises(DomainError) as info:
+        Capacity(30_000, days=(1, 15))
+    assert (info.value.field, info.value.rule) == ("capacity.days", "semi_monthly_only")

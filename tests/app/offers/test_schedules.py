@@ -125,3 +125,74 @@ def test_the_counter_offer_rejects_a_payment_beyond_the_max_term(
     assert result["accepted"] is False
     assert [(r["field"], r["rule"]) for r in result["rejections"]] == [("payment", "max_term")]
     assert {a["change"] for a in result["alternatives"]} >= {"longer_term"}
+
+
+# ---- semi-monthly pay days -------------------------------------------------------------------
+
+
+def test_a_plan_on_the_fifteenth_and_the_last_day(client: TestClient, auth: Headers) -> None:
+    body = {
+        "debt": debt("1200.00"),
+        "term": 4,
+        "frequency": "semi_monthly",
+        "days": [15, "last"],
+    }
+    response = client.post("/v1/plans/instalment", json=body, headers=auth["collector"])
+    assert response.status_code == 200, response.text
+    dates = [date.fromisoformat(x["due_date"]) for x in response.json()["schedule"]["lines"]]
+    month_ends = {31 if d.month in {1, 3, 5, 7, 8, 10, 12} else 30 for d in dates} | {28, 29}
+    assert [d.day in month_ends for d in dates] == [d.day != 15 for d in dates]
+    assert sorted({d.day == 15 for d in dates}) == [False, True]
+
+
+def test_negotiate_pays_on_the_capacitys_days(client: TestClient, auth: Headers) -> None:
+    capacity = {"payment": "300.00", "frequency": "semi_monthly", "days": [1, 15]}
+    body = {"debt": debt("1200.00"), "capacity": capacity}
+    response = client.post("/v1/offers/negotiate", json=body, headers=auth["collector"])
+    assert response.status_code == 200, response.text
+    for offer in response.json()["offers"]:
+        for line in offer["schedule"]["lines"]:
+            if line["kind"] != "down_payment":
+                assert date.fromisoformat(line["due_date"]).day in {1, 15}, offer["kind"]
+
+
+@pytest.mark.parametrize(
+    ("where", "days", "frequency", "field", "rule"),
+    [
+        ("plan", [15, 1], "semi_monthly", "days", "semi_monthly_days"),
+        ("plan", [15, 15], "semi_monthly", "days", "semi_monthly_days"),
+        ("plan", [28, "last"], "semi_monthly", "days", "semi_monthly_days"),
+        ("plan", [1, 15], "monthly", "days", "semi_monthly_only"),
+        ("capacity", [15, 1], "semi_monthly", "capacity.days", "semi_monthly_days"),
+        ("capacity", [1, 15], "weekly", "capacity.days", "semi_monthly_only"),
+    ],
+)
+def test_pay_days_that_cannot_be_are_a_422(
+    client: TestClient,
+    auth: Headers,
+    where: str,
+    days: list[object],
+    frequency: str,
+    field: str,
+    rule: str,
+) -> None:
+    if where == "plan":
+        body: dict[str, Any] = {"debt": debt(), "term": 4, "frequency": frequency, "days": days}
+        path = "/v1/plans/instalment"
+    else:
+        capacity = {"payment": "300.00", "frequency": frequency, "days": days}
+        body = {"debt": debt(), "capacity": capacity}
+        path = "/v1/offers/negotiate"
+    response = client.post(path, json=body, headers=auth["collector"])
+    assert refusal(response) == (422, PROBLEM, field, rule)
+
+
+@pytest.mark.parametrize("days", [[0, 15], [15, 29], [1, "first"], [1], [1, 15, 20]])
+def test_pay_days_out_of_range_are_a_422_naming_the_field(
+    client: TestClient, auth: Headers, days: list[object]
+) -> None:
+    body = {"debt": debt(), "term": 4, "frequency": "semi_monthly", "days": days}
+    response = client.post("/v1/plans/instalment", json=body, headers=auth["collector"])
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert all(e["field"].startswith("days") for e in response.json()["errors"])
