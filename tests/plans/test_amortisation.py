@@ -7,15 +7,18 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from plans.amortisation import Amortisation
+from plans.calendar import LAST_DAY, Frequency
 from plans.debt import Debt
-from plans.instalment import instalment_plan
+from plans.errors import DomainError
+from plans.instalment import Until, instalment_plan
 from plans.money import Rounding
 from plans.policy import Policy
 from plans.schedule import Line
+from tests.plans.conftest import debts
 
 CONTRACTUAL = Policy(plan_rate=None, rate_cap=Decimal("10"), holiday_country=None)
 
@@ -95,3 +98,50 @@ def test_equal_principal_shares_are_within_a_unit_of_the_exact_share(
 def test_a_single_share_is_the_whole(term: int) -> None:
     lines = equal_principal(123_457, "0.1", term)
     assert sum(x.principal_minor for x in lines) == 123_457
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_every_schedule_shape_sums_to_its_totals(data: st.DataObject) -> None:
+    # Level, equal principal, a fixed payment until repaid, and semi-monthly pay days, on debts
+    # with arrears across currencies: each line's parts make its payment, each column sums to
+    # its total exactly, and what is owed plus what accrues is paid or waived.
+    debt = data.draw(debts())
+    shape = data.draw(st.sampled_from(["level", "equal_principal", "until_repaid", "pay_days"]))
+    policy = data.draw(st.sampled_from([Policy(), Policy(plan_rate=None)]))
+    term = data.draw(st.integers(1, 36))
+    payment = data.draw(st.integers(max(1, debt.total_minor // 40), debt.total_minor + 1))
+    try:
+        if shape == "until_repaid":
+            offer = instalment_plan(debt, policy=policy, payment_minor=payment, until=Until.REPAID)
+        elif shape == "pay_days":
+            days = data.draw(st.sampled_from([(15, LAST_DAY), (1, 15), (5, 20)]))
+            offer = instalment_plan(
+                debt, policy=policy, term=term, frequency=Frequency.SEMI_MONTHLY, days=days
+            )
+        else:
+            amortisation = (
+                Amortisation.EQUAL_PRINCIPAL
+                if shape == "equal_principal"
+                else Amortisation.EQUAL_INSTALMENT
+            )
+            offer = instalment_plan(debt, policy=policy, term=term, amortisation=amortisation)
+    except DomainError as refused:
+        event(f"refused: {refused.rule}")
+        return
+    event(f"made: {shape}")
+    lines = offer.schedule.lines
+    totals = offer.schedule.totals
+    for x in lines:
+        assert x.payment_minor == x.interest_minor + x.fees_minor + x.principal_minor
+    assert totals.payment_minor == sum(x.payment_minor for x in lines)
+    assert totals.interest_minor == sum(x.interest_minor for x in lines)
+    assert totals.fees_minor == sum(x.fees_minor for x in lines)
+    assert totals.principal_minor == sum(x.principal_minor for x in lines)
+    assert totals.waived_minor == sum(x.waived_minor for x in lines)
+    assert totals.interest_accrued_minor == sum(x.interest_accrued_minor for x in lines)
+    assert (
+        debt.total_minor + totals.interest_accrued_minor
+        == totals.payment_minor + totals.waived_minor
+    )
+    assert lines[-1].closing_balance_minor == 0
