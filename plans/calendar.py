@@ -8,12 +8,14 @@ and the ``payment_date`` it rolls to when the due date is not a business day. Th
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+
+from plans.errors import InvalidDate
 
 
 class Frequency(enum.StrEnum):
@@ -58,6 +60,70 @@ def _semi_monthly_days(anchor: date) -> tuple[int, int]:
     return first, first + 15
 
 
+# "last": the month's last day, whatever its length (clamped like any day past the month's end)
+LAST_DAY = 31
+# a numbered pay day falls in every month, February's 28 days included
+LATEST_NUMBERED_DAY = 28
+
+
+def pay_days(days: Sequence[int | str], *, field: str = "days") -> tuple[int, int]:
+    """The two days of the month a semi-monthly plan is paid on, checked: each 1 to 28 or
+    ``"last"`` (:data:`LAST_DAY`), the first before the second, distinct in every month
+    (28 and "last" meet in February).
+
+    The payroll patterns are the 15th and the last day, and the 1st and the 15th.
+
+    Examples
+    --------
+    >>> pay_days([15, "last"]), pay_days([1, 15])
+    ((15, 31), (1, 15))
+    >>> pay_days([15, 1])
+    Traceback (most recent call last):
+    ...
+    plans.errors.InvalidDate: days: must be two distinct days of the month...[semi_monthly_days]
+    """
+    numbers: list[int] = []
+    for day in days:
+        if day == "last" or day == LAST_DAY:
+            numbers.append(LAST_DAY)
+        elif isinstance(day, int) and not isinstance(day, bool) and 1 <= day <= 28:
+            numbers.append(day)
+        else:
+            numbers.append(0)
+    if (
+        len(numbers) != 2
+        or 0 in numbers
+        or numbers[0] >= numbers[1]
+        or numbers == [LATEST_NUMBERED_DAY, LAST_DAY]
+    ):
+        raise InvalidDate(
+            field,
+            "semi_monthly_days",
+            'must be two distinct days of the month in order, each 1 to 28 or "last"'
+            ' (28 and "last" meet in February)',
+        )
+    return numbers[0], numbers[1]
+
+
+def next_pay_day(day: date, days: tuple[int, int]) -> date:
+    """The first of the pay ``days`` on or after ``day``.
+
+    Examples
+    --------
+    >>> next_pay_day(date(2026, 12, 10), (15, LAST_DAY)), next_pay_day(date(2027, 2, 16), (15, 31))
+    (datetime.date(2026, 12, 15), datetime.date(2027, 2, 28))
+    >>> next_pay_day(date(2026, 12, 16), (1, 15))
+    datetime.date(2027, 1, 1)
+    """
+    this_month = date(day.year, day.month, 1)
+    for month in (this_month, add_months(this_month, 1)):
+        for number in days:
+            candidate = _clamped(month.year, month.month, number)
+            if candidate >= day:
+                return candidate
+    raise AssertionError("unreachable: the next month has both pay days")
+
+
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -93,12 +159,16 @@ def add_months(day: date, months: int) -> date:
     return _clamped(day.year + year, month + 1, day.day)
 
 
-def due_dates(anchor: date, count: int, frequency: Frequency) -> list[date]:
+def due_dates(
+    anchor: date, count: int, frequency: Frequency, *, days: tuple[int, int] | None = None
+) -> list[date]:
     """Contractual due dates, the first on ``anchor``.
 
     Monthly dates keep the anchor day, clamped to the month's end and restored after it
     (Jan 31 -> Feb 28 -> Mar 31): each date is ``anchor + k months``, never the previous
-    date plus one month.
+    date plus one month. Semi-monthly dates fall on the two pay ``days`` the plan names
+    (:func:`pay_days`), from the first of them on or after ``anchor``; without them, on the
+    anchor's day and the day fifteen later (or earlier).
 
     Examples
     --------
@@ -106,6 +176,8 @@ def due_dates(anchor: date, count: int, frequency: Frequency) -> list[date]:
     [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29), datetime.date(2024, 3, 31)]
     >>> due_dates(date(2026, 1, 15), 3, Frequency.SEMI_MONTHLY)
     [datetime.date(2026, 1, 15), datetime.date(2026, 1, 30), datetime.date(2026, 2, 15)]
+    >>> due_dates(date(2026, 1, 20), 3, Frequency.SEMI_MONTHLY, days=(15, LAST_DAY))
+    [datetime.date(2026, 1, 31), datetime.date(2026, 2, 15), datetime.date(2026, 2, 28)]
     """
     if frequency is Frequency.MONTHLY:
         return [add_months(anchor, k) for k in range(count)]
@@ -113,10 +185,15 @@ def due_dates(anchor: date, count: int, frequency: Frequency) -> list[date]:
         return [anchor + timedelta(weeks=k) for k in range(count)]
     if frequency is Frequency.BIWEEKLY:
         return [anchor + timedelta(weeks=2 * k) for k in range(count)]
-    first_day, second_day = _semi_monthly_days(anchor)
+    if days is not None:
+        first_day, second_day = days
+        start = next_pay_day(anchor, days)
+        on_second = start.day != min(first_day, days_in_month(start.year, start.month))
+    else:
+        first_day, second_day = _semi_monthly_days(anchor)
+        start, on_second = anchor, anchor.day > 15
     dates: list[date] = []
-    on_second = anchor.day > 15
-    month = date(anchor.year, anchor.month, 1)
+    month = date(start.year, start.month, 1)
     while len(dates) < count:
         day = second_day if on_second else first_day
         dates.append(_clamped(month.year, month.month, day))

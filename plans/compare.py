@@ -10,7 +10,7 @@ from datetime import date
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.errors import DomainError
-from plans.instalment import instalment_plan
+from plans.instalment import Until, instalment_plan
 from plans.offer import Offer, Rejection, check_first_payment
 from plans.policy import OfferKind, Policy
 from plans.settlement import settlement, settlement_plan
@@ -79,6 +79,7 @@ def negotiate(
     policy: Policy,
     rank_by: RankBy = RankBy.EXPECTED_RECOVERY,
     today: date | None = None,
+    until: Until | None = None,
 ) -> Comparison:
     """Every offer the policy allows for this debt and capacity, ranked.
 
@@ -86,6 +87,9 @@ def negotiate(
     the shortest fitting instalments, a lump-sum settlement, and a settlement in instalments.
     With ``today`` (the debt's jurisdiction's), an offer whose first payment would fall before
     it is rejected (``first_payment_not_in_past``) like any other the policy does not allow.
+    With ``until=Until.REPAID`` the capacity's payment is the debtor's own figure: the
+    instalment offer pays exactly it every period and a smaller last one, if the policy allows
+    the term that takes.
 
     Examples
     --------
@@ -98,7 +102,10 @@ def negotiate(
     [('settlement', 'lump_sum'), ('settlement_plan', 'capacity')]
     """
     makers: list[tuple[OfferKind, Callable[[], Offer]]] = [
-        (OfferKind.INSTALMENT, lambda: instalment_plan(debt, policy=policy, capacity=capacity)),
+        (
+            OfferKind.INSTALMENT,
+            lambda: instalment_plan(debt, policy=policy, capacity=capacity, until=until),
+        ),
         (OfferKind.DEFERRAL, lambda: deferral_plan(debt, policy=policy, capacity=capacity)),
         (OfferKind.SETTLEMENT, lambda: settlement(debt, policy=policy, capacity=capacity)),
         (

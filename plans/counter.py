@@ -1,9 +1,10 @@
 """The debtor's counter-proposal: accepted as it stands, or the nearest offers that are.
 
 A debtor proposes a payment per period, a term, a start date, or some of these. If the policy
-allows the plan they describe, it is accepted as is. If not, the engine says why and offers
-the nearest feasible alternatives: the same payment for longer, the same term for more a
-period, or a later start (a pause, then the same payment).
+allows the plan they describe, it is accepted as is: a proposed payment is paid exactly, every
+period until the debt is repaid, the last one smaller (never re-levelled to a lower figure).
+If not, the engine says why and offers the nearest feasible alternatives: the same payment for
+longer, the same term for more a period, or a later start (a pause, then the same payment).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from plans.calendar import Frequency
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.errors import DomainError, InvalidDate
-from plans.instalment import instalment_plan
+from plans.instalment import Until, instalment_plan
 from plans.money import label
 from plans.offer import Offer, Rejection, check_first_payment
 from plans.policy import OfferKind, Policy
@@ -128,8 +129,16 @@ def counter_offer(
             )
         )
     if payment is not None:
+        # exactly the debtor's figure until repaid: the plan they proposed, not a re-levelled one
         by_payment = attempt(
-            lambda: instalment_plan(debt, policy=policy, capacity=capacity(payment))
+            lambda: instalment_plan(
+                debt,
+                policy=policy,
+                capacity=capacity(payment),
+                payment_minor=payment,
+                frequency=proposal.frequency,
+                until=Until.REPAID,
+            )
         )
     as_is = by_payment if by_payment is not None else by_term
     if isinstance(by_payment, Offer) and term is not None and by_payment.terms.instalments > term:

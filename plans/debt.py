@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from plans.calendar import Frequency
+from plans.calendar import Frequency, pay_days
 from plans.errors import InvalidAmount, InvalidDate, NotAllowed
 from plans.money import check_currency
 from plans.policy import check_rate
@@ -33,6 +33,22 @@ def check_amount(amount_minor: int, *, field: str, positive: bool = False) -> in
     if amount_minor > MAX_AMOUNT_MINOR:
         raise InvalidAmount(field, "max_amount", "is larger than the engine accepts")
     return amount_minor
+
+
+def check_semi_monthly(frequency: Frequency, *, field: str) -> None:
+    """Refuse pay days for a plan that is not semi-monthly: only it is paid on two days a month.
+
+    Examples
+    --------
+    >>> check_semi_monthly(Frequency.MONTHLY, field="days")
+    Traceback (most recent call last):
+    ...
+    plans.errors.NotAllowed: days: ... [semi_monthly_only]
+    """
+    if frequency is not Frequency.SEMI_MONTHLY:
+        raise NotAllowed(
+            field, "semi_monthly_only", f"pay days name a semi_monthly plan's days, not {frequency}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +104,15 @@ class Capacity:
     lump_sum_minor: int = 0
     earliest_start: date | None = None
     frequency: Frequency = field(default=Frequency.MONTHLY)
+    # the two days of the month a semi-monthly debtor pays on (plans.calendar.pay_days)
+    days: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         check_amount(self.payment_minor, field="capacity.payment")
         check_amount(self.lump_sum_minor, field="capacity.lump_sum")
+        if self.days is not None:
+            check_semi_monthly(self.frequency, field="capacity.days")
+            pay_days(self.days, field="capacity.days")
 
     def start(self, debt: Debt) -> date:
         """The earliest start, checked against the debt's as-of date."""

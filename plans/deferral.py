@@ -11,24 +11,27 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from plans.calendar import Frequency, due_dates, payment_dates
-from plans.debt import Capacity, Debt, check_amount
-from plans.errors import DomainError, ExceedsCapacity, NotAllowed, TermBeyondMax
-from plans.instalment import (
+from plans.amortisation import (
     Amortisation,
     Balance,
     PlanSpec,
     amortise,
     arrears_waiver,
+    line,
+    line_rates,
+)
+from plans.annuity import shortest_term
+from plans.calendar import Frequency, due_dates, payment_dates
+from plans.debt import Capacity, Debt, check_amount
+from plans.errors import DomainError, ExceedsCapacity, NotAllowed, TermBeyondMax
+from plans.instalment import (
     check_fit,
     check_term,
     finish,
     first_due_date,
-    line,
-    line_rates,
+    plan_days,
     plan_rate,
     raised_level,
-    shortest_term,
 )
 from plans.money import apply_rate, label
 from plans.offer import Offer, Terms
@@ -149,7 +152,8 @@ def deferral_plan(
     limit = policy.max_periods(frequency.periods_per_year)
     if count >= limit:
         raise TermBeyondMax("deferral_periods", "max_term", "the pause uses up the maximum term")
-    first_due = first_due_date(debt, capacity, frequency)
+    days = plan_days(capacity, frequency)
+    first_due = first_due_date(debt, capacity, frequency, days=days)
     balance = Balance(debt.principal_minor, debt.interest_minor, debt.fees_minor)
     waiver = arrears_waiver(balance, policy)
 
@@ -160,7 +164,7 @@ def deferral_plan(
 
     def calendar(total: int) -> tuple[list[date], list[date], list[Fraction]]:
         if not dated or len(dated[0][0]) < total:
-            due = due_dates(first_due, total, frequency)
+            due = due_dates(first_due, total, frequency, days=days)
             paid_on = payment_dates(due, policy.holiday_country)
             rates = line_rates(
                 annual,

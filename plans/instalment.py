@@ -1,29 +1,29 @@
 """Instalment plans: equal instalments (annuity) or equal principal, term given or solved.
 
-Conventions, all named in the policy:
-
-- interest accrues on principal only, never on arrears of interest or fees (no compounding of
-  charges); the first line runs from the as-of date to its due date under the policy's day
-  count, later lines a nominal period each (or actual days, if the policy says so);
-- each payment settles the policy's waterfall in order (fees, interest, principal by default),
-  so folded arrears are paid first;
-- the level payment is rounded once by the policy's rounding; the last line absorbs the residue
-  and closes the balance at exactly zero.
+This chapter decides a plan's parameters (its rate under the cap, first date, down payment and
+term) and checks the result against the policy; :mod:`plans.amortisation` lays out the lines and
+:mod:`plans.annuity` solves the level payment.
 """
 
 from __future__ import annotations
 
 import enum
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
 
-from plans.calendar import Frequency, add_periods, due_dates, payment_dates
-from plans.daycount import year_fraction
-from plans.debt import Capacity, Debt, check_amount
+from plans.amortisation import (
+    Amortisation,
+    Balance,
+    PlanSpec,
+    amortise,
+    arrears_waiver,
+    down_payment_line,
+    line,
+    line_rates,
+)
+from plans.annuity import level_payment, shortest_term
+from plans.calendar import Frequency, add_periods, due_dates, next_pay_day, pay_days, payment_dates
+from plans.debt import Capacity, Debt, check_amount, check_semi_monthly
 from plans.errors import (
     BelowMinInstalment,
     DomainError,
@@ -34,110 +34,50 @@ from plans.errors import (
     RateAboveCap,
     TermBeyondMax,
 )
-from plans.money import (
-    Rounding,
-    at_least_percent,
-    label,
-    round_div,
-    round_fraction,
-    split_level,
-)
-from plans.offer import Metrics, Offer, Owed, Terms, measure
-from plans.policy import ArrearsTreatment, Component, InterestBasis, OfferKind, Policy, per_period
+from plans.money import at_least_percent, label
+from plans.offer import Metrics, Offer, Terms, measure
+from plans.policy import ArrearsTreatment, OfferKind, Policy, per_period
 from plans.schedule import Line, LineKind, Schedule, Waiver
+
+# Names that moved to plans.amortisation and plans.annuity, still importable from here.
+__all__ = [
+    "APR_TOLERANCE",
+    "Amortisation",
+    "Balance",
+    "PlanSpec",
+    "Until",
+    "amortise",
+    "arrears_waiver",
+    "build_instalment",
+    "check_fit",
+    "check_min_down_payment",
+    "check_term",
+    "down_payment",
+    "down_payment_line",
+    "finish",
+    "first_due_date",
+    "instalment_plan",
+    "level_payment",
+    "line",
+    "line_rates",
+    "plan_days",
+    "plan_rate",
+    "raised_level",
+    "shortest_term",
+    "until_repaid",
+]
 
 # Reg Z §1026.22(a)(2): an APR is accurate within 1/8 of a percentage point of the true rate; a
 # plan whose nominal rate is within the cap is not refused for the APR's rounding noise.
 APR_TOLERANCE = Decimal("0.00125")
 
 
-class Amortisation(enum.StrEnum):
-    """How an instalment plan repays principal."""
+class Until(enum.StrEnum):
+    """How long a payment the debtor names is paid."""
 
-    EQUAL_INSTALMENT = "equal_instalment"  # level payments (annuity)
-    EQUAL_PRINCIPAL = "equal_principal"  # level principal, falling payments
-
-
-@dataclass(slots=True)
-class Balance:
-    """What is owed while a schedule is being built: mutable, by component."""
-
-    principal: int
-    interest: int
-    fees: int
-
-    @property
-    def total(self) -> int:
-        """All three components."""
-        return self.principal + self.interest + self.fees
-
-    def owed(self) -> Owed:
-        """A frozen copy."""
-        return Owed(self.principal, self.interest, self.fees)
-
-    def settle(self, amount: int, waterfall: Sequence[Component]) -> tuple[int, int, int]:
-        """Pay ``amount`` down the waterfall; return (interest, fees, principal) paid.
-
-        Examples
-        --------
-        >>> b = Balance(principal=100, interest=10, fees=5)
-        >>> b.settle(12, (Component.FEES, Component.INTEREST, Component.PRINCIPAL))
-        (7, 5, 0)
-        >>> b.total
-        103
-        """
-        left = amount
-        interest = fees = principal = 0
-        for component in waterfall:
-            if component is Component.FEES:
-                fees = min(left, self.fees)
-                self.fees -= fees
-                left -= fees
-            elif component is Component.INTEREST:
-                interest = min(left, self.interest)
-                self.interest -= interest
-                left -= interest
-            else:
-                principal = min(left, self.principal)
-                self.principal -= principal
-                left -= principal
-        if left:
-            raise ValueError("payment exceeds the balance")
-        return interest, fees, principal
-
-
-def line(
-    number: int,
-    kind: LineKind,
-    due: date,
-    paid_on: date,
-    *,
-    opening: int,
-    payment: int,
-    parts: tuple[int, int, int],
-    waived: int,
-    accrued: int,
-    balance: Balance,
-) -> Line:
-    """A schedule line from the running balance after the line's events."""
-    interest, fees, principal = parts
-    return Line(
-        number=number,
-        kind=kind,
-        due_date=due,
-        payment_date=paid_on,
-        opening_balance_minor=opening,
-        payment_minor=payment,
-        interest_minor=interest,
-        fees_minor=fees,
-        principal_minor=principal,
-        waived_minor=waived,
-        interest_accrued_minor=accrued,
-        closing_balance_minor=balance.total,
-        closing_principal_minor=balance.principal,
-        closing_interest_minor=balance.interest,
-        closing_fees_minor=balance.fees,
-    )
+    # exactly the payment every period and a smaller last one, never re-levelled: "I can pay
+    # 300 a month until it is paid"
+    REPAID = "repaid"
 
 
 def plan_rate(debt: Debt, policy: Policy, override: Decimal | None = None) -> Decimal:
@@ -169,9 +109,36 @@ of 24.0000 % [rate_cap]
     return rate
 
 
-def first_due_date(debt: Debt, capacity: Capacity | None, frequency: Frequency) -> date:
+def plan_days(
+    capacity: Capacity | None, frequency: Frequency, days: tuple[int, int] | None = None
+) -> tuple[int, int] | None:
+    """The pay days of a semi-monthly plan: those asked for (checked), else the capacity's.
+
+    Examples
+    --------
+    >>> plan_days(Capacity(10_000, frequency=Frequency.SEMI_MONTHLY, days=(15, 31)),
+    ...           Frequency.SEMI_MONTHLY)
+    (15, 31)
+    >>> plan_days(None, Frequency.MONTHLY) is None
+    True
+    """
+    if days is not None:
+        check_semi_monthly(frequency, field="days")
+        return pay_days(days, field="days")
+    if capacity is not None and capacity.days is not None and frequency is capacity.frequency:
+        return capacity.days
+    return None
+
+
+def first_due_date(
+    debt: Debt,
+    capacity: Capacity | None,
+    frequency: Frequency,
+    *,
+    days: tuple[int, int] | None = None,
+) -> date:
     """The first instalment's due date: the debtor's earliest start if after the as-of date,
-    else one period after it.
+    else one period after it; with pay ``days``, the first of them on or after that.
 
     Examples
     --------
@@ -180,222 +147,12 @@ def first_due_date(debt: Debt, capacity: Capacity | None, frequency: Frequency) 
     datetime.date(2026, 12, 15)
     >>> first_due_date(debt, None, Frequency.MONTHLY)
     datetime.date(2026, 12, 25)
+    >>> first_due_date(debt, None, Frequency.SEMI_MONTHLY, days=(15, 31))
+    datetime.date(2026, 12, 15)
     """
     start = capacity.start(debt) if capacity is not None else debt.as_of
-    return start if start > debt.as_of else add_periods(debt.as_of, 1, frequency)
-
-
-def whole_periods_after(start: date, end: date, frequency: Frequency) -> tuple[int, date]:
-    """Whole periods from ``start`` on its own grid that end by ``end``, and the date the last
-    of them ends (the odd days run from there to ``end``).
-
-    Examples
-    --------
-    >>> whole_periods_after(date(2026, 11, 25), date(2027, 1, 15), Frequency.MONTHLY)
-    (1, datetime.date(2026, 12, 25))
-    >>> whole_periods_after(date(2026, 1, 31), date(2026, 2, 28), Frequency.MONTHLY)
-    (1, datetime.date(2026, 2, 28))
-    """
-    whole = 0
-    reached = start
-    while True:
-        following = add_periods(start, whole + 1, frequency)
-        if following > end:
-            return whole, reached
-        whole, reached = whole + 1, following
-
-
-def line_rates(
-    annual: Decimal,
-    *,
-    as_of: date,
-    due: Sequence[date],
-    paid_on: Sequence[date],
-    frequency: Frequency,
-    policy: Policy,
-) -> list[Fraction]:
-    """Interest rate of each line's period, as exact fractions.
-
-    With the ``nominal`` basis every whole period counts as rate / periods per year; the first
-    line's period, from ``as_of`` to its due date, is its whole periods (counted on from the
-    as-of date) plus the odd days after them under the policy's day count. With ``actual_days``
-    every line counts the days from the previous payment date (the as-of date for the first).
-
-    Examples
-    --------
-    >>> due = [date(2026, 2, 15), date(2026, 3, 15)]
-    >>> line_rates(Decimal("0.12"), as_of=date(2026, 1, 15), due=due, paid_on=due,
-    ...            frequency=Frequency.MONTHLY, policy=Policy())
-    [Fraction(1, 100), Fraction(1, 100)]
-    """
-    if not due:
-        return []
-    yearly = Fraction(annual)
-    if policy.interest_basis is InterestBasis.NOMINAL:
-        nominal = yearly / frequency.periods_per_year
-        whole, odd_start = whole_periods_after(as_of, due[0], frequency)
-        first = nominal * whole + yearly * year_fraction(odd_start, due[0], policy.day_count)
-        return [first] + [nominal] * (len(due) - 1)
-    starts = [as_of, *paid_on[:-1]]
-    return [
-        yearly * year_fraction(begin, end, policy.day_count)
-        for begin, end in zip(starts, paid_on, strict=True)
-    ]
-
-
-def level_payment(
-    principal: int, arrears: int, *, first_rate: float, rate: float, periods: int
-) -> float:
-    """The level payment that repays ``principal`` and non-interest-bearing ``arrears`` paid
-    first, over ``periods`` payments, the first period at ``first_rate``, the rest at ``rate``.
-
-    While arrears are being cleared (the first m payments) principal stays whole and its
-    interest joins the arrears; afterwards the remaining balance is an ordinary annuity. So
-    X = (P + A + (r₁ + (m−1)r)P) · aₙ₋ₘ / (1 + m·aₙ₋ₘ), with aₖ = r / (1 − (1+r)^−k), and m the
-    first payment that clears the arrears: a fixed point found in a few steps.
-
-    Examples
-    --------
-    >>> round(level_payment(1_000_000, 0, first_rate=0.01, rate=0.01, periods=12), 4)
-    88848.7887
-    >>> level_payment(900, 300, first_rate=0.0, rate=0.0, periods=4)
-    300.0
-    """
-    if periods <= 0:
-        raise ValueError("periods must be positive")
-
-    def annuity_factor(k: int) -> float:
-        if k == 0:
-            return math.inf
-        if rate == 0.0:
-            return 1.0 / k
-        # 1 - (1 + r)^-k without cancellation when r is tiny
-        return rate / -math.expm1(-k * math.log1p(rate))
-
-    def payment_for(m: int) -> float:
-        owed = principal + arrears + (first_rate + (m - 1) * rate) * principal
-        factor = annuity_factor(periods - m)
-        return owed / m if math.isinf(factor) else owed * factor / (1.0 + m * factor)
-
-    m = 1
-    seen: set[int] = set()
-    while m not in seen:
-        seen.add(m)
-        x = payment_for(m)
-        # the first k with A + (r₁ + (k−1)r)P − kX <= 0
-        excess = x - rate * principal
-        if arrears + first_rate * principal <= x:
-            m_next = 1
-        elif excess <= 0:
-            m_next = periods
-        else:
-            need = (arrears + (first_rate - rate) * principal) / excess
-            m_next = min(periods, max(1, math.ceil(need - 1e-12)))
-        if m_next == m:
-            return x
-        m = m_next
-    # m cycles between neighbours only at a boundary; the larger payment closes the balance
-    return max(payment_for(k) for k in seen)
-
-
-@dataclass(frozen=True, slots=True)
-class PlanSpec:
-    """Everything needed to lay out lines of an instalment phase."""
-
-    frequency: Frequency
-    annual: Decimal
-    amortisation: Amortisation
-    rounding: Rounding
-
-
-def amortise(
-    balance: Balance,
-    *,
-    spec: PlanSpec,
-    due: Sequence[date],
-    paid_on: Sequence[date],
-    rates: Sequence[Fraction],
-    first_number: int,
-    policy: Policy,
-    waive_on_first: Waiver | None = None,
-    level_minor: int | None = None,
-) -> tuple[list[Line], int]:
-    """Lay out instalment lines that repay ``balance`` exactly; return them and the level payment.
-
-    ``balance`` is consumed (it ends at zero). ``waive_on_first`` is taken off before the first
-    line's payment and shown in its waived column. ``level_minor`` fixes the payment instead of
-    solving for it (a debtor's counter-proposal).
-    """
-    periods = len(due)
-    opening = balance.total
-    if opening == 0:  # repaid already (token payments during a pause): no instalments
-        return [], 0
-    waived = 0
-    if waive_on_first is not None:
-        balance.fees -= waive_on_first.fees_minor
-        balance.interest -= waive_on_first.interest_minor
-        balance.principal -= waive_on_first.principal_minor
-        waived = waive_on_first.total_minor
-    if spec.amortisation is Amortisation.EQUAL_INSTALMENT:
-        if level_minor is None:
-            x = level_payment(
-                balance.principal,
-                balance.interest + balance.fees,
-                first_rate=float(rates[0]),
-                rate=float(per_period(spec.annual, spec.frequency.periods_per_year)),
-                periods=periods,
-            )
-            level_minor = round_fraction(Fraction(x), spec.rounding)
-        targets = [level_minor] * periods
-    else:
-        principal_parts = split_level(balance.principal, periods)
-        arrears_parts = split_level(balance.interest + balance.fees, periods)
-        targets = [p + a for p, a in zip(principal_parts, arrears_parts, strict=True)]
-    lines: list[Line] = []
-    rounding, waterfall = spec.rounding, policy.waterfall
-    equal_principal = spec.amortisation is Amortisation.EQUAL_PRINCIPAL
-    last = periods - 1
-    for k in range(periods):
-        rate = rates[k]
-        accrued = round_div(balance.principal * rate.numerator, rate.denominator, rounding)
-        balance.interest += accrued
-        total = balance.principal + balance.interest + balance.fees
-        target = targets[k] + accrued if equal_principal else targets[k]
-        payment = total if k == last or target > total else target
-        interest, fees, principal = balance.settle(payment, waterfall)
-        closing = total - payment
-        lines.append(
-            Line(
-                first_number + k,
-                LineKind.INSTALMENT,
-                due[k],
-                paid_on[k],
-                opening,
-                payment,
-                interest,
-                fees,
-                principal,
-                waived,
-                accrued,
-                closing,
-                balance.principal,
-                balance.interest,
-                balance.fees,
-            )
-        )
-        opening = closing
-        waived = 0
-        if closing == 0:
-            break
-    first_payment = lines[0].payment_minor if lines else 0
-    return lines, level_minor if level_minor is not None else first_payment
-
-
-def arrears_waiver(balance: Balance, policy: Policy) -> Waiver | None:
-    """The waiver of interest and fee arrears a policy grants when a plan is made."""
-    if policy.arrears is ArrearsTreatment.WAIVE and (balance.interest or balance.fees):
-        return Waiver(fees_minor=balance.fees, interest_minor=balance.interest)
-    return None
+    first = start if start > debt.as_of else add_periods(debt.as_of, 1, frequency)
+    return first if days is None else next_pay_day(first, days)
 
 
 def down_payment(
@@ -448,32 +205,6 @@ def check_min_down_payment(debt: Debt, down_minor: int, policy: Policy, *, field
         )
 
 
-def down_payment_line(
-    number: int, day: date, amount: int, balance: Balance, policy: Policy, waiver: Waiver | None
-) -> Line:
-    """The down payment as line ``number`` on ``day``, waiving arrears if the policy does."""
-    opening = balance.total
-    waived = 0
-    if waiver is not None:
-        balance.fees -= waiver.fees_minor
-        balance.interest -= waiver.interest_minor
-        waived = waiver.total_minor
-    amount = min(amount, balance.total)
-    parts = balance.settle(amount, policy.waterfall)
-    return line(
-        number,
-        LineKind.DOWN_PAYMENT,
-        day,
-        day,
-        opening=opening,
-        payment=amount,
-        parts=parts,
-        waived=waived,
-        accrued=0,
-        balance=balance,
-    )
-
-
 def check_term(term: int, frequency: Frequency, policy: Policy, *, field: str = "term") -> int:
     """Return ``term`` if it is between 1 and the policy's maximum in periods of ``frequency``."""
     limit = policy.max_periods(frequency.periods_per_year)
@@ -501,6 +232,7 @@ def build_instalment(
     amortisation: Amortisation,
     down_minor: int,
     level_minor: int | None = None,
+    days: tuple[int, int] | None = None,
 ) -> tuple[Schedule, Terms, Waiver]:
     """Lay out one instalment plan with fixed parameters (no feasibility checks)."""
     balance = Balance(debt.principal_minor, debt.interest_minor, debt.fees_minor)
@@ -508,7 +240,7 @@ def build_instalment(
     lines: list[Line] = []
     if down_minor:
         lines.append(down_payment_line(1, debt.as_of, down_minor, balance, policy, waiver))
-    due = due_dates(first_due, term, frequency)
+    due = due_dates(first_due, term, frequency, days=days)
     paid_on = payment_dates(due, policy.holiday_country, after=debt.as_of if down_minor else None)
     rates = line_rates(
         annual, as_of=debt.as_of, due=due, paid_on=paid_on, frequency=frequency, policy=policy
@@ -570,30 +302,6 @@ def check_fit(
         )
 
 
-def shortest_term(
-    fits: int,
-    *,
-    principal: int,
-    arrears: int,
-    first_rate: float,
-    rate: float,
-    limit: int,
-) -> int:
-    """Fewest payments whose level payment is at most ``fits`` minor units (``limit`` + 1 if
-    none within ``limit``): a binary search, the level payment falling as the term grows."""
-    if fits <= 0:
-        return limit + 1
-    lo, hi = 1, limit + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        x = level_payment(principal, arrears, first_rate=first_rate, rate=rate, periods=mid)
-        if x <= fits + 0.5:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
 def instalment_plan(
     debt: Debt,
     *,
@@ -606,13 +314,18 @@ def instalment_plan(
     frequency: Frequency | None = None,
     first_due: date | None = None,
     nominal_annual_rate: Decimal | None = None,
+    until: Until | None = None,
+    days: tuple[int, int] | None = None,
 ) -> Offer:
     """An instalment plan: the given ``term``, or the shortest term whose payments fit.
 
     Without ``term`` the payment is bounded by ``payment_minor`` or else the capacity's payment
     per period, and the engine finds the fewest instalments within the policy's maximum term
     whose every payment fits and is at least the policy's minimum. A down payment comes from
-    the lump sum when the policy takes one.
+    the lump sum when the policy takes one. With ``until=Until.REPAID`` that payment (or the
+    capacity's) is paid exactly every period and the last line is whatever is left, never more
+    (:func:`until_repaid`). A semi-monthly plan is paid on ``days`` (else the capacity's), from
+    the first of them on or after its start (``first_due`` included).
 
     Examples
     --------
@@ -622,14 +335,46 @@ def instalment_plan(
     ... )
     >>> offer.terms.instalments, offer.terms.instalment_minor, offer.schedule.lines[-1].due_date
     (8, 125000, datetime.date(2027, 7, 15))
+    >>> offer = instalment_plan(debt, policy=Policy(), payment_minor=125_000, until=Until.REPAID)
+    >>> [x.payment_minor for x in offer.schedule.lines][-2:]
+    [125000, 125000]
     """
     frequency = frequency or (capacity.frequency if capacity else Frequency.MONTHLY)
+    days = plan_days(capacity, frequency, days)
     annual = plan_rate(debt, policy, nominal_annual_rate)
     if first_due is None:
-        first_due = first_due_date(debt, capacity, frequency)
+        first_due = first_due_date(debt, capacity, frequency, days=days)
     elif first_due < debt.as_of:
         raise InvalidDate("first_due", "not_before_as_of", "must not be before the as-of date")
+    elif days is not None:
+        first_due = next_pay_day(first_due, days)
     down = down_payment(debt, capacity, policy, down_payment_minor)
+    if until is Until.REPAID:
+        if term is not None:
+            raise DomainError(
+                "term", "until_without_term", "until: repaid pays until the debt is repaid: no term"
+            )
+        if amortisation is not Amortisation.EQUAL_INSTALMENT:
+            raise DomainError(
+                "amortisation",
+                "until_equal_instalment",
+                "until: repaid pays the same amount every period (equal_instalment)",
+            )
+        if payment_minor is None and (capacity is None or not capacity.payment_minor):
+            raise DomainError(
+                "until", "requires_payment", "until: repaid needs the payment it repeats"
+            )
+        return until_repaid(
+            debt,
+            policy=policy,
+            capacity=capacity,
+            payment_minor=payment_minor,
+            frequency=frequency,
+            first_due=first_due,
+            annual=annual,
+            down_minor=down,
+            days=days,
+        )
     limit = policy.max_periods(frequency.periods_per_year)
     level_fixed = None
     if term is not None:
@@ -701,6 +446,7 @@ def instalment_plan(
                 amortisation=amortisation,
                 down_minor=down,
                 level_minor=level,
+                days=days,
             )
             try:
                 check_fit(schedule, capacity=bounded, policy=policy, currency=debt.currency)
@@ -721,6 +467,82 @@ def instalment_plan(
             )
     assert error is not None
     raise error
+
+
+def until_repaid(
+    debt: Debt,
+    *,
+    policy: Policy,
+    capacity: Capacity | None,
+    payment_minor: int | None,
+    frequency: Frequency,
+    first_due: date,
+    annual: Decimal,
+    down_minor: int,
+    days: tuple[int, int] | None = None,
+) -> Offer:
+    """The debtor's own figure: ``payment_minor`` (else the capacity's payment) every period
+    until the debt is repaid, the last payment whatever is left (at most the figure).
+
+    The figure is never re-levelled: 1,000.00 at 300.00 a month is 300, 300, 300 and 100. If it
+    does not repay the debt within the policy's maximum term (or does not cover the interest),
+    the plan is refused (``max_term``), naming the field the figure came from.
+
+    Examples
+    --------
+    >>> debt = Debt("CNY", 100_000, 0, 0, Decimal("0"), date(2026, 11, 25), 60)
+    >>> offer = until_repaid(debt, policy=Policy(), capacity=None, payment_minor=30_000,
+    ...     frequency=Frequency.MONTHLY, first_due=date(2026, 12, 25), annual=Decimal(0),
+    ...     down_minor=0)
+    >>> [x.payment_minor for x in offer.schedule.lines]
+    [30000, 30000, 30000, 10000]
+    """
+    field = "payment" if payment_minor is not None else "capacity.payment"
+    figure = payment_minor if payment_minor is not None else (capacity or Capacity(0)).payment_minor
+    check_amount(figure, field=field, positive=True)
+    minimum = policy.min_instalment_minor(debt.currency)
+    if figure < minimum and figure < debt.total_minor - down_minor:
+        raise BelowMinInstalment(
+            field,
+            "min_instalment",
+            f"{label(figure, debt.currency)} a period is below the policy's minimum instalment"
+            f" of {label(minimum, debt.currency)}",
+        )
+    limit = policy.max_periods(frequency.periods_per_year)
+    # laid out over the longest term allowed; the lines stop where the balance reaches zero
+    schedule, terms, waiver = build_instalment(
+        debt,
+        policy=policy,
+        capacity=capacity,
+        term=limit,
+        frequency=frequency,
+        first_due=first_due,
+        annual=annual,
+        amortisation=Amortisation.EQUAL_INSTALMENT,
+        down_minor=down_minor,
+        level_minor=figure,
+        days=days,
+    )
+    instalments = [x for x in schedule.lines if x.kind is LineKind.INSTALMENT]
+    if instalments and instalments[-1].payment_minor > figure:
+        raise TermBeyondMax(
+            field,
+            "max_term",
+            f"{label(figure, debt.currency)} a period does not repay the debt within the"
+            f" policy's {policy.max_term_months} months ({limit} {frequency} payments)",
+        )
+    check_fit(
+        schedule, capacity=_bounded(capacity, payment_minor), policy=policy, currency=debt.currency
+    )
+    return finish(
+        OfferKind.INSTALMENT,
+        debt,
+        schedule=schedule,
+        terms=terms,
+        waiver=waiver,
+        capacity=capacity,
+        policy=policy,
+    )
 
 
 def raised_level(
@@ -754,7 +576,11 @@ def _bounded(capacity: Capacity | None, payment_minor: int | None) -> Capacity |
     if capacity is None:
         return Capacity(payment_minor)
     return Capacity(
-        payment_minor, capacity.lump_sum_minor, capacity.earliest_start, capacity.frequency
+        payment_minor,
+        capacity.lump_sum_minor,
+        capacity.earliest_start,
+        capacity.frequency,
+        capacity.days,
     )
 
 

@@ -209,6 +209,35 @@ def split_level(total_minor: int, count: int) -> list[int]:
     return [part] * (count - 1) + [total_minor - part * (count - 1)]
 
 
+def split_rounded(total_minor: int, count: int, *, rounding: Rounding) -> list[int]:
+    """``count`` equal shares of ``total_minor``, each ``total_minor / count`` rounded by
+    ``rounding``; the last takes the remainder, so the shares always sum to the total.
+
+    The equal-principal (等额本金) convention: a loan of 5,000.00 over 18 payments repays
+    277.78 (5,000 / 18 = 277.777..., half up) seventeen times and 277.74 last. A share rounded
+    up never overdraws: when the shares before the last would pass the total, they stop at it.
+
+    Examples
+    --------
+    >>> split_rounded(500_000, 18, rounding=Rounding.HALF_UP)[-2:]
+    [27778, 27774]
+    >>> split_rounded(1000, 3, rounding=Rounding.HALF_UP)
+    [333, 333, 334]
+    >>> split_rounded(5, 10, rounding=Rounding.HALF_UP)
+    [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
+    """
+    if count <= 0:
+        raise ValueError("count must be positive")
+    share = round_div(total_minor, count, rounding)
+    parts: list[int] = []
+    left = total_minor
+    for _ in range(count - 1):
+        part = min(share, left)
+        parts.append(part)
+        left -= part
+    return [*parts, left]
+
+
 def format_minor(minor: int, currency: str) -> str:
     """Plain decimal string of an amount, the boundary's form (no symbol, no grouping).
 

@@ -119,7 +119,7 @@ def _annuity_factor(rate: FloatArray, log_growth: FloatArray, k: Int64Array) -> 
 def level_payments(
     principal: Int64Array, arrears: Int64Array, rate: FloatArray, periods: Int64Array
 ) -> FloatArray:
-    """Vectorised :func:`plans.instalment.level_payment` for regular first periods.
+    """Vectorised :func:`plans.annuity.level_payment` for regular first periods.
 
     Examples
     --------
@@ -156,7 +156,7 @@ def level_payments(
         x = np.where(pending, payment_for(m), x)
     if pending.any():
         # rare cycles between neighbouring m: defer to the scalar rule for those debts
-        from plans.instalment import level_payment
+        from plans.annuity import level_payment
 
         for i in np.flatnonzero(pending):
             x[i] = level_payment(
@@ -292,7 +292,7 @@ def _lay_out(
     denominator: int,
     policy: Policy,
 ) -> None:
-    # The scalar rules of plans.instalment.amortise, one period at a time for a block of debts.
+    # The scalar rules of plans.amortisation.amortise, one period at a time for a block of debts.
     exact = owed.dtype == np.int64
     shortest = int(periods.min(initial=0))
     order = tuple(policy.waterfall)
@@ -350,7 +350,7 @@ def level_payments_from(
     rate: FloatArray,
     periods: Int64Array,
 ) -> FloatArray:
-    """Vectorised :func:`plans.instalment.level_payment` with a first period of its own rate.
+    """Vectorised :func:`plans.annuity.level_payment` with a first period of its own rate.
 
     The same fixed point as the scalar rule, in the same floating-point operations, so that a
     search over terms takes the same decisions for every debt; the rare debt whose fixed point
@@ -404,7 +404,7 @@ def level_payments_from(
             x[rows] = payment_for(rows, m)
     if len(rows):
         # a fixed point that cycles between neighbours: the scalar rule settles it
-        from plans.instalment import level_payment
+        from plans.annuity import level_payment
 
         for i in rows.tolist():
             x[i] = level_payment(

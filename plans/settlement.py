@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from plans.amortisation import Balance, line
 from plans.calendar import Frequency, due_dates, next_business_day, payment_dates
 from plans.debt import Capacity, Debt, check_amount
 from plans.errors import (
@@ -22,7 +23,7 @@ from plans.errors import (
     NotAllowed,
     TermBeyondMax,
 )
-from plans.instalment import Balance, check_min_down_payment, finish, first_due_date, line
+from plans.instalment import check_min_down_payment, finish, first_due_date, plan_days
 from plans.money import at_least_percent, label, round_div
 from plans.offer import Offer, Terms
 from plans.policy import Component, OfferKind, Policy
@@ -288,8 +289,9 @@ def settlement_plan(
         raise BelowMinInstalment(
             "instalments", "min_instalment", "instalments would fall below the policy's minimum"
         )
-    first_due = first_due_date(debt, capacity, frequency)
-    due = due_dates(first_due, len(parts), frequency)
+    days = plan_days(capacity, frequency)
+    first_due = first_due_date(debt, capacity, frequency, days=days)
+    due = due_dates(first_due, len(parts), frequency, days=days)
     paid_on = payment_dates(due, policy.holiday_country, after=debt.as_of if down else None)
     events: list[tuple[LineKind, date, date, int]] = []
     if down:

@@ -11,12 +11,13 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, StrictBool, model_validator
 
-from plans.calendar import Frequency
+from plans.amortisation import Amortisation
+from plans.calendar import Frequency, pay_days
 from plans.compare import RankBy
 from plans.counter import Change
-from plans.debt import Capacity, Debt
+from plans.debt import Capacity, Debt, check_semi_monthly
 from plans.errors import InvalidDate
-from plans.instalment import Amortisation
+from plans.instalment import Until
 from plans.money import check_currency
 from plans.policy import DeferralInterest, OfferKind
 from schemas import examples
@@ -37,11 +38,39 @@ from schemas.common import (
 from schemas.policies import MAX_START_DELAY_DAYS, PolicyRef
 
 TODAY_EXAMPLE = "2026-11-25"
+UNTIL_RULE = (
+    " The payment is never re-levelled: if it does not repay the debt within the policy's"
+    " max_term_months the plan is refused (rule max_term, naming the payment's field); below"
+    " the policy's minimum instalment, rule min_instalment."
+)
 FIRST_PAYMENT_RULE = (
     " An offer's first payment (besides a down payment, due at once) may not fall before today"
     " in the debt's time zone: 422, rule first_payment_not_in_past, naming this field when it"
     " dates that payment."
 )
+
+# A day of the month a semi-monthly plan is paid on: 1 to 28 (every month has it) or "last".
+PayDay = Annotated[Integer, Field(ge=1, le=28)] | Literal["last"]
+PayDays = tuple[PayDay, PayDay]
+DAYS_RULE = (
+    ' Two distinct days of the month in order, each 1 to 28 or "last" ([15, "last"] or'
+    ' [1, 15], the payroll patterns; not [28, "last"], which meet in February): 422, rule'
+    " semi_monthly_days, otherwise; with another frequency, rule semi_monthly_only. The first"
+    " payment is on the first of them on or after the plan's start. Omitted: the start's day"
+    " and the day fifteen from it."
+)
+
+
+def engine_days(days: PayDays | None, *, field: str) -> tuple[int, int] | None:
+    """The request's pay days as the engine's day numbers (``"last"``: 31), checked.
+
+    Examples
+    --------
+    >>> engine_days((15, "last"), field="days")
+    (15, 31)
+    """
+    return None if days is None else pay_days(days, field=field)
+
 
 DEBT_EXAMPLE = {
     "currency": "CNY",
@@ -101,8 +130,19 @@ class CapacityIn(Model):
         + FIRST_PAYMENT_RULE,
     )
     frequency: Frequency = Frequency.MONTHLY
+    days: PayDays | None = Field(
+        None, description="The days of the month a semi_monthly debtor pays on." + DAYS_RULE
+    )
 
     model_config = with_examples(CAPACITY_EXAMPLE)
+
+    @model_validator(mode="after")
+    def _days_fit(self) -> Self:
+        # named from here: the error's location ("capacity") prefixes it
+        if self.days is not None:
+            check_semi_monthly(self.frequency, field="days")
+            engine_days(self.days, field="days")
+        return self
 
     def to_engine(self, currency: str) -> Capacity:
         """The engine's capacity in the debt's currency."""
@@ -111,6 +151,7 @@ class CapacityIn(Model):
             lump_sum_minor=minor(self.lump_sum, currency, field="capacity.lump_sum"),
             earliest_start=self.earliest_start,
             frequency=self.frequency,
+            days=engine_days(self.days, field="capacity.days"),
         )
 
 
@@ -152,6 +193,12 @@ class NegotiateRequest(Model):
     policy: PolicyRef | None = Field(None, description="Omitted: the default policy, latest.")
     locale: Locale = Locale.EN
     rank_by: RankBy = RankBy.EXPECTED_RECOVERY
+    until: Until | None = Field(
+        None,
+        description="repaid: capacity.payment is the debtor's own figure; the instalment offer"
+        " pays exactly it every period and a smaller last payment (other kinds as usual)."
+        + UNTIL_RULE,
+    )
 
     model_config = with_examples(
         {"debt": DEBT_EXAMPLE, "capacity": CAPACITY_EXAMPLE, "locale": "zh-CN"}
@@ -170,7 +217,18 @@ class InstalmentRequest(Model):
     debt: DebtIn
     capacity: CapacityIn | None = None
     term: Integer | None = Field(None, ge=1, le=1200, description="Number of instalments.")
-    payment: Amount | None = Field(None, description="Bound on each instalment: solves the term.")
+    payment: Amount | None = Field(
+        None,
+        description="Bound on each instalment: solves the term (the payment re-levelled to the"
+        " smallest that repays in it). With until: repaid, exactly this each period.",
+    )
+    until: Until | None = Field(
+        None,
+        description="repaid: pay exactly payment (else capacity.payment) every period and a"
+        " smaller last one. Without either: 422, field until, rule requires_payment; with a"
+        " term: 422, field term, rule until_without_term; with equal_principal: 422, field"
+        " amortisation, rule until_equal_instalment." + UNTIL_RULE,
+    )
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
     down_payment: Amount | None = Field(
         None,
@@ -178,6 +236,12 @@ class InstalmentRequest(Model):
         " policy's min_down_payment_pct of the balance: 422, rule min_down_payment_pct.",
     )
     frequency: Frequency | None = None
+    days: PayDays | None = Field(
+        None,
+        description="The days of the month a semi_monthly plan is paid on (frequency, else the"
+        " capacity's, must be semi_monthly); omitted: the capacity's, if it names them."
+        + DAYS_RULE,
+    )
     first_due: Date | None = Field(
         None,
         description=f"At most {MAX_START_DELAY_DAYS} days after the as-of date."
@@ -196,6 +260,10 @@ class InstalmentRequest(Model):
     def _starts_in_reach(self) -> Self:
         _check_capacity_start(self.debt, self.capacity)
         check_start(self.debt, self.first_due, field="first_due")
+        if self.days is not None:
+            capacity = self.capacity.frequency if self.capacity else Frequency.MONTHLY
+            check_semi_monthly(self.frequency or capacity, field="days")
+            engine_days(self.days, field="days")
         return self
 
 
@@ -308,7 +376,12 @@ class CompareRequest(Model):
 class Proposal(Model):
     """What the debtor proposes: a payment per period, a term, a start date (any of them)."""
 
-    payment: Amount | None = None
+    payment: Amount | None = Field(
+        None,
+        description="Paid exactly, every period until repaid, the last one smaller: the plan"
+        " accepted is the one proposed, never re-levelled. One that does not repay within the"
+        " policy's max_term_months is rejected (field payment, rule max_term).",
+    )
     term: Integer | None = Field(None, ge=1, le=1200)
     start: Date | None = Field(None, description="Omitted: the as-of date." + FIRST_PAYMENT_RULE)
     frequency: Frequency = Frequency.MONTHLY

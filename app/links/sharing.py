@@ -216,7 +216,14 @@ def _compute(
         debt = asked.debt.to_engine()
         capacity = asked.capacity.to_engine(debt.currency)
         today = calculations.debt_today(policy, jurisdiction)
-        result = negotiate(debt, capacity, policy=policy.engine, rank_by=asked.rank_by, today=today)
+        result = negotiate(
+            debt,
+            capacity,
+            policy=policy.engine,
+            rank_by=asked.rank_by,
+            today=today,
+            until=asked.until,
+        )
         chosen = [o for o in result.ranked if request.kind in (None, o.kind)]
         if not chosen:
             rejected = [r for r in result.rejected if request.kind in (None, r.kind)]

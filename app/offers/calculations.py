@@ -59,6 +59,7 @@ def negotiate_offers(
         policy=policy.engine,
         rank_by=request.rank_by,
         today=today or debt_today(policy),
+        until=request.until,
     )
     return offer_set_json(
         result,
@@ -78,6 +79,8 @@ def _instalment(
             "down_payment_minor": _optional_minor(item.down_payment, debt.currency, "down_payment"),
             "frequency": item.frequency,
             "first_due": item.first_due,
+            "until": item.until,
+            "days": api.engine_days(item.days, field="days"),
             "nominal_annual_rate": None
             if item.nominal_annual_rate is None
             else rate(item.nominal_annual_rate, field="nominal_annual_rate"),

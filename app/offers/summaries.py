@@ -17,8 +17,8 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 
 from app.core.i18n import Words
+from plans.amortisation import Amortisation
 from plans.calendar import Frequency
-from plans.instalment import Amortisation
 from plans.money import from_minor
 from plans.offer import Offer
 from plans.policy import OfferKind

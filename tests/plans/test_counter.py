@@ -48,6 +48,29 @@ def test_a_feasible_proposal_is_accepted_as_is(
     assert [x.payment_minor for x in result.offer.schedule.lines] == [level] * instalments
 
 
+def test_a_payment_is_answered_with_exactly_the_plan_proposed() -> None:
+    # Issue 17: "I can pay 300 a month until it is paid" on 1,000.00 was "accepted" as 4 x 250.
+    # The plan the debtor proposed is 300, 300, 300 and the 100 left.
+    debt = Debt("CNY", 100_000, 0, 0, Decimal("0.18"), AS_OF, 60)
+    result = counter_offer(debt, Proposal(payment_minor=30_000), policy=Policy())
+    assert result.accepted and result.offer is not None
+    assert [x.payment_minor for x in result.offer.schedule.lines] == [30_000] * 3 + [10_000]
+    assert result.offer.terms.instalment_minor == 30_000
+
+
+def test_a_payment_with_interest_is_never_re_levelled() -> None:
+    # 1,000.00 at 1 % a month, 300.00 a month: numpy-financial's fv(0.01, 3, -300, 1000) is
+    # -121.271, the balance after three payments; the fourth pays it with a month's interest,
+    # 121.27 + 1.21 = 122.48. (Re-levelled, it was four payments of about 256.28.)
+    policy = Policy(plan_rate=None, holiday_country=None)
+    debt = Debt("CNY", 100_000, 0, 0, Decimal("0.12"), date(2026, 1, 15), 60)
+    result = counter_offer(debt, Proposal(payment_minor=30_000), policy=policy)
+    assert result.accepted and result.offer is not None
+    lines = result.offer.schedule.lines
+    assert [x.payment_minor for x in lines] == [30_000] * 3 + [12_248]
+    assert [x.interest_minor for x in lines] == [1_000, 710, 417, 121]
+
+
 def test_a_proposed_start_within_the_policy_is_kept() -> None:
     start = AS_OF + timedelta(days=45)  # Sat 9 Jan 2027, the latest the policy allows
     result = counter_offer(DEBT, Proposal(payment_minor=125_000, start=start), policy=Policy())
@@ -72,10 +95,10 @@ def test_too_short_a_term_for_the_payment_gets_both_nearest_alternatives() -> No
 
 
 def test_a_payment_too_small_for_the_maximum_term_gets_the_longest_plan() -> None:
-    # 200.00 a month needs 50 months; the policy allows 36
+    # 200.00 a month needs 50 months; the policy allows 36: the payment is what falls short
     result = counter_offer(DEBT, Proposal(payment_minor=20_000), policy=Policy())
     assert not result.accepted
-    assert [(r.field, r.rule) for r in result.rejections] == [("term", "max_term")]
+    assert [(r.field, r.rule) for r in result.rejections] == [("payment", "max_term")]
     [alternative] = result.alternatives
     assert alternative.change is Change.LONGER_TERM
     # 10,000.00 / 36 = 277.777... -> 277.78, the last 10,000.00 - 35 × 277.78 = 277.70

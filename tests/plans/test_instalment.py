@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plans.amortisation import Amortisation
+from plans.annuity import level_payment
 from plans.calendar import Frequency, is_business_day
 from plans.debt import Capacity, Debt
 from plans.errors import (
@@ -22,7 +24,7 @@ from plans.errors import (
     TermBeyondMax,
     UnknownCurrency,
 )
-from plans.instalment import Amortisation, instalment_plan, level_payment
+from plans.instalment import Until, instalment_plan
 from plans.policy import ArrearsTreatment, Policy
 from plans.schedule import LineKind
 from tests.plans.conftest import capacities, debts
@@ -307,3 +309,131 @@ def test_a_level_rounded_down_moves_up_a_unit_rather_than_add_an_instalment() ->
     assert len(payments) == 10 and payments[0] == 129_233 and max(payments) == 129_233
     # exactly the rounded level: one unit more does not fit, so eleven it is
     assert instalment_plan(debt, policy=policy, capacity=Capacity(129_232)).terms.instalments == 11
+
+
+# ---- a fixed payment until repaid ----------------------------------------------------------
+
+
+def test_a_fixed_payment_until_repaid_is_never_re_levelled() -> None:
+    # 1,000.00 at 1 % a month paying 300.00: numpy-financial's fv(0.01, 3, -300, 1000) = -121.271
+    # is owed after three payments, so the fourth is 121.27 plus its month's interest, 1.21.
+    assert round(npf.fv(0.01, 3, -300, 1000), 3) == -121.271
+    debt = regular(100_000, "0.12")
+    offer = instalment_plan(debt, policy=CONTRACTUAL, payment_minor=30_000, until=Until.REPAID)
+    assert [x.payment_minor for x in offer.schedule.lines] == [30_000] * 3 + [12_248]
+    assert (offer.terms.instalments, offer.terms.instalment_minor) == (4, 30_000)
+    # without until the payment is only a bound, and the plan is re-levelled below it
+    bound = instalment_plan(debt, policy=CONTRACTUAL, payment_minor=30_000)
+    assert bound.terms.instalments == 4 and bound.terms.instalment_minor < 30_000
+
+
+def test_a_fixed_payment_can_come_from_the_capacity() -> None:
+    debt = Debt("CNY", 100_000, 0, 0, Decimal("0"), date(2026, 1, 15), 30)
+    offer = instalment_plan(debt, policy=Policy(), capacity=Capacity(30_000), until=Until.REPAID)
+    assert [x.payment_minor for x in offer.schedule.lines] == [30_000] * 3 + [10_000]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "field", "rule"),
+    [
+        # 200.00 a month repays 10,000.00 in 50 months; the default policy allows 36
+        ({"payment_minor": 20_000}, TermBeyondMax, "payment", "max_term"),
+        # 10.00 a month is below the CNY minimum instalment of 100.00
+        ({"payment_minor": 1_000}, BelowMinInstalment, "payment", "min_instalment"),
+        ({"payment_minor": 30_000, "term": 4}, DomainError, "term", "until_without_term"),
+        (
+            {"payment_minor": 30_000, "amortisation": Amortisation.EQUAL_PRINCIPAL},
+            DomainError,
+            "amortisation",
+            "until_equal_instalment",
+        ),
+        ({}, DomainError, "until", "requires_payment"),
+    ],
+)
+def test_a_fixed_payment_refused_names_the_field_and_rule(
+    kwargs: dict[str, object], error: type[DomainError], field: str, rule: str
+) -> None:
+    debt = Debt("CNY", 1_000_000, 0, 0, Decimal("0"), date(2026, 1, 15), 30)
+    with pytest.raises(error) as info:
+        instalment_plan(debt, policy=Policy(), until=Until.REPAID, **kwargs)  # type: ignore[arg-type]
+    assert (info.value.field, info.value.rule) == (field, rule)
+
+
+def test_a_payment_that_never_covers_the_interest_is_refused() -> None:
+    # 24 % a year on 100,000.00 is 2,000.00 a month of interest; 1,500.00 never repays it
+    debt = Debt("CNY", 10_000_000, 0, 0, Decimal("0.24"), date(2026, 1, 15), 30)
+    with pytest.raises(TermBeyondMax) as info:
+        instalment_plan(
+            debt, policy=Policy(plan_rate=None), payment_minor=150_000, until=Until.REPAID
+        )
+    assert (info.value.field, info.value.rule) == ("payment", "max_term")
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_a_fixed_payment_is_paid_exactly_and_the_last_is_no_more(data: st.DataObject) -> None:
+    debt = data.draw(debts())
+    capacity = data.draw(capacities(debt))
+    policy = data.draw(
+        st.sampled_from([Policy(), Policy(plan_rate=None), Policy(arrears=ArrearsTreatment.WAIVE)])
+    )
+    try:
+        offer = instalment_plan(debt, policy=policy, capacity=capacity, until=Until.REPAID)
+    except DomainError:
+        return
+    instalments = [x for x in offer.schedule.lines if x.kind is LineKind.INSTALMENT]
+    payments = [x.payment_minor for x in instalments]
+    assert all(p == capacity.payment_minor for p in payments[:-1])
+    assert 0 < payments[-1] <= capacity.payment_minor
+    totals = offer.schedule.totals
+    assert totals.payment_minor == sum(x.payment_minor for x in offer.schedule.lines)
+    assert totals.principal_minor == sum(x.principal_minor for x in offer.schedule.lines)
+    assert totals.interest_minor == sum(x.interest_minor for x in offer.schedule.lines)
+    assert (
+        totals.payment_minor == totals.interest_minor + totals.fees_minor + totals.principal_minor
+    )
+    assert offer.schedule.lines[-1].closing_balance_minor == 0
+
+
+# ---- semi-monthly pay days -------------------------------------------------------------------
+
+
+def test_a_semi_monthly_plan_on_the_fifteenth_and_the_last_day() -> None:
+    # 1,200.00 interest-free over 4 semi-monthly payments from 25 Nov 2026: the first pay day a
+    # half-month on (10 Dec) or later is 15 Dec, then 31 Dec, 15 Jan, 31 Jan (a Sunday: paid on
+    # Monday 1 Feb), 300.00 each. Without days: the 10th and the 25th.
+    debt = Debt("USD", 120_000, 0, 0, Decimal("0"), date(2026, 11, 25), 30)
+    policy = Policy(holiday_country=None)
+    offer = instalment_plan(
+        debt, policy=policy, term=4, frequency=Frequency.SEMI_MONTHLY, days=(15, 31)
+    )
+    lines = offer.schedule.lines
+    assert [x.due_date for x in lines] == [
+        date(2026, 12, 15), date(2026, 12, 31), date(2027, 1, 15), date(2027, 1, 31)
+    ]  # fmt: skip
+    assert lines[-1].payment_date == date(2027, 2, 1)
+    assert [x.payment_minor for x in lines] == [30_000] * 4
+    assert offer.terms.first_due == date(2026, 12, 15)
+    plain = instalment_plan(debt, policy=policy, term=2, frequency=Frequency.SEMI_MONTHLY)
+    assert [x.due_date for x in plain.schedule.lines] == [date(2026, 12, 10), date(2026, 12, 25)]
+
+
+def test_the_capacitys_pay_days_make_the_plan() -> None:
+    debt = Debt("USD", 120_000, 0, 0, Decimal("0"), date(2026, 11, 25), 30)
+    capacity = Capacity(
+        30_000, earliest_start=date(2026, 12, 2), frequency=Frequency.SEMI_MONTHLY, days=(1, 15)
+    )
+    offer = instalment_plan(debt, policy=Policy(holiday_country=None), capacity=capacity)
+    assert [x.due_date for x in offer.schedule.lines] == [
+        date(2026, 12, 15), date(2027, 1, 1), date(2027, 1, 15), date(2027, 2, 1)
+    ]  # fmt: skip
+
+
+def test_pay_days_for_another_frequency_are_refused() -> None:
+    debt = Debt("USD", 120_000, 0, 0, Decimal("0"), date(2026, 11, 25), 30)
+    with pytest.raises(DomainError) as info:
+        instalment_plan(debt, policy=Policy(), term=4, days=(1, 15))
+    assert (info.value.field, info.value.rule) == ("days", "semi_monthly_only")
+    with pytest.raises(DomainError) as info:
+        Capacity(30_000, days=(1, 15))
+    assert (info.value.field, info.value.rule) == ("capacity.days", "semi_monthly_only")

@@ -117,7 +117,9 @@ def test_an_offer_not_yet_accepted_is_judged_on_its_own_debt(
     assert body["owed"]["total"] == "10500.00" and body["owed"]["as_of"] == date.today().isoformat()
     result = body["result"]
     assert result["accepted"] is False
-    assert [(r["field"], r["rule"]) for r in result["rejections"]] == [("term", "max_term")]
+    # the payment is what falls short of the policy's term (it is paid as proposed, never
+    # re-levelled)
+    assert [(r["field"], r["rule"]) for r in result["rejections"]] == [("payment", "max_term")]
     [longer] = [a for a in result["alternatives"] if a["change"] == "longer_term"]
     payments = [x["payment"] for x in longer["offer"]["schedule"]["lines"]]
     assert payments == ["291.67"] * 35 + ["291.55"]

@@ -120,6 +120,19 @@ def payment_dates(plan: dict[str, Any]) -> list[date]:
 # ---- saving ------------------------------------------------------------------------------
 
 
+def test_save_from_negotiate_keeps_the_debtors_own_figure(
+    client: TestClient, auth: Headers
+) -> None:
+    # until: repaid makes the instalment offer 1,250.00 exactly, 8 times, and 500.00 last;
+    # the saved offer is recomputed from the same request, so it is that plan, not 9 x 1,166.67
+    negotiate = {"debt": debt(), "capacity": CAPACITY, "until": "repaid"}
+    offers = client.post("/v1/offers/negotiate", json=negotiate, headers=auth["collector"]).json()
+    [shown] = [o for o in offers["offers"] if o["kind"] == "instalment"]
+    chosen = saved(client, auth["collector"], negotiate=negotiate, kind="instalment")
+    assert chosen["offer"] == shown
+    assert [x["payment"] for x in shown["schedule"]["lines"]] == ["1250.00"] * 8 + ["500.00"]
+
+
 def test_save_from_negotiate_by_kind(client: TestClient, auth: Headers) -> None:
     negotiate = {"debt": debt(), "capacity": CAPACITY}
     offers = client.post("/v1/offers/negotiate", json=negotiate, headers=auth["collector"]).json()

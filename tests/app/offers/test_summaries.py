@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from app.offers.summaries import summary
+from plans.amortisation import Amortisation
 from plans.calendar import Frequency
 from plans.debt import Capacity, Debt
-from plans.instalment import Amortisation, instalment_plan
+from plans.instalment import instalment_plan
 from plans.policy import Policy
 from schemas.common import Locale
 
