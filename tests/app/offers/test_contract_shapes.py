@@ -53,6 +53,7 @@ def test_a_flat_contract_shows_its_charge_and_the_true_rates_beside_it(
     assert disclosed == {"us_reg_z": "13.03", "eu_ccd": "13.8", "cn_irr": "13.03"}
     assert {line["payment"] for line in offer["schedule"]["lines"]} == {"1072.00"}
     assert {line["interest_accrued"] for line in offer["schedule"]["lines"]} == {"72.00"}
+    assert "a flat charge of CN¥72.00 a month (7.20% a year flat, APR 13.03%)" in offer["summary"]
 
 
 def test_a_grace_plan_shows_its_interest_only_lines(client: TestClient, auth: Headers) -> None:
@@ -72,6 +73,7 @@ def test_a_grace_plan_shows_its_interest_only_lines(client: TestClient, auth: He
     assert [x["kind"] for x in lines[:3]] == ["deferral", "deferral", "instalment"]
     assert [x["principal"] for x in lines[:2]] == ["0.00", "0.00"]
     assert offer["terms"]["flat"] is None
+    assert offer["summary"].startswith("Pay only the interest for 2 months; then pay")
 
 
 def test_an_ordinary_plan_has_neither(client: TestClient, auth: Headers) -> None:
