@@ -161,3 +161,37 @@ def test_refusals_name_the_field_and_the_rule(
     assert response.headers["content-type"] == "application/problem+json"
     error = response.json()["errors"][0]
     assert (error["field"], error["rule"]) == (field, rule)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"interest_method": "flat", "flat_rate_per_period": "0.006"},
+        {"grace": {"periods": 2, "interest": "interest_only"}, "nominal_annual_rate": "0.12"},
+        {"grace": {"periods": 1, "interest": "interest_free"}},
+    ],
+)
+def test_a_shaped_plan_is_saved_shown_accepted_and_quoted(
+    client: TestClient, auth: Headers, shape: dict[str, Any]
+) -> None:
+    plan = {"kind": "instalment", "debt": debt(), "term": 6, **shape}
+    body = {"debt_ref": "FLAT-1", "debtor": {"name": "张小明"}, "locale": "zh-CN", "plan": plan}
+    made = client.post("/v1/offers", json=body, headers=auth["collector"])
+    assert made.status_code == 201, made.text
+    saved = made.json()
+    assert (
+        saved["offer"]["terms"]["flat"]
+        == post(client, auth, term=6, **shape).json()["terms"]["flat"]
+    )
+    token = str(saved["link"]).rsplit("/", 1)[1]
+    page = client.get(f"/s/{token}")
+    assert page.status_code == 200, page.text
+    accepted = client.post(f"/s/{token}/accept")
+    assert accepted.status_code == 201, accepted.text
+    plan_id = accepted.json()["plan_id"]
+    state = client.get(f"/v1/plans/{plan_id}", headers=auth["collector"])
+    assert state.status_code == 200, state.text
+    quote = client.get(
+        f"/v1/plans/{plan_id}/payoff", params={"on": AS_OF.isoformat()}, headers=auth["collector"]
+    )
+    assert quote.status_code == 200, quote.text
