@@ -225,7 +225,8 @@ class InstalmentRequest(Model):
     )
     grace: GraceIn | None = Field(
         None,
-        description="Grace periods before the instalments (a term is required: rule required).",
+        description="Grace periods before the instalments: a term is required (422, rule"
+        " required) and a payment refused (422, rule term_only).",
     )
     policy: PolicyRef | None = None
     locale: Locale = Locale.EN
@@ -253,12 +254,13 @@ class InstalmentRequest(Model):
         stated = "flat_rate_per_period" if self.flat_rate_per_period is not None else None
         if self.flat_charge_per_period is not None:
             stated = "flat_charge_per_period"
+        if (flat or self.grace is not None) and self.payment is not None:
+            raise NotAllowed("payment", "term_only", "a flat or grace plan is asked for by term")
         if not flat:
             if stated is not None:
                 raise NotAllowed(stated, "flat_only", "needs interest_method flat")
             return self
         refused = (
-            ("payment", "term_only", self.payment is not None),
             ("nominal_annual_rate", "flat_no_nominal_rate", self.nominal_annual_rate is not None),
             (
                 "amortisation",

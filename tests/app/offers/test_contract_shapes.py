@@ -143,6 +143,11 @@ def test_an_ordinary_plan_has_neither(client: TestClient, auth: Headers) -> None
         ),
         (
             {"payment": "1300.00", "grace": {"periods": 2, "interest": "interest_free"}},
+            "payment",
+            "term_only",
+        ),
+        (
+            {"grace": {"periods": 2, "interest": "interest_free"}},
             "term",
             "required",
         ),
