@@ -42,7 +42,10 @@ class Terms:
 
     ``instalments`` counts regular payments (not the down payment, not deferral lines);
     ``instalment_minor`` is the level payment (the first one for equal-principal plans);
-    ``nominal_annual_rate`` is the plan's rate on principal.
+    ``nominal_annual_rate`` is the plan's rate on principal (for a flat contract, its flat
+    rate times periods a year). ``flat`` is a flat contract's charge and true rates
+    (:mod:`plans.flat`); ``grace_interest`` names a grace period's shape (:mod:`plans.grace`),
+    whose ``deferral_periods`` lines come before the instalments.
     """
 
     frequency: Frequency
