@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from plans.annual_rates import AnnualRate
 from plans.calendar import Frequency
 from plans.errors import DomainError, InvalidDate
 from plans.policy import OfferKind, Policy
@@ -41,7 +42,10 @@ class Terms:
 
     ``instalments`` counts regular payments (not the down payment, not deferral lines);
     ``instalment_minor`` is the level payment (the first one for equal-principal plans);
-    ``nominal_annual_rate`` is the plan's rate on principal.
+    ``nominal_annual_rate`` is the plan's rate on principal (for a flat contract, its flat
+    rate times periods a year). ``flat`` is a flat contract's charge and true rates
+    (:mod:`plans.flat`); ``grace_interest`` names a grace period's shape (:mod:`plans.grace`),
+    whose ``deferral_periods`` lines come before the instalments.
     """
 
     frequency: Frequency
@@ -56,6 +60,25 @@ class Terms:
     deferral_interest: str | None = None
     discount_bps: int = 0
     settle_by: date | None = None
+    flat: FlatTerms | None = None
+    grace_interest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlatTerms:
+    """A flat contract's charge and the true annual rates disclosed beside it.
+
+    ``rate_per_period`` is the flat rate on the original principal (None when the contract
+    states a flat charge instead); ``charge_minor`` the charge each period;
+    ``flat_annual_rate`` the flat rate times periods a year (what such contracts advertise);
+    ``true_rates`` the annual rate of the same cash flows by each method of
+    :mod:`plans.annual_rates` (Reg Z's APR, the EU/UK APRC, the CN 年化利率).
+    """
+
+    rate_per_period: Decimal | None
+    charge_minor: int
+    flat_annual_rate: Decimal
+    true_rates: tuple[AnnualRate, ...]
 
 
 @dataclass(frozen=True, slots=True)

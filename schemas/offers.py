@@ -12,11 +12,14 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, StrictBool, model_validator
 
 from plans.amortisation import Amortisation
+from plans.annual_rates import RateMethod
 from plans.calendar import Frequency, pay_days
 from plans.compare import RankBy
 from plans.counter import Change
 from plans.debt import Capacity, Debt, check_semi_monthly
-from plans.errors import InvalidDate
+from plans.errors import InvalidDate, NotAllowed
+from plans.flat import InterestMethod
+from plans.grace import GraceInterest
 from plans.instalment import Until
 from plans.money import check_currency
 from plans.policy import DeferralInterest, OfferKind
@@ -210,6 +213,32 @@ class NegotiateRequest(Model):
         return self
 
 
+class GraceIn(Model):
+    """Grace periods before the instalments: no principal is repaid in them."""
+
+    periods: Integer = Field(
+        ge=1,
+        le=24,
+        description="Periods of grace from the first due date, before the instalments; more"
+        " than the policy's deferral_max_periods: 422, rule max_grace. They count towards the"
+        " maximum term (422, rule max_term).",
+    )
+    interest: GraceInterest = Field(
+        description="interest_only: each period's interest is due and paid (settled down the"
+        " policy's waterfall, as a deferral's token payment), the principal is not;"
+        " interest_free: nothing accrues."
+    )
+
+
+FLAT_RULES = (
+    " With interest_method flat: exactly one of flat_rate_per_period and flat_charge_per_period"
+    " (neither: 422, rule flat_charge_required; both: 422, rule one_flat_charge), a term (422,"
+    " rule required), and no payment (rule term_only), nominal_annual_rate (rule"
+    " flat_no_nominal_rate), equal_principal amortisation (rule flat_equal_instalment) or grace"
+    " (rule grace_not_flat). A flat charge with the actuarial method: 422, rule flat_only."
+)
+
+
 class InstalmentRequest(Model):
     """One instalment plan with explicit parameters ("what if 8 months?")."""
 
@@ -248,12 +277,37 @@ class InstalmentRequest(Model):
         + FIRST_PAYMENT_RULE,
     )
     nominal_annual_rate: Rate | None = Field(None, description="Omitted: the policy's plan rate.")
+    interest_method: InterestMethod = Field(
+        InterestMethod.ACTUARIAL,
+        description="actuarial: the nominal rate on the balance owed; flat: a flat charge each"
+        " period on the original principal (the principal less any down payment), equal"
+        " instalments, the true annual rates disclosed in terms.flat." + FLAT_RULES,
+    )
+    flat_rate_per_period: Rate | None = Field(
+        None, description="The flat rate each period on the original principal: 0.006 is 0.6 %."
+    )
+    flat_charge_per_period: Amount | None = Field(
+        None, description="The flat charge each period, in the debt's currency."
+    )
+    grace: GraceIn | None = Field(
+        None,
+        description="Grace periods before the instalments: a term is required (422, rule"
+        " required) and a payment refused (422, rule term_only).",
+    )
     policy: PolicyRef | None = None
     locale: Locale = Locale.EN
 
     # rule required: the term comes from a term, a payment or a capacity
     model_config = with_examples(
-        {"debt": DEBT_EXAMPLE, "term": 8}, schema=given("term", "payment", "capacity")
+        {"debt": DEBT_EXAMPLE, "term": 8},
+        {
+            "debt": DEBT_EXAMPLE,
+            "term": 12,
+            "interest_method": "flat",
+            "flat_rate_per_period": "0.006",
+        },
+        {"debt": DEBT_EXAMPLE, "term": 10, "grace": {"periods": 2, "interest": "interest_only"}},
+        schema=given("term", "payment", "capacity"),
     )
 
     @model_validator(mode="after")
@@ -264,6 +318,32 @@ class InstalmentRequest(Model):
             capacity = self.capacity.frequency if self.capacity else Frequency.MONTHLY
             check_semi_monthly(self.frequency or capacity, field="days")
             engine_days(self.days, field="days")
+        return self
+
+    @model_validator(mode="after")
+    def _one_contract_shape(self) -> Self:
+        flat = self.interest_method is InterestMethod.FLAT
+        stated = "flat_rate_per_period" if self.flat_rate_per_period is not None else None
+        if self.flat_charge_per_period is not None:
+            stated = "flat_charge_per_period"
+        if (flat or self.grace is not None) and self.payment is not None:
+            raise NotAllowed("payment", "term_only", "a flat or grace plan is asked for by term")
+        if not flat:
+            if stated is not None:
+                raise NotAllowed(stated, "flat_only", "needs interest_method flat")
+            return self
+        refused = (
+            ("nominal_annual_rate", "flat_no_nominal_rate", self.nominal_annual_rate is not None),
+            (
+                "amortisation",
+                "flat_equal_instalment",
+                self.amortisation is not Amortisation.EQUAL_INSTALMENT,
+            ),
+            ("grace", "grace_not_flat", self.grace is not None),
+        )
+        for field, rule, broken in refused:
+            if broken:
+                raise NotAllowed(field, rule, "is not part of a flat contract")
         return self
 
 
@@ -486,6 +566,31 @@ class MetricsOut(Model):
     expected_recovery: str = Field(description="NPV weighted by the policy's survival curve.")
 
 
+class TrueRateOut(Model):
+    """A flat contract's true annual rate by one method (as POST /v1/rates/annual measures)."""
+
+    method: RateMethod
+    rate: str = Field(description="Annual fraction, 6 places.")
+    rate_percent: str = Field(description="In percent, to ``decimals`` places, half up.")
+    decimals: Integer
+    citation: str
+
+
+class FlatOut(Model):
+    """The flat charge, and the true annual rates of the same payments beside it."""
+
+    rate_per_period: str | None = Field(description="Null when a flat charge was stated.")
+    charge_per_period: str
+    flat_annual_rate: str = Field(
+        description="The flat rate times periods a year: the figure such contracts advertise,"
+        " not a rate on the balance owed."
+    )
+    true_annual_rates: list[TrueRateOut] = Field(
+        description="us_reg_z (the APR, as metrics.apr), eu_ccd (the APRC; UK APR) and cn_irr"
+        " (年化利率) of the schedule's payments."
+    )
+
+
 class TermsOut(Model):
     """The parameters the offer was made with."""
 
@@ -501,6 +606,12 @@ class TermsOut(Model):
     deferral_interest: DeferralInterest | None = None
     discount_bps: Integer = 0
     settle_by: IsoDate | None = None
+    grace_interest: GraceInterest | None = Field(
+        None,
+        description="Present for a plan with grace periods (deferral_periods of them, shown as"
+        " deferral lines): interest_only or interest_free.",
+    )
+    flat: FlatOut | None = Field(None, description="Present for a flat contract.")
 
 
 class PolicyUsed(Model):

@@ -15,7 +15,7 @@ from typing import Any
 from plans.compare import Comparison
 from plans.counter import CounterResult
 from plans.money import exponent
-from plans.offer import Offer, Rejection
+from plans.offer import Offer, Rejection, Terms
 from plans.schedule import Line
 
 Json = dict[str, Any]
@@ -90,6 +90,31 @@ def _rate(value: Decimal) -> str:
     return format(value, "f")
 
 
+def _contract_shape(terms: Terms, fmt: Callable[[int], str]) -> Json:
+    """A grace plan's and a flat contract's own terms; null in every other offer."""
+    shape: Json = {"grace_interest": terms.grace_interest, "flat": None}
+    if terms.flat is not None:
+        flat = terms.flat
+        shape["flat"] = {
+            "rate_per_period": None
+            if flat.rate_per_period is None
+            else _rate(flat.rate_per_period),
+            "charge_per_period": fmt(flat.charge_minor),
+            "flat_annual_rate": _rate(flat.flat_annual_rate),
+            "true_annual_rates": [
+                {
+                    "method": rate.method.value,
+                    "rate": _rate(rate.rate),
+                    "rate_percent": _rate(rate.disclosed_percent),
+                    "decimals": rate.decimals,
+                    "citation": rate.citation,
+                }
+                for rate in flat.true_rates
+            ],
+        }
+    return shape
+
+
 def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
     """An offer as its response object (``schemas.offers.OfferOut``)."""
     fmt = amount_formatter(offer.currency)
@@ -123,6 +148,7 @@ def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
             "deferral_interest": terms.deferral_interest,
             "discount_bps": terms.discount_bps,
             "settle_by": _iso(terms.settle_by),
+            **_contract_shape(terms, fmt),
         },
         "schedule": {
             "lines": [_line(x, fmt) for x in offer.schedule.lines],

@@ -18,6 +18,8 @@ from plans.counter import Proposal, counter_offer
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.errors import DomainError
+from plans.flat import InterestMethod, flat_plan
+from plans.grace import grace_plan
 from plans.instalment import instalment_plan
 from plans.offer import Offer, Rejection, check_first_payment
 from plans.policy import OfferKind, Policy
@@ -85,6 +87,8 @@ def _instalment(
             if item.nominal_annual_rate is None
             else rate(item.nominal_annual_rate, field="nominal_annual_rate"),
         }
+        if item.interest_method is InterestMethod.FLAT or item.grace is not None:
+            return _shaped(debt, capacity, item, p, fields)
     return instalment_plan(
         debt,
         policy=p,
@@ -92,6 +96,41 @@ def _instalment(
         term=item.term,
         payment_minor=_optional_minor(item.payment, debt.currency, "payment"),
         amortisation=item.amortisation,
+        **fields,
+    )
+
+
+def _shaped(
+    debt: Debt,
+    capacity: Capacity | None,
+    item: api.InstalmentRequest,
+    p: Policy,
+    fields: dict[str, Any],
+) -> Offer:
+    # a flat contract or grace periods: the request's validator has refused the other fields
+    if item.grace is not None:
+        return grace_plan(
+            debt,
+            policy=p,
+            capacity=capacity,
+            periods=item.grace.periods,
+            interest=item.grace.interest,
+            term=item.term,
+            amortisation=item.amortisation,
+            **fields,
+        )
+    del fields["nominal_annual_rate"]
+    return flat_plan(
+        debt,
+        policy=p,
+        capacity=capacity,
+        term=item.term,
+        rate_per_period=None
+        if item.flat_rate_per_period is None
+        else rate(item.flat_rate_per_period, field="flat_rate_per_period"),
+        charge_minor=_optional_minor(
+            item.flat_charge_per_period, debt.currency, "flat_charge_per_period"
+        ),
         **fields,
     )
 

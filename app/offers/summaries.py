@@ -184,7 +184,13 @@ def summary(offer: Offer, locale: Locale) -> str:
             steps.append(t.gettext("Pay %(amount)s now", amount=m(down[0].payment_minor)))
         if terms.deferral_periods:
             paused = duration(t, terms.frequency, terms.deferral_periods)
-            if terms.deferral_payment_minor:
+            if terms.grace_interest == "interest_only":
+                steps.append(t.gettext("pay only the interest for %(duration)s", duration=paused))
+            elif terms.grace_interest == "interest_free":
+                steps.append(
+                    t.gettext("pay nothing, interest-free, for %(duration)s", duration=paused)
+                )
+            elif terms.deferral_payment_minor:
                 steps.append(
                     t.gettext(
                         "pay %(amount)s %(every)s for %(duration)s",
@@ -227,6 +233,16 @@ def summary(offer: Offer, locale: Locale) -> str:
     details = [sentence]
     if offer.metrics.finance_charge_minor == 0:
         details.append(t.gettext("no interest"))
+    elif terms.flat is not None:
+        details.append(
+            t.gettext(
+                "a flat charge of %(charge)s %(every)s (%(flat)s a year flat, APR %(apr)s)",
+                charge=m(terms.flat.charge_minor),
+                every=every,
+                flat=percent(terms.flat.flat_annual_rate, locale),
+                apr=percent(metrics.apr, locale),
+            )
+        )
     else:
         details.append(
             t.gettext(
