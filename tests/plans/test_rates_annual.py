@@ -9,11 +9,18 @@ Sources
     method.
 [NPF] numpy-financial's ``rate`` (the periodic IRR of a level annuity), an independent solver.
 
-No worked example of the European Commission, the FCA (CONC App 1) or the PBOC's attachment is
-pinned here: their figures could not be checked against the texts while this was written, so
-the APRC and the 年化利率 are pinned by their defining identities against [NPF] instead: for
-flows on whole periods, APRC = (1 + periodic IRR)^(periods a year) - 1 and 年化利率 = periodic
-IRR × periods a year.
+[EC98] The European Commission's worked examples of the APR equation: Annex III ("Examples of
+    calculation") of its proposal COM(1996) 79, adopted as Directive 98/7/EC, Annex III; text at
+    https://parlementairemonitor.nl/9353000/1/j4nvirkkkr58fyw_j9tvgajcor7dxyk_j9vvij5epmj1ey0/vi8rm2xukhzg
+    (first example: ECU 1,000 lent on 1 January 1994, repaid by ECU 1,200 on 1 July 1995, 546
+    days later, on a calendar basis: "rounded to 13 % (or 12,96 % if an accuracy of two decimal
+    places is preferred)"). Directive 2008/48/EC kept the equation and the 365-day, 52-week and
+    12-equal-month years of its remark (c).
+
+No worked example of the FCA (CONC App 1) or of the PBOC's attachment is pinned here: no copy of
+their figures could be found and checked while this was written, so the GB APR and the 年化利率
+are pinned by their defining identities against [NPF] instead: for flows on whole periods,
+APRC = (1 + periodic IRR)^(periods a year) - 1 and 年化利率 = periodic IRR × periods a year.
 """
 
 from __future__ import annotations
@@ -114,6 +121,29 @@ def test_eu_ccd_weekly_counts_52_weeks() -> None:
     weekly_irr = float(npf.rate(52, -20, 1_000, 0, tol=1e-14, maxiter=200))
     assert abs(float(rate.rate) - ((1 + weekly_irr) ** 52 - 1)) <= 5e-7
     assert rate.time_basis == "weeks/52"
+
+
+def test_eu_ccd_the_commissions_first_example() -> None:
+    # [EC98] first example: 1,000 lent, 1,200 repaid 546 days later. On the calendar basis the
+    # Commission worked it on, 1,000 = 1,200 (1 + i)^(-546/365): i = 12.96 % (13 % to one
+    # place). The same 546 days are 78 whole weeks, and 1 Jan 1994 to 1 Jul 1995 is 18 whole
+    # months: remark (c) of Directive 2008/48/EC lets either count the year, and eu_ccd counts
+    # them so (weeks / 52 here, months / 12 for these dates), 1.5 years: i = 1.2^(1/1.5) - 1 =
+    # 12.92 %, 12.9 % to one place. The deviation from the published figure, 0.04 point, is the
+    # choice of the year's unit, not the equation: on 365-day years eu_ccd gives 12.96 %.
+    published = Decimal("0.1296")  # "12,96 %"
+    start = date(1994, 1, 1)
+    rate = eu_ccd([(start, 100_000)], [(date(1995, 7, 1), 120_000)])
+    assert rate.time_basis == "months/12"
+    assert rate.rate == Decimal("0.129243") and rate.disclosed_percent == Decimal("12.9")
+    assert abs(rate.rate - published) <= Decimal("0.0004")
+    # On 365-day years (which eu_ccd uses when a term is neither whole months nor whole weeks)
+    # a day less and a day more than the example's 546 bracket the published 12.96 %.
+    shorter, longer = (
+        eu_ccd([(start, 100_000)], [(start + timedelta(days=days), 120_000)]) for days in (545, 547)
+    )
+    assert shorter.time_basis == longer.time_basis == "days/365"
+    assert longer.rate < published < shorter.rate
 
 
 def test_eu_ccd_days_over_365() -> None:
