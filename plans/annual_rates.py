@@ -47,13 +47,7 @@ from plans.rates import (
     transaction_regularity,
     unit_rate,
 )
-from plans.unit_periods import (
-    Regularity,
-    UnitPeriod,
-    month_end_days,
-    months_and_days,
-    regularity,
-)
+from plans.unit_periods import Regularity, UnitPeriod, month_end_days, months_and_days
 
 
 class RateMethod(enum.StrEnum):
@@ -447,7 +441,8 @@ def offer_rates(
     methods start from that root instead of from nothing: ``us_reg_z`` is that rate,
     ``cn_irr`` is that rate again when every flow falls on a period date (no fractions) and
     otherwise a Newton run or two from it, ``eu_ccd`` a Newton run from
-    ``(1 + i)^(periods a year) - 1``. The answers are :func:`annual_rate`'s with ``frequency``.
+    ``(1 + i)^(periods a year) - 1``. The answers are :func:`annual_rate`'s with ``frequency``,
+    but for ``us_reg_z``'s regularity, not assessed here (None).
 
     Examples
     --------
@@ -465,13 +460,10 @@ def offer_rates(
     with localcontext(DECIMAL_CONTEXT):
         apr = annualised(rate, unit.per_year).quantize(RATE_QUANTUM)
     if method is RateMethod.US_REG_Z:
-        return apr, _result(
-            method,
-            annualised(rate, unit.per_year),
-            time_basis="unit_periods",
-            unit=unit,
-            regularity=regularity(advances, payments, unit),
-        )
+        # Regularity (the tolerance of a disclosure) is not assessed for an offer: it costs as
+        # much as the solve, and the offer's figure is the rate itself, not a disclosure of it.
+        exact = annualised(rate, unit.per_year)
+        return apr, _result(method, exact, time_basis="unit_periods", unit=unit)
     if method is RateMethod.CN_IRR:
         if rate != 0 and any(fraction for _, _, fraction in placed):
             flows = [(amount, whole + fraction) for amount, whole, fraction in placed]
