@@ -322,7 +322,7 @@ def _status_text(status: InstalmentStatus, currency: str, locale: Locale, t: Wor
     }[status.status]
 
 
-def _rates(metrics: Json, locale: Locale, t: Words) -> list[tuple[str, str, str]]:
+def rate_rows(metrics: Json, locale: Locale, t: Words) -> list[tuple[str, str, str]]:
     """The rates rows: the one the debt's jurisdiction requires, named as its law names it
     (CN 年化利率, GB "APR", US "Annual percentage rate"), and the effective annual rate. (The
     US APR of a CN or GB debt is in the offer's metrics, not on its debtor's page, where a
@@ -626,7 +626,7 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
         "terms": _terms(document, locale, t),
         "schedule": _schedule(document, view, locale, t),
         "chart": _chart(document, view, locale, t),
-        "rates": _rates(metrics, locale, t),
+        "rates": rate_rows(metrics, locale, t),
         "rate_note": _rate_note(metrics, t),
         "no_interest": minor_of(document, metrics["finance_charge"]) == 0,
         "waived_total": _amount(document, waiver["total"], locale),
