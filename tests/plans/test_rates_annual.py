@@ -309,7 +309,12 @@ def test_an_offers_rate_is_the_methods_rate_of_its_flows(
 
 @settings(max_examples=150, deadline=None)
 @given(
-    as_of=st.dates(min_value=date(2020, 1, 1), max_value=date(2040, 12, 28)),
+    # An as-of day up to the 28th: every due date is then whole months from it. (From the 29th
+    # some due dates clip to a month's end, the APRC counts those terms in days, and the nominal
+    # monthly interest no longer compounds to (1 + r/12)^12 - 1 over them.)
+    as_of=st.dates(min_value=date(2020, 1, 1), max_value=date(2040, 12, 28)).filter(
+        lambda day: day.day <= 28
+    ),
     term=st.integers(min_value=3, max_value=36),
     principal=st.integers(min_value=1_000_000, max_value=100_000_000),
     basis_points=st.integers(min_value=1, max_value=6_000),
