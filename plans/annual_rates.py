@@ -238,9 +238,15 @@ def _years(
 ) -> tuple[str, list[float]]:
     """Each date's time from ``start`` in years, and the basis: months/12 when every one is a
     whole number of months, else weeks/52 when every one is whole weeks, else days/365."""
-    measured = [months_and_days(start, when, month_end) for when in dates]
-    if all(days == 0 for _, days in measured):
-        return "months/12", [months / 12 for months, _ in measured]
+    landing: dict[int, tuple[int, int]] = {}  # dates on one day of the month land alike
+    measured: list[int] = []
+    for when in dates:  # the first date off a whole month settles it (weekly flows: at once)
+        months, odd_days = months_and_days(start, when, month_end, landing)
+        if odd_days:
+            break
+        measured.append(months)
+    else:
+        return "months/12", [months / 12 for months in measured]
     days = [(when - start).days for when in dates]
     if all(d % 7 == 0 for d in days):
         return "weeks/52", [d // 7 / 52 for d in days]
