@@ -34,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 from plans.calendar import Frequency
+from plans.errors import RateAboveCap
 from plans.rates import (
     DECIMAL_CONTEXT,
     RATE_QUANTUM,
@@ -133,13 +134,14 @@ def _result(
     )
 
 
-def _growth_root(flows: Sequence[tuple[float, float]]) -> float:
+def _growth_root(flows: Sequence[tuple[float, float]], *, guess: float | None = None) -> float:
     """``i`` solving ``Σ a (1 + i)^-t = 0`` for amounts ``a`` at times ``t`` (any real ``t``).
 
     Whole times are the general equation of Appendix J with no fractions, solved by it; other
-    times by bisection with Newton steps on ``x = ln(1 + i)``, between -99 % and 10^9.
+    times by bisection with Newton steps on ``x = ln(1 + i)``, between -99 % and 10^9, from
+    ``guess`` when one is given (an offer's APR: Newton then needs a step or two).
     """
-    if all(float(t).is_integer() for _, t in flows):
+    if guess is None and all(float(t).is_integer() for _, t in flows):
         return solve_general_equation([(amount, int(t), 0.0) for amount, t in flows])
 
     latest = max(flows, key=lambda flow: flow[1])[0] or 1.0
@@ -160,12 +162,15 @@ def _growth_root(flows: Sequence[tuple[float, float]]) -> float:
     if at_zero == 0:
         return 0.0
     low, high = (0.0, _HIGHEST_LOG) if at_zero > 0 else (_LOWEST_LOG, 0.0)
-    far_value = value(high if at_zero > 0 else low)[0]
-    if (far_value > 0) == (at_zero > 0):
-        raise no_solution("no rate above -99 % balances payments and advances")
+    # From a guess (a root of nearby flows) Newton finds the root without the far end's sign;
+    # the check is then only needed if the iteration does not settle.
+    if guess is None:
+        _check_far_end(value(high if at_zero > 0 else low)[0], at_zero)
     # g(x) keeps the sign of g(0) at ``near`` and has the other at ``far``.
     near, far = (low, high) if at_zero > 0 else (high, low)
     x = (near + far) / 2
+    if guess is not None and guess > -0.99 and low < math.log1p(guess) < high:
+        x = math.log1p(guess)
     for _ in range(300):
         total, slope = value(x)
         if total == 0:
@@ -181,7 +186,15 @@ def _growth_root(flows: Sequence[tuple[float, float]]) -> float:
             x = step
             break
         x = step
+    else:
+        if guess is not None:
+            _check_far_end(value(high if at_zero > 0 else low)[0], at_zero)
     return math.expm1(x)
+
+
+def _check_far_end(far_value: float, at_zero: float) -> None:
+    if (far_value > 0) == (at_zero > 0):
+        raise no_solution("no rate above -99 % balances payments and advances")
 
 
 def us_reg_z(
@@ -225,9 +238,15 @@ def _years(
 ) -> tuple[str, list[float]]:
     """Each date's time from ``start`` in years, and the basis: months/12 when every one is a
     whole number of months, else weeks/52 when every one is whole weeks, else days/365."""
-    measured = [months_and_days(start, when, month_end) for when in dates]
-    if all(days == 0 for _, days in measured):
-        return "months/12", [months / 12 for months, _ in measured]
+    landing: dict[int, tuple[int, int]] = {}  # dates on one day of the month land alike
+    measured: list[int] = []
+    for when in dates:  # the first date off a whole month settles it (weekly flows: at once)
+        months, odd_days = months_and_days(start, when, month_end, landing)
+        if odd_days:
+            break
+        measured.append(months)
+    else:
+        return "months/12", [months / 12 for months in measured]
     days = [(when - start).days for when in dates]
     if all(d % 7 == 0 for d in days):
         return "weeks/52", [d // 7 / 52 for d in days]
@@ -355,3 +374,161 @@ def annual_rate(
     if method is RateMethod.CN_IRR:
         return cn_irr(advances, payments, frequency=frequency)
     return us_reg_z(advances, payments, frequency=frequency)
+
+
+# --- the rate an offer discloses, by jurisdiction ----------------------------------------------
+
+JURISDICTION_METHODS: dict[str, RateMethod] = {
+    "CN": RateMethod.CN_IRR,
+    "GB": RateMethod.EU_CCD,
+    "US": RateMethod.US_REG_Z,
+}
+DEFAULT_JURISDICTION = "CN"
+
+# The law a cap on each jurisdiction's rate comes from. The policy's ``rate_cap`` is the value
+# (a finance team's choice, 24 % by default); these name where such a line is drawn and on
+# which rate, for the detail of a rejection.
+CAP_LAWS = {
+    "CN": (
+        "最高人民法院关于审理民间借贷案件适用法律若干问题的规定 (法释〔2020〕17号): 第二十五条, a"
+        " contractual rate above four times the one-year LPR at the contract's formation is not"
+        " upheld; 第二十九条, overdue interest, penalties and other fees together are held to"
+        " the same line; 第三十一条, for a loan made before 20 August 2020 the interest to 19"
+        " August 2020 is judged by the rules then in force, 法释〔2015〕18号 第二十六条 (24 % a"
+        " year upheld, above 36 % void). Tested on the 年化利率 with every charge of the plan."
+    ),
+    "GB": (
+        "No general cap on the APR of consumer credit in the UK (FCA CONC 5A caps high-cost"
+        " short-term credit only); the policy's cap is tested on the APR of CONC App 1.1, with"
+        " every charge of the plan."
+    ),
+    "US": (
+        "No federal cap on consumer-credit rates; state usury laws set their own. The policy's"
+        " cap is tested on the APR of Regulation Z Appendix J, with every finance charge of the"
+        " plan."
+    ),
+}
+
+# How each jurisdiction's law names its rate, for the detail of a rejection.
+RATE_NAMES = {"CN": "年化利率", "GB": "APR", "US": "annual percentage rate"}
+
+
+def rate_jurisdiction(recorded: str | None, policy_country: str | None) -> str:
+    """The jurisdiction whose rate an offer discloses: the debt's recorded one, else the
+    policy's (its holiday country, when a jurisdiction with a rate method), else CN.
+
+    Examples
+    --------
+    >>> rate_jurisdiction(None, "GB"), rate_jurisdiction("US", "GB"), rate_jurisdiction(None, "JP")
+    ('GB', 'US', 'CN')
+    """
+    for code in (recorded, policy_country):
+        if code in JURISDICTION_METHODS:
+            return code
+    return DEFAULT_JURISDICTION
+
+
+def _zero(method: RateMethod, unit: UnitPeriod, time_basis: str) -> AnnualRate:
+    if method is RateMethod.EU_CCD:
+        return _result(method, Decimal(0), time_basis=time_basis)
+    return _result(method, Decimal(0), time_basis="unit_periods", unit=unit)
+
+
+def offer_rates(
+    advances: Sequence[CashFlow],
+    payments: Sequence[CashFlow],
+    *,
+    method: RateMethod,
+    frequency: Frequency,
+) -> tuple[Decimal, AnnualRate]:
+    """An offer's APR and the annual rate ``method`` gives its flows, from one solve.
+
+    The flows are placed once in the plan's own period (Appendix J (b)(5)) and the general
+    equation solved once for the APR (:func:`plans.rates.apr` with ``frequency``); the other
+    methods start from that root instead of from nothing: ``us_reg_z`` is that rate,
+    ``cn_irr`` is that rate again when every flow falls on a period date (no fractions) and
+    otherwise a Newton run or two from it, ``eu_ccd`` a Newton run from
+    ``(1 + i)^(periods a year) - 1``. The answers are :func:`annual_rate`'s with ``frequency``,
+    but for ``us_reg_z``'s regularity, not assessed here (None).
+
+    Examples
+    --------
+    >>> from plans.unit_periods import shift_months
+    >>> start = date(1978, 1, 10)
+    >>> flows = [(start, 500_000)], [(shift_months(start, k, 10), 23_000) for k in range(1, 25)]
+    >>> apr, aprc = offer_rates(*flows, method=RateMethod.EU_CCD, frequency=Frequency.MONTHLY)
+    >>> apr, aprc.disclosed_percent
+    (Decimal('0.096857'), Decimal('10.1'))
+    """
+    start = checked_start(advances, payments)
+    unit = UnitPeriod.of(frequency)
+    placed = placed_flows(advances, payments, unit)
+    rate = solve_general_equation(placed) if sum(a for a, _, _ in placed) else 0.0
+    with localcontext(DECIMAL_CONTEXT):
+        apr = annualised(rate, unit.per_year).quantize(RATE_QUANTUM)
+    if method is RateMethod.US_REG_Z:
+        # Regularity (the tolerance of a disclosure) is not assessed for an offer: it costs as
+        # much as the solve, and the offer's figure is the rate itself, not a disclosure of it.
+        exact = annualised(rate, unit.per_year)
+        return apr, _result(method, exact, time_basis="unit_periods", unit=unit)
+    if method is RateMethod.CN_IRR:
+        if rate != 0 and any(fraction for _, _, fraction in placed):
+            flows = [(amount, whole + fraction) for amount, whole, fraction in placed]
+            rate = _growth_root(flows, guess=rate)
+        exact = annualised(rate, unit.per_year)
+        return apr, _result(method, exact, time_basis="unit_periods", unit=unit)
+    dates = [day for day, _ in (*advances, *payments)]
+    basis, years = _years(start, dates, month_end_days([day for day, _ in payments]))
+    if rate == 0:
+        return apr, _zero(method, unit, basis)
+    amounts = [-float(a) for _, a in advances] + [float(a) for _, a in payments]
+    guess = (1.0 + rate) ** float(unit.per_year) - 1.0
+    with localcontext(DECIMAL_CONTEXT):
+        exact = Decimal(_growth_root(list(zip(amounts, years, strict=True)), guess=guess))
+    return apr, _result(method, exact, time_basis=basis)
+
+
+def zero_annual_rate(method: RateMethod, frequency: Frequency) -> AnnualRate:
+    """The rate of an offer that charges nothing (its payments total what it takes over), in
+    the plan's period; the APRC's time basis is then immaterial and given as ``months/12``.
+
+    Examples
+    --------
+    >>> zero_annual_rate(RateMethod.CN_IRR, Frequency.MONTHLY).disclosed_percent
+    Decimal('0.00')
+    """
+    return _zero(method, UnitPeriod.of(frequency), "months/12")
+
+
+def check_rate_cap(rate: AnnualRate, *, cap: Decimal, jurisdiction: str) -> AnnualRate:
+    """``rate`` if its disclosed figure is within ``cap`` (the policy's, an annual fraction).
+
+    The cap is tested on the rate the debtor is shown, by the jurisdiction's method and to its
+    places (a plan at exactly the cap is not refused for its payments' rounding to minor
+    units), on the offer's own flows: everything the plan charges beyond the balance it takes
+    over, interest and fees alike.
+
+    Raises
+    ------
+    RateAboveCap
+        Field ``annual_rate``, rule ``rate_cap``; the detail names the rate, its method's
+        citation and the law a cap on it comes from (:data:`CAP_LAWS`).
+
+    Examples
+    --------
+    >>> flows = [(date(2026, 1, 15), 100_000)], [(date(2027, 1, 15), 125_000)]
+    >>> check_rate_cap(cn_irr(*flows), cap=Decimal("0.24"), jurisdiction="CN")
+    Traceback (most recent call last):
+    ...
+    plans.errors.RateAboveCap: annual_rate: the 年化利率 of 25.00 % exceeds the policy's cap of \
+24.00 %. The rate: 中国人民银行公告〔2021〕第3号 ... The cap: 最高人民法院... [rate_cap]
+    """
+    if rate.disclosed_percent <= cap * 100:
+        return rate
+    raise RateAboveCap(
+        "annual_rate",
+        "rate_cap",
+        f"the {RATE_NAMES[jurisdiction]} of {rate.disclosed_percent} % exceeds the policy's cap"
+        f" of {cap * 100:.{rate.decimals}f} %. The rate: {rate.citation} The cap:"
+        f" {CAP_LAWS[jurisdiction]}",
+    )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from plans.calendar import Frequency, pay_days
+from plans.calendar import JURISDICTION_ZONES, Frequency, pay_days
 from plans.errors import InvalidAmount, InvalidDate, NotAllowed
 from plans.money import check_currency
 from plans.policy import check_rate
@@ -56,7 +56,9 @@ class Debt:
     """An overdue debt on its as-of date. Amounts are minor units of ``currency``.
 
     ``interest_minor`` and ``fees_minor`` are arrears already accrued by ``as_of``;
-    ``nominal_annual_rate`` is the contractual rate on principal.
+    ``nominal_annual_rate`` is the contractual rate on principal. ``jurisdiction`` (CN, US or
+    GB) is the debt's, whose annual rate its offers disclose and are capped on; None: the
+    policy's (:func:`plans.annual_rates.rate_jurisdiction`).
 
     Examples
     --------
@@ -72,9 +74,12 @@ class Debt:
     nominal_annual_rate: Decimal
     as_of: date
     days_past_due: int
+    jurisdiction: str | None = None
 
     def __post_init__(self) -> None:
         check_currency(self.currency, field="debt.currency")
+        if self.jurisdiction is not None and self.jurisdiction not in JURISDICTION_ZONES:
+            raise NotAllowed("debt.jurisdiction", "choice", "must be CN, US or GB")
         check_amount(self.principal_minor, field="debt.principal")
         check_amount(self.interest_minor, field="debt.interest")
         check_amount(self.fees_minor, field="debt.fees")

@@ -21,6 +21,7 @@ from plans.amortisation import (
     line,
     line_rates,
 )
+from plans.annual_rates import check_rate_cap, rate_jurisdiction
 from plans.annuity import level_payment, shortest_term
 from plans.calendar import Frequency, add_periods, due_dates, next_pay_day, pay_days, payment_dates
 from plans.debt import Capacity, Debt, check_amount, check_semi_monthly
@@ -31,7 +32,6 @@ from plans.errors import (
     InvalidDate,
     LumpSumNotAvailable,
     NotAllowed,
-    RateAboveCap,
     TermBeyondMax,
 )
 from plans.money import at_least_percent, label
@@ -41,7 +41,6 @@ from plans.schedule import Line, LineKind, Schedule, Waiver
 
 # Names that moved to plans.amortisation and plans.annuity, still importable from here.
 __all__ = [
-    "APR_TOLERANCE",
     "Amortisation",
     "Balance",
     "PlanSpec",
@@ -67,11 +66,6 @@ __all__ = [
     "until_repaid",
 ]
 
-# Reg Z §1026.22(a)(2): an APR is accurate within 1/8 of a percentage point of the true rate; a
-# plan whose nominal rate is within the cap is not refused for the APR's rounding noise.
-APR_TOLERANCE = Decimal("0.00125")
-
-
 class Until(enum.StrEnum):
     """How long a payment the debtor names is paid."""
 
@@ -81,7 +75,11 @@ class Until(enum.StrEnum):
 
 
 def plan_rate(debt: Debt, policy: Policy, override: Decimal | None = None) -> Decimal:
-    """The nominal annual rate a plan charges, checked against the policy's cap.
+    """The nominal annual rate a plan charges: ``override``, else the policy's, else the debt's.
+
+    The policy's cap is not tested here but on the annual rate the debt's jurisdiction requires,
+    with every charge of the finished plan (:func:`plans.annual_rates.check_rate_cap`): a
+    nominal rate says nothing of fees, nor of what the plan charges it on.
 
     Examples
     --------
@@ -89,24 +87,13 @@ def plan_rate(debt: Debt, policy: Policy, override: Decimal | None = None) -> De
     >>> plan_rate(debt, Policy())  # the default policy freezes interest
     Decimal('0')
     >>> plan_rate(debt, Policy(plan_rate=None))
-    Traceback (most recent call last):
-    ...
-    plans.errors.RateAboveCap: debt.nominal_annual_rate: 36.0000 % is above the policy's cap \
-of 24.0000 % [rate_cap]
+    Decimal('0.36')
     """
     if override is not None:
-        rate, field = override, "nominal_annual_rate"
-    elif policy.plan_rate is not None:
-        rate, field = policy.plan_rate, "policy.plan_rate"
-    else:
-        rate, field = debt.nominal_annual_rate, "debt.nominal_annual_rate"
-    if rate > policy.rate_cap:
-        raise RateAboveCap(
-            field,
-            "rate_cap",
-            f"{rate * 100:.4f} % is above the policy's cap of {policy.rate_cap * 100:.4f} %",
-        )
-    return rate
+        return override
+    if policy.plan_rate is not None:
+        return policy.plan_rate
+    return debt.nominal_annual_rate
 
 
 def plan_days(
@@ -595,7 +582,9 @@ def finish(
     policy: Policy,
     waived_interest_accrued_minor: int = 0,
 ) -> Offer:
-    """Measure a laid-out schedule, check its APR against the cap, and make it an offer."""
+    """Measure a laid-out schedule, check the annual rate its jurisdiction requires against
+    the policy's cap (:func:`plans.annual_rates.check_rate_cap`), and make it an offer."""
+    jurisdiction = rate_jurisdiction(debt.jurisdiction, policy.holiday_country)
     metrics: Metrics = measure(
         kind,
         schedule,
@@ -604,14 +593,9 @@ def finish(
         capacity_minor=capacity.payment_minor if capacity is not None else None,
         policy=policy,
         waived_interest_accrued_minor=waived_interest_accrued_minor,
+        jurisdiction=jurisdiction,
     )
-    if metrics.apr > policy.rate_cap + APR_TOLERANCE:
-        raise RateAboveCap(
-            "apr",
-            "rate_cap",
-            f"the APR of {metrics.apr * 100:.2f} % exceeds the policy's cap of"
-            f" {policy.rate_cap * 100:.2f} %",
-        )
+    check_rate_cap(metrics.annual_rate, cap=policy.rate_cap, jurisdiction=jurisdiction)
     return Offer(
         kind=kind,
         currency=debt.currency,

@@ -2,7 +2,8 @@
 
 Every offer the engine makes carries the same metrics so that a collector can compare unlike
 things (a lump sum now against eight instalments) on one scale, and a debtor can see the true
-cost: the APR by Reg Z Appendix J, the effective annual rate, and what is waived.
+cost: the APR by Reg Z Appendix J, the effective annual rate, the annual rate the debtor's
+jurisdiction requires (:mod:`plans.annual_rates`), and what is waived.
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from plans.annual_rates import AnnualRate
+from plans.annual_rates import (
+    DEFAULT_JURISDICTION,
+    JURISDICTION_METHODS,
+    AnnualRate,
+    offer_rates,
+    zero_annual_rate,
+)
 from plans.calendar import Frequency
 from plans.errors import DomainError, InvalidDate
 from plans.policy import OfferKind, Policy
-from plans.rates import apr, effective_annual_rate, npv_minor
+from plans.rates import effective_annual_rate, npv_minor
 from plans.schedule import LineKind, Schedule, Waiver
 
 _DAYS_PER_MONTH = 365.0 / 12.0
@@ -88,7 +95,10 @@ class Metrics:
     ``finance_charge_minor`` is the plan interest the debtor pays (interest accrued during
     the plan, less any of it waived); ``amount_financed_minor`` is what the payments repay
     besides it. ``apr`` and ``effective_annual_rate`` are annual fractions (0.12 = 12 %).
-    ``affordability_ratio`` is the largest payment over the stated capacity per period.
+    ``annual_rate`` is the rate the debt's ``jurisdiction`` requires the debtor be shown (CN:
+    年化利率 by the IRR method; GB: the APR of CONC App 1.1; US: the APR of Regulation Z), on
+    the same flows as ``apr``. ``affordability_ratio`` is the largest payment over the stated
+    capacity per period.
     """
 
     total_paid_minor: int
@@ -107,6 +117,8 @@ class Metrics:
     effective_annual_rate: Decimal
     npv_minor: int
     expected_recovery_minor: int
+    jurisdiction: str
+    annual_rate: AnnualRate
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,12 +197,18 @@ def measure(
     capacity_minor: int | None,
     policy: Policy,
     waived_interest_accrued_minor: int = 0,
+    jurisdiction: str = DEFAULT_JURISDICTION,
 ) -> Metrics:
     """The metrics of a schedule under a policy.
 
     The APR treats the amount financed as advanced on the as-of date and the payments as made
     on their contractual due dates, in unit periods of the plan's frequency; the NPV and the
     expected recovery use the business days the money actually arrives.
+
+    The amount financed is the balance on the as-of date less what the offer forgives of it:
+    every other amount the payments add up to (interest, any fee the plan charges) is the cost
+    the rates measure. The jurisdiction's annual rate is measured on the same flows, starting
+    from the APR's root (:func:`plans.annual_rates.offer_rates`): one solve per offer.
 
     Examples
     --------
@@ -200,22 +218,25 @@ def measure(
     >>> offer = instalment_plan(debt, policy=Policy(plan_rate=None), term=12)
     >>> offer.metrics.apr  # 12 %, but for payments in whole fen (88,849 not 88,848.79)
     Decimal('0.120001')
+    >>> offer.metrics.jurisdiction, offer.metrics.annual_rate.disclosed_percent
+    ('CN', Decimal('12.00'))
     """
     totals = schedule.totals
     flows = schedule.payments
     amounts = [amount for _, amount in flows]
     finance_charge = totals.interest_accrued_minor - waived_interest_accrued_minor
     financed = totals.payment_minor - finance_charge
-    if finance_charge == 0:
+    method = JURISDICTION_METHODS[jurisdiction]
+    if finance_charge != 0 and flows and financed > 0:
+        # Reg Z §1026.17(c)(3)(ii): the APR may disregard that a payment moves because its
+        # date is not a business day, so it is measured on contractual due dates.
+        advances, dated = [(as_of, financed)], schedule.contractual_payments
+        rate, annual = offer_rates(advances, dated, method=method, frequency=frequency)
+    else:
         # Payments that add up to the amount financed, none before the advance: the rate that
         # equates them is exactly zero, with no need to solve for it.
         rate = Decimal("0.000000")
-    elif flows and financed > 0:
-        # Reg Z §1026.17(c)(3)(ii): the APR may disregard that a payment moves because its
-        # date is not a business day, so it is measured on contractual due dates.
-        rate = apr([(as_of, financed)], schedule.contractual_payments, frequency=frequency)
-    else:
-        rate = Decimal("0.000000")
+        annual = zero_annual_rate(method, frequency)
     npv = npv_minor(flows, annual_rate=policy.cost_of_funds, as_of=as_of, rounding=policy.rounding)
     curve = policy.survival_curve(kind)
     first = flows[0][0] if flows else as_of
@@ -253,4 +274,6 @@ def measure(
         effective_annual_rate=effective_annual_rate(rate, frequency.periods_per_year),
         npv_minor=npv,
         expected_recovery_minor=round(expected),
+        jurisdiction=jurisdiction,
+        annual_rate=annual,
     )

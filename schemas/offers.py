@@ -38,6 +38,7 @@ from schemas.common import (
     rate,
     with_examples,
 )
+from schemas.contacts import Jurisdiction
 from schemas.policies import MAX_START_DELAY_DAYS, PolicyRef
 
 TODAY_EXAMPLE = "2026-11-25"
@@ -105,6 +106,13 @@ class DebtIn(Model):
         + FIRST_PAYMENT_RULE
     )
     days_past_due: Integer = Field(ge=0, le=36_500)
+    jurisdiction: Jurisdiction | None = Field(
+        None,
+        description="Whose law the offers' annual rate and its cap follow: CN (年化利率 by the"
+        " IRR method), GB (the APR of CONC App 1.1) or US (the APR of Regulation Z). A recorded"
+        " debt's own jurisdiction comes first; omitted: the policy's (its holiday country, if"
+        " one of these), else CN.",
+    )
 
     model_config = with_examples(DEBT_EXAMPLE)
 
@@ -119,6 +127,7 @@ class DebtIn(Model):
             nominal_annual_rate=rate(self.nominal_annual_rate, field="debt.nominal_annual_rate"),
             as_of=self.as_of,
             days_past_due=self.days_past_due,
+            jurisdiction=self.jurisdiction,
         )
 
 
@@ -543,6 +552,22 @@ class OwedOut(Model):
     total: str
 
 
+class AnnualRateOut(Model):
+    """The annual rate the debt's jurisdiction requires the debtor be shown, measured on the
+    offer's own flows (the amount financed on the as-of date, the payments on their due dates)
+    and the one the policy's cap is tested on."""
+
+    jurisdiction: Jurisdiction
+    method: RateMethod = Field(
+        description="cn_irr (年化利率, PBOC Announcement [2021] No. 3), eu_ccd (GB: the APR of"
+        " CONC App 1.1) or us_reg_z (the APR of Regulation Z Appendix J)."
+    )
+    rate: str = Field(description="Annual fraction, 6 places: 0.180000 is 18 %.")
+    rate_percent: str = Field(description="In percent, as disclosed: to ``decimals`` places.")
+    decimals: StrictInt = Field(description="2 (CN, US) or 1 (GB).")
+    citation: str
+
+
 class MetricsOut(Model):
     """Cost to the debtor and worth to the creditor. Rates are annual fractions."""
 
@@ -562,6 +587,9 @@ class MetricsOut(Model):
     )
     apr: str = Field(description="Reg Z Appendix J actuarial APR, annual fraction.")
     effective_annual_rate: str
+    annual_rate: AnnualRateOut = Field(
+        description="The rate the debt's jurisdiction requires, next to the US APR above."
+    )
     npv: str = Field(description="Present value at the policy's cost of funds (ACT/365F).")
     expected_recovery: str = Field(description="NPV weighted by the policy's survival curve.")
 

@@ -118,6 +118,7 @@ def _contract_shape(terms: Terms, fmt: Callable[[int], str]) -> Json:
 def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
     """An offer as its response object (``schemas.offers.OfferOut``)."""
     fmt = amount_formatter(offer.currency)
+    annual = offer.metrics.annual_rate
     totals, terms, metrics, waiver, owed = (
         offer.schedule.totals,
         offer.terms,
@@ -184,6 +185,14 @@ def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
             else _rate(metrics.affordability_ratio),
             "apr": _rate(metrics.apr),
             "effective_annual_rate": _rate(metrics.effective_annual_rate),
+            "annual_rate": {
+                "jurisdiction": metrics.jurisdiction,
+                "method": annual.method.value,
+                "rate": _rate(annual.rate),
+                "rate_percent": _rate(annual.disclosed_percent),
+                "decimals": annual.decimals,
+                "citation": annual.citation,
+            },
             "npv": fmt(metrics.npv_minor),
             "expected_recovery": fmt(metrics.expected_recovery_minor),
         },

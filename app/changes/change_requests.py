@@ -137,6 +137,8 @@ def standing(db: Session, offer: SavedOffer, today: date) -> Standing:
             Decimal(document["terms"]["nominal_annual_rate"]),
             as_of,
             days_past_due,
+            # the jurisdiction the offer was measured in (none on offers saved before it was)
+            document["metrics"].get("annual_rate", {}).get("jurisdiction"),
         )
     return Standing(
         offer=offer,

@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from app.core.errors import FieldError
 from app.core.i18n import Words
-from app.links.pages import LANGUAGE_NAMES, page_environment
-from app.offers.summaries import day, money, percent
+from app.links.pages import LANGUAGE_NAMES, page_environment, rate_rows
+from app.offers.summaries import day, money
 from plans.money import exponent, to_minor
 from schemas.common import Locale
 
@@ -225,13 +224,7 @@ def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: Words) ->
         "totals": [
             {"column": c, **_amount(minor(totals[c]), currency, locale)} for c in _TOTAL_COLUMNS
         ],
-        "rates": [
-            (label, metrics[key], percent(Decimal(metrics[key]), locale))
-            for key, label in (
-                ("apr", t.gettext("Annual percentage rate (APR)")),
-                ("effective_annual_rate", t.gettext("Effective annual rate")),
-            )
-        ],
+        "rates": rate_rows(metrics, locale, t),
     }
 
 

@@ -322,6 +322,68 @@ def _status_text(status: InstalmentStatus, currency: str, locale: Locale, t: Wor
     }[status.status]
 
 
+def rate_rows(metrics: Json, locale: Locale, t: Words) -> list[tuple[str, str, str]]:
+    """The rates rows: the one the debt's jurisdiction requires, named as its law names it
+    (CN 年化利率, GB "APR", US "Annual percentage rate"), and the effective annual rate. (The
+    US APR of a CN or GB debt is in the offer's metrics, not on its debtor's page, where a
+    second "APR" would only confuse.) An offer saved before it carried its jurisdiction's rate
+    shows the US APR as it did."""
+    effective = (
+        t.gettext("Effective annual rate"),
+        metrics["effective_annual_rate"],
+        percent(Decimal(metrics["effective_annual_rate"]), locale),
+    )
+    annual = metrics.get("annual_rate")
+    if annual is None:
+        return [
+            (
+                t.gettext("Annual percentage rate (APR)"),
+                metrics["apr"],
+                percent(Decimal(metrics["apr"]), locale),
+            ),
+            effective,
+        ]
+    code = annual["jurisdiction"]
+    label = {
+        "CN": t.pgettext("rate label", "Annualised rate (年化利率)"),
+        "GB": t.pgettext("rate label", "APR"),
+        "US": t.pgettext("rate label", "Annual percentage rate"),
+    }[code]
+    shown = percent(Decimal(annual["rate_percent"]) / 100, locale, annual["decimals"])
+    return [(label, annual["rate"], shown), effective]
+
+
+def _rate_note(metrics: Json, t: Words) -> str | None:
+    """One sentence on how the jurisdiction's rate is measured, and one on the effective
+    annual rate (None on an offer saved before it carried that rate)."""
+    annual = metrics.get("annual_rate")
+    if annual is None:
+        return None
+    return t.gettext(
+        "%(how)s The effective annual rate is the same cost compounded over a whole year.",
+        how=_measured(annual["jurisdiction"], t),
+    )
+
+
+def _measured(jurisdiction: str, t: Words) -> str:
+    if jurisdiction == "CN":
+        return t.gettext(
+            "The annualised rate (年化利率) is worked out by the internal-rate-of-return method"
+            " of the People's Bank of China (Announcement [2021] No. 3): the rate per period"
+            " that your payments' amounts and dates imply, times the periods in a year."
+        )
+    if jurisdiction == "GB":
+        return t.gettext(
+            "The APR is worked out as the FCA's rules require (CONC App 1.1): the yearly rate,"
+            " compounded, at which your payments on their dates repay what you owe."
+        )
+    return t.gettext(
+        "The annual percentage rate is worked out as Regulation Z requires (12 CFR 1026,"
+        " Appendix J): the rate per period that your payments' amounts and dates imply, times"
+        " the periods in a year."
+    )
+
+
 def _amount(document: Json, amount: str, locale: Locale) -> Json:
     minor = minor_of(document, amount)
     return {"minor": str(minor), "text": money(minor, document["currency"], locale)}
@@ -564,18 +626,8 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
         "terms": _terms(document, locale, t),
         "schedule": _schedule(document, view, locale, t),
         "chart": _chart(document, view, locale, t),
-        "rates": [
-            (
-                t.gettext("Annual percentage rate (APR)"),
-                metrics["apr"],
-                percent(Decimal(metrics["apr"]), locale),
-            ),
-            (
-                t.gettext("Effective annual rate"),
-                metrics["effective_annual_rate"],
-                percent(Decimal(metrics["effective_annual_rate"]), locale),
-            ),
-        ],
+        "rates": rate_rows(metrics, locale, t),
+        "rate_note": _rate_note(metrics, t),
         "no_interest": minor_of(document, metrics["finance_charge"]) == 0,
         "waived_total": _amount(document, waiver["total"], locale),
         "waived": [

@@ -213,9 +213,9 @@ def _compute(
     if request.negotiate is not None:
         asked = request.negotiate
         policy = resolve_for_offer(db, asked.policy, key, field="negotiate.policy.version")
-        debt = asked.debt.to_engine()
+        debt = calculations.engine_debt(asked.debt, jurisdiction)
         capacity = asked.capacity.to_engine(debt.currency)
-        today = calculations.debt_today(policy, jurisdiction)
+        today = calculations.debt_today(policy, debt.jurisdiction)
         result = negotiate(
             debt,
             capacity,
@@ -237,10 +237,7 @@ def _compute(
         assert request.plan is not None
         policy = resolve_for_offer(db, request.plan.policy, key, field="plan.policy.version")
         offer = calculations.plan_offer(
-            request.plan,
-            policy,
-            today=calculations.debt_today(policy, jurisdiction),
-            prefix="plan.",
+            request.plan, policy, prefix="plan.", jurisdiction=jurisdiction
         )
         locale = request.plan.locale
     summaries = {lang.value: summary(offer, lang) for lang in Locale}

@@ -1,12 +1,15 @@
 """The collectors' calculations: a request in, the engine's answer out as JSON.
 
 Each function takes a validated request and a resolved policy version and returns the response
-document; engine errors pass through untouched (``app.core.errors`` renders them).
+document; engine errors pass through untouched (``app.core.errors`` renders them). A debt's
+jurisdiction (whose annual rate its offers disclose and are capped on, and whose today it is)
+is the recorded debt's, passed as ``jurisdiction``, else the request's, else the policy's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,6 +42,13 @@ def _optional_minor(amount: str | None, currency: str, field: str) -> int | None
     return None if amount is None else minor(amount, currency, field=field)
 
 
+def engine_debt(debt: api.DebtIn, jurisdiction: str | None = None) -> Debt:
+    """The engine's debt, in the recorded debt's ``jurisdiction`` when there is one, else in
+    the request's (None: the policy's, as the engine resolves it)."""
+    engine = debt.to_engine()
+    return engine if jurisdiction is None else replace(engine, jurisdiction=jurisdiction)
+
+
 def debt_today(policy: ResolvedPolicy, jurisdiction: str | None = None) -> date:
     """Today in the debt's jurisdiction: its recorded one, else the policy's holiday country
     when that is a jurisdiction we know, else CN (``plans.calendar.JURISDICTION_ZONES``)."""
@@ -53,14 +63,14 @@ def negotiate_offers(
 ) -> Json:
     """Every offer the policy allows for the debt and capacity, ranked; none whose first
     payment falls before ``today`` (default: :func:`debt_today`)."""
-    debt = request.debt.to_engine()
+    debt = engine_debt(request.debt)
     capacity = request.capacity.to_engine(debt.currency)
     result = negotiate(
         debt,
         capacity,
         policy=policy.engine,
         rank_by=request.rank_by,
-        today=today or debt_today(policy),
+        today=today or debt_today(policy, debt.jurisdiction),
         until=request.until,
     )
     return offer_set_json(
@@ -193,8 +203,9 @@ def _parties(
     | api.DeferralRequest
     | api.SettlementRequest
     | api.CompareRequest,
+    jurisdiction: str | None = None,
 ) -> tuple[Debt, Capacity | None]:
-    debt = request.debt.to_engine()
+    debt = engine_debt(request.debt, jurisdiction)
     capacity = None if request.capacity is None else request.capacity.to_engine(debt.currency)
     return debt, capacity
 
@@ -223,10 +234,11 @@ def plan_offer(
     *,
     today: date | None = None,
     prefix: str = "",
+    jurisdiction: str | None = None,
 ) -> Offer:
     """The engine's offer for one explicit plan request; one whose first payment falls before
     ``today`` (default: :func:`debt_today`) is refused, the field named after ``prefix``."""
-    debt, capacity = _parties(request)
+    debt, capacity = _parties(request, jurisdiction)
     if isinstance(request, api.InstalmentRequest):
         offer = _instalment(debt, capacity, request, policy.engine)
     elif isinstance(request, api.DeferralRequest):
@@ -235,7 +247,8 @@ def plan_offer(
         offer = _settlement(debt, capacity, request, policy.engine, OfferKind(request.kind))
     item = None if isinstance(request, api.DeferralRequest) else request
     field = prefix + _first_payment_field(request, item)
-    return check_first_payment(offer, today=today or debt_today(policy), field=field)
+    today = today or debt_today(policy, debt.jurisdiction)
+    return check_first_payment(offer, today=today, field=field)
 
 
 def one_plan(
@@ -250,10 +263,11 @@ def one_plan(
 def compare_plans(
     request: api.CompareRequest, policy: ResolvedPolicy, *, today: date | None = None
 ) -> Json:
-    """Several explicit offers side by side; an infeasible one (one whose first payment falls
-    before ``today`` too) is listed as rejected."""
+    """Several explicit offers side by side, each with the annual rate its jurisdiction requires
+    (ranked as ``rank_by`` says); an infeasible one (one above the cap on that rate, or whose
+    first payment falls before ``today``) is listed as rejected."""
     debt, capacity = _parties(request)
-    today = today or debt_today(policy)
+    today = today or debt_today(policy, debt.jurisdiction)
     offers: list[Offer] = []
     rejected: list[Rejection] = []
     for i, item in enumerate(request.offers):
@@ -284,7 +298,7 @@ def counter(
 ) -> Json:
     """The debtor's proposal, accepted or answered with the nearest allowed offers; none
     whose first payment falls before ``today`` (default: :func:`debt_today`)."""
-    debt = request.debt.to_engine()
+    debt = engine_debt(request.debt)
     p = request.proposal
     proposal = Proposal(
         payment_minor=_optional_minor(p.payment, debt.currency, "proposal.payment"),
@@ -293,5 +307,6 @@ def counter(
         frequency=p.frequency,
         lump_sum_minor=minor(p.lump_sum, debt.currency, field="proposal.lump_sum"),
     )
-    result = counter_offer(debt, proposal, policy=policy.engine, today=today or debt_today(policy))
+    today = today or debt_today(policy, debt.jurisdiction)
+    result = counter_offer(debt, proposal, policy=policy.engine, today=today)
     return counter_json(result, summarise=_summariser(request.locale), policy=policy.used)

@@ -2,7 +2,8 @@
 
 Amounts and dates are formatted by Babel (CLDR) for the locale; the sentence states the
 payments (level ones as so much a period, an equal-principal plan's falling ones by the first
-and the last), the interest (or that there is none), what is waived and the total.
+and the last), the interest (or that there is none) with the annual rate the debt's
+jurisdiction requires, named as its law names it, what is waived and the total.
 """
 
 from __future__ import annotations
@@ -53,15 +54,46 @@ def day(value: date, locale: Locale) -> str:
     return str(format_date(value, format=pattern, locale=_BABEL[locale]))
 
 
-def percent(rate: Decimal, locale: Locale) -> str:
-    """A rate as a percentage with two decimals.
+def percent(rate: Decimal, locale: Locale, places: int = 2) -> str:
+    """A rate as a percentage with ``places`` decimals (two unless a method says otherwise).
 
     Examples
     --------
-    >>> percent(Decimal("0.18"), Locale.EN)
-    '18.00%'
+    >>> percent(Decimal("0.18"), Locale.EN), percent(Decimal("0.293"), Locale.EN, 1)
+    ('18.00%', '29.3%')
     """
-    return str(format_percent(rate, "#,##0.00%", locale=_BABEL[locale]))
+    pattern = "#,##0." + "0" * places + "%" if places else "#,##0%"
+    return str(format_percent(rate, pattern, locale=_BABEL[locale]))
+
+
+def annual_rate_name(t: Words, jurisdiction: str) -> str:
+    """The short name the jurisdiction's law gives the rate an offer discloses, in running
+    text: CN 年化利率 (PBOC Announcement [2021] No. 3), GB and US "APR".
+
+    Examples
+    --------
+    >>> annual_rate_name(Words(Locale.ZH_CN), "CN"), annual_rate_name(Words(Locale.EN), "GB")
+    ('年化利率', 'APR')
+    """
+    if jurisdiction == "CN":
+        return t.pgettext("rate name", "annualised rate")
+    return t.pgettext("rate name", "APR")
+
+
+def disclosed(offer: Offer, locale: Locale) -> str:
+    """The offer's jurisdiction's annual rate as disclosed: its method's places, in percent.
+
+    Examples
+    --------
+    >>> from plans.debt import Debt
+    >>> from plans.instalment import instalment_plan
+    >>> from plans.policy import Policy
+    >>> debt = Debt("GBP", 1_000_000, 0, 0, Decimal("0.12"), date(2026, 1, 15), 30, "GB")
+    >>> disclosed(instalment_plan(debt, policy=Policy(plan_rate=None), term=12), Locale.EN)
+    '12.7%'
+    """
+    rate = offer.metrics.annual_rate
+    return percent(rate.disclosed_percent / 100, locale, rate.decimals)
 
 
 def duration(t: Words, frequency: Frequency, count: int) -> str:
@@ -246,9 +278,10 @@ def summary(offer: Offer, locale: Locale) -> str:
     else:
         details.append(
             t.gettext(
-                "interest %(rate)s a year (APR %(apr)s)",
+                "interest %(rate)s a year (%(name)s %(annual)s)",
                 rate=percent(terms.nominal_annual_rate, locale),
-                apr=percent(metrics.apr, locale),
+                name=annual_rate_name(t, metrics.jurisdiction),
+                annual=disclosed(offer, locale),
             )
         )
     if metrics.total_waived_minor:

@@ -27,7 +27,6 @@ from plans.simulation.offers import (
     MAX_TERM,
     MIN_DEFERRAL,
     MIN_INSTALMENT,
-    RATE_CAP,
     Offers,
     reject,
 )
@@ -87,8 +86,7 @@ def _instalment(debts: Debts, policy: Policy, dates: Dates) -> Offers:
     limit = policy.max_periods(PERIODS_PER_YEAR)
     offers = Offers.empty(count, np.arange(limit + 1, dtype=np.int64), dates)
     rule = offers.rule
-    annual = _plan_rate_ppm(debts, policy)
-    reject(rule, annual > int(policy.rate_cap * RATE_SCALE), RATE_CAP)
+    annual = _plan_rate_ppm(debts, policy)  # capped on the plan's APR, in measure
     minimum = debts.minimum(policy)
     total = debts.total
     down = debts.lump_sum if policy.allow_down_payment else np.zeros(count, dtype=np.int64)
@@ -170,8 +168,7 @@ def _deferral(debts: Debts, policy: Policy, dates: Dates) -> Offers:
     if pause < 1:
         rule[:] = MIN_DEFERRAL
         return offers
-    annual = _plan_rate_ppm(debts, policy)
-    reject(rule, annual > int(policy.rate_cap * RATE_SCALE), RATE_CAP)
+    annual = _plan_rate_ppm(debts, policy)  # capped on the plan's APR, in measure
     if pause >= limit:
         reject(rule, np.ones(count, dtype=np.bool_), MAX_TERM)
         return offers

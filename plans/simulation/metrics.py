@@ -16,8 +16,8 @@ from datetime import date
 
 import numpy as np
 
+from plans.annual_rates import JURISDICTION_METHODS, RateMethod, rate_jurisdiction
 from plans.calendar import Frequency, add_months
-from plans.instalment import APR_TOLERANCE
 from plans.money import Rounding
 from plans.policy import OfferKind, Policy
 from plans.rates import irr_per_period
@@ -32,7 +32,28 @@ from plans.simulation.units import (
     Int64Array,
 )
 
-_APR_TOLERANCE_PPM = int(APR_TOLERANCE * RATE_SCALE)
+
+def over_cap(apr_ppm: Int64Array, policy: Policy) -> Int64Array:
+    """The positions of the APRs (monthly, whole months, in ppm) whose disclosed annual rate
+    is above the policy's cap, as :func:`plans.annual_rates.check_rate_cap` tests it for the
+    policy's jurisdiction: the APR itself to 2 decimals in percent (US; CN, where with no odd
+    days the IRR is the APR), or the APRC ``(1 + APR / 12)^12 - 1`` to 1 decimal (GB: whole
+    months are twelfths of a year).
+
+    Examples
+    --------
+    >>> over_cap(np.array([240_049, 240_050]), Policy()).tolist()  # a cap of 24 %
+    [1]
+    """
+    cap_percent = float(policy.rate_cap * 100)
+    method = JURISDICTION_METHODS[rate_jurisdiction(None, policy.holiday_country)]
+    if method is RateMethod.EU_CCD:
+        aprc = (1.0 + apr_ppm / (RATE_SCALE * PERIODS_PER_YEAR)) ** PERIODS_PER_YEAR - 1.0
+        disclosed = np.floor(aprc * 1_000 + 0.5) / 10
+    else:
+        disclosed = ((apr_ppm + 50) // 100) / 100
+    over: Int64Array = np.flatnonzero(disclosed > cap_percent)
+    return over
 
 
 def measure(
@@ -56,8 +77,8 @@ def measure(
         if len(solve):
             apr = apr_ppm(flows[:, solve], financed[solve], guess=annual[solve] / MONTH_RATE_SCALE)
             offers.apr_ppm[solve] = apr
-            # plans.instalment.finish: an APR above the cap (beyond Reg Z's tolerance) refuses
-            over = solve[apr > int(policy.rate_cap * RATE_SCALE) + _APR_TOLERANCE_PPM]
+            # plans.instalment.finish: an annual rate above the cap, as disclosed, refuses
+            over = solve[over_cap(apr, policy)]
             if len(over):
                 offers.rule[over] = RATE_CAP
                 clear(offers, over)

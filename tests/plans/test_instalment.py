@@ -200,7 +200,7 @@ def test_zero_rate_plan_has_zero_apr() -> None:
         (lambda: Debt("XXX1", 1, 0, 0, Decimal("0.1"), date(2026, 1, 1), 0), UnknownCurrency,
          "debt.currency", "iso4217"),
         (lambda: instalment_plan(regular(100_000, "0.3"), policy=Policy(plan_rate=None), term=3),
-         RateAboveCap, "debt.nominal_annual_rate", "rate_cap"),
+         RateAboveCap, "annual_rate", "rate_cap"),
         (lambda: instalment_plan(regular(100_000, "0.1"), policy=Policy(), term=37),
          TermBeyondMax, "term", "max_term"),
         (lambda: instalment_plan(regular(10_000_000, "0.1"), policy=Policy(),

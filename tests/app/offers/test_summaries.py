@@ -38,13 +38,32 @@ def test_an_equal_principal_plan_says_its_first_and_last_payment() -> None:
     en, zh = equal_principal()
     assert en == (
         "Pay 12 monthly payments falling from CN¥1,100.00 to CN¥1,008.33, starting"
-        " 15 Feb 2026; interest 10.00% a year (APR 10.00%); total CN¥12,650.00."
+        " 15 Feb 2026; interest 10.00% a year (annualised rate 10.00%); total CN¥12,650.00."
     )
     assert zh == (
         "自2026年2月15日起每月还款，共12期，由¥1,100.00逐期递减至¥1,008.33；"
-        "年利率10.00%（APR 10.00%）；合计¥12,650.00。"
+        "年利率10.00%（年化利率10.00%）；合计¥12,650.00。"
     )
     assert "a month" not in en
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "en", "zh"),
+    [
+        # a CN debt: the 年化利率 of PBOC Announcement [2021] No. 3, 2 places
+        ("CN", "(annualised rate 10.00%)", "（年化利率10.00%）"),
+        # GB: the APR of CONC App 1.1, one place: (1 + 0.10 / 12)^12 - 1 = 10.47 % -> 10.5 %
+        ("GB", "(APR 10.5%)", "（APR10.5%）"),
+        # US: the APR of Regulation Z, 2 places
+        ("US", "(APR 10.00%)", "（APR10.00%）"),
+    ],
+)
+def test_the_rate_is_the_jurisdictions_named_as_its_law_names_it(
+    jurisdiction: str, en: str, zh: str
+) -> None:
+    debt = Debt("CNY", 1_200_000, 0, 0, Decimal("0.10"), date(2026, 1, 15), 40, jurisdiction)
+    offer = instalment_plan(debt, policy=Policy(plan_rate=None), term=12)
+    assert en in summary(offer, Locale.EN) and zh in summary(offer, Locale.ZH_CN)
 
 
 def test_a_level_plan_still_says_so_much_a_month() -> None:
