@@ -32,20 +32,22 @@ from functools import partial
 from plans.allocation import AllocationRule, DebtAllocation, NamedDebt, check_debts, payment_order
 from plans.allocation import shares as share_out
 from plans.calendar import Frequency, add_periods
+from plans.compare import RankBy
 from plans.debt import MAX_AMOUNT_MINOR, Capacity
 from plans.deferral import deferral_plan
 from plans.errors import (
     BelowMinInstalment,
     DomainError,
     ExceedsCapacity,
+    InvalidDate,
     LumpSumNotAvailable,
     NotAllowed,
     TermBeyondMax,
 )
 from plans.instalment import first_due_date, instalment_plan
 from plans.money import label, round_div
-from plans.offer import Metrics, Offer, Owed, measure
-from plans.policy import OfferKind, Policy
+from plans.offer import Metrics, Offer, Owed, Rejection, measure
+from plans.policy import ArrearsTreatment, OfferKind, Policy
 from plans.schedule import Line, LineKind, Schedule, Waiver
 from plans.settlement import settle_discount, settlement, settlement_plan
 
@@ -216,6 +218,85 @@ MAKERS: dict[OfferKind, Callable[..., ConsolidatedOffer]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class ConsolidatedComparison:
+    """Feasible consolidated offers best first, and the kinds rejected with their reasons."""
+
+    ranked: tuple[ConsolidatedOffer, ...]
+    rejected: tuple[Rejection, ...]
+    ranked_by: RankBy
+
+    @property
+    def best(self) -> ConsolidatedOffer | None:
+        """The first-ranked offer, if any offer was feasible."""
+        return self.ranked[0] if self.ranked else None
+
+
+def negotiate_consolidated(
+    debts: Sequence[NamedDebt],
+    capacity: Capacity,
+    *,
+    policy: Policy,
+    rule: AllocationRule = AllocationRule.PRO_RATA,
+    rank_by: RankBy = RankBy.EXPECTED_RECOVERY,
+    today: date | None = None,
+) -> ConsolidatedComparison:
+    """Every consolidated offer the policy allows for these debts and capacity, ranked as
+    :func:`plans.compare.negotiate` ranks one debt's (ties by NPV, then by kind).
+
+    An input error (debts in two currencies, a start before an as-of date) is raised, not a
+    reason to reject every kind. With ``today``, an offer whose first payment would fall
+    before it is rejected (``first_payment_not_in_past``).
+
+    Examples
+    --------
+    >>> from plans.debt import Debt
+    >>> debts = [NamedDebt(ref, Debt("GBP", amount, 0, 0, Decimal(0), date(2026, 11, 25), 90))
+    ...          for ref, amount in (("a", 100_000), ("b", 200_000))]
+    >>> result = negotiate_consolidated(debts, Capacity(30_000), policy=Policy())
+    >>> [o.kind.value for o in result.ranked]
+    ['instalment', 'deferral']
+    >>> [(r.kind.value, r.rule) for r in result.rejected]
+    [('settlement', 'lump_sum'), ('settlement_plan', 'capacity')]
+    """
+    check_debts(debts)
+    for named in debts:
+        capacity.start(named.debt)
+    field = "capacity.earliest_start" if capacity.earliest_start else "debt.as_of"
+    offers: list[ConsolidatedOffer] = []
+    rejected: list[Rejection] = []
+    for kind, make in MAKERS.items():
+        try:
+            offer = make(debts, capacity, policy=policy, rule=rule)
+            first = next(
+                (x.due_date for x in offer.schedule.lines if x.kind is not LineKind.DOWN_PAYMENT),
+                None,
+            )
+            if today is not None and first is not None and first < today:
+                raise InvalidDate(
+                    field,
+                    "first_payment_not_in_past",
+                    f"the first payment would be due on {first.isoformat()}, before today"
+                    f" ({today.isoformat()}) in the debts' time zone",
+                )
+            offers.append(offer)
+        except DomainError as error:
+            rejected.append(Rejection.of(kind, error))
+    kinds = list(OfferKind)
+
+    def key(offer: ConsolidatedOffer) -> tuple[int, int, int]:
+        m = offer.metrics
+        primary = {
+            RankBy.EXPECTED_RECOVERY: -m.expected_recovery_minor,
+            RankBy.NPV: -m.npv_minor,
+            RankBy.TOTAL_PAID: -m.total_paid_minor,
+            RankBy.DEBTOR_COST: m.total_paid_minor,
+        }[rank_by]
+        return primary, -m.npv_minor, kinds.index(offer.kind)
+
+    return ConsolidatedComparison(tuple(sorted(offers, key=key)), tuple(rejected), rank_by)
+
+
 def _consolidate(
     kind: OfferKind,
     debts: Sequence[NamedDebt],
@@ -260,8 +341,9 @@ def _plans(
             "lump_sum_covers",
             "the lump sum covers the discounted total: the lump-sum settlement is the offer",
         )
-    # A settlement plan's down payment leaves each debt something to pay in instalments.
-    caps = [a - 1 for a in amounts] if settling else amounts
+    # A down payment leaves each debt something to pay in instalments (as the single-debt
+    # engine's does), so what one debt cannot take of the lump sum is left for the next.
+    caps = [a - 1 for a in amounts] if settling else [max(_repaid(d, policy) - 1, 0) for d in debts]
     lump_shares = share_out(lump, caps, order=order, rule=rule, weights=amounts)
     offers: list[Offer | None] = [None] * len(debts)
     if rule is AllocationRule.PRO_RATA:
@@ -307,6 +389,12 @@ def _plans(
             f" than the policy's {policy.max_term_months} months ({limit} payments)",
         )
     return [o for o in offers if o is not None]
+
+
+def _repaid(named: NamedDebt, policy: Policy) -> int:
+    # what an instalment plan repays: arrears the policy waives are not (plans.instalment)
+    debt = named.debt
+    return debt.principal_minor if policy.arrears is ArrearsTreatment.WAIVE else debt.total_minor
 
 
 def _settles_for(named: NamedDebt, policy: Policy) -> int:

@@ -31,6 +31,7 @@ from plans.consolidation import (
     consolidated_instalment,
     consolidated_settlement,
     consolidated_settlement_plan,
+    negotiate_consolidated,
 )
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
@@ -304,20 +305,26 @@ def test_oldest_first_instalments_by_hand() -> None:
 
 
 def test_waiting_debt_accrues_its_own_rate() -> None:
-    # Contractual rates (plan_rate=None): a 1,200.00 at 12 % waits while b is repaid first;
-    # its own plan is the single-debt plan whose first instalment is that much later.
+    # Contractual rates (plan_rate=None), 600.00 a month, highest rate first:
+    #   b 1,200.00 at 24 % (2 % a month): two payments would be 622.18 each, above 600.00, so
+    #     three: 416.11, 416.11 and 416.10 (25 Dec, 25 Jan, 25 Feb).
+    #   a 1,200.00 at 12 % waits; its plan is the single-debt plan whose first instalment is
+    #     on 25 Mar 2027: four whole months at 1 % on 1,200.00 = 48.00 on its first line.
     debts = [named("a", 120_000, rate="0.12"), named("b", 120_000, rate="0.24")]
     policy = Policy(plan_rate=None, holiday_country=None)
     offer = consolidated_instalment(debts, Capacity(60_000), policy=policy, rule=AVALANCHE)
-    b_lines = offer.debts[1].offer.schedule.lines
+    assert [x.payment_minor for x in offer.debts[1].offer.schedule.lines] == [
+        41_611,
+        41_611,
+        41_610,
+    ]
     a_plan = offer.debts[0].offer
+    assert a_plan.terms.first_due == date(2027, 3, 25)
+    assert a_plan.schedule.lines[0].interest_accrued_minor == 4_800
     later = instalment_plan(
-        debts[0].debt, policy=policy, capacity=Capacity(60_000), first_due=a_plan.terms.first_due
+        debts[0].debt, policy=policy, capacity=Capacity(60_000), first_due=date(2027, 3, 25)
     )
     assert a_plan.schedule == later.schedule
-    assert a_plan.terms.first_due > b_lines[-1].due_date
-    # two whole months of 1 % on 1,200.00 before its first payment's month ... and more
-    assert a_plan.schedule.lines[0].interest_accrued_minor > 2 * 1_200
 
 
 def test_consolidated_deferral_by_hand() -> None:
@@ -513,3 +520,25 @@ def test_the_property_is_not_vacuous() -> None:
         }.get(kind, Capacity(80_000, 20_000))
         for rule in AllocationRule:
             check_offer(make(debts, capacity, policy=Policy(), rule=rule), debts, capacity)
+
+
+def test_negotiate_ranks_consolidated_offers_and_names_rejections() -> None:
+    # 300.00 a month, no lump sum: instalments and a deferral; no lump sum to settle with, and
+    # a settlement plan (5 % off at 90 days) needs 9.5 months of a's 100.00 share, above 6.
+    result = negotiate_consolidated(THREE[:2], Capacity(30_000), policy=HAND)
+    assert [o.kind for o in result.ranked] == [OfferKind.INSTALMENT, OfferKind.DEFERRAL]
+    assert [(r.kind, r.rule) for r in result.rejected] == [
+        (OfferKind.SETTLEMENT, "lump_sum"),
+        (OfferKind.SETTLEMENT_PLAN, "capacity"),
+    ]
+    assert result.best is result.ranked[0]
+    late = negotiate_consolidated(THREE[:2], Capacity(30_000), policy=HAND, today=date(2027, 1, 1))
+    assert {r.rule for r in late.rejected} >= {"first_payment_not_in_past"}
+
+
+def test_a_lump_sum_one_debt_cannot_take_goes_to_the_next() -> None:
+    # Oldest first, 1,500.00 of lump sum: a's down payment can be at most 999.99 (an
+    # instalment plan leaves something to repay), so b takes the other 500.01.
+    debts = [named("a", 100_000, dpd=400), named("b", 200_000, dpd=95)]
+    offer = consolidated_instalment(debts, Capacity(60_000, 150_000), policy=HAND, rule=OLDEST)
+    assert [d.offer.terms.down_payment_minor for d in offer.debts] == [99_999, 50_001]
