@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
+from typing import TypeVar
 
 from plans.allocation import AllocationRule, DebtAllocation, NamedDebt, check_debts, payment_order
 from plans.allocation import shares as share_out
@@ -49,7 +50,12 @@ from plans.money import label, round_div
 from plans.offer import Metrics, Offer, Owed, Rejection, measure
 from plans.policy import ArrearsTreatment, OfferKind, Policy
 from plans.schedule import Line, LineKind, Schedule, Waiver
-from plans.settlement import settle_discount, settlement, settlement_plan
+from plans.settlement import (
+    check_min_settlement,
+    settle_discount,
+    settlement,
+    settlement_plan,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,7 @@ class ConsolidatedOffer:
         return max((x.payment_minor for x in self.schedule.lines if x.kind in _REGULAR), default=0)
 
 
+_T = TypeVar("_T")
 _REGULAR = (LineKind.INSTALMENT, LineKind.DEFERRAL)
 _KIND_RANK = {LineKind.INSTALMENT: 0, LineKind.SETTLEMENT: 1, LineKind.DEFERRAL: 2}
 
@@ -333,7 +340,10 @@ def _plans(
     order = payment_order(debts, rule)
     settling = kind is OfferKind.SETTLEMENT_PLAN
     # What each debt repays: what it settles for in a settlement plan, its balance otherwise.
-    amounts = [_settles_for(d, policy) if settling else d.debt.total_minor for d in debts]
+    amounts = [
+        _named_error(i, d, partial(_settles_for, d, policy)) if settling else d.debt.total_minor
+        for i, d in enumerate(debts)
+    ]
     lump = capacity.lump_sum_minor
     if settling and policy.allow_down_payment and lump >= sum(amounts):
         raise NotAllowed(
@@ -356,7 +366,7 @@ def _plans(
         )
         for i, named in enumerate(debts):
             share = Capacity(pay[i], lump_shares[i], first_due, frequency)
-            offers[i] = _call(i, named, partial(_make, kind, named, share, policy))
+            offers[i] = _named_error(i, named, partial(_make, kind, named, share, policy))
         return [o for o in offers if o is not None]
     periods = 0
     for position, i in enumerate(order):
@@ -366,7 +376,7 @@ def _plans(
         own = kind if position == 0 or settling else OfferKind.INSTALMENT
         lump_i = lump_shares[i] if own is not OfferKind.DEFERRAL else 0
         share = Capacity(capacity.payment_minor, lump_i, start, frequency)
-        offer = _call(i, named, partial(_make, own, named, share, policy))
+        offer = _named_error(i, named, partial(_make, own, named, share, policy))
         offers[i] = offer
         periods += sum(1 for x in offer.schedule.lines if x.kind in _REGULAR)
     limit = (
@@ -406,10 +416,10 @@ def _settles_for(named: NamedDebt, policy: Policy) -> int:
         10_000,
         policy.rounding,
     )
-    return (
-        named.debt.total_minor
-        - settle_discount(named.debt, discount_bps=bps, policy=policy).total_minor
-    )
+    waiver = settle_discount(named.debt, discount_bps=bps, policy=policy)
+    amount = named.debt.total_minor - waiver.total_minor
+    check_min_settlement(named.debt, amount, policy)  # refused before the lump sum, as for one
+    return amount
 
 
 def _make(kind: OfferKind, named: NamedDebt, capacity: Capacity, policy: Policy) -> Offer:
@@ -434,7 +444,7 @@ def _settlements(debts: Sequence[NamedDebt], capacity: Capacity, policy: Policy)
     # Each debt is settled on its own terms; the lump sum is checked against them all.
     unbounded = Capacity(capacity.payment_minor, MAX_AMOUNT_MINOR, None, capacity.frequency)
     offers = [
-        _call(
+        _named_error(
             i,
             d,
             partial(settlement, d.debt, policy=policy, capacity=unbounded, settle_by=deadline),
@@ -453,8 +463,8 @@ def _settlements(debts: Sequence[NamedDebt], capacity: Capacity, policy: Policy)
     return offers
 
 
-def _call(index: int, named: NamedDebt, make: Callable[[], Offer]) -> Offer:
-    """``make()``, its error saying which debt it is about when there are several."""
+def _named_error(index: int, named: NamedDebt, make: Callable[[], _T]) -> _T:
+    """``make()``, its error saying which debt it is about."""
     try:
         return make()
     except DomainError as error:

@@ -396,6 +396,7 @@ POLICIES = st.sampled_from(
             deferral_interest=DeferralInterest.WAIVE,
             allow_down_payment=False,
         ),
+        Policy(min_settlement_pct=Decimal(85), min_down_payment_pct=Decimal(10)),
     ]
 )
 
