@@ -75,7 +75,18 @@ class ConsolidatedState:
 
 
 def scheduled_lines(offer: Offer) -> list[ScheduledLine]:
-    """The lines of one debt's plan that ask for money, as :mod:`plans.payments` takes them."""
+    """The lines of one debt's plan that ask for money, as :mod:`plans.payments` takes them.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from decimal import Decimal
+    >>> from plans.debt import Debt
+    >>> from plans.instalment import instalment_plan
+    >>> debt = Debt("GBP", 30_000, 0, 0, Decimal(0), date(2026, 11, 25), 90)
+    >>> [x.payment_minor for x in scheduled_lines(instalment_plan(debt, policy=Policy(), term=3))]
+    [10000, 10000, 10000]
+    """
     return [
         ScheduledLine(
             x.number,
