@@ -1,0 +1,247 @@
+"""Payments against a consolidated plan: each payment shared between the debts, each debt then
+judged on its own plan by :mod:`plans.payments`.
+
+A payment settles the consolidated plan's lines as a payment settles one plan's: the lines due
+by its date oldest first, then the next instalment, then (an over-payment) the last lines first
+or a refund, as the policy says. Within a line it is shared between the debts the line pays by
+the offer's allocation rule (:func:`plans.allocation.shares`): pro rata to what each debt is due
+on the line, or in the rule's order. A payment of exactly the line's amount pays each debt's
+part of it exactly; a partial one is shared like any payment. Each debt's part of each payment
+is then a payment against that debt's own plan, so its instalments' status, its break and its
+payoff quote are those of a plan for it alone, made of its share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from plans.allocation import DebtAllocation, PaymentSplit, payment_order, shares
+from plans.consolidation import ConsolidatedOffer, DebtPlan
+from plans.errors import DomainError
+from plans.offer import Offer
+from plans.payments import (
+    Overpayment,
+    Payment,
+    PlanState,
+    PlanStatus,
+    ScheduledLine,
+    plan_payoff,
+    plan_state,
+)
+from plans.payoff import PayoffQuote
+from plans.policy import OfferKind, Policy
+
+
+@dataclass(frozen=True, slots=True)
+class DebtStanding:
+    """One debt of a consolidated plan on a day: its shares of the payments, its plan's state
+    and what would close it that day."""
+
+    debt_ref: str
+    payments: tuple[Payment, ...]
+    state: PlanState
+    payoff: PayoffQuote
+
+
+@dataclass(frozen=True, slots=True)
+class ConsolidatedState:
+    """A consolidated plan on a day: every payment shared out, and each debt's standing.
+
+    ``status`` is ``completed`` once every debt is, ``broken`` as soon as one is, else
+    ``active``.
+    """
+
+    on: date
+    status: PlanStatus
+    splits: tuple[PaymentSplit, ...]  # one per payment, in date order; unallocated = refunded
+    debts: tuple[DebtStanding, ...]
+
+    @property
+    def paid_minor(self) -> int:
+        """What the debts have been credited, all together."""
+        return sum(d.state.paid_minor for d in self.debts)
+
+    @property
+    def outstanding_minor(self) -> int:
+        """What the debts' plans still ask, all together."""
+        return sum(d.state.outstanding_minor for d in self.debts)
+
+    @property
+    def payoff_minor(self) -> int:
+        """What would close every debt on the day."""
+        return sum(d.payoff.amount_minor for d in self.debts)
+
+
+def scheduled_lines(offer: Offer) -> list[ScheduledLine]:
+    """The lines of one debt's plan that ask for money, as :mod:`plans.payments` takes them.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from decimal import Decimal
+    >>> from plans.debt import Debt
+    >>> from plans.instalment import instalment_plan
+    >>> debt = Debt("GBP", 30_000, 0, 0, Decimal(0), date(2026, 11, 25), 90)
+    >>> [x.payment_minor for x in scheduled_lines(instalment_plan(debt, policy=Policy(), term=3))]
+    [10000, 10000, 10000]
+    """
+    return [
+        ScheduledLine(
+            x.number,
+            x.payment_date,
+            x.payment_minor,
+            x.interest_minor,
+            x.fees_minor,
+            x.principal_minor,
+        )
+        for x in offer.schedule.lines
+        if x.payment_minor > 0
+    ]
+
+
+def share_payments(
+    offer: ConsolidatedOffer, payments: Sequence[Payment], *, policy: Policy
+) -> list[tuple[list[int], int]]:
+    """Each payment (in date order) as the amount each debt gets, in the offer's order of
+    debts, and the amount refunded.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from decimal import Decimal
+    >>> from plans.allocation import NamedDebt
+    >>> from plans.consolidation import consolidated_instalment
+    >>> from plans.debt import Capacity, Debt
+    >>> debts = [NamedDebt(ref, Debt("GBP", amount, 0, 0, Decimal(0), date(2026, 11, 25), 90))
+    ...          for ref, amount in (("a", 100_000), ("b", 200_000))]
+    >>> offer = consolidated_instalment(debts, Capacity(30_000), policy=Policy())
+    >>> share_payments(offer, [Payment(date(2026, 12, 28), 20_000)], policy=Policy())
+    [([6667, 13333], 0)]
+    """
+    refs = [plan.named.ref for plan in offer.debts]
+    index = {ref: i for i, ref in enumerate(refs)}
+    order = payment_order([plan.named for plan in offer.debts], offer.rule)
+    rank = {i: position for position, i in enumerate(order)}
+    lines = offer.schedule.lines
+    remaining = [
+        {index[a.debt_ref]: a.payment_minor for a in shared if a.payment_minor}
+        for shared in offer.allocations
+    ]
+    overpayment = Overpayment(policy.overpayment)
+    out: list[tuple[list[int], int]] = []
+    for payment in sorted(payments, key=lambda p: p.paid_on):
+        if payment.amount_minor <= 0:
+            raise DomainError("payment.amount", "positive", "a payment must be more than zero")
+        parts = [0] * len(refs)
+        left = payment.amount_minor
+
+        def pay(k: int, parts: list[int] = parts) -> None:
+            nonlocal left
+            due = remaining[k]
+            if left <= 0 or not due:
+                return
+            debts_on_line = sorted(due, key=lambda i: rank[i])
+            given = shares(
+                left,
+                [due[i] for i in debts_on_line],
+                order=list(range(len(debts_on_line))),
+                rule=offer.rule,
+            )
+            for i, part in zip(debts_on_line, given, strict=True):
+                parts[i] += part
+                due[i] -= part
+                left -= part
+                if not due[i]:
+                    del due[i]
+
+        due_now = [k for k, x in enumerate(lines) if x.payment_date <= payment.paid_on]
+        upcoming = [k for k, x in enumerate(lines) if x.payment_date > payment.paid_on]
+        for k in due_now:
+            pay(k)
+        next_open = next((k for k in upcoming if remaining[k]), None)
+        if next_open is not None:
+            pay(next_open)
+        if left and overpayment is Overpayment.REDUCE_LAST:
+            for k in reversed(upcoming):
+                pay(k)
+        out.append((parts, left))
+    return out
+
+
+def consolidated_state(
+    offer: ConsolidatedOffer, payments: Sequence[Payment], *, on: date, policy: Policy
+) -> ConsolidatedState:
+    """Share ``payments`` between the debts (:func:`share_payments`) and judge each debt's
+    plan on ``on`` with its shares (:func:`plans.payments.plan_state`), with its payoff quote.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from decimal import Decimal
+    >>> from plans.allocation import NamedDebt
+    >>> from plans.consolidation import consolidated_instalment
+    >>> from plans.debt import Capacity, Debt
+    >>> debts = [NamedDebt(ref, Debt("GBP", amount, 0, 0, Decimal(0), date(2026, 11, 25), 90))
+    ...          for ref, amount in (("a", 100_000), ("b", 200_000))]
+    >>> offer = consolidated_instalment(debts, Capacity(30_000), policy=Policy())
+    >>> state = consolidated_state(offer, [Payment(date(2026, 12, 28), 30_000)],
+    ...                            on=date(2027, 1, 5), policy=Policy())
+    >>> state.status.value, state.outstanding_minor, [d.payoff.amount_minor for d in state.debts]
+    ('active', 270000, [90000, 180000])
+    """
+    ordered = sorted(payments, key=lambda p: p.paid_on)
+    shared = share_payments(offer, ordered, policy=policy)
+    standings: list[DebtStanding] = []
+    for i, plan in enumerate(offer.debts):
+        mine = [
+            Payment(p.paid_on, parts[i], p.reference)
+            for p, (parts, _) in zip(ordered, shared, strict=True)
+            if parts[i]
+        ]
+        standings.append(_standing(plan, mine, on=on, policy=policy))
+    # plan_state keeps the date order it is given: a debt's k-th share is its k-th result
+    results = [iter(standing.state.payments) for standing in standings]
+    splits = []
+    for parts, refunded in shared:
+        allocations = []
+        for i, plan in enumerate(offer.debts):
+            settled = next(results[i]).allocations if parts[i] else ()
+            allocations.append(
+                DebtAllocation(
+                    plan.named.ref,
+                    parts[i],
+                    sum(a.principal_minor for a in settled),
+                    sum(a.interest_minor for a in settled),
+                    sum(a.fees_minor for a in settled),
+                )
+            )
+        splits.append(PaymentSplit(offer.rule, tuple(allocations), refunded))
+    statuses = {d.state.status for d in standings}
+    if statuses == {PlanStatus.COMPLETED}:
+        status = PlanStatus.COMPLETED
+    elif PlanStatus.BROKEN in statuses:
+        status = PlanStatus.BROKEN
+    else:
+        status = PlanStatus.ACTIVE
+    return ConsolidatedState(on, status, tuple(splits), tuple(standings))
+
+
+def _standing(
+    plan: DebtPlan, payments: Sequence[Payment], *, on: date, policy: Policy
+) -> DebtStanding:
+    offer = plan.offer
+    lines = scheduled_lines(offer)
+    state = plan_state(lines, payments, on=on, policy=policy, owed=offer.owed, waiver=offer.waiver)
+    quote = plan_payoff(
+        lines,
+        state,
+        settlement=offer.kind in (OfferKind.SETTLEMENT, OfferKind.SETTLEMENT_PLAN),
+        nominal_annual_rate=offer.terms.nominal_annual_rate,
+        as_of=offer.as_of,
+        on=max(on, offer.as_of),
+        policy=policy,
+        interest_arrears_minor=offer.owed.interest_minor - offer.waiver.interest_minor,
+    )
+    return DebtStanding(plan.named.ref, tuple(payments), state, quote)
