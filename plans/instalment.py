@@ -66,6 +66,7 @@ __all__ = [
     "until_repaid",
 ]
 
+
 class Until(enum.StrEnum):
     """How long a payment the debtor names is paid."""
 

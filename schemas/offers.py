@@ -564,7 +564,7 @@ class AnnualRateOut(Model):
     )
     rate: str = Field(description="Annual fraction, 6 places: 0.180000 is 18 %.")
     rate_percent: str = Field(description="In percent, as disclosed: to ``decimals`` places.")
-    decimals: StrictInt = Field(description="2 (CN, US) or 1 (GB).")
+    decimals: Integer = Field(description="2 (CN, US) or 1 (GB).")
     citation: str
 
 
