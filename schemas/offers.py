@@ -337,6 +337,10 @@ class InstalmentRequest(Model):
             stated = "flat_charge_per_period"
         if (flat or self.grace is not None) and self.payment is not None:
             raise NotAllowed("payment", "term_only", "a flat or grace plan is asked for by term")
+        if (flat or self.grace is not None) and self.until is not None:
+            raise NotAllowed("until", "term_only", "a flat or grace plan is asked for by term")
+        if (flat or self.grace is not None) and self.days is not None:
+            raise NotAllowed("days", "plain_plan_only", "pay days are for a plain instalment plan")
         if not flat:
             if stated is not None:
                 raise NotAllowed(stated, "flat_only", "needs interest_method flat")

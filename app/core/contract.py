@@ -71,6 +71,7 @@ RULES: dict[str, str] = {
     "flat_equal_instalment": "A flat contract repays in equal instalments.",
     "grace_not_flat": "Grace periods are not part of a flat contract.",
     "min_grace": "At least one grace period.",
+    "plain_plan_only": "Pay days (days) only for a plain instalment plan, not flat or grace.",
     "max_grace": "Grace periods within the policy's deferral_max_periods.",
     "not_offered": "A kind of offer the policy makes for this debt and capacity.",
     "current_policy_version": "An offer saved under the policy's current version.",
@@ -80,6 +81,12 @@ RULES: dict[str, str] = {
     # the policy document
     "every_jurisdiction": "Contact rules and messages for each of CN, US and GB, once each.",
     "order": "A contact rule's hours start before they end.",
+    "positive_retention": "A survival curve's monthly_retention above 0 (a simulation raises"
+    " it to negative powers).",
+    "probability": "A take-up or retention from 0 to 1.",
+    "bps_range": "Discount bands of 0 to 10,000 basis points from 0 days past due.",
+    "permutation": "A waterfall of fees, interest and principal, once each.",
+    "non_negative": "An amount or a count that is 0 or more.",
     "holidays": "A calendar country the holidays package knows.",
     "needs_down_payment": "A policy with a min_down_payment_pct above 0 allows a down payment.",
     "max": "A policy's default within its own maximum (deferral_periods at most"
@@ -157,8 +164,14 @@ ENGINE = MONEY + rules(
     "grace_not_flat",
     "min_grace",
     "max_grace",
+    "plain_plan_only",
 )
 POLICY = rules(
+    "positive_retention",
+    "probability",
+    "bps_range",
+    "permutation",
+    "non_negative",
     "max",
     "order",
     "max_rate",

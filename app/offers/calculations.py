@@ -118,6 +118,8 @@ def _shaped(
     fields: dict[str, Any],
 ) -> Offer:
     # a flat contract or grace periods: the request's validator has refused the other fields
+    # (a payment, until, pay days), so they are None here
+    fields = {k: v for k, v in fields.items() if k not in ("until", "days")}
     if item.grace is not None:
         return grace_plan(
             debt,
