@@ -194,11 +194,18 @@ def consolidated_state(
     ordered = sorted(payments, key=lambda p: p.paid_on)
     shared = share_payments(offer, ordered, policy=policy)
     standings: list[DebtStanding] = []
+    last = len(offer.debts) - 1
+
+    def paid(i: int, parts: Sequence[int], refunded: int) -> int:
+        # what no debt takes (every debt paid up) is the last debt's to refund, as a plan of
+        # its own would: one debt's state is then exactly its single plan's
+        return parts[i] + (refunded if i == last else 0)
+
     for i, plan in enumerate(offer.debts):
         mine = [
-            Payment(p.paid_on, parts[i], p.reference)
-            for p, (parts, _) in zip(ordered, shared, strict=True)
-            if parts[i]
+            Payment(p.paid_on, paid(i, parts, refunded), p.reference)
+            for p, (parts, refunded) in zip(ordered, shared, strict=True)
+            if paid(i, parts, refunded)
         ]
         standings.append(_standing(plan, mine, on=on, policy=policy))
     # plan_state keeps the date order it is given: a debt's k-th share is its k-th result
@@ -207,7 +214,7 @@ def consolidated_state(
     for parts, refunded in shared:
         allocations = []
         for i, plan in enumerate(offer.debts):
-            settled = next(results[i]).allocations if parts[i] else ()
+            settled = next(results[i]).allocations if paid(i, parts, refunded) else ()
             allocations.append(
                 DebtAllocation(
                     plan.named.ref,

@@ -32,6 +32,7 @@ from typing import TypeVar
 
 from plans.allocation import AllocationRule, DebtAllocation, NamedDebt, check_debts, payment_order
 from plans.allocation import shares as share_out
+from plans.annual_rates import rate_jurisdiction
 from plans.calendar import Frequency, add_periods
 from plans.compare import RankBy
 from plans.debt import MAX_AMOUNT_MINOR, Capacity
@@ -504,6 +505,7 @@ def _assemble(
         capacity_minor=capacity.payment_minor,
         policy=policy,
         waived_interest_accrued_minor=waived_accrued,
+        jurisdiction=rate_jurisdiction(debts[0].debt.jurisdiction, policy.holiday_country),
     )
     plans = tuple(
         DebtPlan(named, offer, outcome(named.ref, offer))

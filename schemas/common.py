@@ -186,16 +186,18 @@ def _integer_fields(model: type[BaseModel]) -> dict[str, bool]:
 
 
 def _ints(annotation: Any) -> bool | None:
-    """False for an integer, True for a list of integers (either maybe null), else None."""
+    """False for an integer, True for a list or tuple of integers (either maybe null, or
+    among other choices), else None."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is int:
         return False
     if origin is Annotated:
         return _ints(args[0])
     if origin in (typing.Union, types.UnionType):
-        kinds = [a for a in args if a is not type(None)]
-        return _ints(kinds[0]) if len(kinds) == 1 else None
-    if origin is list and args and _ints(args[0]) is False:
+        # an integer among other choices (a day of the month or "last") is still one
+        found = {_ints(a) for a in args if a is not type(None)} - {None}
+        return found.pop() if len(found) == 1 else None
+    if origin in (list, tuple) and args and all(_ints(a) is False for a in args if a != ...):
         return True
     return None
 

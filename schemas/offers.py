@@ -36,6 +36,7 @@ from schemas.common import (
     given,
     minor,
     rate,
+    when,
     with_examples,
 )
 from schemas.contacts import Jurisdiction
@@ -316,7 +317,15 @@ class InstalmentRequest(Model):
             "flat_rate_per_period": "0.006",
         },
         {"debt": DEBT_EXAMPLE, "term": 10, "grace": {"periods": 2, "interest": "interest_only"}},
-        schema=given("term", "payment", "capacity"),
+        # rule required: the term comes from a term, a payment or a capacity; a flat contract
+        # and grace periods from a term
+        schema={
+            "allOf": [
+                given("term", "payment", "capacity"),
+                when("interest_method", ("flat",), given("term")),
+                {"if": given("grace"), "then": given("term")},
+            ]
+        },
     )
 
     @model_validator(mode="after")

@@ -70,13 +70,9 @@ class SaveNegotiated(_SaveOffer):
 
     negotiate: NegotiateRequest
     kind: OfferKind | None = None
+    plan: None = Field(None, description="No explicit plan: omitted, or null.")
 
     model_config = with_examples(SAVE_FROM_NEGOTIATE)
-
-    @property
-    def plan(self) -> None:
-        """No explicit plan: the offer comes from ``negotiate``."""
-        return None
 
 
 def _kind_required(schema: dict[str, Any]) -> None:
@@ -90,24 +86,17 @@ class SavePlanned(_SaveOffer):
 
     plan: PlanRequest = Field(json_schema_extra=_kind_required)
 
+    negotiate: None = Field(None, description="No negotiation: omitted, or null.")
+    kind: None = Field(None, description="The plan's own kind says what it is: omitted, or null.")
+
     model_config = with_examples(SAVE_A_PLAN)
-
-    @property
-    def negotiate(self) -> None:
-        """No negotiation: the offer is the explicit plan."""
-        return None
-
-    @property
-    def kind(self) -> None:
-        """The plan's own ``kind`` says what it is."""
-        return None
 
 
 def _save_shape(value: Any) -> str:
     # The body's own keys choose its shape: with ``plan`` it is an explicit plan (a ``negotiate``
     # beside it is then an unknown field, 422 extra_forbidden), else a negotiation.
     if isinstance(value, dict):
-        return "shape:plan" if "plan" in value else "shape:negotiate"
+        return "shape:plan" if value.get("plan") is not None else "shape:negotiate"
     return "shape:plan" if isinstance(value, SavePlanned) else "shape:negotiate"
 
 

@@ -427,6 +427,7 @@ def render_request_page(view: RequestView, locale: Locale | str) -> str:
     Examples
     --------
     >>> from datetime import UTC
+    >>> from decimal import Decimal
     >>> from plans.debt import Debt
     >>> from plans.instalment import instalment_plan
     >>> from plans.policy import Policy

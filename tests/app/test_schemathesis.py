@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from psycopg import sql
 from schemathesis.checks import CHECKS as CHECKS_REGISTRY
 from schemathesis.checks import CheckContext, load_all_checks
 from schemathesis.core.failures import FailureGroup
@@ -68,7 +70,7 @@ from app.main import create_app
 from schemas.common import EARLIEST_DATE, LATEST_DATE
 from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE
 from schemas.policies import PolicyBody
-from tests.conftest import _empty_postgres, postgres_in_use
+from tests.conftest import _connect, _empty_postgres, postgres_in_use
 
 load_all_checks()
 ANSWERED: dict[str, set[int]] = defaultdict(set)  # "METHOD /path" -> the statuses it gave
@@ -485,6 +487,61 @@ def _database(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> It
         yield url
 
 
+IN_USE: list[str] = []  # the module's database URL, while it is in use
+
+
+class Snapshot:
+    """The database as it is, to put back before each stateful scenario: a scenario replayed
+    must meet the same data, or hypothesis draws other steps (FlakyStrategyDefinition).
+    SQLite: sqlite3's backup API (the WAL included); PostgreSQL: a template database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = url.rsplit("/", 1)[-1]
+
+    def _copy(self, source: str, target: str) -> None:
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)
+
+    def take(self) -> None:
+        reset_engine()
+        if self.url.startswith("sqlite:///"):
+            self._copy(self.url.removeprefix("sqlite:///"), self._sqlite_copy())
+            return
+        admin, _ = _connect("test")
+        with admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(self._pg_copy()))
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    self._pg_copy(), sql.Identifier(self.name)
+                )
+            )
+
+    def restore(self) -> None:
+        reset_engine()
+        clear_cache()
+        forget_key()
+        if self.url.startswith("sqlite:///"):
+            self._copy(self._sqlite_copy(), self.url.removeprefix("sqlite:///"))
+            return
+        admin, _ = _connect("test")
+        with admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(self.name))
+            )
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(self.name), self._pg_copy()
+                )
+            )
+
+    def _sqlite_copy(self) -> str:
+        return self.url.removeprefix("sqlite:///") + ".snapshot"
+
+    def _pg_copy(self) -> sql.Identifier:
+        return sql.Identifier(f"{self.name}_snapshot")
+
+
 @pytest.fixture(scope="module")
 def admin_headers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -502,7 +559,9 @@ def admin_headers(
             session.commit()
         headers = {"Authorization": f"Bearer {key}"}
         _seed(headers)
+        IN_USE.append(url)
         yield headers
+        IN_USE.clear()
         SEEDED.clear()
         reset_engine()
         clear_cache()
@@ -536,6 +595,11 @@ class Stateful(schema.as_state_machine()):  # type: ignore[misc]
     its contact checks; every response checked as above."""
 
     headers: ClassVar[dict[str, str]] = {}
+    snapshot: ClassVar[Snapshot | None] = None
+
+    def setup(self) -> None:
+        if self.snapshot is not None:
+            self.snapshot.restore()
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
         return {"headers": self.headers}
@@ -560,6 +624,8 @@ STATEFUL_FAILURES: list[str] = []
 
 def test_linked_sequences_conform(admin_headers: dict[str, str]) -> None:
     Stateful.headers = admin_headers
+    Stateful.snapshot = Snapshot(IN_USE[0])
+    Stateful.snapshot.take()
     Stateful.run(
         settings=settings(
             max_examples=60,

@@ -373,7 +373,7 @@ def test_an_error_names_its_debt() -> None:
     debts = [named("a", 100_000, rate="0.36"), named("b", 100_000)]
     with pytest.raises(DomainError) as caught:
         consolidated_instalment(debts, Capacity(50_000), policy=Policy(plan_rate=None))
-    assert (caught.value.field, caught.value.rule) == ("debts[0].nominal_annual_rate", "rate_cap")
+    assert (caught.value.field, caught.value.rule) == ("annual_rate", "rate_cap")
     assert "debt 'a'" in caught.value.detail
 
 

@@ -183,7 +183,7 @@ def test_a_flat_plan_needs_a_term_and_its_true_apr_within_the_cap() -> None:
     # 1.5 % a month flat is 18 % "a year" but a true APR near 32 %: above the 24 % cap.
     with pytest.raises(DomainError) as caught:
         flat_plan(debt_of(1_200_000), policy=POLICY, term=12, rate_per_period=Decimal("0.015"))
-    assert (caught.value.field, caught.value.rule) == ("apr", "rate_cap")
+    assert (caught.value.field, caught.value.rule) == ("annual_rate", "rate_cap")
 
 
 # --- properties ---

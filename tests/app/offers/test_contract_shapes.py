@@ -153,7 +153,7 @@ def test_an_ordinary_plan_has_neither(client: TestClient, auth: Headers) -> None
         ),
         (
             {"term": 12, "interest_method": "flat", "flat_rate_per_period": "0.02"},
-            "apr",
+            "annual_rate",
             "rate_cap",
         ),
     ],
