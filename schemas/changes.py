@@ -29,6 +29,7 @@ Status = Literal["open", "offered", "declined"]
 # service reads them (app.changes.change_requests): a number, a date as YYYY-MM-DD.
 # (blanks at either end are the ASCII ones the service strips: app.changes.change_requests.BLANKS)
 NUMBER_PATTERN = r"^[ \t\n\r\v\f]*[0-9]+(\.[0-9]+)?[ \t\n\r\v\f]*$"
+LUMP_SUM_PATTERN = r"^[ \t\n\r\v\f]*([0-9]+(\.[0-9]+)?)?[ \t\n\r\v\f]*$"
 DAY_PATTERN = (
     r"^[ \t\n\r\v\f]*((19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?"
     r"[ \t\n\r\v\f]*$"
@@ -48,7 +49,7 @@ _START = Field(
 )
 _LUMP_SUM = Field(
     None,
-    json_schema_extra={"pattern": r"^[ \t\n\r\v\f]*([0-9]+(\.[0-9]+)?)?[ \t\n\r\v\f]*$"},
+    json_schema_extra={"pattern": LUMP_SUM_PATTERN},
     max_length=40,
     description="Cash the debtor can pay now, as a down payment; omitted: none.",
     examples=["0"],

@@ -87,6 +87,20 @@ RULES: dict[str, str] = {
     "bps_range": "Discount bands of 0 to 10,000 basis points from 0 days past due.",
     "permutation": "A waterfall of fees, interest and principal, once each.",
     "non_negative": "An amount or a count that is 0 or more.",
+    # the contact rules document
+    "one_kind": "A contact cap's window is exactly one of rolling_hours, local_days, ever.",
+    "unique_code": "Each jurisdiction's code once.",
+    "unique_id": "Each rule's id once within its jurisdiction.",
+    "purposes": "A rule names purposes the service knows, each once.",
+    "choice": "A value among the rule's documented choices (a role, a channel, a weekday).",
+    "ever": "A window of ever is true.",
+    "integer": "A count or a number of hours or days as a whole number.",
+    "invalid": "A rule document that reads as the contact rules schema says.",
+    "keys": "A rule with only its documented keys, each required one given.",
+    "list": "A list where the contact rules take a list.",
+    "object": "An object where the contact rules take an object.",
+    "text": "Text where the contact rules take text, not empty.",
+    "time": "An hour as HH:MM.",
     "holidays": "A calendar country the holidays package knows.",
     "needs_down_payment": "A policy with a min_down_payment_pct above 0 allows a down payment.",
     "max": "A policy's default within its own maximum (deferral_periods at most"
@@ -134,6 +148,24 @@ def rules(*names: str) -> tuple[str, ...]:
 
 
 MONEY = rules("iso4217", "max_decimals", "max_amount")
+# A policy's contact rules document (plans/contact_rules.py reads it, field by field).
+CONTACT_RULES = rules(
+    "one_kind",
+    "unique_code",
+    "unique_id",
+    "purposes",
+    "choice",
+    "ever",
+    "integer",
+    "invalid",
+    "keys",
+    "list",
+    "object",
+    "text",
+    "time",
+    "unknown",
+    "positive",
+)
 # The engine's rules, met by any operation that computes an offer or a plan from a debt.
 ENGINE = MONEY + rules(
     "positive",
@@ -167,6 +199,7 @@ ENGINE = MONEY + rules(
     "plain_plan_only",
 )
 POLICY = rules(
+    *CONTACT_RULES,
     "positive_retention",
     "probability",
     "bps_range",
@@ -220,7 +253,7 @@ OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/policies/{policy_id}/versions"): POLICY,
     ("POST", "/v1/simulations"): (
         *MONEY,
-        *rules("exclusive", "unknown", "max_rate", "max_debts", "max_grid_points"),
+        *rules("exclusive", "unknown", "max_rate", "positive", "max_debts", "max_grid_points"),
         *rules("max_debt_policies", "max_offer_rows"),
     ),
     ("PUT", "/v1/debts/{ref}"): (*MONEY, *rules("exists", "max_rate", "positive")),
@@ -400,8 +433,9 @@ def _operation(schema: Mapping[str, Any], label: str) -> dict[str, Any]:
 
 def document(schema: dict[str, Any]) -> None:
     """Name each operation's rules (description and ``x-rules``) and add the links."""
-    for (method, path), names in OPERATION_RULES.items():
+    for (method, path), named in OPERATION_RULES.items():
         operation = _operation(schema, f"{method} {path}")
+        names = tuple(dict.fromkeys(named))
         operation["x-rules"] = [{"rule": name, "description": RULES[name]} for name in names]
         listed = "\n".join(f"- `{name}`: {RULES[name]}" for name in names)
         operation["description"] = (

@@ -56,7 +56,15 @@ from app.links.web import (
     page_locale,
 )
 from plans.errors import DomainError
-from schemas.changes import NUMBER_PATTERN, ChoiceIn, Evaluation, ProposalIn, Receipt
+from schemas.changes import (
+    DAY_PATTERN,
+    LUMP_SUM_PATTERN,
+    NUMBER_PATTERN,
+    ChoiceIn,
+    Evaluation,
+    ProposalIn,
+    Receipt,
+)
 from schemas.common import Locale
 
 router = APIRouter(prefix="/s", tags=["links"])
@@ -289,8 +297,12 @@ def change_page(
     p: str | None = MarkerQuery,
     accept_language: AcceptLanguage = None,
     payment: str | None = AmountQuery,
-    start: str | None = Query(None, max_length=40, description="The proposal's first payment."),
-    lump_sum: str | None = Query(None, max_length=40, description="The proposal's lump sum."),
+    start: str | None = Query(
+        None, max_length=40, pattern=DAY_PATTERN, description="The proposal's first payment."
+    ),
+    lump_sum: str | None = Query(
+        None, max_length=40, pattern=LUMP_SUM_PATTERN, description="The proposal's lump sum."
+    ),
 ) -> Response:
     """The debtor's change page: what is owed now and a form for what they can afford; with a
     proposal in the query, the engine's answer (the plan as proposed, or the nearest plans
