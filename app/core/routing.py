@@ -77,22 +77,27 @@ def templates(routes: Sequence[BaseRoute]) -> list[Template]:
     return found
 
 
+def taking(table: Iterable[Template], path: str) -> list[Template]:
+    """The routes that take ``path``."""
+    return [template for template in table if template.takes(path)]
+
+
 def allowed(table: Iterable[Template], path: str) -> frozenset[str] | None:
     """The methods of every route that takes ``path``; ``None`` when no route does."""
-    methods: set[str] = set()
-    taken = False
-    for template in table:
-        if template.takes(path):
-            taken = True
-            methods |= template.methods
-    return frozenset(methods) if taken else None
+    return methods_of(taking(table, path))
 
 
-def unknown_query(table: Iterable[Template], path: str, method: str, query: str) -> str | None:
-    """The first query parameter no route taking ``method`` on ``path`` declares, if any."""
+def methods_of(found: Sequence[Template]) -> frozenset[str] | None:
+    """The methods of ``found`` together; ``None`` when no route takes the path."""
+    return frozenset().union(*(t.methods for t in found)) if found else None
+
+
+def unknown_query(found: Iterable[Template], method: str, query: str) -> str | None:
+    """The first query parameter none of ``found`` (the routes that take the path) declares
+    for ``method``, if any."""
     declared: set[str] = set()
-    for template in table:
-        if method in template.methods and template.takes(path):
+    for template in found:
+        if method in template.methods:
             declared |= template.query
     for name, _value in parse_qsl(query, keep_blank_values=True):
         if name not in declared:
@@ -135,7 +140,8 @@ class KnownRoutes:
         path, root = scope["path"], scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        allow = allowed(self.table, path)
+        found = taking(self.table, path)  # each route's pattern is tried once a request
+        allow = methods_of(found)
         if allow is None:
             answer = problem_response(not_found("There is nothing at this path."), path)
         elif scope["method"] not in allow:
@@ -143,8 +149,7 @@ class KnownRoutes:
         elif (
             scope.get("query_string")
             and path.startswith("/v1/")
-            and (name := unknown_query(self.table, path, scope["method"], _query(scope)))
-            is not None
+            and (name := unknown_query(found, scope["method"], _query(scope))) is not None
         ):
             answer = problem_response(
                 invalid([FieldError(f"query.{name}", "unknown_parameter", "is not a parameter")]),
