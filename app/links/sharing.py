@@ -424,6 +424,11 @@ def accept(db: Session, token: str) -> Json:
     offer = by_token(db, token)
     if offer is None:
         raise no_such_link()
+    # locked (PostgreSQL): concurrent acceptances of one offer queue here, so each later one
+    # reads "accepted" rather than finding the first one's plan as the debt's open plan
+    db.refresh(offer, with_for_update=True)
+    if offer.status == "revoked":
+        raise no_such_link()
     if offer.status == "accepted":
         raise conflict("This offer has already been accepted.", "already-accepted")
     if offer.status == "superseded":
