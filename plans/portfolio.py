@@ -76,11 +76,15 @@ def rates_scaled(rates: npt.ArrayLike) -> Int64Array:
     return np.asarray(scaled, dtype=np.int64)
 
 
-def _round_div(numerator: Int64Array, denominator: int, rounding: Rounding) -> Int64Array:
-    # numerator >= 0 here; the same rule as plans.money.round_div
+def _round_div(
+    numerator: Int64Array, denominator: int, rounding: Rounding, out: Int64Array | None = None
+) -> Int64Array:
+    # numerator >= 0 here; the same rule as plans.money.round_div; written to ``out`` if given
     if rounding is Rounding.HALF_UP and denominator % 2 == 0:
         # ties up in one division: floor((n + d/2) / d), exact for non-negative n and even d
-        return (numerator + denominator // 2) // denominator
+        numerator += denominator // 2  # a temporary of the caller's
+        halved: Int64Array = np.floor_divide(numerator, denominator, out=out)
+        return halved
     # floor division by a scalar is the fast path in numpy (libdivide); the remainder follows
     quotient = numerator // denominator
     twice = 2 * (numerator - quotient * denominator)
@@ -89,7 +93,7 @@ def _round_div(numerator: Int64Array, denominator: int, rounding: Rounding) -> I
         if rounding is Rounding.HALF_UP
         else ((twice > denominator) | ((twice == denominator) & (quotient % 2 == 1)))
     )
-    rounded: Int64Array = quotient + up
+    rounded: Int64Array = np.add(quotient, up, out=out)
     return rounded
 
 
@@ -128,37 +132,55 @@ def level_payments(
     """
     p = principal.astype(np.float64)
     a = arrears.astype(np.float64)
+    rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), p.shape)
+    periods = np.broadcast_to(np.asarray(periods, dtype=np.int64), p.shape)
     log_growth = np.log1p(rate)
 
-    def payment_for(m: Int64Array) -> FloatArray:
-        owed = p + a + (rate + (m - 1) * rate) * p
-        factor = _annuity_factor(rate, log_growth, periods - m)
+    def payment_for(rows: slice | Int64Array, m: Int64Array) -> FloatArray:
+        pr, r = p[rows], rate[rows]
+        owed = pr + a[rows] + (r + (m - 1) * r) * pr
+        factor = _annuity_factor(r, log_growth[rows], periods[rows] - m)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(np.isinf(factor), owed / m, owed * factor / (1.0 + m * factor))
+            result: FloatArray = np.where(
+                np.isinf(factor), owed / m, owed * factor / (1.0 + m * factor)
+            )
+        return result
 
     m = np.ones_like(periods)
-    x = payment_for(m)
+    x = payment_for(slice(None), m)
+    # The fixed point of the scalar rule, stepped only for the debts still moving (those with
+    # arrears, at first): the same decisions as the scalar rule in the same float operations.
     pending = arrears > 0
+    rows = np.flatnonzero(pending)
     for _ in range(12):
-        if not pending.any():
+        if not len(rows):
             break
-        excess = x - rate * p
+        # most debts owe arrears at first: then step them all (no gather) and keep those
+        dense = 2 * len(rows) > len(x)
+        at: Int64Array | slice = slice(None) if dense else rows
+        xr, pr, ar, r, n = x[at], p[at], a[at], rate[at], periods[at]
+        excess = xr - r * pr
         with np.errstate(divide="ignore", invalid="ignore"):
-            need = np.ceil(a / excess - 1e-12)
+            need = np.ceil(ar / excess - 1e-12)
         m_next = np.where(
-            a + rate * p <= x,
-            1,
-            np.where(excess <= 0, periods, np.clip(need, 1, periods)),
+            ar + r * pr <= xr, 1, np.where(excess <= 0, n, np.clip(need, 1, n))
         ).astype(np.int64)
-        settled = m_next == m
-        pending &= ~settled
-        m = np.where(pending, m_next, m)
-        x = np.where(pending, payment_for(m), x)
-    if pending.any():
+        moving = m_next != m[at]
+        if dense:
+            moving &= pending
+            pending = moving
+            rows = np.flatnonzero(moving)
+            m[rows] = m_next[rows]
+        else:
+            rows = rows[moving]
+            m[rows] = m_next[moving]
+        if len(rows):
+            x[rows] = payment_for(rows, m[rows])
+    if len(rows):
         # rare cycles between neighbouring m: defer to the scalar rule for those debts
         from plans.annuity import level_payment
 
-        for i in np.flatnonzero(pending):
+        for i in rows.tolist():
             x[i] = level_payment(
                 int(principal[i]),
                 int(arrears[i]),
@@ -292,54 +314,116 @@ def _lay_out(
     denominator: int,
     policy: Policy,
 ) -> None:
-    # The scalar rules of plans.amortisation.amortise, one period at a time for a block of debts.
-    exact = owed.dtype == np.int64
-    shortest = int(periods.min(initial=0))
+    # The scalar rules of plans.amortisation.amortise, one period at a time for a block of debts,
+    # in int64, or in Python integers (boxed, converted to int64 for the rest). Each line's
+    # figures are computed into its row of the lines. On the usual line a debt pays this
+    # period's interest in full and the rest goes to its principal; the debts that carry
+    # arrears (interest or fees: ``owing``, few after the first line) take the whole waterfall
+    # on their rows only. A line where a debt without arrears cannot pay its interest, or a
+    # waterfall with principal before interest, takes the whole waterfall for every debt.
+    boxed = owed.dtype == object
+    count = len(periods)
+    shortest = int(periods.min()) if count else 0
     order = tuple(policy.waterfall)
+    interest_first = order.index(Component.INTEREST) < order.index(Component.PRINCIPAL)
+    interest = interest.copy()
+    fees = fees.copy()
+    owing: Int64Array = np.flatnonzero((interest != 0) | (fees != 0))
     for k in range(int(periods.max(initial=0))):
-        accrued = _round_div(owed * units, denominator, policy.rounding)
-        owed_int = owed if exact else owed.astype(np.int64)
-        if not exact:
-            accrued = accrued.astype(np.int64)
+        accrued = lines.accrued[k, block]
+        if boxed:
+            accrued[...] = _round_div(owed * units, denominator, policy.rounding)
+            owed_now = owed.astype(np.int64)
+        else:
+            _round_div(owed * units, denominator, policy.rounding, out=accrued)
+            owed_now = owed
         if k >= shortest:
             accrued[periods <= k] = 0
-        if k >= shortest - 1 or interest.any() or fees.any():
-            interest = interest + accrued
-            total = owed_int + interest + fees
-            payment = np.minimum(level, total)
-            if k >= shortest - 1:
-                closing_now = periods - 1 == k
-                payment[closing_now] = total[closing_now]
-                payment[periods <= k] = 0
-            left = payment.copy()
-            taken = {}
-            for component in order:
-                if component is Component.FEES:
-                    take = np.minimum(left, fees)
-                    fees = fees - take
-                elif component is Component.INTEREST:
-                    take = np.minimum(left, interest)
-                    interest = interest - take
-                else:
-                    take = left.copy()  # what is left of a payment never exceeds the principal
-                    owed = owed - (take if exact else take.astype(object))
-                left -= take
-                taken[component] = take
-            paid_interest, paid_fees = taken[Component.INTEREST], taken[Component.FEES]
-            lines.fees[k, block] = paid_fees
+        total = owed_now + accrued
+        # most of a block owes arrears on its first line: its whole rows then, not an index
+        rows: Int64Array | slice = slice(None) if 2 * len(owing) > count else owing
+        if len(owing):
+            total[rows] += interest[rows] + fees[rows]
+        payment = np.minimum(level, total, out=lines.payment[k, block])
+        if k >= shortest - 1:
+            closing_now = periods - 1 == k
+            payment[closing_now] = total[closing_now]
+            payment[periods <= k] = 0
+        closing = np.subtract(total, payment, out=lines.closing[k, block])
+        short = payment < accrued
+        if len(owing):
+            short[rows] = False
+        if interest_first and not boxed and not short.any():
+            lines.interest[k, block] = accrued
+            owed = closing.copy() if len(owing) else closing
+            if len(owing):
+                _waterfall(
+                    lines, k, block, rows, order, payment, accrued, owed_now, owed, interest, fees
+                )
+                owing = _still_owing(rows, interest, fees)
+            continue
+        paid_interest = lines.interest[k, block]
+        repaid = np.empty_like(payment)
+        if interest_first:
+            np.minimum(payment, accrued, out=paid_interest)
+            np.subtract(payment, paid_interest, out=repaid)
         else:
-            # No arrears anywhere in the block: the waterfall reduces to interest, then
-            # principal. (Fees stay zero; the lines were allocated zeroed.)
-            total = owed_int + accrued
-            payment = np.minimum(level, total)
-            paid_interest = np.minimum(payment, accrued)
-            interest = accrued - paid_interest
-            repaid = payment - paid_interest
-            owed = owed - (repaid if exact else repaid.astype(object))
-        lines.payment[k, block] = payment
-        lines.interest[k, block] = paid_interest
-        lines.accrued[k, block] = accrued
-        np.subtract(total, payment, out=lines.closing[k, block])
+            np.minimum(payment, owed_now, out=repaid)
+            np.subtract(payment, repaid, out=paid_interest)
+        carried = accrued - paid_interest
+        principal = owed_now - repaid
+        if len(owing):
+            carried[rows] = interest[rows]
+            _waterfall(
+                lines, k, block, rows, order, payment, accrued, owed_now, principal, carried, fees
+            )
+        interest = carried
+        owing = _still_owing(slice(None), interest, fees)
+        owed = principal.astype(object) if boxed else principal
+
+
+def _waterfall(
+    lines: _Lines,
+    k: int,
+    block: slice,
+    rows: Int64Array | slice,
+    order: tuple[Component, ...],
+    payment: Int64Array,
+    accrued: Int64Array,
+    owed: Int64Array,
+    principal: Int64Array,
+    interest: Int64Array,
+    fees: Int64Array,
+) -> None:
+    # Line k of the debts ``rows``, which carry arrears: ``payment`` goes down the whole
+    # waterfall over their fees, their interest (carried, plus this period's ``accrued``) and
+    # their ``owed`` principal. What is left of each is written back to ``principal``,
+    # ``interest`` and ``fees``; what is paid, to the lines.
+    left = np.array(payment[rows])
+    due = {
+        Component.FEES: fees[rows],
+        Component.INTEREST: interest[rows] + accrued[rows],
+        Component.PRINCIPAL: owed[rows],
+    }
+    paid = {}
+    for component in order:
+        take = np.minimum(left, due[component])
+        left -= take
+        due[component] = due[component] - take
+        paid[component] = take
+    lines.interest[k, block][rows] = paid[Component.INTEREST]
+    lines.fees[k, block][rows] = paid[Component.FEES]
+    principal[rows] = due[Component.PRINCIPAL]
+    interest[rows] = due[Component.INTEREST]
+    fees[rows] = due[Component.FEES]
+
+
+def _still_owing(rows: Int64Array | slice, interest: Int64Array, fees: Int64Array) -> Int64Array:
+    # Of ``rows``, the debts that still carry interest or fees (as positions in the block).
+    if isinstance(rows, slice):
+        return np.flatnonzero((interest != 0) | (fees != 0))
+    left: Int64Array = rows[(interest[rows] != 0) | (fees[rows] != 0)]
+    return left
 
 
 def level_payments_from(
