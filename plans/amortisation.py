@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from plans.annuity import level_payment
-from plans.calendar import Frequency, add_periods
+from plans.calendar import Frequency, add_periods, due_dates, payment_dates
 from plans.daycount import year_fraction
 from plans.money import Rounding, round_div, round_fraction, split_rounded
 from plans.offer import Owed
@@ -175,6 +175,80 @@ def line_rates(
         yearly * year_fraction(begin, end, policy.day_count)
         for begin, end in zip(starts, paid_on, strict=True)
     ]
+
+
+Dated = tuple[list[date], list[date], list[Fraction]]
+
+
+@dataclass(slots=True)
+class PlanDates:
+    """The due dates, payment dates and line rates of plans' lines, laid out once per anchor.
+
+    Each list is prefix-stable (the k-th date and rate depend only on the ones before it), so
+    one list as long as the longest plan asked serves every shorter one: the instalment plan,
+    the deferral and the settlement in instalments of one negotiation, their probes and the
+    terms they try, all starting on the same first due date, share it instead of each laying
+    out its own; a longer plan asked later extends it. The lines are exactly
+    :func:`plans.calendar.due_dates`, :func:`plans.calendar.payment_dates` and
+    :func:`line_rates` of the whole length, cut to the length asked (a test checks it).
+
+    Examples
+    --------
+    >>> dates, policy = PlanDates(), Policy(holiday_country="CN")
+    >>> def asked(total):
+    ...     return dates.lines(total, first_due=date(2026, 10, 1), frequency=Frequency.MONTHLY,
+    ...                        days=None, annual=Decimal("0.12"), as_of=date(2026, 9, 1),
+    ...                        policy=policy)
+    >>> due, paid_on, rates = asked(2)
+    >>> paid_on, rates
+    ([datetime.date(2026, 10, 8), datetime.date(2026, 11, 2)], [Fraction(1, 100), Fraction(1, 100)])
+    >>> len(asked(12)[0]), asked(12)[1][:2] == paid_on
+    (12, True)
+    """
+
+    made: dict[tuple[object, ...], Dated] = field(default_factory=dict)
+
+    def lines(
+        self,
+        total: int,
+        *,
+        first_due: date,
+        frequency: Frequency,
+        days: tuple[int, int] | None,
+        annual: Decimal,
+        as_of: date,
+        policy: Policy,
+        after: date | None = None,
+    ) -> Dated:
+        """The first ``total`` lines' due dates, payment dates and rates."""
+        key = (
+            first_due,
+            frequency,
+            days,
+            annual,
+            as_of,
+            after,
+            policy.holiday_country,
+            policy.interest_basis,
+            policy.day_count,
+        )
+        dated = self.made.get(key)
+        if dated is None or len(dated[0]) < total:
+            have, have_paid = dated[:2] if dated is not None else ([], [])
+            # the dates after those laid out already: due dates k = len(have) .. total - 1, each
+            # rolled to a business day after the last payment date (as payment_dates does)
+            due = have + due_dates(first_due, total, frequency, days=days, skip=len(have))
+            paid_on = have_paid + payment_dates(
+                due[len(have) :],
+                policy.holiday_country,
+                after=have_paid[-1] if have_paid else after,
+            )
+            rates = line_rates(
+                annual, as_of=as_of, due=due, paid_on=paid_on, frequency=frequency, policy=policy
+            )
+            dated = self.made[key] = (due, paid_on, rates)
+        due, paid_on, rates = dated
+        return due[:total], paid_on[:total], rates[:total]
 
 
 @dataclass(frozen=True, slots=True)

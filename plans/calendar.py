@@ -160,9 +160,14 @@ def add_months(day: date, months: int) -> date:
 
 
 def due_dates(
-    anchor: date, count: int, frequency: Frequency, *, days: tuple[int, int] | None = None
+    anchor: date,
+    count: int,
+    frequency: Frequency,
+    *,
+    days: tuple[int, int] | None = None,
+    skip: int = 0,
 ) -> list[date]:
-    """Contractual due dates, the first on ``anchor``.
+    """Contractual due dates, the first on ``anchor``; without the first ``skip`` of them.
 
     Monthly dates keep the anchor day, clamped to the month's end and restored after it
     (Jan 31 -> Feb 28 -> Mar 31): each date is ``anchor + k months``, never the previous
@@ -180,11 +185,13 @@ def due_dates(
     [datetime.date(2026, 1, 31), datetime.date(2026, 2, 15), datetime.date(2026, 2, 28)]
     """
     if frequency is Frequency.MONTHLY:
-        return [add_months(anchor, k) for k in range(count)]
+        return [add_months(anchor, k) for k in range(skip, count)]
     if frequency is Frequency.WEEKLY:
-        return [anchor + timedelta(weeks=k) for k in range(count)]
+        return [anchor + timedelta(weeks=k) for k in range(skip, count)]
     if frequency is Frequency.BIWEEKLY:
-        return [anchor + timedelta(weeks=2 * k) for k in range(count)]
+        return [anchor + timedelta(weeks=2 * k) for k in range(skip, count)]
+    if skip:
+        return due_dates(anchor, count, frequency, days=days)[skip:]
     if days is not None:
         first_day, second_day = days
         start = next_pay_day(anchor, days)

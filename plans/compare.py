@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from plans.amortisation import PlanDates
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.errors import DomainError
@@ -101,16 +102,23 @@ def negotiate(
     >>> [(r.kind.value, r.rule) for r in result.rejected]
     [('settlement', 'lump_sum'), ('settlement_plan', 'capacity')]
     """
+    # the plans start on the same first due date: their dates and line rates are laid out once
+    dates = PlanDates()
     makers: list[tuple[OfferKind, Callable[[], Offer]]] = [
         (
             OfferKind.INSTALMENT,
-            lambda: instalment_plan(debt, policy=policy, capacity=capacity, until=until),
+            lambda: instalment_plan(
+                debt, policy=policy, capacity=capacity, until=until, dates=dates
+            ),
         ),
-        (OfferKind.DEFERRAL, lambda: deferral_plan(debt, policy=policy, capacity=capacity)),
+        (
+            OfferKind.DEFERRAL,
+            lambda: deferral_plan(debt, policy=policy, capacity=capacity, dates=dates),
+        ),
         (OfferKind.SETTLEMENT, lambda: settlement(debt, policy=policy, capacity=capacity)),
         (
             OfferKind.SETTLEMENT_PLAN,
-            lambda: settlement_plan(debt, policy=policy, capacity=capacity),
+            lambda: settlement_plan(debt, policy=policy, capacity=capacity, dates=dates),
         ),
     ]
     capacity.start(debt)  # an input error, not a reason to reject every kind

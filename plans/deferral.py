@@ -14,14 +14,14 @@ from fractions import Fraction
 from plans.amortisation import (
     Amortisation,
     Balance,
+    PlanDates,
     PlanSpec,
     amortise,
     arrears_waiver,
     line,
-    line_rates,
 )
 from plans.annuity import shortest_term
-from plans.calendar import Frequency, due_dates, payment_dates
+from plans.calendar import Frequency
 from plans.debt import Capacity, Debt, check_amount
 from plans.errors import DomainError, ExceedsCapacity, NotAllowed, TermBeyondMax
 from plans.instalment import (
@@ -111,6 +111,7 @@ def deferral_plan(
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT,
     frequency: Frequency | None = None,
     nominal_annual_rate: Decimal | None = None,
+    dates: PlanDates | None = None,
 ) -> Offer:
     """A pause of ``periods`` periods (the policy's default if not given), then instalments.
 
@@ -159,24 +160,20 @@ def deferral_plan(
 
     # Due dates, payment dates and line rates are each prefix-stable (the k-th depends only on
     # the ones before it), so one list as long as the longest plan tried serves every layout:
-    # the probe, each candidate term and each raised level, which used to rebuild them all.
-    dated: list[tuple[list[date], list[date], list[Fraction]]] = []
+    # the probe, each candidate term and each raised level (and, in a negotiation, the other
+    # plans that start on the same date).
+    shared = dates or PlanDates()
 
     def calendar(total: int) -> tuple[list[date], list[date], list[Fraction]]:
-        if not dated or len(dated[0][0]) < total:
-            due = due_dates(first_due, total, frequency, days=days)
-            paid_on = payment_dates(due, policy.holiday_country)
-            rates = line_rates(
-                annual,
-                as_of=debt.as_of,
-                due=due,
-                paid_on=paid_on,
-                frequency=frequency,
-                policy=policy,
-            )
-            dated[:] = [(due, paid_on, rates)]
-        due, paid_on, rates = dated[0]
-        return due[:total], paid_on[:total], rates[:total]
+        return shared.lines(
+            total,
+            first_due=first_due,
+            frequency=frequency,
+            days=days,
+            annual=annual,
+            as_of=debt.as_of,
+            policy=policy,
+        )
 
     def paused(state: Balance, total: int) -> tuple[list[Line], int]:
         due, paid_on, rates = calendar(total)

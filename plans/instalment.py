@@ -14,6 +14,7 @@ from decimal import Decimal
 from plans.amortisation import (
     Amortisation,
     Balance,
+    PlanDates,
     PlanSpec,
     amortise,
     arrears_waiver,
@@ -23,7 +24,7 @@ from plans.amortisation import (
 )
 from plans.annual_rates import check_rate_cap, rate_jurisdiction
 from plans.annuity import level_payment, shortest_term
-from plans.calendar import Frequency, add_periods, due_dates, next_pay_day, pay_days, payment_dates
+from plans.calendar import Frequency, add_periods, next_pay_day, pay_days
 from plans.debt import Capacity, Debt, check_amount, check_semi_monthly
 from plans.errors import (
     BelowMinInstalment,
@@ -221,17 +222,24 @@ def build_instalment(
     down_minor: int,
     level_minor: int | None = None,
     days: tuple[int, int] | None = None,
+    dates: PlanDates | None = None,
 ) -> tuple[Schedule, Terms, Waiver]:
-    """Lay out one instalment plan with fixed parameters (no feasibility checks)."""
+    """Lay out one instalment plan with fixed parameters (no feasibility checks); its dates
+    and rates from ``dates`` when a negotiation shares them."""
     balance = Balance(debt.principal_minor, debt.interest_minor, debt.fees_minor)
     waiver = arrears_waiver(balance, policy)
     lines: list[Line] = []
     if down_minor:
         lines.append(down_payment_line(1, debt.as_of, down_minor, balance, policy, waiver))
-    due = due_dates(first_due, term, frequency, days=days)
-    paid_on = payment_dates(due, policy.holiday_country, after=debt.as_of if down_minor else None)
-    rates = line_rates(
-        annual, as_of=debt.as_of, due=due, paid_on=paid_on, frequency=frequency, policy=policy
+    due, paid_on, rates = (dates or PlanDates()).lines(
+        term,
+        first_due=first_due,
+        frequency=frequency,
+        days=days,
+        annual=annual,
+        as_of=debt.as_of,
+        policy=policy,
+        after=debt.as_of if down_minor else None,
     )
     spec = PlanSpec(frequency, annual, amortisation, policy.rounding)
     instalments, level = amortise(
@@ -304,6 +312,7 @@ def instalment_plan(
     nominal_annual_rate: Decimal | None = None,
     until: Until | None = None,
     days: tuple[int, int] | None = None,
+    dates: PlanDates | None = None,
 ) -> Offer:
     """An instalment plan: the given ``term``, or the shortest term whose payments fit.
 
@@ -362,6 +371,7 @@ def instalment_plan(
             annual=annual,
             down_minor=down,
             days=days,
+            dates=dates,
         )
     limit = policy.max_periods(frequency.periods_per_year)
     level_fixed = None
@@ -435,6 +445,7 @@ def instalment_plan(
                 down_minor=down,
                 level_minor=level,
                 days=days,
+                dates=dates,
             )
             try:
                 check_fit(schedule, capacity=bounded, policy=policy, currency=debt.currency)
@@ -468,6 +479,7 @@ def until_repaid(
     annual: Decimal,
     down_minor: int,
     days: tuple[int, int] | None = None,
+    dates: PlanDates | None = None,
 ) -> Offer:
     """The debtor's own figure: ``payment_minor`` (else the capacity's payment) every period
     until the debt is repaid, the last payment whatever is left (at most the figure).
@@ -510,6 +522,7 @@ def until_repaid(
         down_minor=down_minor,
         level_minor=figure,
         days=days,
+        dates=dates,
     )
     instalments = [x for x in schedule.lines if x.kind is LineKind.INSTALMENT]
     if instalments and instalments[-1].payment_minor > figure:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from plans.amortisation import Balance, line
-from plans.calendar import Frequency, due_dates, next_business_day, payment_dates
+from plans.amortisation import Balance, PlanDates, line
+from plans.calendar import Frequency, next_business_day
 from plans.debt import Capacity, Debt, check_amount
 from plans.errors import (
     BelowMinInstalment,
@@ -23,7 +23,7 @@ from plans.errors import (
     NotAllowed,
     TermBeyondMax,
 )
-from plans.instalment import check_min_down_payment, finish, first_due_date, plan_days
+from plans.instalment import check_min_down_payment, finish, first_due_date, plan_days, plan_rate
 from plans.money import at_least_percent, label, round_div
 from plans.offer import Offer, Terms
 from plans.policy import Component, OfferKind, Policy
@@ -215,6 +215,7 @@ def settlement_plan(
     instalments: int | None = None,
     discount_bps: int | None = None,
     frequency: Frequency | None = None,
+    dates: PlanDates | None = None,
 ) -> Offer:
     """The discounted total in a few short instalments, for a smaller discount.
 
@@ -291,8 +292,16 @@ def settlement_plan(
         )
     days = plan_days(capacity, frequency)
     first_due = first_due_date(debt, capacity, frequency, days=days)
-    due = due_dates(first_due, len(parts), frequency, days=days)
-    paid_on = payment_dates(due, policy.holiday_country, after=debt.as_of if down else None)
+    due, paid_on, _ = (dates or PlanDates()).lines(
+        len(parts),
+        first_due=first_due,
+        frequency=frequency,
+        days=days,
+        annual=plan_rate(debt, policy),  # its rates are unused: the plans' own key shares them
+        as_of=debt.as_of,
+        policy=policy,
+        after=debt.as_of if down else None,
+    )
     events: list[tuple[LineKind, date, date, int]] = []
     if down:
         events.append((LineKind.DOWN_PAYMENT, debt.as_of, debt.as_of, down))

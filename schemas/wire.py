@@ -7,7 +7,7 @@ building and re-validating pydantic objects. Amounts become decimal strings here
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -37,15 +37,12 @@ def amount_formatter(currency: str) -> Callable[[int], str]:
         return str
     scale = 10**places
     zero = "0." + "0" * places
-    pattern = f"{{}}.{{:0{places}d}}"
 
     def fmt(minor: int) -> str:
-        # schedules are mostly zeros and a few repeated amounts: the common cases go first
         if minor == 0:
             return zero
-        if minor > 0:
-            return pattern.format(*divmod(minor, scale))
-        return "-" + pattern.format(*divmod(-minor, scale))
+        whole, part = divmod(abs(minor), scale)
+        return f"{'-' if minor < 0 else ''}{whole}.{part:0{places}d}"
 
     return fmt
 
@@ -54,36 +51,42 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def _line(x: Line, fmt: Callable[[int], str]) -> Json:
-    (
-        number,
-        kind,
-        due_date,
-        payment_date,
-        opening,
-        payment,
-        interest,
-        fees,
-        principal,
-        waived,
-        accrued,
-        closing,
-        *_,  # the closing balance by component stays in the engine (payoffs, allocation)
-    ) = x
-    return {
-        "number": number,
-        "kind": kind.value,
-        "due_date": due_date.isoformat(),
-        "payment_date": payment_date.isoformat(),
-        "opening_balance": fmt(opening),
-        "payment": fmt(payment),
-        "interest": fmt(interest),
-        "fees": fmt(fees),
-        "principal": fmt(principal),
-        "waived": fmt(waived),
-        "interest_accrued": fmt(accrued),
-        "closing_balance": fmt(closing),
-    }
+def _lines(lines: Sequence[Line], fmt: Callable[[int], str]) -> list[Json]:
+    # Each distinct amount of the schedule formatted once, then looked up: a schedule repeats
+    # its amounts (each opening balance is the previous closing one, the level payment, zeros).
+    text = {amount: fmt(amount) for x in lines for amount in x[4:12]}
+    return [
+        {
+            "number": number,
+            "kind": kind.value,
+            "due_date": due_date.isoformat(),
+            "payment_date": payment_date.isoformat(),
+            "opening_balance": text[opening],
+            "payment": text[payment],
+            "interest": text[interest],
+            "fees": text[fees],
+            "principal": text[principal],
+            "waived": text[waived],
+            "interest_accrued": text[accrued],
+            "closing_balance": text[closing],
+        }
+        # the closing balance by component stays in the engine (payoffs, allocation)
+        for (
+            number,
+            kind,
+            due_date,
+            payment_date,
+            opening,
+            payment,
+            interest,
+            fees,
+            principal,
+            waived,
+            accrued,
+            closing,
+            *_,
+        ) in lines
+    ]
 
 
 def _rate(value: Decimal) -> str:
@@ -152,7 +155,7 @@ def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
             **_contract_shape(terms, fmt),
         },
         "schedule": {
-            "lines": [_line(x, fmt) for x in offer.schedule.lines],
+            "lines": _lines(offer.schedule.lines, fmt),
             "totals": {
                 "payment": fmt(totals.payment_minor),
                 "interest": fmt(totals.interest_minor),
