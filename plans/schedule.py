@@ -124,9 +124,8 @@ class Schedule:
         >>> Schedule.of("CNY", []).totals.payment_minor
         0
         """
-        schedule = cls(currency, tuple(lines), Totals.of(lines))
-        check_schedule(schedule)
-        return schedule
+        check_lines(lines)
+        return cls(currency, tuple(lines), Totals.of(lines))
 
     @property
     def payments(self) -> list[tuple[date, int]]:
@@ -150,38 +149,57 @@ def check_schedule(schedule: Schedule) -> None:
     --------
     >>> check_schedule(Schedule("CNY", (), Totals.of([])))
     """
+    check_lines(schedule.lines)
+    if schedule.totals != Totals.of(schedule.lines):
+        raise ScheduleIdentityError("totals are not the column sums")
+
+
+def check_lines(lines: Sequence[Line]) -> None:
+    """Raise :class:`ScheduleIdentityError` unless every line adds up and follows the one
+    before it (the schedule's totals aside: :meth:`Schedule.of` makes them from the lines).
+
+    Examples
+    --------
+    >>> check_lines([])
+    """
     previous_closing: int | None = None
     previous_date: date | None = None
-    for line in schedule.lines:
-        number = line.number
-        if line.payment_minor != line.interest_minor + line.fees_minor + line.principal_minor:
+    for (
+        number,
+        _kind,
+        _due,
+        payment_date,
+        opening,
+        payment,
+        interest_paid,
+        fees_paid,
+        principal_paid,
+        waived,
+        accrued,
+        closing,
+        principal,
+        interest,
+        fees,
+    ) in lines:
+        if payment != interest_paid + fees_paid + principal_paid:
             raise ScheduleIdentityError(f"line {number}: payment != sum of its parts")
-        flow = line.opening_balance_minor + line.interest_accrued_minor
-        closing = line.closing_balance_minor
-        if closing != flow - line.payment_minor - line.waived_minor:
+        if closing != opening + accrued - payment - waived:
             raise ScheduleIdentityError(f"line {number}: closing balance does not follow")
-        principal, interest, fees = (
-            line.closing_principal_minor,
-            line.closing_interest_minor,
-            line.closing_fees_minor,
-        )
         if principal + interest + fees != closing:
             raise ScheduleIdentityError(f"line {number}: components != closing balance")
         if (
             principal < 0
             or interest < 0
             or fees < 0
-            or line.payment_minor < 0
-            or line.interest_minor < 0
-            or line.fees_minor < 0
-            or line.principal_minor < 0
+            or payment < 0
+            or interest_paid < 0
+            or fees_paid < 0
+            or principal_paid < 0
         ):
             raise ScheduleIdentityError(f"line {number}: negative amount")
-        if previous_closing is not None and line.opening_balance_minor != previous_closing:
+        if previous_closing is not None and opening != previous_closing:
             raise ScheduleIdentityError(f"line {number}: opening != previous closing")
-        if previous_date is not None and line.payment_date <= previous_date:
+        if previous_date is not None and payment_date <= previous_date:
             raise ScheduleIdentityError(f"line {number}: dates do not increase")
         previous_closing = closing
-        previous_date = line.payment_date
-    if schedule.totals != Totals.of(schedule.lines):
-        raise ScheduleIdentityError("totals are not the column sums")
+        previous_date = payment_date
