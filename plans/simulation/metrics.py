@@ -92,8 +92,12 @@ def measure(
     values = flows[:rows].astype(np.float64)
     positions = offers.positions.tolist()
     first = offers.first
-    for j in range(rows - 1, -1, -1):  # the earliest position that pays, without a strided argmax
-        first[flows[j] > 0] = j
+    # the earliest position that pays (a debt whose plan pays nothing keeps its own)
+    if rows:
+        pays = flows[:rows] > 0
+        earliest = np.argmax(pays, axis=0)
+        paying = pays[earliest, np.arange(pays.shape[1])]
+        first[paying] = earliest[paying]
     first_position = offers.positions[np.maximum(first, 0)]
     npv, expected = _present_values(values, positions, first_position, weights)
     # plans.rates.npv_minor adds with math.fsum (exactly); a plain sum drifts by a few units in
@@ -170,9 +174,8 @@ def apr_ppm(flows: Int64Array, financed: Int64Array, *, guess: FloatArray) -> In
     one's columns. A debt that does not converge is handed to :func:`plans.rates.apr`.
     """
     count = flows.shape[1]
-    last = np.zeros(count, dtype=np.int64)
-    for t in range(flows.shape[0]):
-        last[flows[t] > 0] = t
+    # the last month that pays (0 if none): row numbers where a payment falls, their maximum
+    last: Int64Array = (np.arange(flows.shape[0])[:, None] * (flows > 0)).max(axis=0, initial=0)
     rate = np.full(count, np.nan)
     for batch in by_term(last + 1):
         rate[batch] = _monthly_irr(
