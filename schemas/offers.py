@@ -169,6 +169,7 @@ class StatementIn(Model):
         min_length=1,
         max_length=20,
         description='Monthly income by source, each named once ("salary", "benefits").',
+        json_schema_extra={"additionalProperties": False},  # a key is a source's name
     )
     expenditure: dict[Group, Amount] = Field(
         default_factory=dict, description="Monthly essential expenditure by SFS group."

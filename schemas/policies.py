@@ -31,7 +31,17 @@ from plans.policy import (
     SurvivalCurve,
 )
 from schemas import examples
-from schemas.common import Amount, Integer, Locale, Model, MultiLine, Rate, rate, with_examples
+from schemas.common import (
+    Amount,
+    Integer,
+    Locale,
+    Model,
+    MultiLine,
+    Rate,
+    minor,
+    rate,
+    with_examples,
+)
 from schemas.contact_rules import ContactRulesBody, shipped_contact_rules
 from schemas.message_rules import MessagesBody, shipped_message_rules
 
@@ -240,6 +250,9 @@ class PolicyBody(Model):
             raise DomainError(
                 "policy.holiday_country", "supported_country", "is not a supported country"
             )
+        for i, g in enumerate(self.spending_guidelines):
+            # refused now, not when a statement in that currency meets it
+            minor(g.monthly, g.currency, field=f"policy.spending_guidelines.{i}.monthly")
         return Policy(
             max_term_months=self.max_term_months,
             min_instalment=tuple((c, Decimal(a)) for c, a in sorted(self.min_instalment.items())),

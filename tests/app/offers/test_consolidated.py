@@ -280,3 +280,32 @@ def test_a_statement_with_nothing_left_is_a_422(client: TestClient, auth: Header
         "capacity.statement",
         "no_disposable_income",
     )
+
+
+def test_the_sentences_are_the_locales(client: TestClient, auth: Headers) -> None:
+    # 1,900.00 disposable; 3,000.00 owed pro rata from all of it, in 2 payments: 1,500.00 each
+    body = {
+        "debts": [debt("card", "1000.00"), debt("loan", "2000.00")],
+        "capacity": {"statement": STATEMENT},
+        "locale": "zh-CN",
+    }
+    result = negotiate(client, auth, body)
+    offer = instalment(result)
+    assert offer["allocation_text"].startswith("每笔还款按各笔债务的欠款金额按比例分配")
+    assert offer["summary"].startswith("2笔债务合并为一个计划")
+    (fit,) = [f for f in result["affordability"]["fits"] if f["kind"] == "instalment"]
+    assert fit["sentence"] == "每月¥1,500.00，占可支配收入¥1,900.00的79%"
+
+
+def test_a_guideline_too_precise_for_its_currency_is_refused_with_the_policy(
+    client: TestClient, auth: Headers
+) -> None:
+    guideline = {"currency": "CNY", "group": "travel", "household_size": 2, "monthly": "1.001"}
+    body = {"name": "bad-guide", "body": {"spending_guidelines": [guideline]}}
+    response = client.post("/v1/policies", json=body, headers=auth["finance"])
+    error = response.json()["errors"][0]
+    assert (response.status_code, error["field"], error["rule"]) == (
+        422,
+        "policy.spending_guidelines.0.monthly",
+        "max_decimals",
+    )
