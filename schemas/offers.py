@@ -702,6 +702,70 @@ class CompareRequest(Model):
         return self
 
 
+class ConsolidatedCompareItem(Model):
+    """One kind of consolidated offer to compare: made as negotiate makes it for the debts."""
+
+    kind: OfferKind
+
+
+class ConsolidatedCompareRequest(Model):
+    """Chosen kinds of consolidated offer for several debts, side by side."""
+
+    debts: list[NamedDebtIn] = Field(
+        min_length=2,
+        max_length=MAX_DEBTS,
+        description=f"2 to {MAX_DEBTS} debts." + CONSOLIDATED_RULES,
+    )
+    capacity: CapacityIn
+    offers: list[ConsolidatedCompareItem] = Field(
+        min_length=1,
+        max_length=4,
+        description="The kinds to compare, each once; each is made as negotiate makes it for"
+        " the debts (explicit terms are for one debt).",
+        json_schema_extra={"uniqueItems": True},
+    )
+    policy: PolicyRef | None = None
+    locale: Locale = Locale.EN
+    rank_by: RankBy = RankBy.EXPECTED_RECOVERY
+
+    model_config = with_examples(
+        {
+            "debts": DEBTS_EXAMPLE,
+            "capacity": {"payment": "900.00"},
+            "offers": [{"kind": "instalment"}, {"kind": "deferral"}],
+        }
+    )
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> Self:
+        check_one_currency(self.debts)
+        for debt in self.debts:
+            _check_capacity_start(debt, self.capacity)
+        kinds = [item.kind for item in self.offers]
+        for i, kind in enumerate(kinds):
+            if kind in kinds[:i]:
+                raise NotAllowed(f"offers.{i}.kind", "unique_kind", "lists a kind twice")
+        return self
+
+    def engine_debts(self) -> list[NamedDebt]:
+        """The engine's named debts, in the request's order."""
+        return [debt.named(i) for i, debt in enumerate(self.debts)]
+
+
+def _compare_shape(value: object) -> str:
+    if isinstance(value, dict):
+        return "shape:debts" if "debts" in value else "shape:debt"
+    return "shape:debts" if isinstance(value, ConsolidatedCompareRequest) else "shape:debt"
+
+
+# POST /v1/plans/compare's body: one debt's explicit offers, or several debts' kinds.
+CompareBody = Annotated[
+    Annotated[CompareRequest, Tag("shape:debt")]
+    | Annotated[ConsolidatedCompareRequest, Tag("shape:debts")],
+    Discriminator(_compare_shape),
+]
+
+
 class Proposal(Model):
     """What the debtor proposes: a payment per period, a term, a start date (any of them)."""
 

@@ -79,6 +79,7 @@ RULES: dict[str, str] = {
     " above zero (income less expenditure less priority debts): no plan that cannot be paid.",
     "one_currency": "The debts negotiated as one plan are all in one currency.",
     "unique_ref": "Each debt of a consolidated negotiation has its own ref.",
+    "unique_kind": "A comparison of several debts' offers lists each kind once.",
     "not_offered": "A kind of offer the policy makes for this debt and capacity.",
     "current_policy_version": "An offer saved under the policy's current version.",
     "one_live_arrangement": "A new offer for a debt with an open plan starts from what that"
@@ -243,7 +244,10 @@ OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/plans/instalment"): ENGINE,
     ("POST", "/v1/plans/deferral"): ENGINE,
     ("POST", "/v1/plans/settlement"): ENGINE,
-    ("POST", "/v1/plans/compare"): ENGINE,
+    ("POST", "/v1/plans/compare"): (
+        *ENGINE,
+        *rules("one_currency", "unique_ref", "unique_kind"),
+    ),
     ("GET", "/v1/plans/{plan_id}/payoff"): rules("not_before_as_of"),
     ("POST", "/v1/plans/{plan_id}/payments"): (
         *MONEY,

@@ -286,6 +286,19 @@ def one_plan(
     return offer_json(offer, summary=summary(offer, request.locale), policy=policy.used)
 
 
+def compare_any(
+    request: api.CompareRequest | api.ConsolidatedCompareRequest,
+    policy: ResolvedPolicy,
+    *,
+    today: date | None = None,
+) -> Json:
+    """``compare`` for one debt's explicit offers or several debts' kinds."""
+    if isinstance(request, api.CompareRequest):
+        return compare_plans(request, policy, today=today)
+    jurisdiction = request.debts[0].jurisdiction
+    return negotiate_several(request, policy, today=today or debt_today(policy, jurisdiction))
+
+
 def compare_plans(
     request: api.CompareRequest, policy: ResolvedPolicy, *, today: date | None = None
 ) -> Json:

@@ -8,6 +8,7 @@ offer says how it fits. The sentences are the locale's (gettext catalog).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -178,13 +179,14 @@ def affordability_of(
 
 
 def negotiate_several(
-    request: api.ConsolidatedNegotiateRequest,
+    request: api.ConsolidatedNegotiateRequest | api.ConsolidatedCompareRequest,
     policy: ResolvedPolicy,
     *,
     today: date,
 ) -> Json:
-    """Every consolidated offer the policy allows for the debts and capacity, ranked, each
-    line allocated to the debts by the policy's allocation rule."""
+    """Every consolidated offer the policy allows for the debts and capacity (a comparison:
+    of the kinds it lists), ranked, each line allocated to the debts by the policy's
+    allocation rule."""
     debts = request.engine_debts()
     currency = debts[0].debt.currency
     capacity = request.capacity.to_engine(currency, policy.engine)
@@ -197,6 +199,13 @@ def negotiate_several(
         rank_by=request.rank_by,
         today=today,
     )
+    if isinstance(request, api.ConsolidatedCompareRequest):
+        kinds = {item.kind for item in request.offers}
+        result = dataclasses.replace(
+            result,
+            ranked=tuple(o for o in result.ranked if o.kind in kinds),
+            rejected=tuple(r for r in result.rejected if r.kind in kinds),
+        )
     locale = request.locale
     text = allocation_text(rule, locale)
     return consolidated_set_json(

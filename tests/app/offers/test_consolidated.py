@@ -309,3 +309,23 @@ def test_a_guideline_too_precise_for_its_currency_is_refused_with_the_policy(
         "policy.spending_guidelines.0.monthly",
         "max_decimals",
     )
+
+
+def test_compare_several_debts_by_kind(client: TestClient, auth: Headers) -> None:
+    # the kinds asked, as negotiate makes them: the instalment plan of the first test (100.00
+    # and 200.00 a month); the lump-sum settlement (no lump sum at all) listed as rejected;
+    # a kind listed twice is refused
+    body = {
+        "debts": [debt("card", "1000.00"), debt("loan", "2000.00", nominal_annual_rate="0.24")],
+        "capacity": {"payment": "300.00"},
+        "offers": [{"kind": "instalment"}, {"kind": "settlement"}],
+    }
+    response = client.post("/v1/plans/compare", json=body, headers=auth["collector"])
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert [o["kind"] for o in result["offers"]] == ["instalment"]
+    assert [(r["kind"], r["rule"]) for r in result["rejected"]] == [("settlement", "lump_sum")]
+    assert shares(result["offers"][0]) == [[("card", "100.00"), ("loan", "200.00")]] * 10
+    twice = {**body, "offers": [{"kind": "deferral"}, {"kind": "deferral"}]}
+    response = client.post("/v1/plans/compare", json=twice, headers=auth["collector"])
+    assert response.status_code == 422
