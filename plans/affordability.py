@@ -29,6 +29,8 @@ from fractions import Fraction
 from plans.calendar import Frequency
 from plans.debt import check_amount
 from plans.errors import DomainError
+from plans.money import to_minor
+from plans.policy import Policy
 
 FIELD = "capacity.statement"
 
@@ -211,4 +213,26 @@ def affordability(
         share_bps=share_bps,
         available_minor=disposable * share_bps // 10_000,  # rounded down
         flags=tuple(flags),
+    )
+
+
+def policy_guidelines(policy: Policy, currency: str) -> tuple[Guideline, ...]:
+    """The policy's spending guidelines for statements in ``currency``, in its minor units.
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> from plans.policy import SpendingGuideline
+    >>> p = Policy(spending_guidelines=(SpendingGuideline("GBP", "travel", 1, Decimal("150")),))
+    >>> policy_guidelines(p, "GBP"), policy_guidelines(p, "CNY")
+    ((Guideline(group=<Group.TRAVEL: 'travel'>, household_size=1, monthly_minor=15000),), ())
+    """
+    return tuple(
+        Guideline(
+            Group(g.group),
+            g.household_size,
+            to_minor(g.monthly, currency, field="policy.spending_guidelines"),
+        )
+        for g in policy.spending_guidelines
+        if g.currency == currency
     )

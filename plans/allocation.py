@@ -16,7 +16,6 @@ that debt alone would.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,17 +24,10 @@ from plans.errors import DomainError
 from plans.instalment import Balance
 from plans.money import allocate
 from plans.offer import Owed
+from plans.policy import AllocationRule as AllocationRule  # its home: the policy chooses it
 from plans.policy import Policy
 
 MAX_DEBTS = 10
-
-
-class AllocationRule(enum.StrEnum):
-    """How a payment (or a capacity) is shared between the debts of a consolidated plan."""
-
-    PRO_RATA = "pro_rata"  # by balance, largest remainder (the default)
-    HIGHEST_RATE_FIRST = "highest_rate_first"  # avalanche; ties by ref
-    OLDEST_FIRST = "oldest_first"  # by days past due; ties by ref
 
 
 @dataclass(frozen=True, slots=True)

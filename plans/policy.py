@@ -155,6 +155,27 @@ def per_period(nominal_annual_rate: Decimal, periods_per_year: int) -> Fraction:
     return Fraction(nominal_annual_rate) / periods_per_year
 
 
+class AllocationRule(enum.StrEnum):
+    """How a payment (or a capacity) is shared between the debts of a consolidated plan
+    (:mod:`plans.allocation` applies it)."""
+
+    PRO_RATA = "pro_rata"  # by balance, largest remainder (the default)
+    HIGHEST_RATE_FIRST = "highest_rate_first"  # avalanche; ties by ref
+    OLDEST_FIRST = "oldest_first"  # by days past due; ties by ref
+
+
+@dataclass(frozen=True, slots=True)
+class SpendingGuideline:
+    """The most a household of ``household_size`` is expected to spend a month on an
+    expenditure group (a ``plans.affordability.Group`` value), in major units of ``currency``.
+    An amount above it is flagged, never changed (:func:`plans.affordability.affordability`)."""
+
+    currency: str
+    group: str
+    household_size: int
+    monthly: Decimal
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """What may be offered. Amounts in major units per currency; rates as annual fractions.
@@ -209,6 +230,12 @@ class Policy:
     link_expiry_days: int = 7
     # Parties (debtor, co-debtors, guarantors, third parties) one debt may list.
     max_parties: int = 3
+    # Consolidated plans: how the capacity and each payment are shared between the debts.
+    allocation_rule: AllocationRule = AllocationRule.PRO_RATA
+    # Capacity from an income and expenditure statement: the share of the disposable income an
+    # offer may ask (10,000 bps = all of it), and the guideline amounts an expense is flagged by.
+    affordable_share_bps: int = 10_000
+    spending_guidelines: tuple[SpendingGuideline, ...] = ()
     _min_by_currency: dict[str, Decimal] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -306,3 +333,13 @@ def _check_policy(policy: Policy) -> None:
         raise bad("link_expiry_days", "range", "must be between 1 and 90")
     if not 1 <= policy.max_parties <= 20:
         raise bad("max_parties", "range", "must be between 1 and 20")
+    if policy.allocation_rule not in tuple(AllocationRule):
+        raise bad(
+            "allocation_rule", "choice", "must be pro_rata, highest_rate_first or oldest_first"
+        )
+    if not 0 < policy.affordable_share_bps <= 10_000:
+        raise bad("affordable_share_bps", "bps_range", "must be 1 to 10000 basis points")
+    for i, guide in enumerate(policy.spending_guidelines):
+        check_currency(guide.currency, field=f"policy.spending_guidelines[{i}].currency")
+        if guide.monthly < 0 or not 1 <= guide.household_size <= 40:
+            raise bad(f"spending_guidelines[{i}]", "range", "needs an amount >= 0, 1 to 40 people")

@@ -9,8 +9,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import Discriminator, Field, StrictBool, Tag, model_validator
 
+from plans.affordability import (
+    Affordability,
+    Group,
+    PriorityDebt,
+    Statement,
+    affordability,
+    policy_guidelines,
+)
+from plans.allocation import MAX_DEBTS, AllocationRule, NamedDebt
 from plans.amortisation import Amortisation
 from plans.annual_rates import RateMethod
 from plans.calendar import Frequency, pay_days
@@ -22,7 +31,7 @@ from plans.flat import InterestMethod
 from plans.grace import GraceInterest
 from plans.instalment import Until
 from plans.money import check_currency
-from plans.policy import DeferralInterest, OfferKind
+from plans.policy import DeferralInterest, OfferKind, Policy
 from schemas import examples
 from schemas.common import (
     Amount,
@@ -117,25 +126,98 @@ class DebtIn(Model):
 
     model_config = with_examples(DEBT_EXAMPLE)
 
-    def to_engine(self) -> Debt:
-        """The engine's debt; amounts too precise for the currency are refused, not rounded."""
-        check_currency(self.currency, field="debt.currency")
+    def to_engine(self, prefix: str = "debt") -> Debt:
+        """The engine's debt; amounts too precise for the currency are refused, not rounded.
+        Errors name the field under ``prefix`` (``debts.1`` for the second of several)."""
+        check_currency(self.currency, field=f"{prefix}.currency")
         return Debt(
             currency=self.currency,
-            principal_minor=minor(self.principal, self.currency, field="debt.principal"),
-            interest_minor=minor(self.interest, self.currency, field="debt.interest"),
-            fees_minor=minor(self.fees, self.currency, field="debt.fees"),
-            nominal_annual_rate=rate(self.nominal_annual_rate, field="debt.nominal_annual_rate"),
+            principal_minor=minor(self.principal, self.currency, field=f"{prefix}.principal"),
+            interest_minor=minor(self.interest, self.currency, field=f"{prefix}.interest"),
+            fees_minor=minor(self.fees, self.currency, field=f"{prefix}.fees"),
+            nominal_annual_rate=rate(
+                self.nominal_annual_rate, field=f"{prefix}.nominal_annual_rate"
+            ),
             as_of=self.as_of,
             days_past_due=self.days_past_due,
             jurisdiction=self.jurisdiction,
         )
 
 
-class CapacityIn(Model):
-    """What the debtor says they can pay: per period, now, and from when."""
+STATEMENT_EXAMPLE = {
+    "income": {"salary": "6000.00", "benefits": "500.00"},
+    "expenditure": {
+        "home_and_contents": "2500.00",
+        "food_and_housekeeping": "1500.00",
+        "travel": "400.00",
+    },
+    "priority_debts": {"utilities": "200.00"},
+    "adults": 1,
+    "children": 1,
+}
+IncomeSource = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 
-    payment: Amount = Field(description="The most the debtor can pay each period.")
+
+class StatementIn(Model):
+    """A household's monthly income and expenditure, in the debts' currency: the Standard
+    Financial Statement's groups (CONC 7.3: a plan that fits what is left after essential
+    costs). The engine computes the disposable income (income less expenditure less priority
+    debts); an offer may ask the policy's affordable_share_bps of it. One that is not above
+    zero is a 422, rule no_disposable_income: no plan is made that cannot be paid."""
+
+    income: dict[IncomeSource, Amount] = Field(
+        min_length=1,
+        max_length=20,
+        description='Monthly income by source, each named once ("salary", "benefits").',
+        json_schema_extra={"additionalProperties": False},  # a key is a source's name
+    )
+    expenditure: dict[Group, Amount] = Field(
+        default_factory=dict, description="Monthly essential expenditure by SFS group."
+    )
+    priority_debts: dict[PriorityDebt, Amount] = Field(
+        default_factory=dict,
+        description="Monthly payments to priority debts (rent or mortgage arrears, council"
+        " tax, utilities), paid before any offer.",
+    )
+    adults: Integer = Field(1, ge=1, le=20)
+    children: Integer = Field(0, ge=0, le=20, description="Dependent children.")
+
+    model_config = with_examples(STATEMENT_EXAMPLE)
+
+    def to_engine(self, currency: str) -> Statement:
+        """The engine's statement in ``currency``'s minor units."""
+        field = "capacity.statement"
+        return Statement(
+            income=tuple(
+                (name, minor(a, currency, field=f"{field}.income.{name}"))
+                for name, a in self.income.items()
+            ),
+            expenditure=tuple(
+                (group, minor(a, currency, field=f"{field}.expenditure.{group.value}"))
+                for group, a in self.expenditure.items()
+            ),
+            priority=tuple(
+                (kind, minor(a, currency, field=f"{field}.priority_debts.{kind.value}"))
+                for kind, a in self.priority_debts.items()
+            ),
+            adults=self.adults,
+            children=self.children,
+        )
+
+
+class CapacityIn(Model):
+    """What the debtor can pay: per period (stated, or from an income and expenditure
+    statement, or both: then the smaller), now, and from when."""
+
+    payment: Amount | None = Field(
+        None,
+        description="The most the debtor can pay each period. Omitted: what the statement"
+        " leaves (its affordable share, per period); with a statement too, the smaller of the"
+        " two (the offers' affordability says which). Neither: 422, rule payment_or_statement.",
+    )
+    statement: StatementIn | None = Field(
+        None, description="The household's monthly income and expenditure."
+    )
     lump_sum: Amount = Field("0", description="Cash available now.")
     earliest_start: Date | None = Field(
         None,
@@ -147,20 +229,51 @@ class CapacityIn(Model):
         None, description="The days of the month a semi_monthly debtor pays on." + DAYS_RULE
     )
 
-    model_config = with_examples(CAPACITY_EXAMPLE)
+    model_config = with_examples(
+        CAPACITY_EXAMPLE,
+        {"statement": STATEMENT_EXAMPLE, "lump_sum": "0"},
+        schema=given("payment", "statement"),
+    )
 
     @model_validator(mode="after")
     def _days_fit(self) -> Self:
         # named from here: the error's location ("capacity") prefixes it
+        if self.payment is None and self.statement is None:
+            raise NotAllowed(
+                "payment", "payment_or_statement", "give a payment, a statement, or both"
+            )
         if self.days is not None:
             check_semi_monthly(self.frequency, field="days")
             engine_days(self.days, field="days")
         return self
 
-    def to_engine(self, currency: str) -> Capacity:
-        """The engine's capacity in the debt's currency."""
+    def affordability(self, currency: str, policy: Policy) -> Affordability | None:
+        """What the statement leaves, by the policy's share and guidelines (None: no
+        statement); one leaving nothing is refused (rule no_disposable_income)."""
+        if self.statement is None:
+            return None
+        return affordability(
+            self.statement.to_engine(currency),
+            share_bps=policy.affordable_share_bps,
+            guidelines=policy_guidelines(policy, currency),
+        )
+
+    def to_engine(self, currency: str, policy: Policy | None = None) -> Capacity:
+        """The engine's capacity in the debt's currency; with a statement, its affordable
+        amount per period (under ``policy``, default the engine's) bounds the payment."""
+        stated = (
+            None
+            if self.payment is None
+            else minor(self.payment, currency, field="capacity.payment")
+        )
+        afford = self.affordability(currency, policy or Policy())
+        payment = stated
+        if afford is not None:
+            fits = afford.per_period_minor(self.frequency)
+            payment = fits if stated is None else min(stated, fits)
+        assert payment is not None  # the validator asks for one of them
         return Capacity(
-            payment_minor=minor(self.payment, currency, field="capacity.payment"),
+            payment_minor=payment,
             lump_sum_minor=minor(self.lump_sum, currency, field="capacity.lump_sum"),
             earliest_start=self.earliest_start,
             frequency=self.frequency,
@@ -221,6 +334,120 @@ class NegotiateRequest(Model):
     def _starts_in_reach(self) -> Self:
         _check_capacity_start(self.debt, self.capacity)
         return self
+
+
+DEBT_REF = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$",
+        description="The debt's reference (an account number), unique among the debts.",
+    ),
+]
+SECOND_DEBT_EXAMPLE = {
+    "ref": "loan-2291",
+    "currency": "CNY",
+    "principal": "5000.00",
+    "interest": "0.00",
+    "fees": "0.00",
+    "nominal_annual_rate": "0.24",
+    "as_of": TODAY_EXAMPLE,
+    "days_past_due": 200,
+}
+DEBTS_EXAMPLE = [{"ref": "card-0412", **DEBT_EXAMPLE}, SECOND_DEBT_EXAMPLE]
+
+
+class NamedDebtIn(DebtIn):
+    """One of several debts negotiated together, known by its ``ref``."""
+
+    ref: DEBT_REF
+
+    model_config = with_examples({"ref": "card-0412", **DEBT_EXAMPLE})
+
+    def named(self, index: int) -> NamedDebt:
+        """The engine's named debt; errors name ``debts.<index>.<field>``."""
+        return NamedDebt(self.ref, self.to_engine(f"debts.{index}"))
+
+
+CONSOLIDATED_RULES = (
+    " All in one currency (422, rule one_currency, naming the first debt in another); each ref"
+    " once (422, rule unique_ref). The policy's allocation_rule shares the capacity and every"
+    " payment between them."
+)
+
+
+class ConsolidatedNegotiateRequest(Model):
+    """Several debts of one debtor negotiated as one plan, and what the debtor can pay."""
+
+    debts: list[NamedDebtIn] = Field(
+        min_length=2,
+        max_length=MAX_DEBTS,
+        description=f"2 to {MAX_DEBTS} debts." + CONSOLIDATED_RULES,
+    )
+    capacity: CapacityIn
+    policy: PolicyRef | None = Field(None, description="Omitted: the default policy, latest.")
+    locale: Locale = Locale.EN
+    rank_by: RankBy = RankBy.EXPECTED_RECOVERY
+
+    model_config = with_examples(
+        {"debts": DEBTS_EXAMPLE, "capacity": {"payment": "900.00"}},
+        {"debts": DEBTS_EXAMPLE, "capacity": {"statement": STATEMENT_EXAMPLE}, "locale": "zh-CN"},
+    )
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> Self:
+        check_one_currency(self.debts)
+        for debt in self.debts:
+            _check_capacity_start(debt, self.capacity)
+        return self
+
+    def engine_debts(self) -> list[NamedDebt]:
+        """The engine's named debts, in the request's order."""
+        return [debt.named(i) for i, debt in enumerate(self.debts)]
+
+
+def check_one_currency(debts: list[NamedDebtIn]) -> None:
+    """Refuse debts in more than one currency, or a ref given twice.
+
+    Examples
+    --------
+    >>> a = NamedDebtIn.model_validate({"ref": "a", **DEBT_EXAMPLE})
+    >>> b = NamedDebtIn.model_validate({**SECOND_DEBT_EXAMPLE, "currency": "GBP"})
+    >>> check_one_currency([a, b])
+    Traceback (most recent call last):
+    ...
+    plans.errors.NotAllowed: debts.1.currency: all debts of one plan are in one currency: GBP \
+is not CNY [one_currency]
+    """
+    seen: set[str] = set()
+    for i, debt in enumerate(debts):
+        if debt.currency != debts[0].currency:
+            raise NotAllowed(
+                f"debts.{i}.currency",
+                "one_currency",
+                f"all debts of one plan are in one currency: {debt.currency} is not"
+                f" {debts[0].currency}",
+            )
+        if debt.ref in seen:
+            raise NotAllowed(f"debts.{i}.ref", "unique_ref", f"{debt.ref!r} names two debts")
+        seen.add(debt.ref)
+
+
+def _negotiate_shape(value: object) -> str:
+    # The body's own keys choose its shape: with ``debts`` several debts, else one.
+    if isinstance(value, dict):
+        return "shape:debts" if "debts" in value else "shape:debt"
+    return "shape:debts" if isinstance(value, ConsolidatedNegotiateRequest) else "shape:debt"
+
+
+# POST /v1/offers/negotiate's body: one debt or several, JSON Schema ``oneOf`` (each shape
+# refuses the other's fields), chosen by whether the body has ``debts``.
+NegotiateBody = Annotated[
+    Annotated[NegotiateRequest, Tag("shape:debt")]
+    | Annotated[ConsolidatedNegotiateRequest, Tag("shape:debts")],
+    Discriminator(_negotiate_shape),
+]
 
 
 class GraceIn(Model):
@@ -475,6 +702,70 @@ class CompareRequest(Model):
         return self
 
 
+class ConsolidatedCompareItem(Model):
+    """One kind of consolidated offer to compare: made as negotiate makes it for the debts."""
+
+    kind: OfferKind
+
+
+class ConsolidatedCompareRequest(Model):
+    """Chosen kinds of consolidated offer for several debts, side by side."""
+
+    debts: list[NamedDebtIn] = Field(
+        min_length=2,
+        max_length=MAX_DEBTS,
+        description=f"2 to {MAX_DEBTS} debts." + CONSOLIDATED_RULES,
+    )
+    capacity: CapacityIn
+    offers: list[ConsolidatedCompareItem] = Field(
+        min_length=1,
+        max_length=4,
+        description="The kinds to compare, each once; each is made as negotiate makes it for"
+        " the debts (explicit terms are for one debt).",
+        json_schema_extra={"uniqueItems": True},
+    )
+    policy: PolicyRef | None = None
+    locale: Locale = Locale.EN
+    rank_by: RankBy = RankBy.EXPECTED_RECOVERY
+
+    model_config = with_examples(
+        {
+            "debts": DEBTS_EXAMPLE,
+            "capacity": {"payment": "900.00"},
+            "offers": [{"kind": "instalment"}, {"kind": "deferral"}],
+        }
+    )
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> Self:
+        check_one_currency(self.debts)
+        for debt in self.debts:
+            _check_capacity_start(debt, self.capacity)
+        kinds = [item.kind for item in self.offers]
+        for i, kind in enumerate(kinds):
+            if kind in kinds[:i]:
+                raise NotAllowed(f"offers.{i}.kind", "unique_kind", "lists a kind twice")
+        return self
+
+    def engine_debts(self) -> list[NamedDebt]:
+        """The engine's named debts, in the request's order."""
+        return [debt.named(i) for i, debt in enumerate(self.debts)]
+
+
+def _compare_shape(value: object) -> str:
+    if isinstance(value, dict):
+        return "shape:debts" if "debts" in value else "shape:debt"
+    return "shape:debts" if isinstance(value, ConsolidatedCompareRequest) else "shape:debt"
+
+
+# POST /v1/plans/compare's body: one debt's explicit offers, or several debts' kinds.
+CompareBody = Annotated[
+    Annotated[CompareRequest, Tag("shape:debt")]
+    | Annotated[ConsolidatedCompareRequest, Tag("shape:debts")],
+    Discriminator(_compare_shape),
+]
+
+
 class Proposal(Model):
     """What the debtor proposes: a payment per period, a term, a start date (any of them)."""
 
@@ -722,6 +1013,45 @@ class RejectionOut(Model):
     detail: str
 
 
+class FlagOut(Model):
+    """An expense above the policy's guideline for the household: shown, never changed."""
+
+    group: Group
+    amount: str
+    guideline: str
+
+
+class FitOut(Model):
+    """How an offer's largest regular payment fits the disposable income."""
+
+    kind: OfferKind
+    monthly: str = Field(description="The largest regular payment, as a month's worth.")
+    share: str = Field(description="Of the monthly disposable income, a fraction to 4 places.")
+    sentence: str = Field(
+        description='In the locale: "CN¥1,166.67 a month of CN¥1,400.00 disposable (83 %)".'
+    )
+
+
+class AffordabilityOut(Model):
+    """What the debtor's income and expenditure statement leaves a month, and how each
+    offer fits it (CONC 7.3: an affordable plan fits what is left after essential costs)."""
+
+    income: str
+    expenditure: str
+    priority_debts: str
+    disposable: str = Field(description="Income less expenditure less priority debts.")
+    share_bps: Integer = Field(description="The policy's affordable share of it.")
+    available: str = Field(description="The share of the disposable income, rounded down.")
+    per_period: str = Field(description="The available amount per capacity.frequency period.")
+    stated_payment: str | None = Field(description="capacity.payment, if given.")
+    capacity_payment: str = Field(
+        description="What the offers were made with: the smaller of the two, per period."
+    )
+    bounded_by: Literal["statement", "payment"]
+    flags: list[FlagOut]
+    fits: list[FitOut]
+
+
 class OfferSet(Model):
     """Offers best first, and what was not offered, with reasons."""
 
@@ -731,6 +1061,9 @@ class OfferSet(Model):
     best: OfferKind | None
     offers: list[OfferOut]
     rejected: list[RejectionOut]
+    affordability: AffordabilityOut | None = Field(
+        None, description="Present when the capacity gave an income and expenditure statement."
+    )
 
     model_config = with_examples(examples.OFFER_SET)
 
@@ -752,3 +1085,92 @@ class CounterResult(Model):
     alternatives: list[AlternativeOut]
 
     model_config = with_examples(examples.COUNTER_RESULT)
+
+
+# ---- several debts -------------------------------------------------------------------------
+
+
+class AllocationOut(Model):
+    """One debt's part of a schedule line: payment = principal + interest + fees."""
+
+    debt_ref: str
+    payment: str
+    principal: str
+    interest: str
+    fees: str
+    waived: str
+
+
+class ConsolidatedLineOut(LineOut):
+    """A line of the combined schedule and its allocation to the debts it pays: the
+    allocations add up to the line to the minor unit."""
+
+    allocations: list[AllocationOut]
+
+
+class ConsolidatedScheduleOut(Model):
+    """The combined lines in date order and their totals."""
+
+    lines: list[ConsolidatedLineOut]
+    totals: TotalsOut
+
+
+class DebtOutcomeOut(Model):
+    """One debt in a consolidated offer: what it owed, what it gets, when it is cleared. Its
+    allocations add up to owed + interest_accrued − waived."""
+
+    debt_ref: str
+    owed: str
+    interest_accrued: str = Field(description="Plan interest added while it is repaid.")
+    paid: str
+    waived: str
+    first_payment_date: IsoDate | None
+    cleared_on: IsoDate | None = Field(description="The date of its last allocation.")
+
+
+class ConsolidatedOfferOut(Model):
+    """One offer for several debts: the combined schedule, each line allocated to the debts by
+    the policy's rule, and each debt's outcome."""
+
+    kind: OfferKind
+    currency: str
+    as_of: IsoDate = Field(description="The earliest of the debts' as-of dates.")
+    allocation_rule: AllocationRule
+    allocation_text: str = Field(description="The allocation rule in one sentence, in the locale.")
+    owed: OwedOut
+    schedule: ConsolidatedScheduleOut
+    waiver: WaiverOut
+    metrics: MetricsOut
+    debts: list[DebtOutcomeOut]
+    summary: str = Field(description="One sentence a collector can read out, in the locale.")
+    policy: PolicyUsed
+
+
+class ConsolidatedOfferSet(Model):
+    """Consolidated offers best first, what was not offered and why, and (with a statement)
+    how each fits the disposable income."""
+
+    currency: str
+    as_of: IsoDate
+    ranked_by: RankBy
+    allocation_rule: AllocationRule
+    best: OfferKind | None
+    offers: list[ConsolidatedOfferOut]
+    rejected: list[RejectionOut]
+    affordability: AffordabilityOut | None
+
+    model_config = with_examples(examples.CONSOLIDATED_OFFER_SET)
+
+
+def _answer_shape(value: object) -> str:
+    # a consolidated answer names its allocation rule; one debt's does not
+    if isinstance(value, dict):
+        return "shape:debts" if "allocation_rule" in value else "shape:debt"
+    return "shape:debts" if isinstance(value, ConsolidatedOfferSet) else "shape:debt"
+
+
+# POST /v1/offers/negotiate's answer: ``oneOf`` the two shapes, as its body.
+NegotiateAnswer = Annotated[
+    Annotated[OfferSet, Tag("shape:debt")] | Annotated[ConsolidatedOfferSet, Tag("shape:debts")],
+    Discriminator(_answer_shape),
+]

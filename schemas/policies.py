@@ -14,10 +14,12 @@ from typing import Annotated, Literal
 import holidays
 from pydantic import Field, StrictBool
 
+from plans.affordability import Group
 from plans.daycount import DayCount
 from plans.errors import DomainError
 from plans.money import Rounding
 from plans.policy import (
+    AllocationRule,
     ArrearsTreatment,
     Component,
     DeferralInterest,
@@ -25,10 +27,21 @@ from plans.policy import (
     InterestBasis,
     OfferKind,
     Policy,
+    SpendingGuideline,
     SurvivalCurve,
 )
 from schemas import examples
-from schemas.common import Amount, Integer, Locale, Model, MultiLine, Rate, rate, with_examples
+from schemas.common import (
+    Amount,
+    Integer,
+    Locale,
+    Model,
+    MultiLine,
+    Rate,
+    minor,
+    rate,
+    with_examples,
+)
 from schemas.contact_rules import ContactRulesBody, shipped_contact_rules
 from schemas.message_rules import MessagesBody, shipped_message_rules
 
@@ -78,6 +91,16 @@ class SurvivalBody(Model):
     monthly_retention: Probability = Field(
         description="Above 0: a simulation raises it to negative powers (rule positive_retention)."
     )
+
+
+class SpendingGuidelineBody(Model):
+    """The most a household of ``household_size`` people is expected to spend a month on one
+    expenditure group of the Standard Financial Statement, in ``currency``."""
+
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    group: Group
+    household_size: Integer = Field(ge=1, le=40, description="Adults and children together.")
+    monthly: Amount
 
 
 def _survival_default() -> dict[OfferKind, SurvivalBody]:
@@ -178,6 +201,27 @@ class PolicyBody(Model):
     max_parties: Integer = Field(
         _DEFAULT.max_parties, ge=1, le=20, description="Parties a debt may list (its contacts)."
     )
+    allocation_rule: AllocationRule = Field(
+        _DEFAULT.allocation_rule,
+        description="How a consolidated plan (several debts negotiated as one) shares the"
+        " debtor's capacity and each payment: pro_rata (by balance, the UK debt-management"
+        " convention), highest_rate_first or oldest_first (by days past due); each debt's"
+        " waterfall applies within its share.",
+    )
+    affordable_share_bps: Integer = Field(
+        _DEFAULT.affordable_share_bps,
+        ge=1,
+        le=10_000,
+        description="The share of a debtor's disposable income (from capacity.statement) an"
+        " offer may ask, in basis points: 10000 = all of it.",
+    )
+    spending_guidelines: list[SpendingGuidelineBody] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Guideline amounts per expenditure group and household size (the largest"
+        " size not above the household's applies): a statement's amount above one is flagged"
+        " in the offers' affordability, never changed.",
+    )
     reminder_days_before: list[Annotated[Integer, Field(ge=0, le=30)]] = Field(
         default_factory=lambda: [3, 0],
         max_length=5,
@@ -206,6 +250,9 @@ class PolicyBody(Model):
             raise DomainError(
                 "policy.holiday_country", "supported_country", "is not a supported country"
             )
+        for i, g in enumerate(self.spending_guidelines):
+            # refused now, not when a statement in that currency meets it
+            minor(g.monthly, g.currency, field=f"policy.spending_guidelines.{i}.monthly")
         return Policy(
             max_term_months=self.max_term_months,
             min_instalment=tuple((c, Decimal(a)) for c, a in sorted(self.min_instalment.items())),
@@ -247,6 +294,12 @@ class PolicyBody(Model):
             overpayment=self.overpayment,
             link_expiry_days=self.link_expiry_days,
             max_parties=self.max_parties,
+            allocation_rule=self.allocation_rule,
+            affordable_share_bps=self.affordable_share_bps,
+            spending_guidelines=tuple(
+                SpendingGuideline(g.currency, g.group.value, g.household_size, Decimal(g.monthly))
+                for g in self.spending_guidelines
+            ),
         )
 
 

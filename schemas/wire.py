@@ -12,10 +12,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from plans.affordability import Affordability
 from plans.compare import Comparison
+from plans.consolidation import ConsolidatedComparison, ConsolidatedOffer
 from plans.counter import CounterResult
 from plans.money import exponent
-from plans.offer import Offer, Rejection, Terms
+from plans.offer import Metrics, Offer, Rejection, Terms
 from plans.schedule import Line
 
 Json = dict[str, Any]
@@ -122,7 +124,6 @@ def _contract_shape(terms: Terms, fmt: Callable[[int], str]) -> Json:
 def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
     """An offer as its response object (``schemas.offers.OfferOut``)."""
     fmt = amount_formatter(offer.currency)
-    annual = offer.metrics.annual_rate
     totals, terms, metrics, waiver, owed = (
         offer.schedule.totals,
         offer.terms,
@@ -172,36 +173,42 @@ def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
             "principal": fmt(waiver.principal_minor),
             "total": fmt(waiver.total_minor),
         },
-        "metrics": {
-            "total_paid": fmt(metrics.total_paid_minor),
-            "total_interest": fmt(metrics.total_interest_minor),
-            "total_fees": fmt(metrics.total_fees_minor),
-            "total_waived": fmt(metrics.total_waived_minor),
-            "finance_charge": fmt(metrics.finance_charge_minor),
-            "amount_financed": fmt(metrics.amount_financed_minor),
-            "payments": metrics.payments,
-            "first_payment_date": _iso(metrics.first_payment_date),
-            "last_payment_date": _iso(metrics.last_payment_date),
-            "smallest_payment": fmt(metrics.smallest_payment_minor),
-            "largest_payment": fmt(metrics.largest_payment_minor),
-            "affordability_ratio": None
-            if metrics.affordability_ratio is None
-            else _rate(metrics.affordability_ratio),
-            "apr": _rate(metrics.apr),
-            "effective_annual_rate": _rate(metrics.effective_annual_rate),
-            "annual_rate": {
-                "jurisdiction": metrics.jurisdiction,
-                "method": annual.method.value,
-                "rate": _rate(annual.rate),
-                "rate_percent": _rate(annual.disclosed_percent),
-                "decimals": annual.decimals,
-                "citation": annual.citation,
-            },
-            "npv": fmt(metrics.npv_minor),
-            "expected_recovery": fmt(metrics.expected_recovery_minor),
-        },
+        "metrics": metrics_json(metrics, fmt),
         "summary": summary,
         "policy": policy,
+    }
+
+
+def metrics_json(metrics: Metrics, fmt: Callable[[int], str]) -> Json:
+    """An offer's metrics (``schemas.offers.MetricsOut``)."""
+    annual = metrics.annual_rate
+    return {
+        "total_paid": fmt(metrics.total_paid_minor),
+        "total_interest": fmt(metrics.total_interest_minor),
+        "total_fees": fmt(metrics.total_fees_minor),
+        "total_waived": fmt(metrics.total_waived_minor),
+        "finance_charge": fmt(metrics.finance_charge_minor),
+        "amount_financed": fmt(metrics.amount_financed_minor),
+        "payments": metrics.payments,
+        "first_payment_date": _iso(metrics.first_payment_date),
+        "last_payment_date": _iso(metrics.last_payment_date),
+        "smallest_payment": fmt(metrics.smallest_payment_minor),
+        "largest_payment": fmt(metrics.largest_payment_minor),
+        "affordability_ratio": None
+        if metrics.affordability_ratio is None
+        else _rate(metrics.affordability_ratio),
+        "apr": _rate(metrics.apr),
+        "effective_annual_rate": _rate(metrics.effective_annual_rate),
+        "annual_rate": {
+            "jurisdiction": metrics.jurisdiction,
+            "method": annual.method.value,
+            "rate": _rate(annual.rate),
+            "rate_percent": _rate(annual.disclosed_percent),
+            "decimals": annual.decimals,
+            "citation": annual.citation,
+        },
+        "npv": fmt(metrics.npv_minor),
+        "expected_recovery": fmt(metrics.expected_recovery_minor),
     }
 
 
@@ -222,6 +229,7 @@ def offer_set_json(
     as_of: date,
     summarise: Callable[[Offer], str],
     policy: Json,
+    affordability: Json | None = None,
 ) -> Json:
     """A ranked comparison as its response object (``schemas.offers.OfferSet``)."""
     return {
@@ -231,6 +239,7 @@ def offer_set_json(
         "best": None if comparison.best is None else comparison.best.kind.value,
         "offers": [offer_json(o, summary=summarise(o), policy=policy) for o in comparison.ranked],
         "rejected": [rejection_json(r) for r in comparison.rejected],
+        "affordability": affordability,
     }
 
 
@@ -250,4 +259,130 @@ def counter_json(result: CounterResult, *, summarise: Callable[[Offer], str], po
             }
             for a in result.alternatives
         ],
+    }
+
+
+def consolidated_json(
+    offer: ConsolidatedOffer, *, summary: str, allocation_text: str, policy: Json
+) -> Json:
+    """A consolidated offer as its response object (``schemas.offers.ConsolidatedOfferOut``)."""
+    fmt = amount_formatter(offer.currency)
+    totals, waiver, owed = offer.schedule.totals, offer.waiver, offer.owed
+    lines = _lines(offer.schedule.lines, fmt)
+    for line, shared in zip(lines, offer.allocations, strict=True):
+        line["allocations"] = [
+            {
+                "debt_ref": a.debt_ref,
+                "payment": fmt(a.payment_minor),
+                "principal": fmt(a.principal_minor),
+                "interest": fmt(a.interest_minor),
+                "fees": fmt(a.fees_minor),
+                "waived": fmt(a.waived_minor),
+            }
+            for a in shared
+        ]
+    return {
+        "kind": offer.kind.value,
+        "currency": offer.currency,
+        "as_of": offer.as_of.isoformat(),
+        "allocation_rule": offer.rule.value,
+        "allocation_text": allocation_text,
+        "owed": {
+            "principal": fmt(owed.principal_minor),
+            "interest": fmt(owed.interest_minor),
+            "fees": fmt(owed.fees_minor),
+            "total": fmt(owed.total_minor),
+        },
+        "schedule": {
+            "lines": lines,
+            "totals": {
+                "payment": fmt(totals.payment_minor),
+                "interest": fmt(totals.interest_minor),
+                "fees": fmt(totals.fees_minor),
+                "principal": fmt(totals.principal_minor),
+                "waived": fmt(totals.waived_minor),
+                "interest_accrued": fmt(totals.interest_accrued_minor),
+            },
+        },
+        "waiver": {
+            "fees": fmt(waiver.fees_minor),
+            "interest": fmt(waiver.interest_minor),
+            "principal": fmt(waiver.principal_minor),
+            "total": fmt(waiver.total_minor),
+        },
+        "metrics": metrics_json(offer.metrics, fmt),
+        "debts": [
+            {
+                "debt_ref": o.debt_ref,
+                "owed": fmt(o.owed_minor),
+                "interest_accrued": fmt(o.interest_accrued_minor),
+                "paid": fmt(o.paid_minor),
+                "waived": fmt(o.waived_minor),
+                "first_payment_date": _iso(o.first_payment_on),
+                "cleared_on": _iso(o.cleared_on),
+            }
+            for o in (plan.outcome for plan in offer.debts)
+        ],
+        "summary": summary,
+        "policy": policy,
+    }
+
+
+def consolidated_set_json(
+    comparison: ConsolidatedComparison,
+    *,
+    currency: str,
+    as_of: date,
+    rule: str,
+    render: Callable[[ConsolidatedOffer], Json],
+    affordability: Json | None,
+) -> Json:
+    """Ranked consolidated offers (``schemas.offers.ConsolidatedOfferSet``); ``render`` makes
+    each offer's object (its summary and allocation sentence are the locale's)."""
+    return {
+        "currency": currency,
+        "as_of": as_of.isoformat(),
+        "ranked_by": comparison.ranked_by.value,
+        "allocation_rule": rule,
+        "best": None if comparison.best is None else comparison.best.kind.value,
+        "offers": [render(o) for o in comparison.ranked],
+        "rejected": [rejection_json(r) for r in comparison.rejected],
+        "affordability": affordability,
+    }
+
+
+def affordability_json(
+    afford: Affordability,
+    *,
+    currency: str,
+    per_period_minor: int,
+    stated_minor: int | None,
+    capacity_minor: int,
+    fits: list[Json],
+) -> Json:
+    """A statement's affordability (``schemas.offers.AffordabilityOut``); ``fits`` as made by
+    the service (their sentences are the locale's)."""
+    fmt = amount_formatter(currency)
+    return {
+        "income": fmt(afford.income_minor),
+        "expenditure": fmt(afford.expenditure_minor),
+        "priority_debts": fmt(afford.priority_minor),
+        "disposable": fmt(afford.disposable_minor),
+        "share_bps": afford.share_bps,
+        "available": fmt(afford.available_minor),
+        "per_period": fmt(per_period_minor),
+        "stated_payment": None if stated_minor is None else fmt(stated_minor),
+        "capacity_payment": fmt(capacity_minor),
+        "bounded_by": "payment"
+        if stated_minor is not None and stated_minor < per_period_minor
+        else "statement",
+        "flags": [
+            {
+                "group": f.group.value,
+                "amount": fmt(f.amount_minor),
+                "guideline": fmt(f.guideline_minor),
+            }
+            for f in afford.flags
+        ],
+        "fits": fits,
     }

@@ -106,6 +106,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "settlement_offer.json": ("POST", "/v1/plans/settlement"),
     "settlement_plan_offer.json": ("POST", "/v1/plans/settlement"),
     "offer_set.json": ("POST", "/v1/offers/negotiate"),
+    "consolidated_offer_set.json": ("POST", "/v1/offers/negotiate"),
     "counter_result.json": ("POST", "/v1/offers/counter"),
     "apr_result.json": ("POST", "/v1/rates/apr"),
     "key_created.json": ("POST", "/v1/keys"),
@@ -366,6 +367,12 @@ def converse(
     talk.ask("settlement_offer.json", collector, body=talk.example("settlement_offer.json", 0))
     talk.ask("settlement_plan_offer.json", collector, body=talk.example("settlement_offer.json", 1))
     talk.ask("offer_set.json", collector, body=talk.example("offer_set.json"))
+    # the body's second shape, several debts: its first example
+    talk.ask(
+        "consolidated_offer_set.json",
+        collector,
+        body=talk.example("consolidated_offer_set.json", 1),
+    )
     talk.ask("counter_result.json", collector, body=talk.example("counter_result.json"))
     talk.ask("apr_result.json", collector, body=talk.example("apr_result.json"))
 

@@ -73,6 +73,13 @@ RULES: dict[str, str] = {
     "min_grace": "At least one grace period.",
     "plain_plan_only": "Pay days (days) only for a plain instalment plan, not flat or grace.",
     "max_grace": "Grace periods within the policy's deferral_max_periods.",
+    "payment_or_statement": "A capacity gives a payment, an income and expenditure statement,"
+    " or both.",
+    "no_disposable_income": "An income and expenditure statement leaves a disposable income"
+    " above zero (income less expenditure less priority debts): no plan that cannot be paid.",
+    "one_currency": "The debts negotiated as one plan are all in one currency.",
+    "unique_ref": "Each debt of a consolidated negotiation has its own ref.",
+    "unique_kind": "A comparison of several debts' offers lists each kind once.",
     "not_offered": "A kind of offer the policy makes for this debt and capacity.",
     "current_policy_version": "An offer saved under the policy's current version.",
     "one_live_arrangement": "A new offer for a debt with an open plan starts from what that"
@@ -197,6 +204,8 @@ ENGINE = MONEY + rules(
     "min_grace",
     "max_grace",
     "plain_plan_only",
+    "payment_or_statement",
+    "no_disposable_income",
 )
 POLICY = rules(
     *CONTACT_RULES,
@@ -226,7 +235,7 @@ ASKED = (*PROPOSAL, *rules("not_offered"))
 
 # (method, path) -> the rules across fields it enforces
 OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("POST", "/v1/offers/negotiate"): ENGINE,
+    ("POST", "/v1/offers/negotiate"): (*ENGINE, *rules("one_currency", "unique_ref")),
     ("POST", "/v1/offers/counter"): ENGINE,
     ("POST", "/v1/offers"): (
         *ENGINE,
@@ -235,7 +244,10 @@ OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/plans/instalment"): ENGINE,
     ("POST", "/v1/plans/deferral"): ENGINE,
     ("POST", "/v1/plans/settlement"): ENGINE,
-    ("POST", "/v1/plans/compare"): ENGINE,
+    ("POST", "/v1/plans/compare"): (
+        *ENGINE,
+        *rules("one_currency", "unique_ref", "unique_kind"),
+    ),
     ("GET", "/v1/plans/{plan_id}/payoff"): rules("not_before_as_of"),
     ("POST", "/v1/plans/{plan_id}/payments"): (
         *MONEY,

@@ -214,7 +214,7 @@ def _compute(
         asked = request.negotiate
         policy = resolve_for_offer(db, asked.policy, key, field="negotiate.policy.version")
         debt = calculations.engine_debt(asked.debt, jurisdiction)
-        capacity = asked.capacity.to_engine(debt.currency)
+        capacity = asked.capacity.to_engine(debt.currency, policy.engine)
         today = calculations.debt_today(policy, debt.jurisdiction)
         result = negotiate(
             debt,

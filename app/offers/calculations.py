@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from app.finance.policies import ResolvedPolicy
+from app.offers.consolidated import affordability_of, negotiate_several
 from app.offers.summaries import summary
 from plans.calendar import JURISDICTION_ZONES, local_today
 from plans.compare import compare, negotiate
@@ -64,7 +65,7 @@ def negotiate_offers(
     """Every offer the policy allows for the debt and capacity, ranked; none whose first
     payment falls before ``today`` (default: :func:`debt_today`)."""
     debt = engine_debt(request.debt)
-    capacity = request.capacity.to_engine(debt.currency)
+    capacity = request.capacity.to_engine(debt.currency, policy.engine)
     result = negotiate(
         debt,
         capacity,
@@ -79,7 +80,27 @@ def negotiate_offers(
         as_of=debt.as_of,
         summarise=_summariser(request.locale),
         policy=policy.used,
+        affordability=affordability_of(
+            request.capacity,
+            debt.currency,
+            policy,
+            [(o.kind, o.schedule.lines) for o in result.ranked],
+            request.locale,
+        ),
     )
+
+
+def negotiate_any(
+    request: api.NegotiateRequest | api.ConsolidatedNegotiateRequest,
+    policy: ResolvedPolicy,
+    *,
+    today: date | None = None,
+) -> Json:
+    """``negotiate`` for one debt or for several (a consolidated plan)."""
+    if isinstance(request, api.NegotiateRequest):
+        return negotiate_offers(request, policy, today=today)
+    jurisdiction = request.debts[0].jurisdiction
+    return negotiate_several(request, policy, today=today or debt_today(policy, jurisdiction))
 
 
 def _instalment(
@@ -205,10 +226,13 @@ def _parties(
     | api.DeferralRequest
     | api.SettlementRequest
     | api.CompareRequest,
+    policy: Policy,
     jurisdiction: str | None = None,
 ) -> tuple[Debt, Capacity | None]:
     debt = engine_debt(request.debt, jurisdiction)
-    capacity = None if request.capacity is None else request.capacity.to_engine(debt.currency)
+    capacity = (
+        None if request.capacity is None else request.capacity.to_engine(debt.currency, policy)
+    )
     return debt, capacity
 
 
@@ -240,7 +264,7 @@ def plan_offer(
 ) -> Offer:
     """The engine's offer for one explicit plan request; one whose first payment falls before
     ``today`` (default: :func:`debt_today`) is refused, the field named after ``prefix``."""
-    debt, capacity = _parties(request, jurisdiction)
+    debt, capacity = _parties(request, policy.engine, jurisdiction)
     if isinstance(request, api.InstalmentRequest):
         offer = _instalment(debt, capacity, request, policy.engine)
     elif isinstance(request, api.DeferralRequest):
@@ -262,13 +286,26 @@ def one_plan(
     return offer_json(offer, summary=summary(offer, request.locale), policy=policy.used)
 
 
+def compare_any(
+    request: api.CompareRequest | api.ConsolidatedCompareRequest,
+    policy: ResolvedPolicy,
+    *,
+    today: date | None = None,
+) -> Json:
+    """``compare`` for one debt's explicit offers or several debts' kinds."""
+    if isinstance(request, api.CompareRequest):
+        return compare_plans(request, policy, today=today)
+    jurisdiction = request.debts[0].jurisdiction
+    return negotiate_several(request, policy, today=today or debt_today(policy, jurisdiction))
+
+
 def compare_plans(
     request: api.CompareRequest, policy: ResolvedPolicy, *, today: date | None = None
 ) -> Json:
     """Several explicit offers side by side, each with the annual rate its jurisdiction requires
     (ranked as ``rank_by`` says); an infeasible one (one above the cap on that rate, or whose
     first payment falls before ``today``) is listed as rejected."""
-    debt, capacity = _parties(request)
+    debt, capacity = _parties(request, policy.engine)
     today = today or debt_today(policy, debt.jurisdiction)
     offers: list[Offer] = []
     rejected: list[Rejection] = []

@@ -86,6 +86,8 @@ SETTLEMENT_OFFER: dict[str, Any] = load("settlement_offer.json")
 SETTLEMENT_PLAN_OFFER: dict[str, Any] = load("settlement_plan_offer.json")
 # POST /v1/offers/negotiate with NegotiateRequest's example
 OFFER_SET: dict[str, Any] = load("offer_set.json")
+# POST /v1/offers/negotiate with ConsolidatedNegotiateRequest's first example (two debts)
+CONSOLIDATED_OFFER_SET: dict[str, Any] = load("consolidated_offer_set.json")
 # POST /v1/offers/counter with CounterRequest's example
 COUNTER_RESULT: dict[str, Any] = load("counter_result.json")
 # POST /v1/rates/apr with AprRequest's example

@@ -9,22 +9,28 @@ from app.core.errors import problem_responses
 from app.core.responses import Json
 from app.finance.policies import resolve_for_offer_async
 from app.offers import calculations
-from schemas.offers import CounterRequest, CounterResult, NegotiateRequest, OfferSet
+from schemas.offers import (
+    CounterRequest,
+    CounterResult,
+    NegotiateAnswer,
+    NegotiateBody,
+)
 
 router = APIRouter(prefix="/v1/offers", tags=["offers"])
 
 ERRORS = problem_responses(401, 403, 404, 422, 503)
 
 
-@router.post("/negotiate", response_model=OfferSet, responses=ERRORS)
-async def negotiate(request: NegotiateRequest, db: DbOnDemand, key: CollectorKey) -> Json:
-    """Every offer the policy allows for this debt and capacity, ranked, each with its full
-    schedule, APR, NPV, expected recovery and a one-sentence summary in the locale; and the
-    reason each kind not offered was rejected."""
+@router.post("/negotiate", response_model=NegotiateAnswer, responses=ERRORS)
+async def negotiate(request: NegotiateBody, db: DbOnDemand, key: CollectorKey) -> Json:
+    """Every offer the policy allows for this debt (or these debts, as one consolidated plan)
+    and capacity, ranked, each with its full schedule, APR, NPV, expected recovery and a
+    one-sentence summary in the locale; and the reason each kind not offered was rejected.
+    Several debts: each schedule line is allocated to the debts by the policy's
+    allocation_rule. A capacity with an income and expenditure statement: the affordability
+    says how each offer fits the disposable income."""
     return Json(
-        calculations.negotiate_offers(
-            request, await resolve_for_offer_async(db, request.policy, key)
-        )
+        calculations.negotiate_any(request, await resolve_for_offer_async(db, request.policy, key))
     )
 
 

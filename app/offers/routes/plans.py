@@ -10,11 +10,11 @@ from app.core.responses import Json
 from app.finance.policies import resolve_for_offer_async
 from app.offers import calculations
 from schemas.offers import (
-    CompareRequest,
+    CompareBody,
     DeferralRequest,
     InstalmentRequest,
+    NegotiateAnswer,
     OfferOut,
-    OfferSet,
     SettlementRequest,
 )
 
@@ -49,10 +49,11 @@ async def settlement(request: SettlementRequest, db: DbOnDemand, key: CollectorK
     )
 
 
-@router.post("/compare", response_model=OfferSet, responses=ERRORS)
-async def compare(request: CompareRequest, db: DbOnDemand, key: CollectorKey) -> Json:
+@router.post("/compare", response_model=NegotiateAnswer, responses=ERRORS)
+async def compare(request: CompareBody, db: DbOnDemand, key: CollectorKey) -> Json:
     """Several explicit offers for one debt, ranked; any the policy refuses is listed with its
-    reason."""
+    reason. Several debts (``debts``): the kinds listed, each made as negotiate makes it for
+    them, each line allocated to the debts by the policy's allocation_rule."""
     return Json(
-        calculations.compare_plans(request, await resolve_for_offer_async(db, request.policy, key))
+        calculations.compare_any(request, await resolve_for_offer_async(db, request.policy, key))
     )
