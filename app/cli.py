@@ -476,6 +476,11 @@ def simulate(
     out: Path | None = typer.Option(None, file_okay=False, help="Directory for the results."),
     fmt: str = typer.Option("parquet", "--format", help="Result files: parquet or csv."),
     top: int = typer.Option(10, min=1, help="Grid points shown per currency, best first."),
+    consolidate: bool = typer.Option(
+        False,
+        help="Negotiate each debtor's debts together (a debtor_id column): each debt's capacity"
+        " and lump sum become its share of its debtor's, pro rata by balance (pandas engine).",
+    ),
 ) -> None:
     """Simulate a portfolio under a grid of policies: every offer of every debt, and totals.
 
@@ -499,6 +504,7 @@ def simulate(
 
     from app.finance import simulations
     from plans.errors import DomainError
+    from plans.simulation.debtors import pro_rata_portfolio
 
     try:
         chosen, file_format = simulations.Engine(engine), simulations.Format(fmt)
@@ -506,6 +512,11 @@ def simulate(
         raise typer.BadParameter(
             f"--engine is pandas or dask, --format parquet or csv (not {engine}, {fmt})"
         ) from None
+    if consolidate and chosen is not simulations.Engine.PANDAS:
+        # Dask reads the portfolio a partition at a time: a debtor's debts may be split
+        raise typer.BadParameter(
+            "--consolidate runs on the pandas engine (all of a debtor's debts)"
+        )
     day = as_of.date() if as_of else date.today()
     if day.day > 28:
         err.print(
@@ -523,8 +534,11 @@ def simulate(
                 bar.update(task, completed=done, total=total)
 
             if chosen is simulations.Engine.PANDAS:
+                frame = simulations.read_portfolio(portfolio)
+                if consolidate:
+                    frame = pro_rata_portfolio(frame)
                 sim = simulations.run_pandas(
-                    simulations.read_portfolio(portfolio),
+                    frame,
                     points,
                     as_of=day,
                     workers=workers,

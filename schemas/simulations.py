@@ -19,6 +19,8 @@ from typing import Annotated
 import pandas as pd
 from pydantic import Field, StrictBool
 
+from plans.allocation import MAX_DEBTS as MAX_DEBTS_PER_DEBTOR
+from plans.errors import DomainError
 from plans.policy import OfferKind
 from plans.simulation import GRID_KEYS, PORTFOLIO_COLUMNS, RULES
 from schemas.common import (
@@ -85,6 +87,13 @@ class PortfolioDebtIn(Model):
 
     id: OneLine | None = Field(
         None, max_length=64, description="Any identifier, echoed with the debt's offers."
+    )
+    debtor_id: OneLine | None = Field(
+        None,
+        max_length=64,
+        description="Who owes the debt. With `consolidate`, the debts of one debtor (at most"
+        f" {MAX_DEBTS_PER_DEBTOR}, one currency, each stating the debtor's one capacity and lump"
+        " sum) share what the debtor can pay; a debt without one is its debtor's only debt.",
     )
     currency: Currency
     principal: Amount
@@ -166,6 +175,13 @@ class SimulationRequest(Model):
         description="Return every offer of every debt too (at most"
         f" {MAX_OFFER_ROWS:,} debts × grid points × 4; 413 beyond).",
     )
+    consolidate: StrictBool = Field(
+        False,
+        description="Negotiate each debtor's debts together (by `debtor_id`): every debt's"
+        " capacity and lump sum become its share of its debtor's, pro rata by balance (largest"
+        " remainder), so that a debtor's offers together never ask more than the debtor said"
+        " they can pay. Without it every debt's offers assume the whole capacity.",
+    )
 
     model_config = with_examples(
         {"as_of": "2026-11-25", "debts": [DEBT_EXAMPLE], "grid": GRID_EXAMPLE}
@@ -199,6 +215,64 @@ class SimulationRequest(Model):
                 }
             )
         return pd.DataFrame(rows, columns=list(PORTFOLIO_COLUMNS))
+
+    def debtor_ids(self) -> list[str]:
+        """Each debt's debtor, checked for ``consolidate``: a debt without a ``debtor_id`` is
+        its own debtor's only debt; one debtor's debts (at most MAX_DEBTS_PER_DEBTOR) state one
+        currency, one capacity and one lump sum (each the debtor's, repeated), else a
+        DomainError naming the debt and the field (rules ``max_debts_per_debtor``,
+        ``one_per_debtor``).
+
+        Examples
+        --------
+        >>> one = dict(DEBT_EXAMPLE, debtor_id="D-1")
+        >>> SimulationRequest(as_of="2026-11-25", debts=[one, one | {"id": "A-2"}]).debtor_ids()
+        ['D-1', 'D-1']
+        >>> SimulationRequest(as_of="2026-11-25",
+        ...                   debts=[one, one | {"capacity": "900.00"}]).debtor_ids()
+        Traceback (most recent call last):
+        ...
+        plans.errors.DomainError: debts[1].capacity: debtor 'D-1' states 1250.00 in debts[0] \
+and 900.00 here: a debtor's capacity is one figure [one_per_debtor]
+        """
+        ids: list[str] = []
+        first: dict[str, int] = {}
+        count: dict[str, int] = {}
+        for i, debt in enumerate(self.debts):
+            if debt.debtor_id is None:
+                ids.append(f"\x00{i}")  # no debtor_id: a debtor of its own, never a given id
+                continue
+            ids.append(debt.debtor_id)
+            count[debt.debtor_id] = count.get(debt.debtor_id, 0) + 1
+            if count[debt.debtor_id] > MAX_DEBTS_PER_DEBTOR:
+                raise DomainError(
+                    f"debts[{i}].debtor_id",
+                    "max_debts_per_debtor",
+                    f"debtor {debt.debtor_id!r} has more than {MAX_DEBTS_PER_DEBTOR} debts, the"
+                    " most one negotiation takes",
+                )
+            j = first.setdefault(debt.debtor_id, i)
+            other = self.debts[j]
+            for name, what in (
+                ("currency", "debts are in one currency"),
+                ("capacity", "capacity is one figure"),
+                ("lump_sum", "lump sum is one figure"),
+            ):
+                mine, theirs = getattr(debt, name), getattr(other, name)
+                same = (
+                    mine == theirs
+                    if name == "currency"
+                    else minor(mine, debt.currency, field=f"debts[{i}].{name}")
+                    == minor(theirs, other.currency, field=f"debts[{j}].{name}")
+                )
+                if not same:
+                    raise DomainError(
+                        f"debts[{i}].{name}",
+                        "one_per_debtor",
+                        f"debtor {debt.debtor_id!r} states {theirs} in debts[{j}] and {mine}"
+                        f" here: a debtor's {what}",
+                    )
+        return ids
 
 
 class GridPointOut(Model):
@@ -276,6 +350,8 @@ class SimulationOut(Model):
 
     as_of: IsoDate
     debts: Integer
+    consolidated: StrictBool = Field(description="The debts were consolidated by debtor.")
+    debtors: Integer = Field(description="Debtors simulated (each debt one, unless consolidated).")
     policy: PolicyUsed
     grid: list[GridPointOut]
     summary: list[SummaryOut]

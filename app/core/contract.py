@@ -127,6 +127,10 @@ RULES: dict[str, str] = {
     "max_grid_points": "A simulation grid of at most 64 points.",
     "max_debt_policies": "At most 200,000 debts × grid points.",
     "max_offer_rows": "At most 40,000 offers returned with include_offers.",
+    "max_debts_per_debtor": "With consolidate, at most 10 debts per debtor_id.",
+    "one_per_debtor": (
+        "With consolidate, one debtor's debts state one currency, one capacity and one lump sum."
+    ),
     # people and the stored state
     "iana_zone": "A time zone from the IANA database (Asia/Shanghai).",
     "guarantor_only": "Only a guarantor's party has ``guaranteed`` (a change keeps the role).",
@@ -266,7 +270,7 @@ OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/simulations"): (
         *MONEY,
         *rules("exclusive", "unknown", "max_rate", "positive", "max_debts", "max_grid_points"),
-        *rules("max_debt_policies", "max_offer_rows"),
+        *rules("max_debt_policies", "max_offer_rows", "max_debts_per_debtor", "one_per_debtor"),
     ),
     ("PUT", "/v1/debts/{ref}"): (*MONEY, *rules("exists", "max_rate", "positive")),
     ("POST", "/v1/debts/{ref}/assignment"): rules("exists", "collector_of_team"),

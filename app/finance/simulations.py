@@ -41,6 +41,7 @@ from plans.simulation import (
     policy_grid,
     simulate,
 )
+from plans.simulation.debtors import pro_rata_portfolio
 
 Progress = Callable[[int, int], None]
 """Told ``(done, total)``: debts for the pandas engine, partitions for Dask."""
@@ -357,8 +358,25 @@ def _ratio(numerator: int, denominator: int, places: int = 6) -> str:
     return str(value)
 
 
-def response(sim: Simulation, *, as_of: date, debts: int, policy: dict[str, Any]) -> dict[str, Any]:
-    """A simulation as ``schemas.simulations.SimulationOut``: amounts as decimal strings."""
+def consolidated(portfolio: pd.DataFrame, debtor_ids: Sequence[str]) -> pd.DataFrame:
+    """The portfolio whose debts of one debtor share the debtor's capacity and lump sum: each
+    debt's part pro rata by balance (:func:`plans.simulation.debtors.pro_rata_portfolio`), so
+    the debtor's offers together ask no more than the debtor said they can pay."""
+    frame = portfolio.copy()
+    frame.insert(0, "debtor_id", list(debtor_ids))
+    return pro_rata_portfolio(frame)
+
+
+def response(
+    sim: Simulation,
+    *,
+    as_of: date,
+    debts: int,
+    policy: dict[str, Any],
+    debtors: int | None = None,
+) -> dict[str, Any]:
+    """A simulation as ``schemas.simulations.SimulationOut``: amounts as decimal strings;
+    ``debtors`` when the debts were consolidated by debtor (else each debt is a debtor)."""
     summary = []
     for row in sim.summary().to_dict("records"):
         money = _Money(str(row["currency"]))
@@ -412,6 +430,8 @@ def response(sim: Simulation, *, as_of: date, debts: int, policy: dict[str, Any]
     document: dict[str, Any] = {
         "as_of": as_of,
         "debts": debts,
+        "consolidated": debtors is not None,
+        "debtors": debts if debtors is None else debtors,
         "policy": policy,
         "grid": [
             {"grid_point": p.index, "label": p.label, "parameters": dict(p.parameters)}

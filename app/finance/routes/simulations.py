@@ -11,7 +11,7 @@ from app.core.deps import DbSession, FinanceKey
 from app.core.errors import FieldError, Problem, problem_responses
 from app.core.responses import Json
 from app.finance.policies import resolve
-from app.finance.simulations import response
+from app.finance.simulations import consolidated, response
 from plans.simulation import OFFER_KINDS, policy_grid, simulate
 from schemas.simulations import (
     MAX_DEBT_POLICIES,
@@ -72,11 +72,23 @@ def create_simulation(request: SimulationRequest, db: DbSession, key: FinanceKey
         raise problem
     resolved = resolve(db, request.policy, key.organisation_id)
     points = policy_grid(resolved.engine, request.grid.to_engine() if request.grid else None)
+    portfolio, debtors = request.portfolio(), None
+    if request.consolidate:
+        ids = request.debtor_ids()
+        portfolio, debtors = consolidated(portfolio, ids), len(set(ids))
     sim = simulate(
-        request.portfolio(),
+        portfolio,
         points,
         as_of=request.as_of,
         chunk_debts=CHUNK_DEBTS,
         keep_offers=request.include_offers,
     )
-    return Json(response(sim, as_of=request.as_of, debts=len(request.debts), policy=resolved.used))
+    return Json(
+        response(
+            sim,
+            as_of=request.as_of,
+            debts=len(request.debts),
+            policy=resolved.used,
+            debtors=debtors,
+        )
+    )
