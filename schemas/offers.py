@@ -26,7 +26,7 @@ from plans.calendar import Frequency, pay_days
 from plans.compare import RankBy
 from plans.counter import Change
 from plans.debt import Capacity, Debt, check_semi_monthly
-from plans.errors import InvalidDate, NotAllowed
+from plans.errors import DomainError, InvalidDate, NotAllowed
 from plans.flat import InterestMethod
 from plans.grace import GraceInterest
 from plans.instalment import Until
@@ -567,33 +567,47 @@ class InstalmentRequest(Model):
 
     @model_validator(mode="after")
     def _one_contract_shape(self) -> Self:
-        flat = self.interest_method is InterestMethod.FLAT
-        stated = "flat_rate_per_period" if self.flat_rate_per_period is not None else None
-        if self.flat_charge_per_period is not None:
-            stated = "flat_charge_per_period"
-        if (flat or self.grace is not None) and self.payment is not None:
-            raise NotAllowed("payment", "term_only", "a flat or grace plan is asked for by term")
-        if (flat or self.grace is not None) and self.until is not None:
-            raise NotAllowed("until", "term_only", "a flat or grace plan is asked for by term")
-        if (flat or self.grace is not None) and self.days is not None:
-            raise NotAllowed("days", "plain_plan_only", "pay days are for a plain instalment plan")
-        if not flat:
-            if stated is not None:
-                raise NotAllowed(stated, "flat_only", "needs interest_method flat")
-            return self
-        refused = (
-            ("nominal_annual_rate", "flat_no_nominal_rate", self.nominal_annual_rate is not None),
-            (
-                "amortisation",
-                "flat_equal_instalment",
-                self.amortisation is not Amortisation.EQUAL_INSTALMENT,
-            ),
-            ("grace", "grace_not_flat", self.grace is not None),
-        )
-        for field, rule, broken in refused:
-            if broken:
-                raise NotAllowed(field, rule, "is not part of a flat contract")
+        _check_contract_shape(self)
         return self
+
+
+def _check_contract_shape(item: InstalmentRequest | CompareItem) -> None:
+    """A flat contract or grace periods is asked for by term, as one instalment plan; a flat
+    charge needs the flat method; a flat contract has no nominal rate, no equal principal and
+    no grace (rules term_only, plain_plan_only, flat_only, flat_no_nominal_rate,
+    flat_equal_instalment, grace_not_flat)."""
+    flat = item.interest_method is InterestMethod.FLAT
+    stated = "flat_rate_per_period" if item.flat_rate_per_period is not None else None
+    if item.flat_charge_per_period is not None:
+        stated = "flat_charge_per_period"
+    if flat or item.grace is not None:
+        for name, rule, why in (
+            ("payment", "term_only", "a flat or grace plan is asked for by term"),
+            ("until", "term_only", "a flat or grace plan is asked for by term"),
+            ("days", "plain_plan_only", "pay days are for a plain instalment plan"),
+        ):
+            if getattr(item, name, None) is not None:
+                raise NotAllowed(name, rule, why)
+    if not flat:
+        if stated is not None:
+            raise NotAllowed(stated, "flat_only", "needs interest_method flat")
+        return
+    refused = (
+        (
+            "nominal_annual_rate",
+            "flat_no_nominal_rate",
+            getattr(item, "nominal_annual_rate", None) is not None,
+        ),
+        (
+            "amortisation",
+            "flat_equal_instalment",
+            item.amortisation is not Amortisation.EQUAL_INSTALMENT,
+        ),
+        ("grace", "grace_not_flat", item.grace is not None),
+    )
+    for field, rule, broken in refused:
+        if broken:
+            raise NotAllowed(field, rule, "is not part of a flat contract")
 
 
 class DeferralRequest(Model):
@@ -660,8 +674,15 @@ PlanRequest = Annotated[
 ]
 
 
+_INSTALMENT = {"kind": {"enum": ["instalment"]}}
+
+
 class CompareItem(Model):
-    """One offer to compare, by kind and parameters (the debt is shared)."""
+    """One offer to compare, by kind and parameters (the debt is shared).
+
+    An instalment plan may be a flat contract or start with grace periods, as in
+    ``POST /v1/plans/instalment``, to set it beside the actuarial plan of the same term: the
+    flat fields and grace on another kind are a 422, rule instalment_only."""
 
     kind: OfferKind
     term: Integer | None = Field(None, ge=1, le=1200)
@@ -673,6 +694,57 @@ class CompareItem(Model):
     instalments: Integer | None = Field(None, ge=1, le=24)
     settle_by: Date | None = None
     amortisation: Amortisation = Amortisation.EQUAL_INSTALMENT
+    interest_method: InterestMethod = Field(
+        InterestMethod.ACTUARIAL, description="As in POST /v1/plans/instalment." + FLAT_RULES
+    )
+    flat_rate_per_period: Rate | None = Field(
+        None, description="The flat rate each period on the original principal: 0.006 is 0.6 %."
+    )
+    flat_charge_per_period: Amount | None = Field(
+        None, description="The flat charge each period, in the debt's currency."
+    )
+    grace: GraceIn | None = Field(
+        None,
+        description="Grace periods before the instalments: a term is required (422, rule"
+        " required) and a payment refused (422, rule term_only).",
+    )
+
+    model_config = with_examples(
+        {
+            "kind": "instalment",
+            "term": 12,
+            "interest_method": "flat",
+            "flat_rate_per_period": "0.006",
+        },
+        # a flat contract and grace periods: an instalment plan, by term
+        schema={
+            "allOf": [
+                when("interest_method", ("flat",), {**given("term"), "properties": _INSTALMENT}),
+                {"if": given("grace"), "then": {**given("term"), "properties": _INSTALMENT}},
+                {
+                    "if": given("flat_rate_per_period", "flat_charge_per_period"),
+                    "then": {"properties": _INSTALMENT},
+                },
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _one_contract_shape(self) -> Self:
+        shaped = (
+            self.interest_method is InterestMethod.FLAT
+            or self.grace is not None
+            or self.flat_rate_per_period is not None
+            or self.flat_charge_per_period is not None
+        )
+        if shaped and self.kind is not OfferKind.INSTALMENT:
+            raise NotAllowed(
+                "kind", "instalment_only", "a flat or grace plan is an instalment plan"
+            )
+        if shaped and self.term is None:
+            raise DomainError("term", "required", "a flat or grace plan is asked for by term")
+        _check_contract_shape(self)
+        return self
 
 
 class CompareRequest(Model):

@@ -127,6 +127,7 @@ RULES: dict[str, str] = {
     "max_grid_points": "A simulation grid of at most 64 points.",
     "max_debt_policies": "At most 200,000 debts × grid points.",
     "max_offer_rows": "At most 40,000 offers returned with include_offers.",
+    "instalment_only": "A compared flat contract or grace plan is an instalment plan.",
     "max_debts_per_debtor": "With consolidate, at most 10 debts per debtor_id.",
     "one_per_debtor": (
         "With consolidate, one debtor's debts state one currency, one capacity and one lump sum."
@@ -250,7 +251,7 @@ OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/plans/settlement"): ENGINE,
     ("POST", "/v1/plans/compare"): (
         *ENGINE,
-        *rules("one_currency", "unique_ref", "unique_kind"),
+        *rules("one_currency", "unique_ref", "unique_kind", "instalment_only"),
     ),
     ("GET", "/v1/plans/{plan_id}/payoff"): rules("not_before_as_of"),
     ("POST", "/v1/plans/{plan_id}/payments"): (

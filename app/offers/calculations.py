@@ -118,8 +118,8 @@ def _instalment(
             if item.nominal_annual_rate is None
             else rate(item.nominal_annual_rate, field="nominal_annual_rate"),
         }
-        if item.interest_method is InterestMethod.FLAT or item.grace is not None:
-            return _shaped(debt, capacity, item, p, fields)
+    if item.interest_method is InterestMethod.FLAT or item.grace is not None:
+        return _shaped(debt, capacity, item, p, fields)
     return instalment_plan(
         debt,
         policy=p,
@@ -134,12 +134,12 @@ def _instalment(
 def _shaped(
     debt: Debt,
     capacity: Capacity | None,
-    item: api.InstalmentRequest,
+    item: api.InstalmentRequest | api.CompareItem,
     p: Policy,
     fields: dict[str, Any],
 ) -> Offer:
     # a flat contract or grace periods: the request's validator has refused the other fields
-    # (a payment, until, pay days), so they are None here
+    # (a payment, until, pay days), so they are None here; a compare item has none of them
     fields = {k: v for k, v in fields.items() if k not in ("until", "days")}
     if item.grace is not None:
         return grace_plan(
@@ -152,7 +152,7 @@ def _shaped(
             amortisation=item.amortisation,
             **fields,
         )
-    del fields["nominal_annual_rate"]
+    fields.pop("nominal_annual_rate", None)
     return flat_plan(
         debt,
         policy=p,

@@ -200,3 +200,71 @@ def test_a_shaped_plan_is_saved_shown_accepted_and_quoted(
         f"/v1/plans/{plan_id}/payoff", params={"on": AS_OF.isoformat()}, headers=auth["collector"]
     )
     assert quote.status_code == 200, quote.text
+
+
+def test_a_flat_contract_is_compared_beside_the_actuarial_plan_of_its_term(
+    client: TestClient, auth: Headers
+) -> None:
+    # The comparison a debtor needs: 12 × 1,072.00 on a 0.6 % monthly flat charge (年化利率
+    # 13.03 %) beside the actuarial 12 months at 12 % (the policy's rate: 12.00 %) and a plan
+    # starting with 2 months of interest only.
+    policy = client.post(
+        "/v1/policies",
+        json={"name": "contractual-rate", "body": {"plan_rate": None}},
+        headers=auth["finance"],
+    )
+    assert policy.status_code == 201, policy.text
+    body = {
+        "debt": debt(),
+        "policy": {"id": policy.json()["id"]},
+        "offers": [
+            {"kind": "instalment", "term": 12},
+            {"kind": "instalment", "term": 12, "interest_method": "flat",
+             "flat_rate_per_period": "0.006"},
+            {"kind": "instalment", "term": 10, "grace": {"periods": 2,
+                                                         "interest": "interest_only"}},
+        ],
+    }  # fmt: skip
+    response = client.post("/v1/plans/compare", json=body, headers=auth["collector"])
+    assert response.status_code == 200, response.text
+    offers = response.json()["offers"]
+    by_shape = {
+        ("flat" if o["terms"]["flat"] else o["terms"]["grace_interest"] or "actuarial"): o
+        for o in offers
+    }
+    assert set(by_shape) == {"actuarial", "flat", "interest_only"}
+    flat = by_shape["flat"]
+    assert {line["payment"] for line in flat["schedule"]["lines"]} == {"1072.00"}
+    assert flat["metrics"]["annual_rate"]["rate_percent"] == "13.03"
+    assert by_shape["actuarial"]["metrics"]["annual_rate"]["rate_percent"] == "12.00"
+    assert [x["kind"] for x in by_shape["interest_only"]["schedule"]["lines"][:3]] == [
+        "deferral",
+        "deferral",
+        "instalment",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("item", "field", "rule"),
+    [
+        ({"kind": "settlement", "interest_method": "flat", "flat_rate_per_period": "0.006"},
+         "kind", "instalment_only"),
+        ({"kind": "deferral", "grace": {"periods": 2, "interest": "interest_free"}},
+         "kind", "instalment_only"),
+        ({"kind": "instalment", "interest_method": "flat", "flat_rate_per_period": "0.006"},
+         "term", "required"),
+        ({"kind": "instalment", "term": 6, "flat_charge_per_period": "50.00"},
+         "flat_charge_per_period", "flat_only"),
+        ({"kind": "instalment", "term": 6, "payment": "500.00",
+          "grace": {"periods": 1, "interest": "interest_free"}}, "payment", "term_only"),
+    ],
+)  # fmt: skip
+def test_a_compared_shape_that_is_not_an_instalment_plan_is_refused(
+    client: TestClient, auth: Headers, item: dict[str, Any], field: str, rule: str
+) -> None:
+    body = {"debt": debt(), "offers": [item]}
+    response = client.post("/v1/plans/compare", json=body, headers=auth["collector"])
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = [(e["field"], e["rule"]) for e in response.json()["errors"]]
+    assert any(f.endswith(field) and r == rule for f, r in fields), fields
