@@ -35,6 +35,7 @@ from app.core.keys import create_key, revoke_key
 from app.main import create_app
 from schemas.simulations import SimulationRequest
 from tests.app.links.test_sharing import SMALL, token_of
+from tests.app.outbox_clock import claimable_now
 
 RESCHEDULE = {**SMALL, "debt": {**SMALL["debt"], "principal": "2000.00"}}  # type: ignore[dict-item]
 CALLERS = ("same_team", "other_team", "supervisor", "finance", "other_org", "revoked", "no_key")
@@ -218,7 +219,8 @@ def build(client: TestClient) -> World:
         open_body = {**body, "debt_ref": f"OPEN-{n}"}
         slot.open_offer = ok(client.post("/v1/offers", json=open_body, headers=mine), 201)
         slots[caller] = slot
-    claimed = ok(client.get("/v1/outbox?limit=500", headers=_bearer(acme_finance)))["messages"]
+    with claimable_now():  # at night in Shanghai the confirmations are due in the morning
+        claimed = ok(client.get("/v1/outbox?limit=500", headers=_bearer(acme_finance)))["messages"]
     for caller, message in zip(CALLERS, claimed, strict=False):
         slots[caller].message = message
     policies = ok(client.get("/v1/policies", headers=_bearer(acme_finance)))["policies"]

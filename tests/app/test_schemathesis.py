@@ -70,6 +70,7 @@ from app.main import create_app
 from schemas.common import EARLIEST_DATE, LATEST_DATE
 from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE
 from schemas.policies import PolicyBody
+from tests.app.outbox_clock import claimable_now
 from tests.conftest import _connect, _empty_postgres, postgres_in_use
 
 load_all_checks()
@@ -325,7 +326,8 @@ def _seed(headers: dict[str, str]) -> None:
             headers={**headers, "Idempotency-Key": "seed-payment-1"},
         )
         assert paid.status_code == 201, paid.text
-        claimed = client.get("/v1/outbox", params={"lease": 3600}, headers=headers)
+        with claimable_now():  # at night in Shanghai the confirmation is due in the morning
+            claimed = client.get("/v1/outbox", params={"lease": 3600}, headers=headers)
         assert claimed.status_code == 200 and claimed.json()["messages"], claimed.text
         message = claimed.json()["messages"][0]
         # a settlement paid in full: a completed plan, whose page has a certificate
