@@ -353,6 +353,40 @@ def rate_rows(metrics: Json, locale: Locale, t: Words) -> list[tuple[str, str, s
     return [(label, annual["rate"], shown), effective]
 
 
+def flat_rows(document: Json, locale: Locale, t: Words) -> tuple[list[tuple[str, str, str]], str]:
+    """A flat contract's rate row and its sentence, or none: the flat charge is on the amount
+    first owed every period, however much is left, so the annual rate the law requires (the
+    row above it) is nearly twice the flat rate a year; the page says so beside both."""
+    flat = document["terms"].get("flat")
+    if not flat:
+        return [], ""
+    annual = document["metrics"].get("annual_rate")
+    flat_rate = Decimal(flat["flat_annual_rate"])
+    every = {
+        "monthly": t.pgettext("flat charge", "a month"),
+        "weekly": t.pgettext("flat charge", "a week"),
+        "biweekly": t.pgettext("flat charge", "every two weeks"),
+        "semi_monthly": t.pgettext("flat charge", "twice a month"),
+    }[document["terms"]["frequency"]]
+    row = (t.gettext("Flat rate (a year, on the amount first owed)"), flat["flat_annual_rate"],
+           percent(flat_rate, locale))  # fmt: skip
+    measured = (
+        percent(Decimal(annual["rate_percent"]) / 100, locale, annual["decimals"])
+        if annual is not None
+        else percent(Decimal(document["metrics"]["apr"]), locale)
+    )
+    note = t.gettext(
+        "This plan adds a flat charge of %(charge)s %(every)s, worked out on the amount first"
+        " owed and charged in full until the end, even as you repay it: %(flat)s a year flat."
+        " Measured on what you still owe, as the law requires, it costs %(annual)s a year.",
+        charge=money(minor_of(document, flat["charge_per_period"]), document["currency"], locale),
+        every=every,
+        flat=percent(flat_rate, locale),
+        annual=measured,
+    )
+    return [row], note
+
+
 def _rate_note(metrics: Json, t: Words) -> str | None:
     """One sentence on how the jurisdiction's rate is measured, and one on the effective
     annual rate (None on an offer saved before it carried that rate)."""
@@ -626,7 +660,10 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
         "terms": _terms(document, locale, t),
         "schedule": _schedule(document, view, locale, t),
         "chart": _chart(document, view, locale, t),
-        "rates": rate_rows(metrics, locale, t),
+        "rates": rate_rows(metrics, locale, t)[:1]
+        + flat_rows(document, locale, t)[0]
+        + rate_rows(metrics, locale, t)[1:],
+        "flat_note": flat_rows(document, locale, t)[1],
         "rate_note": _rate_note(metrics, t),
         "no_interest": minor_of(document, metrics["finance_charge"]) == 0,
         "waived_total": _amount(document, waiver["total"], locale),

@@ -13,6 +13,7 @@ import pytest
 from app.links.pages import render_offer_page
 from app.offers.summaries import summary
 from plans.debt import Debt
+from plans.flat import flat_plan
 from plans.instalment import instalment_plan
 from plans.offer import Offer
 from plans.policy import Policy
@@ -57,3 +58,30 @@ def test_an_offer_saved_before_its_jurisdictions_rate_shows_the_apr_as_it_did() 
     del document["metrics"]["annual_rate"]
     html = render_offer_page(document, view(), Locale.EN)
     assert "<dt>Annual percentage rate (APR)</dt>" in html and "Regulation Z, Appendix J" in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "label", "words"),
+    [
+        (Locale.EN, "Flat rate (a year, on the amount first owed)",
+         ("a flat charge of CN¥72.00 a month", "7.20% a year flat", "it costs 13.03% a year")),
+        (Locale.ZH_CN, "名义年费率（按初始欠款计）",
+         ("每月收取固定手续费¥72.00", "名义年费率为7.20%", "年化成本为13.03%")),
+    ],
+)  # fmt: skip
+def test_a_flat_contracts_page_shows_the_flat_rate_beside_the_true_one(
+    locale: Locale, label: str, words: tuple[str, ...]
+) -> None:
+    # 12,000.00 over 12 months at a 0.6 % monthly flat charge (手续费) on the original principal:
+    # 72.00 a month, 7.20 % a year flat, a 年化利率 of 13.03 % (the published case of
+    # tests/plans/test_flat.py): the page puts the two side by side, and says why they differ.
+    debt = Debt("CNY", 1_200_000, 0, 0, Decimal("0.12"), date(2026, 1, 15), 40, "CN")
+    offer = flat_plan(debt, policy=Policy(), term=12, rate_per_period=Decimal("0.006"))
+    html = render_offer_page(_document(offer, locale), view(locale), locale)
+    start = html.index('<section id="rates"')
+    rates = html[start : html.index("</section>", start)]
+    assert rates.count("<dt>") == 3  # the jurisdiction's rate, the flat rate, the effective rate
+    assert f'<dt>{label}</dt><dd data-rate="0.072000">7.20%</dd>' in rates
+    assert ">13.03%</dd>" in rates
+    note = rates[rates.index('<p class="flat">') :]
+    assert all(w in note for w in words), note
