@@ -741,9 +741,10 @@ class CompareItem(Model):
             raise NotAllowed(
                 "kind", "instalment_only", "a flat or grace plan is an instalment plan"
             )
-        if shaped and self.term is None:
+        _check_contract_shape(self)  # a flat charge without the flat method: flat_only
+        by_term = self.interest_method is InterestMethod.FLAT or self.grace is not None
+        if by_term and self.term is None:
             raise DomainError("term", "required", "a flat or grace plan is asked for by term")
-        _check_contract_shape(self)
         return self
 
 
