@@ -20,7 +20,7 @@ from pydantic import Field
 
 from schemas import examples
 from schemas.common import Integer, IsoDate, Model, MultiLine, given, when, with_examples
-from schemas.offers import CounterResult, OfferOut
+from schemas.offer_answers import CounterResult, OfferOut
 
 Choice = Literal["as_proposed", "longer_term", "higher_payment", "later_start", "earlier_start"]
 Status = Literal["open", "offered", "declined"]

@@ -17,16 +17,9 @@ from plans.payments import PlanStatus
 from plans.policy import OfferKind
 from schemas import examples
 from schemas.common import Amount, Integer, IsoDate, Locale, Model, OneLine, with_examples
-from schemas.offers import (
-    CAPACITY_EXAMPLE,
-    DEBT_EXAMPLE,
-    NegotiateRequest,
-    OfferOut,
-    OwedOut,
-    PlanRequest,
-    PolicyUsed,
-    WaiverOut,
-)
+from schemas.offer_answers import OfferOut, OwedOut, PolicyUsed, WaiverOut
+from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE, NegotiateRequest
+from schemas.plan_requests import PlanRequest
 
 DEBT_REF = Field(
     min_length=1,

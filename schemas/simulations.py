@@ -35,7 +35,7 @@ from schemas.common import (
     rate,
     with_examples,
 )
-from schemas.offers import PolicyUsed
+from schemas.offer_answers import PolicyUsed
 from schemas.policies import Bps, PolicyRef
 
 MAX_DEBTS = 10_000

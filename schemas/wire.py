@@ -1,6 +1,6 @@
 """Engine values as the JSON the contract describes, built directly for speed.
 
-Responses are plain dicts shaped exactly like the models in ``schemas.offers`` (a test checks
+Responses are plain dicts shaped exactly like the models in ``schemas.offer_answers`` (a test checks
 every kind against them, and schemathesis checks the live service), so the hot path skips
 building and re-validating pydantic objects. Amounts become decimal strings here, once.
 """
@@ -17,8 +17,8 @@ from plans.compare import Comparison
 from plans.consolidation import ConsolidatedComparison, ConsolidatedOffer
 from plans.counter import CounterResult
 from plans.money import exponent
-from plans.offer import Metrics, Offer, Rejection, Terms
-from plans.schedule import Line
+from plans.offer import Metrics, Offer, Owed, Rejection, Terms
+from plans.schedule import Line, Totals, Waiver
 
 Json = dict[str, Any]
 
@@ -92,6 +92,35 @@ def _lines(lines: Sequence[Line], fmt: Callable[[int], str]) -> list[Json]:
     ]
 
 
+def _totals_json(totals: Totals, fmt: Callable[[int], str]) -> Json:
+    return {
+        "payment": fmt(totals.payment_minor),
+        "interest": fmt(totals.interest_minor),
+        "fees": fmt(totals.fees_minor),
+        "principal": fmt(totals.principal_minor),
+        "waived": fmt(totals.waived_minor),
+        "interest_accrued": fmt(totals.interest_accrued_minor),
+    }
+
+
+def _waiver_json(waiver: Waiver, fmt: Callable[[int], str]) -> Json:
+    return {
+        "fees": fmt(waiver.fees_minor),
+        "interest": fmt(waiver.interest_minor),
+        "principal": fmt(waiver.principal_minor),
+        "total": fmt(waiver.total_minor),
+    }
+
+
+def _owed_json(owed: Owed, fmt: Callable[[int], str]) -> Json:
+    return {
+        "principal": fmt(owed.principal_minor),
+        "interest": fmt(owed.interest_minor),
+        "fees": fmt(owed.fees_minor),
+        "total": fmt(owed.total_minor),
+    }
+
+
 def _rate(value: Decimal) -> str:
     return format(value, "f")
 
@@ -122,7 +151,7 @@ def _contract_shape(terms: Terms, fmt: Callable[[int], str]) -> Json:
 
 
 def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
-    """An offer as its response object (``schemas.offers.OfferOut``)."""
+    """An offer as its response object (``schemas.offer_answers.OfferOut``)."""
     fmt = amount_formatter(offer.currency)
     totals, terms, metrics, waiver, owed = (
         offer.schedule.totals,
@@ -135,12 +164,7 @@ def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
         "kind": offer.kind.value,
         "currency": offer.currency,
         "as_of": offer.as_of.isoformat(),
-        "owed": {
-            "principal": fmt(owed.principal_minor),
-            "interest": fmt(owed.interest_minor),
-            "fees": fmt(owed.fees_minor),
-            "total": fmt(owed.total_minor),
-        },
+        "owed": _owed_json(owed, fmt),
         "terms": {
             "frequency": terms.frequency.value,
             "first_due": terms.first_due.isoformat(),
@@ -158,21 +182,9 @@ def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
         },
         "schedule": {
             "lines": _lines(offer.schedule.lines, fmt),
-            "totals": {
-                "payment": fmt(totals.payment_minor),
-                "interest": fmt(totals.interest_minor),
-                "fees": fmt(totals.fees_minor),
-                "principal": fmt(totals.principal_minor),
-                "waived": fmt(totals.waived_minor),
-                "interest_accrued": fmt(totals.interest_accrued_minor),
-            },
+            "totals": _totals_json(totals, fmt),
         },
-        "waiver": {
-            "fees": fmt(waiver.fees_minor),
-            "interest": fmt(waiver.interest_minor),
-            "principal": fmt(waiver.principal_minor),
-            "total": fmt(waiver.total_minor),
-        },
+        "waiver": _waiver_json(waiver, fmt),
         "metrics": metrics_json(metrics, fmt),
         "summary": summary,
         "policy": policy,
@@ -231,7 +243,7 @@ def offer_set_json(
     policy: Json,
     affordability: Json | None = None,
 ) -> Json:
-    """A ranked comparison as its response object (``schemas.offers.OfferSet``)."""
+    """A ranked comparison as its response object (``schemas.offer_answers.OfferSet``)."""
     return {
         "currency": currency,
         "as_of": as_of.isoformat(),
@@ -244,7 +256,7 @@ def offer_set_json(
 
 
 def counter_json(result: CounterResult, *, summarise: Callable[[Offer], str], policy: Json) -> Json:
-    """A counter-offer verdict as its response object (``schemas.offers.CounterResult``)."""
+    """A counter-offer verdict as its response object (``schemas.offer_answers.CounterResult``)."""
     return {
         "accepted": result.accepted,
         "offer": None
@@ -287,29 +299,12 @@ def consolidated_json(
         "as_of": offer.as_of.isoformat(),
         "allocation_rule": offer.rule.value,
         "allocation_text": allocation_text,
-        "owed": {
-            "principal": fmt(owed.principal_minor),
-            "interest": fmt(owed.interest_minor),
-            "fees": fmt(owed.fees_minor),
-            "total": fmt(owed.total_minor),
-        },
+        "owed": _owed_json(owed, fmt),
         "schedule": {
             "lines": lines,
-            "totals": {
-                "payment": fmt(totals.payment_minor),
-                "interest": fmt(totals.interest_minor),
-                "fees": fmt(totals.fees_minor),
-                "principal": fmt(totals.principal_minor),
-                "waived": fmt(totals.waived_minor),
-                "interest_accrued": fmt(totals.interest_accrued_minor),
-            },
+            "totals": _totals_json(totals, fmt),
         },
-        "waiver": {
-            "fees": fmt(waiver.fees_minor),
-            "interest": fmt(waiver.interest_minor),
-            "principal": fmt(waiver.principal_minor),
-            "total": fmt(waiver.total_minor),
-        },
+        "waiver": _waiver_json(waiver, fmt),
         "metrics": metrics_json(offer.metrics, fmt),
         "debts": [
             {

@@ -29,6 +29,7 @@ from plans.offer import Offer, Rejection, check_first_payment
 from plans.policy import OfferKind, Policy
 from plans.settlement import settlement, settlement_plan
 from schemas import offers as api
+from schemas import plan_requests
 from schemas.common import Locale, minor, rate
 from schemas.wire import counter_json, offer_json, offer_set_json
 
@@ -104,10 +105,13 @@ def negotiate_any(
 
 
 def _instalment(
-    debt: Debt, capacity: Capacity | None, item: api.InstalmentRequest | api.CompareItem, p: Policy
+    debt: Debt,
+    capacity: Capacity | None,
+    item: plan_requests.InstalmentRequest | plan_requests.CompareItem,
+    p: Policy,
 ) -> Offer:
     fields: dict[str, Any] = {}
-    if isinstance(item, api.InstalmentRequest):
+    if isinstance(item, plan_requests.InstalmentRequest):
         fields = {
             "down_payment_minor": _optional_minor(item.down_payment, debt.currency, "down_payment"),
             "frequency": item.frequency,
@@ -134,7 +138,7 @@ def _instalment(
 def _shaped(
     debt: Debt,
     capacity: Capacity | None,
-    item: api.InstalmentRequest | api.CompareItem,
+    item: plan_requests.InstalmentRequest | plan_requests.CompareItem,
     p: Policy,
     fields: dict[str, Any],
 ) -> Offer:
@@ -169,10 +173,13 @@ def _shaped(
 
 
 def _deferral(
-    debt: Debt, capacity: Capacity | None, item: api.DeferralRequest | api.CompareItem, p: Policy
+    debt: Debt,
+    capacity: Capacity | None,
+    item: plan_requests.DeferralRequest | plan_requests.CompareItem,
+    p: Policy,
 ) -> Offer:
     fields: dict[str, Any] = {}
-    if isinstance(item, api.DeferralRequest):
+    if isinstance(item, plan_requests.DeferralRequest):
         fields = {
             "frequency": item.frequency,
             "nominal_annual_rate": None
@@ -198,7 +205,7 @@ def _deferral(
 def _settlement(
     debt: Debt,
     capacity: Capacity | None,
-    item: api.SettlementRequest | api.CompareItem,
+    item: plan_requests.SettlementRequest | plan_requests.CompareItem,
     p: Policy,
     kind: OfferKind,
 ) -> Offer:
@@ -210,7 +217,7 @@ def _settlement(
             discount_bps=item.discount_bps,
             settle_by=item.settle_by,
         )
-    frequency = item.frequency if isinstance(item, api.SettlementRequest) else None
+    frequency = item.frequency if isinstance(item, plan_requests.SettlementRequest) else None
     return settlement_plan(
         debt,
         policy=p,
@@ -222,10 +229,10 @@ def _settlement(
 
 
 def _parties(
-    request: api.InstalmentRequest
-    | api.DeferralRequest
-    | api.SettlementRequest
-    | api.CompareRequest,
+    request: plan_requests.InstalmentRequest
+    | plan_requests.DeferralRequest
+    | plan_requests.SettlementRequest
+    | plan_requests.CompareRequest,
     policy: Policy,
     jurisdiction: str | None = None,
 ) -> tuple[Debt, Capacity | None]:
@@ -237,14 +244,17 @@ def _parties(
 
 
 def _first_payment_field(
-    request: api.InstalmentRequest
-    | api.DeferralRequest
-    | api.SettlementRequest
-    | api.CompareRequest,
-    item: api.InstalmentRequest | api.SettlementRequest | api.CompareItem | None = None,
+    request: plan_requests.InstalmentRequest
+    | plan_requests.DeferralRequest
+    | plan_requests.SettlementRequest
+    | plan_requests.CompareRequest,
+    item: plan_requests.InstalmentRequest
+    | plan_requests.SettlementRequest
+    | plan_requests.CompareItem
+    | None = None,
 ) -> str:
     # the request's field that dates the first payment: its own date if given, else the start
-    if isinstance(item, api.InstalmentRequest):
+    if isinstance(item, plan_requests.InstalmentRequest):
         if item.first_due is not None:
             return "first_due"
     elif item is not None and item.kind == OfferKind.SETTLEMENT and item.settle_by is not None:
@@ -255,7 +265,9 @@ def _first_payment_field(
 
 
 def plan_offer(
-    request: api.InstalmentRequest | api.DeferralRequest | api.SettlementRequest,
+    request: plan_requests.InstalmentRequest
+    | plan_requests.DeferralRequest
+    | plan_requests.SettlementRequest,
     policy: ResolvedPolicy,
     *,
     today: date | None = None,
@@ -265,20 +277,22 @@ def plan_offer(
     """The engine's offer for one explicit plan request; one whose first payment falls before
     ``today`` (default: :func:`debt_today`) is refused, the field named after ``prefix``."""
     debt, capacity = _parties(request, policy.engine, jurisdiction)
-    if isinstance(request, api.InstalmentRequest):
+    if isinstance(request, plan_requests.InstalmentRequest):
         offer = _instalment(debt, capacity, request, policy.engine)
-    elif isinstance(request, api.DeferralRequest):
+    elif isinstance(request, plan_requests.DeferralRequest):
         offer = _deferral(debt, capacity, request, policy.engine)
     else:
         offer = _settlement(debt, capacity, request, policy.engine, OfferKind(request.kind))
-    item = None if isinstance(request, api.DeferralRequest) else request
+    item = None if isinstance(request, plan_requests.DeferralRequest) else request
     field = prefix + _first_payment_field(request, item)
     today = today or debt_today(policy, debt.jurisdiction)
     return check_first_payment(offer, today=today, field=field)
 
 
 def one_plan(
-    request: api.InstalmentRequest | api.DeferralRequest | api.SettlementRequest,
+    request: plan_requests.InstalmentRequest
+    | plan_requests.DeferralRequest
+    | plan_requests.SettlementRequest,
     policy: ResolvedPolicy,
 ) -> Json:
     """One offer with explicit parameters."""
@@ -287,20 +301,20 @@ def one_plan(
 
 
 def compare_any(
-    request: api.CompareRequest | api.ConsolidatedCompareRequest,
+    request: plan_requests.CompareRequest | plan_requests.ConsolidatedCompareRequest,
     policy: ResolvedPolicy,
     *,
     today: date | None = None,
 ) -> Json:
     """``compare`` for one debt's explicit offers or several debts' kinds."""
-    if isinstance(request, api.CompareRequest):
+    if isinstance(request, plan_requests.CompareRequest):
         return compare_plans(request, policy, today=today)
     jurisdiction = request.debts[0].jurisdiction
     return negotiate_several(request, policy, today=today or debt_today(policy, jurisdiction))
 
 
 def compare_plans(
-    request: api.CompareRequest, policy: ResolvedPolicy, *, today: date | None = None
+    request: plan_requests.CompareRequest, policy: ResolvedPolicy, *, today: date | None = None
 ) -> Json:
     """Several explicit offers side by side, each with the annual rate its jurisdiction requires
     (ranked as ``rank_by`` says); an infeasible one (one above the cap on that rate, or whose

@@ -25,6 +25,7 @@ from plans.money import Rounding, round_div
 from plans.policy import OfferKind
 from plans.schedule import Line, LineKind
 from schemas import offers as api
+from schemas import plan_requests
 from schemas.common import Locale, minor
 from schemas.wire import (
     affordability_json,
@@ -179,7 +180,7 @@ def affordability_of(
 
 
 def negotiate_several(
-    request: api.ConsolidatedNegotiateRequest | api.ConsolidatedCompareRequest,
+    request: api.ConsolidatedNegotiateRequest | plan_requests.ConsolidatedCompareRequest,
     policy: ResolvedPolicy,
     *,
     today: date,
@@ -199,7 +200,7 @@ def negotiate_several(
         rank_by=request.rank_by,
         today=today,
     )
-    if isinstance(request, api.ConsolidatedCompareRequest):
+    if isinstance(request, plan_requests.ConsolidatedCompareRequest):
         kinds = {item.kind for item in request.offers}
         result = dataclasses.replace(
             result,

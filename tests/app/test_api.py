@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
-from schemas.offers import CounterResult, OfferOut, OfferSet
+from schemas.offer_answers import CounterResult, OfferOut, OfferSet
 
 # Dated from today: an offer's first payment may not be before today (the rule's own tests are
 # tests/app/offers/test_guardrails.py); under the interest freeze amounts do not depend on it.

@@ -7,14 +7,16 @@ from __future__ import annotations
 import gc
 import statistics
 import time
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from plans.allocation import NamedDebt
 from plans.calendar import Frequency
-from plans.compare import negotiate
-from plans.consolidation import negotiate_consolidated
+from plans.compare import Comparison, negotiate
+from plans.consolidation import ConsolidatedComparison, negotiate_consolidated
 from plans.debt import Capacity, Debt
 from plans.policy import Policy
 
@@ -35,25 +37,29 @@ CASES = {
 }
 
 
+def timed(
+    run: Callable[[], Comparison | ConsolidatedComparison], runs: int, warm: int
+) -> tuple[float, float, int]:
+    """Median and p99 of ``run`` in microseconds after ``warm`` calls (caches, imports), and
+    the longest schedule it makes."""
+    for _ in range(warm):
+        run()
+    samples = []
+    gc.collect()
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        result = run()
+        samples.append(time.perf_counter_ns() - start)
+    samples.sort()
+    lines = max(len(o.schedule.lines) for o in result.ranked)
+    return statistics.median(samples) / 1000, samples[int(0.99 * len(samples)) - 1] / 1000, lines
+
+
 def measure(runs: int = 3000) -> dict[str, tuple[float, float, int]]:
-    results = {}
-    for name, (debt, capacity, policy) in CASES.items():
-        for _ in range(200):  # warm caches (holiday calendars, imports)
-            negotiate(debt, capacity, policy=policy)
-        samples = []
-        gc.collect()
-        for _ in range(runs):
-            start = time.perf_counter_ns()
-            result = negotiate(debt, capacity, policy=policy)
-            samples.append(time.perf_counter_ns() - start)
-        samples.sort()
-        lines = max(len(o.schedule.lines) for o in result.ranked)
-        results[name] = (
-            statistics.median(samples) / 1000,
-            samples[int(0.99 * len(samples)) - 1] / 1000,
-            lines,
-        )
-    return results
+    return {
+        name: timed(partial(negotiate, debt, capacity, policy=policy), runs, warm=200)
+        for name, (debt, capacity, policy) in CASES.items()
+    }
 
 
 TARGET_P99_US = 500
@@ -88,25 +94,11 @@ CONSOLIDATED = {
 
 def measure_consolidated(runs: int = 500) -> dict[str, tuple[float, float, int]]:
     """``negotiate_consolidated`` of each case: median and p99 in microseconds, lines."""
-    results = {}
     policy = Policy(plan_rate=None)
-    for name, (debts, capacity) in CONSOLIDATED.items():
-        for _ in range(20):
-            negotiate_consolidated(debts, capacity, policy=policy)
-        samples = []
-        gc.collect()
-        for _ in range(runs):
-            start = time.perf_counter_ns()
-            result = negotiate_consolidated(debts, capacity, policy=policy)
-            samples.append(time.perf_counter_ns() - start)
-        samples.sort()
-        lines = max(len(o.schedule.lines) for o in result.ranked)
-        results[name] = (
-            statistics.median(samples) / 1000,
-            samples[int(0.99 * len(samples)) - 1] / 1000,
-            lines,
-        )
-    return results
+    return {
+        name: timed(partial(negotiate_consolidated, debts, capacity, policy=policy), runs, warm=20)
+        for name, (debts, capacity) in CONSOLIDATED.items()
+    }
 
 
 def main() -> dict[str, Any]:

@@ -17,7 +17,8 @@ from plans.allocation import AllocationRule
 from plans.compare import negotiate
 from plans.consolidation import negotiate_consolidated
 from plans.policy import Policy
-from schemas.offers import ConsolidatedNegotiateRequest, ConsolidatedOfferOut
+from schemas.offer_answers import ConsolidatedOfferOut
+from schemas.offers import ConsolidatedNegotiateRequest
 from schemas.wire import consolidated_json, offer_json
 
 POLICY = {"id": 1, "name": "default", "version": 1}

@@ -35,7 +35,7 @@ from app.links.web import (
 )
 from schemas import examples
 from schemas.common import Locale
-from schemas.offers import OfferOut
+from schemas.offer_answers import OfferOut
 from schemas.sharing import Acceptance
 
 router = APIRouter(prefix="/s", tags=["links"])

@@ -9,12 +9,8 @@ from app.core.errors import problem_responses
 from app.core.responses import Json
 from app.finance.policies import resolve_for_offer_async
 from app.offers import calculations
-from schemas.offers import (
-    CounterRequest,
-    CounterResult,
-    NegotiateAnswer,
-    NegotiateBody,
-)
+from schemas.offer_answers import CounterResult, NegotiateAnswer
+from schemas.offers import CounterRequest, NegotiateBody
 
 router = APIRouter(prefix="/v1/offers", tags=["offers"])
 

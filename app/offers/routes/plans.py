@@ -9,14 +9,8 @@ from app.core.errors import problem_responses
 from app.core.responses import Json
 from app.finance.policies import resolve_for_offer_async
 from app.offers import calculations
-from schemas.offers import (
-    CompareBody,
-    DeferralRequest,
-    InstalmentRequest,
-    NegotiateAnswer,
-    OfferOut,
-    SettlementRequest,
-)
+from schemas.offer_answers import NegotiateAnswer, OfferOut
+from schemas.plan_requests import CompareBody, DeferralRequest, InstalmentRequest, SettlementRequest
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 

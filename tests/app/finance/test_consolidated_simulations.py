@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from plans.money import format_minor
-from plans.synthetic import synthetic_portfolio
+from tests.app.finance.test_simulations import debts
 
 
 def debt(ref: str, debtor: str | None, principal: str, capacity: str) -> dict[str, Any]:
@@ -84,21 +83,9 @@ def test_one_debt_per_debtor_simulates_as_before(
     client: TestClient, auth: dict[str, dict[str, str]]
 ) -> None:
     # Every debtor owing one debt (a debtor_id each, or none): consolidation changes nothing.
-    frame = synthetic_portfolio(120, seed=19)
     rows = [
-        {
-            "id": str(row.debt_id),
-            **({"debtor_id": f"P-{row.debt_id}"} if i % 2 else {}),
-            "currency": row.currency,
-            "principal": format_minor(row.principal_minor, row.currency),
-            "interest": format_minor(row.interest_minor, row.currency),
-            "fees": format_minor(row.fees_minor, row.currency),
-            "nominal_annual_rate": str(row.nominal_annual_rate_ppm / 1_000_000),
-            "days_past_due": row.days_past_due,
-            "capacity": format_minor(row.capacity_minor, row.currency),
-            "lump_sum": format_minor(row.lump_sum_minor, row.currency),
-        }
-        for i, row in enumerate(frame.itertuples())
+        {**debt, "debtor_id": f"P-{debt['id']}"} if i % 2 else debt
+        for i, debt in enumerate(debts(120))
     ]
     together = simulated(client, auth["finance"], debts=rows, consolidate=True)
     apart = simulated(client, auth["finance"], debts=rows)

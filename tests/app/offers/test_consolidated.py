@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from schemas.offers import STATEMENT_EXAMPLE
+
 Headers = dict[str, dict[str, str]]
 TODAY = date.today()
 PROBLEM = "application/problem+json"
@@ -198,19 +200,9 @@ def test_a_ref_given_twice_is_a_422(client: TestClient, auth: Headers) -> None:
     )
 
 
-STATEMENT = {
-    # 6,000.00 + 500.00 income less 2,500.00 + 1,500.00 + 400.00 expenditure less 200.00
-    # utilities: 1,900.00 disposable a month
-    "income": {"salary": "6000.00", "benefits": "500.00"},
-    "expenditure": {
-        "home_and_contents": "2500.00",
-        "food_and_housekeeping": "1500.00",
-        "travel": "400.00",
-    },
-    "priority_debts": {"utilities": "200.00"},
-    "adults": 1,
-    "children": 1,
-}
+# The contract's example statement: 6,000.00 + 500.00 income less 2,500.00 + 1,500.00 + 400.00
+# expenditure less 200.00 utilities, 1,900.00 disposable a month.
+STATEMENT = STATEMENT_EXAMPLE
 
 
 def test_a_statement_gives_the_capacity_and_each_offer_says_how_it_fits(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from schemas.offers import InstalmentOffer
+from schemas.offer_answers import InstalmentOffer
 
 Headers = dict[str, dict[str, str]]
 AS_OF = date.today() + timedelta(days=2)

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
-from schemas.offers import CounterResult, OfferOut, OfferSet
+from schemas.offer_answers import CounterResult, OfferOut, OfferSet
 
 Headers = dict[str, dict[str, str]]
 TODAY = date.today()
