@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import deps
 from app.core.db import get_engine, get_sessionmaker
+from app.finance import policies
 
 Headers = dict[str, dict[str, str]]
 TODAY = date.today()
@@ -74,6 +75,10 @@ def counts(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[Coun
         seen.connections += 1
 
     monkeypatch.setattr(deps, "get_sessionmaker", counting)
+    # The caches kept for the whole test, however slow a loaded CI machine makes its requests:
+    # at the default 2 s a key or policy could expire between two of them and be read again.
+    for cache in (deps._verified, policies._latest):
+        monkeypatch.setattr(cache, "_seconds", lambda: 600.0)
     engine = get_engine()
     event.listen(engine, "checkout", checked_out)
     yield seen
