@@ -479,7 +479,8 @@ def simulate(
     consolidate: bool = typer.Option(
         False,
         help="Negotiate each debtor's debts together (a debtor_id column): each debt's capacity"
-        " and lump sum become its share of its debtor's, pro rata by balance (pandas engine).",
+        " and lump sum become its share of its debtor's, pro rata by balance (on dask, after"
+        " a shuffle that puts each debtor's debts in one partition).",
     ),
 ) -> None:
     """Simulate a portfolio under a grid of policies: every offer of every debt, and totals.
@@ -512,11 +513,6 @@ def simulate(
         raise typer.BadParameter(
             f"--engine is pandas or dask, --format parquet or csv (not {engine}, {fmt})"
         ) from None
-    if consolidate and chosen is not simulations.Engine.PANDAS:
-        # Dask reads the portfolio a partition at a time: a debtor's debts may be split
-        raise typer.BadParameter(
-            "--consolidate runs on the pandas engine (all of a debtor's debts)"
-        )
     day = as_of.date() if as_of else date.today()
     if day.day > 28:
         err.print(
@@ -556,6 +552,7 @@ def simulate(
                         out=out,
                         fmt=file_format,
                         progress=progress,
+                        consolidate=consolidate,
                     )
     except (DomainError, ValueError, OSError) as exc:
         err.print(f"[red]Cannot simulate:[/] {escape(str(exc))}")

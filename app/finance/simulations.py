@@ -217,9 +217,14 @@ def simulate_partition(
     as_of: date,
     offers_path: str | None,
     fmt: str,
+    consolidate: bool = False,
 ) -> Simulation:
     """One Dask task: the pandas simulation of a partition, its offers written by the worker,
-    its totals (small) sent back."""
+    its totals (small) sent back. With ``consolidate`` the partition holds every debt of each
+    of its debtors (:func:`run_dask` shuffles by ``debtor_id``), shared out as
+    :func:`plans.simulation.debtors.pro_rata_portfolio` shares them for the pandas engine."""
+    if consolidate and len(partition):
+        partition = pro_rata_portfolio(partition)
     writer = OffersWriter(Path(offers_path), Format(fmt)) if offers_path else None
     try:
         sim = simulate(partition, points, as_of=as_of, keep_offers=False, write_offers=writer)
@@ -304,11 +309,15 @@ def run_dask(
     out: Path | None = None,
     fmt: Format = Format.PARQUET,
     progress: Progress | None = None,
+    consolidate: bool = False,
 ) -> Simulation:
     """The simulation on a Dask cluster: a task per partition, the totals combined here.
 
     The workers read the portfolio and write the offers themselves (``out`` must be a path
-    they can reach: shared storage on a real cluster).
+    they can reach: shared storage on a real cluster). With ``consolidate`` the portfolio is
+    first shuffled by ``debtor_id``, so that all of a debtor's debts are in one partition,
+    and each debt's capacity and lump sum become its share of its debtor's there: the
+    pandas engine's consolidation, partition by partition.
     """
     from dask.delayed import delayed
     from distributed import as_completed
@@ -316,6 +325,10 @@ def run_dask(
     if partitions is None:
         partitions = 2 * max(sum(client.nthreads().values()), 1)
     ddf = dask_portfolio(source, partitions)
+    if consolidate:
+        if "debtor_id" not in ddf.columns:
+            raise ValueError("consolidating needs a debtor_id column in the portfolio")
+        ddf = ddf.shuffle(on="debtor_id", npartitions=ddf.npartitions)
     if out is not None:
         (out / "offers").mkdir(parents=True, exist_ok=True)
     # one node of the graph for the grid, not a copy of it in every task
@@ -327,6 +340,7 @@ def run_dask(
             as_of,
             None if out is None else str(out / "offers" / f"part-{i:05d}"),
             str(fmt),
+            consolidate,
         )
         for i, part in enumerate(ddf.to_delayed())
     ]

@@ -7,13 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from tests.app.finance.test_simulations import debts
+from app.finance.simulations import run_dask, run_pandas
+from plans.policy import Policy
+from plans.simulation import policy_grid
+from plans.simulation.debtors import pro_rata_portfolio
+from plans.synthetic import synthetic_portfolio
+from tests.app.finance.test_simulations import AS_OF, dask_client, debts
+
+__all__ = ["dask_client"]  # the Dask cluster fixture, shared with the engine's tests
 
 
 def debt(ref: str, debtor: str | None, principal: str, capacity: str) -> dict[str, Any]:
@@ -145,8 +153,16 @@ def test_repay_simulate_consolidates_a_debtor_id_column(tmp_path: Path) -> None:
         ["card", 20, 20_000],
         ["loan", 20, 30_000],
     ]
-    refused = CliRunner().invoke(cli, [*args, "--engine", "dask"])
-    assert refused.exit_code != 0 and "--consolidate runs on the pandas engine" in refused.output
+    on_dask = CliRunner().invoke(cli, [*args, "--engine", "dask", "--workers", "1"])
+    assert on_dask.exit_code == 0, on_dask.output
+    offers_on_dask = pd.read_parquet(out / "offers").sort_values(["debt_id", "kind"])
+    chosen = offers_on_dask[
+        (offers_on_dask["kind"].astype(str) == "instalment") & offers_on_dask["feasible"]
+    ]
+    assert chosen[["debt_id", "instalments", "instalment_minor"]].values.tolist() == [
+        ["card", 20, 20_000],
+        ["loan", 20, 30_000],
+    ]
     csv.write_text(
         "debtor_id,debt_id,currency,principal,nominal_annual_rate,days_past_due,capacity\n"
         "D-1,card,CNY,4000.00,0.18,120,500.00\nD-1,loan,CNY,6000.00,0.18,120,400.00\n"
@@ -154,3 +170,42 @@ def test_repay_simulate_consolidates_a_debtor_id_column(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert "portfolio.capacity_minor" in result.stderr and "one_per_debtor" in result.stderr
+
+
+def grouped_portfolio(n: int, seed: int) -> pd.DataFrame:
+    """A synthetic portfolio whose debtors owe one to three debts each (about a third owe more
+    than one), each debtor's capacity and lump sum stated once, on each of their rows."""
+    frame = synthetic_portfolio(n, seed=seed)
+    sizes = np.random.default_rng(seed).choice([1, 1, 2, 3], size=n)
+    owner = np.repeat(np.arange(n), sizes)[:n]
+    frame["debtor_id"] = [f"P-{k:06d}" for k in owner]
+    # every debt of a debtor in the first debt's currency, with the debtor's one capacity
+    for column in ("currency", "capacity_minor", "lump_sum_minor"):
+        frame[column] = frame.groupby("debtor_id")[column].transform("first")
+    return frame
+
+
+def test_the_dask_engine_consolidates_as_the_pandas_engine_does(dask_client: Any) -> None:
+    # 3,000 debts in 12 partitions of 250 rows, a debtor's debts side by side: a partition
+    # boundary splits some debtors, whom the shuffle by debtor_id puts back together.
+    portfolio = grouped_portfolio(3_000, seed=19)
+    debtors = portfolio["debtor_id"].nunique()
+    assert 1_500 < debtors < 2_500
+    points = policy_grid(Policy())
+    on_pandas = run_pandas(pro_rata_portfolio(portfolio), points, as_of=AS_OF)
+    on_dask = run_dask(
+        portfolio, points, as_of=AS_OF, client=dask_client, partitions=12, consolidate=True
+    )
+    for table in ("totals", "kinds", "cash_flow"):
+        pd.testing.assert_frame_equal(getattr(on_dask, table), getattr(on_pandas, table))
+    # and consolidation changed the answer: each debtor is asked at most what they stated
+    apart = run_dask(portfolio, points, as_of=AS_OF, client=dask_client, partitions=12)
+    assert not on_dask.totals.equals(apart.totals)
+    with pytest.raises(ValueError, match="debtor_id"):
+        run_dask(
+            portfolio.drop(columns="debtor_id"),
+            points,
+            as_of=AS_OF,
+            client=dask_client,
+            consolidate=True,
+        )
