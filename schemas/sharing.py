@@ -17,8 +17,8 @@ from plans.payments import PlanStatus
 from plans.policy import OfferKind
 from schemas import examples
 from schemas.common import Amount, Integer, IsoDate, Locale, Model, OneLine, with_examples
-from schemas.offer_answers import OfferOut, OwedOut, PolicyUsed, WaiverOut
-from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE, NegotiateRequest
+from schemas.offer_answers import AffordabilityOut, OfferOut, OwedOut, PolicyUsed, WaiverOut
+from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE, NegotiateRequest, StatementIn
 from schemas.plan_requests import PlanRequest
 
 DEBT_REF = Field(
@@ -102,6 +102,18 @@ SaveOffer = Annotated[
 SAVE_OFFER: TypeAdapter[SaveNegotiated | SavePlanned] = TypeAdapter(SaveOffer)
 
 
+class SavedStatementOut(Model):
+    """The income and expenditure statement an offer was negotiated from, as the collector gave
+    it, and what it leaves: the debtor's page shows both back to the debtor, who can put a
+    wrong figure right by asking for a change."""
+
+    given: StatementIn
+    affordability: AffordabilityOut = Field(
+        description="As negotiate answered it, ``fits`` holding this offer's fit alone (none"
+        " for a settlement paid at once)."
+    )
+
+
 class SavedOfferOut(Model):
     """A saved offer, its link and state."""
 
@@ -119,6 +131,11 @@ class SavedOfferOut(Model):
     plan_id: str | None
     policy: PolicyUsed
     offer: OfferOut
+    statement: SavedStatementOut | None = Field(
+        None,
+        description="Present when the offer was negotiated from an income and expenditure"
+        " statement (capacity.statement).",
+    )
 
     model_config = with_examples(examples.SAVED_OFFER)
 

@@ -48,6 +48,9 @@ class SavedOffer(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSONBody)
     # the summary sentence in every page language (the document carries the requested one)
     summaries: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    # the income and expenditure statement the offer was negotiated from, and what it leaves
+    # (schemas.sharing.StatementOut); None for one made from a payment alone or a plan
+    statement: Mapped[dict[str, Any] | None] = mapped_column(JSONBody)
     debtor_name: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(8))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -23,6 +23,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader
 
 from app.core.i18n import Words, environment
+from app.links.statement import statement_section
 from app.links.views import InstalmentStatus, OfferView, SentMessage
 from app.offers.summaries import day, duration, money, percent
 from plans.calendar import Frequency
@@ -588,8 +589,9 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
     Returns
     -------
     str
-        The page; sections ``#owed #offer #schedule #chart #rates #waived #missed #payments
-        #payoff #status #contact #downloads`` (``#payoff`` only with ``view.payoff``); the
+        The page; sections ``#offer #owed #statement #schedule #chart #rates #waived #missed
+        #payments #payoff #status #contact #downloads`` (``#payoff`` only with
+        ``view.payoff``, ``#statement`` only with ``view.statement``); the
         schedule rows carry ``data-number`` and their amount cells ``data-minor`` (exact minor
         units) for tests and scrapers.
 
@@ -657,6 +659,12 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
             ),
         ],
         "owed_total": _amount(document, owed["total"], locale),
+        "statement": statement_section(
+            None if view.statement is None else dict(view.statement),
+            currency=currency,
+            locale=locale,
+            change_url=view.change_url,
+        ),
         "terms": _terms(document, locale, t),
         "schedule": _schedule(document, view, locale, t),
         "chart": _chart(document, view, locale, t),

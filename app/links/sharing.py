@@ -58,6 +58,7 @@ from app.links.views import (
     PlanStatus,
 )
 from app.offers import calculations
+from app.offers.consolidated import affordability_of
 from app.offers.summaries import summary
 from plans.compare import negotiate
 from plans.errors import DomainError
@@ -203,13 +204,16 @@ def saved_json(db: Session, offer: SavedOffer) -> Json:
         "plan_id": _plan_id(db, offer),
         "policy": offer.document["policy"],
         "offer": offer.document,
+        "statement": offer.statement,
     }
 
 
 def _compute(
     db: Session, request: SaveOffer, key: Actor, jurisdiction: str | None
-) -> tuple[Json, dict[str, str], ResolvedPolicy]:
-    # Recomputed here from the request, never taken from the client as a finished document.
+) -> tuple[Json, dict[str, str], ResolvedPolicy, Json | None]:
+    # Recomputed here from the request, never taken from the client as a finished document;
+    # with the statement the offer was negotiated from, if any (app.links.statement shows it).
+    statement = None
     if request.negotiate is not None:
         asked = request.negotiate
         policy = resolve_for_offer(db, asked.policy, key, field="negotiate.policy.version")
@@ -233,6 +237,17 @@ def _compute(
             detail = rejected[0].detail if request.kind and rejected else "the policy made no offer"
             raise DomainError("kind", "not_offered", f"no {request.kind} offer: {detail}")
         offer, locale = chosen[0], asked.locale
+        if asked.capacity.statement is not None:
+            statement = {
+                "given": asked.capacity.statement.model_dump(mode="json"),
+                "affordability": affordability_of(
+                    asked.capacity,
+                    debt.currency,
+                    policy,
+                    [(offer.kind, offer.schedule.lines)],
+                    locale,
+                ),
+            }
     else:
         assert request.plan is not None
         policy = resolve_for_offer(db, request.plan.policy, key, field="plan.policy.version")
@@ -241,7 +256,8 @@ def _compute(
         )
         locale = request.plan.locale
     summaries = {lang.value: summary(offer, lang) for lang in Locale}
-    return offer_json(offer, summary=summaries[locale.value], policy=policy.used), summaries, policy
+    document = offer_json(offer, summary=summaries[locale.value], policy=policy.used)
+    return document, summaries, policy, statement
 
 
 def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str | None) -> Json:
@@ -265,7 +281,7 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
                 )
             return saved_json(db, earlier)
     debt = open_debt(db, key, request.debt_ref)
-    document, summaries, policy = _compute(db, request, key, debt.jurisdiction)
+    document, summaries, policy, statement = _compute(db, request, key, debt.jurisdiction)
     current = _reschedules(db, debt.id, document, "negotiate" if request.negotiate else "plan")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
@@ -279,6 +295,7 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
         policy_version=policy.version,
         document=document,
         summaries=summaries,
+        statement=statement,
         debtor_name=request.debtor.name,
         locale=request.locale.value,
         token_hash=token_hash(token),
@@ -554,6 +571,7 @@ def page_view(
         contact=contact,
         certificate_url=certificate_url,
         payoff=payoff,
+        statement=offer.statement,
     )
 
 

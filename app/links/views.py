@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from schemas.common import Locale
 
@@ -168,7 +168,9 @@ class OfferView:
     afford (``app.changes.pages``). ``payoff``, when given, is what finishes the plan today
     (a live accepted plan with something outstanding). ``contact`` is the reader's messages
     and preferences; ``None`` when nobody is on file for the link (the section then says no
-    messages were sent, and offers no forms).
+    messages were sent, and offers no forms). ``statement``, when given, is the income and
+    expenditure statement the offer was negotiated from, as saved (``offers.statement``:
+    ``schemas.sharing.SavedStatementOut``), shown back in ``#statement``.
     """
 
     state: OfferState
@@ -189,6 +191,7 @@ class OfferView:
     change_url: str | None = None
     certificate_url: str | None = None
     payoff: PayoffView | None = None
+    statement: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.state not in _OFFER_STATES:

@@ -24,6 +24,7 @@ import pytest
 from icalendar import Calendar
 
 from plans.money import to_minor
+from schemas.offers import STATEMENT_EXAMPLE
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -181,6 +182,47 @@ def test_a_debtor_reads_accepts_and_downloads_on_a_phone(server: tuple[str, str]
         f"{base}/v1/offers/{saved['id']}", headers={"Authorization": f"Bearer {key}"}, timeout=10
     ).json()
     assert status["status"] == "accepted" and status["plan_id"]
+
+
+def test_a_debtor_reads_their_statement_back_on_a_phone(server: tuple[str, str]) -> None:
+    # An offer negotiated from the contract's example statement (1,900.00 left each month):
+    # its figures on the page, nothing wider than the phone, and the way to put one right.
+    base, key = server
+    body = {
+        "debt_ref": "STATEMENT-PHONE",
+        "debtor": {"name": "John Smith"},
+        "locale": "en",
+        "negotiate": {
+            "debt": DEBT,
+            "capacity": {"statement": STATEMENT_EXAMPLE, "earliest_start": START},
+        },
+        "kind": "instalment",
+    }
+    response = httpx.post(
+        f"{base}/v1/offers", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
+    assert response.status_code == 201, response.text
+    link = response.json()["link"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        for lang, heading, change in (
+            ("en", "Your income and expenditure", "A figure is wrong?"),
+            ("zh-CN", "您的收支情况", "数据有误？"),
+        ):
+            page.goto(f"{link}?lang={lang}")
+            section = page.locator("#statement")
+            assert section.get_by_role("heading", name=heading).is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
+            box = section.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= 360
+            left = section.locator('[data-column="disposable"]')
+            assert left.get_attribute("data-minor") == "190000" and left.is_visible()
+            section.screenshot(path=str(ARTIFACTS / f"statement-{lang}.png"))
+            section.get_by_role("link", name=change).click()
+            page.wait_for_load_state()
+            assert "/change" in page.url
+        browser.close()
 
 
 def test_unknown_links_get_the_not_found_page(server: tuple[str, str]) -> None:
