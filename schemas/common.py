@@ -27,6 +27,7 @@ from pydantic import (
     StrictInt,
     model_validator,
 )
+from babel.numbers import list_currencies
 from pydantic_core import PydanticCustomError
 
 from plans.calendar import Frequency
@@ -138,8 +139,10 @@ Currency = Annotated[
     str,
     Field(
         pattern=r"^[A-Z]{3}$",
-        description="ISO 4217 currency code.",
+        description="ISO 4217 currency code, one of those CLDR knows (rule iso4217).",
         examples=["CNY"],
+        # the codes the service takes (plans.money.check_currency), stated in the schema
+        json_schema_extra={"enum": sorted(list_currencies())},
     ),
 ]
 
