@@ -24,7 +24,7 @@ from fractions import Fraction
 from plans.annuity import level_payment
 from plans.calendar import Frequency, add_periods, due_dates, payment_dates
 from plans.daycount import year_fraction
-from plans.money import Rounding, round_div, round_fraction, split_rounded
+from plans.money import Rounding, round_div, round_float, split_rounded
 from plans.offer import Owed
 from plans.policy import ArrearsTreatment, Component, InterestBasis, Policy, per_period
 from plans.schedule import Line, LineKind, Waiver
@@ -298,7 +298,7 @@ def amortise(
                 rate=float(per_period(spec.annual, spec.frequency.periods_per_year)),
                 periods=periods,
             )
-            level_minor = round_fraction(Fraction(x), spec.rounding)
+            level_minor = round_float(x, spec.rounding)
         targets = [level_minor] * periods
     else:
         # Equal principal: each share is principal / n rounded by the policy's rounding, the

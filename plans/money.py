@@ -144,8 +144,8 @@ def at_least_percent(amount_minor: int, percent: Decimal) -> int:
     >>> at_least_percent(1_050_000, Decimal("20")), at_least_percent(1_005, Decimal("70"))
     (210000, 704)
     """
-    share = Fraction(amount_minor) * Fraction(percent) / 100
-    return -(-share.numerator // share.denominator)
+    numerator, denominator = percent.as_integer_ratio()
+    return -(-amount_minor * numerator // (denominator * 100))
 
 
 def round_fraction(value: Fraction, rounding: Rounding) -> int:
@@ -157,6 +157,19 @@ def round_fraction(value: Fraction, rounding: Rounding) -> int:
     100
     """
     return round_div(value.numerator, value.denominator, rounding)
+
+
+def round_float(value: float, rounding: Rounding) -> int:
+    """A float amount of minor units rounded to a whole one, exactly as the float's value is
+    (:func:`round_fraction` of ``Fraction(value)``, without making the fraction).
+
+    Examples
+    --------
+    >>> round_float(100.5, Rounding.HALF_EVEN), round_float(0.1 + 0.2, Rounding.HALF_UP)
+    (100, 0)
+    """
+    numerator, denominator = value.as_integer_ratio()
+    return round_div(numerator, denominator, rounding)
 
 
 def apply_rate(amount_minor: int, rate: Fraction, rounding: Rounding) -> int:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from plans.daycount import DayCount
 from plans.errors import DomainError, InvalidRate
@@ -144,6 +145,7 @@ def check_rate(rate: Decimal, *, field: str) -> Decimal:
     return rate
 
 
+@lru_cache(maxsize=1024)  # a few rates per process, one per plan line otherwise
 def per_period(nominal_annual_rate: Decimal, periods_per_year: int) -> Fraction:
     """Rate per period of a nominal annual rate, exactly.
 

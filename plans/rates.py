@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from plans.calendar import Frequency
 from plans.errors import DomainError, InvalidAmount, InvalidDate, InvalidRate
-from plans.money import Rounding, round_fraction
+from plans.money import Rounding, round_float
 from plans.unit_periods import (
     YEAR,
     Regularity,
@@ -489,4 +489,4 @@ def npv_minor(
     # the minor unit it is rounded to, and keeps a quote's metrics within the latency budget.
     growth = 1.0 + float(annual_rate)
     total = math.fsum(amount * growth ** (-(day - as_of).days / 365.0) for day, amount in payments)
-    return round_fraction(Fraction(total), rounding)
+    return round_float(total, rounding)

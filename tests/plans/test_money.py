@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -10,9 +12,12 @@ from plans.errors import InvalidAmount, UnknownCurrency
 from plans.money import (
     Rounding,
     allocate,
+    at_least_percent,
     exponent,
     from_minor,
     round_div,
+    round_float,
+    round_fraction,
     split_level,
     to_minor,
 )
@@ -81,3 +86,21 @@ def test_split_level_last_absorbs_the_residue(total: int, count: int) -> None:
     assert sum(parts) == total
     assert len(set(parts[:-1])) <= 1
     assert 0 <= parts[-1] - parts[0] < count
+
+
+@given(
+    st.floats(min_value=-1e15, max_value=1e15, allow_nan=False),
+    st.sampled_from(list(Rounding)),
+)
+def test_round_float_is_round_fraction_of_the_floats_exact_value(x: float, how: Rounding) -> None:
+    # the engine's shortcut for a level payment or an NPV: the float's own value, rounded once
+    assert round_float(x, how) == round_fraction(Fraction(x), how)
+
+
+@given(
+    st.integers(min_value=0, max_value=10**17),
+    st.decimals(min_value=0, max_value=100, places=4, allow_nan=False),
+)
+def test_at_least_percent_is_the_ceiling_of_the_exact_share(amount: int, pct: Decimal) -> None:
+    share = Fraction(amount) * Fraction(pct) / 100
+    assert at_least_percent(amount, pct) == math.ceil(share)
