@@ -52,6 +52,9 @@ class ChangeView:
     debtor typed (shown again); ``errors`` the broken rules of it; ``evaluation`` the engine's
     answer (``schemas.changes.Evaluation`` JSON) when there is one. ``form_url`` and
     ``request_url`` are the POST targets of the proposal and of asking for a plan.
+    ``left_each_month_minor``, for an offer negotiated from an income and expenditure
+    statement, is what it left each month: the form recalls it, since this is where a figure
+    of the statement that is wrong or has changed is put right.
     """
 
     masked_name: str
@@ -70,6 +73,9 @@ class ChangeView:
     errors: Sequence[FieldError] = ()
     evaluation: Mapping[str, Any] | None = None
     notice: Notice | None = None
+    # what the income and expenditure statement the offer was made from leaves each month, in
+    # minor units (``offers.statement``); None: the offer was not made from one
+    left_each_month_minor: int | None = None
 
     def __post_init__(self) -> None:
         if self.notice is not None and self.notice not in _NOTICES:
@@ -377,6 +383,13 @@ def render_change_page(view: ChangeView, locale: Locale | str) -> str:
             ("owed_fees", t.gettext("Fees"), a("fees")),
         ],
         "owed_total": a("total"),
+        "statement_sentence": None
+        if view.left_each_month_minor is None
+        else t.gettext(
+            "You told us that %(left)s is left each month after your essential costs and"
+            " priority debts. If that has changed, say here what you can pay now.",
+            left=money(view.left_each_month_minor, currency, locale),
+        ),
         "fields": [
             {
                 "name": "payment",

@@ -56,6 +56,7 @@ from app.links.web import (
     page_locale,
 )
 from plans.errors import DomainError
+from plans.money import to_minor
 from schemas.changes import (
     DAY_PATTERN,
     LUMP_SUM_PATTERN,
@@ -211,6 +212,9 @@ def _view(
         errors=errors or [],
         evaluation=evaluation,
         notice=_closed(standing) or notice,
+        left_each_month_minor=None
+        if offer.statement is None
+        else to_minor(offer.statement["affordability"]["disposable"], offer.currency),
     )
 
 

@@ -164,6 +164,14 @@ def test_the_page_shows_the_statement_back_with_the_way_to_correct_it(
         assert sentence in section
     change = f'href="/s/{saved["token"]}/change?lang={locale.value}"'
     assert change in section
+    # the change page recalls what the statement left, where a figure is put right
+    form = client.get(f"/s/{saved['token']}/change", params={"lang": locale.value})
+    assert form.status_code == 200
+    left = {
+        Locale.EN: "You told us that CN¥1,900.00 is left each month",
+        Locale.ZH_CN: "扣除必要开支和优先债务后每月剩余 ¥1,900.00",
+    }[locale]
+    assert left in form.text and 'class="statement" data-minor="190000"' in form.text
 
 
 def test_an_offer_made_from_a_payment_alone_has_no_statement(
@@ -173,6 +181,8 @@ def test_an_offer_made_from_a_payment_alone_has_no_statement(
     assert saved["statement"] is None
     page = client.get(f"/s/{saved['token']}", params={"lang": "en"})
     assert page.status_code == 200 and 'id="statement"' not in page.text
+    form = client.get(f"/s/{saved['token']}/change", params={"lang": "en"})
+    assert form.status_code == 200 and 'class="statement"' not in form.text
 
 
 def test_golden_statement_pages() -> None:
