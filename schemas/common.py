@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from babel.numbers import list_currencies
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -27,7 +28,6 @@ from pydantic import (
     StrictInt,
     model_validator,
 )
-from babel.numbers import list_currencies
 from pydantic_core import PydanticCustomError
 
 from plans.calendar import Frequency
