@@ -200,17 +200,27 @@ def _within(
             )
         return offer
 
-    owed = max(sum(repaid(d, policy) for d in debts) - capacity.lump_sum_minor, 1)
+    balances = [repaid(d, policy) for d in debts]
+    owed = max(sum(balances) - capacity.lump_sum_minor, 1)
     low = max(-(-owed // term) - 1, 0)  # at 0 % no smaller payment repays it in time
-    high = low + 1
+    # Start where the plan at 0 % would (exact with interest frozen and no lump sum: two
+    # plans made), then widen upwards; a larger payment never takes longer.
+    high = max(_at_zero_rate(balances, term), low + 1)
     best = plan(high)
+    step = max(high // 64, 1)
     while isinstance(best, DomainError) and best.rule in ("max_term", "min_instalment"):
         if high > 2 * owed + 1:
             raise best
-        low, high = high, high * 2
+        low, high, step = high, high + step, step * 2
         best = plan(high)
     if isinstance(best, DomainError):
         raise best
+    if high - 1 > low:
+        below = plan(high - 1)
+        if isinstance(below, DomainError):
+            low = high - 1
+        else:
+            high, best = high - 1, below
     while high - low > 1:
         middle = (low + high) // 2
         tried = plan(middle)
@@ -219,3 +229,22 @@ def _within(
         else:
             high, best = middle, tried
     return best
+
+
+def _at_zero_rate(balances: Sequence[int], term: int) -> int:
+    """The smallest payment a period that repays ``balances`` one after another, each from
+    the period after the one before is cleared, in ``term`` periods at 0 %.
+
+    Examples
+    --------
+    >>> _at_zero_rate([600_000, 400_000], 15)  # 9 payments of 666.67 and 6 (see the tests)
+    66667
+    """
+    low, high = 0, max(balances)  # ``high`` repays each in one period
+    while high - low > 1:
+        middle = (low + high) // 2
+        if sum(-(-b // middle) for b in balances) <= term:
+            high = middle
+        else:
+            low = middle
+    return high

@@ -125,6 +125,21 @@ def test_highest_rate_first_meets_a_term_with_the_smallest_payment() -> None:
     )
 
 
+@pytest.mark.parametrize("term", [6, 15, 24])
+def test_by_an_ordered_rule_a_term_takes_the_smallest_payment_that_meets_it(term: int) -> None:
+    # At the contractual rates (10 % and 20 %) the payment found meets the term and one unit
+    # less does not: the search is checked against the payment path, not recomputed.
+    policy = Policy(plan_rate=None)
+    result = counter_consolidated(TWO, Proposal(term=term), policy=policy, rule=AVALANCHE)
+    assert result.accepted and result.offer is not None
+    found = result.offer.largest_payment_minor
+    assert len(result.offer.schedule.lines) <= term
+    less = counter_consolidated(
+        TWO, Proposal(payment_minor=found - 1), policy=policy, rule=AVALANCHE
+    )
+    assert less.offer is None or len(less.offer.schedule.lines) > term
+
+
 def test_a_start_before_the_latest_as_of_date_is_refused() -> None:
     later = NamedDebt("c", Debt("CNY", 100_000, 0, 0, Decimal(0), date(2026, 12, 1), 60))
     with pytest.raises(InvalidDate) as caught:
