@@ -110,6 +110,8 @@ class ConsolidatedOffer:
 
 
 _T = TypeVar("_T")
+# makes one debt's part of a consolidated plan from its share of the capacity
+Maker = Callable[[NamedDebt, Capacity, Policy], Offer]
 _REGULAR = (LineKind.INSTALMENT, LineKind.DEFERRAL)
 _KIND_RANK = {LineKind.INSTALMENT: 0, LineKind.SETTLEMENT: 1, LineKind.DEFERRAL: 2}
 
@@ -276,17 +278,8 @@ def negotiate_consolidated(
     for kind, make in MAKERS.items():
         try:
             offer = make(debts, capacity, policy=policy, rule=rule)
-            first = next(
-                (x.due_date for x in offer.schedule.lines if x.kind is not LineKind.DOWN_PAYMENT),
-                None,
-            )
-            if today is not None and first is not None and first < today:
-                raise InvalidDate(
-                    field,
-                    "first_payment_not_in_past",
-                    f"the first payment would be due on {first.isoformat()}, before today"
-                    f" ({today.isoformat()}) in the debts' time zone",
-                )
+            if today is not None:
+                check_first_payment_consolidated(offer, today=today, field=field)
             offers.append(offer)
         except DomainError as error:
             rejected.append(Rejection.of(kind, error))
@@ -305,6 +298,68 @@ def negotiate_consolidated(
     return ConsolidatedComparison(tuple(sorted(offers, key=key)), tuple(rejected), rank_by)
 
 
+def check_first_payment_consolidated(
+    offer: ConsolidatedOffer, *, today: date, field: str
+) -> ConsolidatedOffer:
+    """``offer`` if its first payment (besides a down payment) is not due before ``today``, as
+    :func:`plans.offer.check_first_payment` asks of one debt's offer.
+
+    Examples
+    --------
+    >>> from plans.debt import Debt
+    >>> debts = [NamedDebt(ref, Debt("GBP", 100_000, 0, 0, Decimal(0), date(2026, 11, 25), 90))
+    ...          for ref in "ab"]
+    >>> offer = consolidated_instalment(debts, Capacity(20_000), policy=Policy())
+    >>> check_first_payment_consolidated(offer, today=date(2026, 12, 26), field="x")
+    Traceback (most recent call last):
+    ...
+    plans.errors.InvalidDate: x: ... [first_payment_not_in_past]
+    """
+    first = next(
+        (x.due_date for x in offer.schedule.lines if x.kind is not LineKind.DOWN_PAYMENT), None
+    )
+    if first is not None and first < today:
+        raise InvalidDate(
+            field,
+            "first_payment_not_in_past",
+            f"the first payment would be due on {first.isoformat()}, before today"
+            f" ({today.isoformat()}) in the debts' time zone",
+        )
+    return offer
+
+
+def consolidated_plan(
+    debts: Sequence[NamedDebt],
+    capacity: Capacity,
+    *,
+    policy: Policy,
+    rule: AllocationRule,
+    make: Maker,
+) -> ConsolidatedOffer:
+    """One instalment plan for all ``debts``, each debt's part made by ``make`` from its share
+    of ``capacity`` (pro rata) or from the whole of it in turn (an ordered rule), then combined
+    and checked as :func:`consolidated_instalment` is. ``make(named, share, policy)`` gets the
+    policy without a minimum instalment when there are several debts: the minimum applies to
+    the combined line.
+
+    Examples
+    --------
+    Each debt's share paid exactly until it is repaid (the debtor's own figure, never
+    re-levelled): 1,000.00 and 2,000.00 at 700.00 a month, pro rata 233.33 and 466.67.
+
+    >>> from plans.debt import Debt
+    >>> from plans.instalment import Until
+    >>> debts = [NamedDebt(ref, Debt("GBP", amount, 0, 0, Decimal(0), date(2026, 11, 25), 90))
+    ...          for ref, amount in (("a", 100_000), ("b", 200_000))]
+    >>> offer = consolidated_plan(debts, Capacity(70_000), policy=Policy(),
+    ...     rule=AllocationRule.PRO_RATA, make=lambda named, share, policy: instalment_plan(
+    ...         named.debt, policy=policy, capacity=share, until=Until.REPAID))
+    >>> [x.payment_minor for x in offer.schedule.lines]
+    [70000, 70000, 70000, 70000, 20000]
+    """
+    return _consolidate(OfferKind.INSTALMENT, debts, capacity, policy=policy, rule=rule, make=make)
+
+
 def _consolidate(
     kind: OfferKind,
     debts: Sequence[NamedDebt],
@@ -312,6 +367,7 @@ def _consolidate(
     *,
     policy: Policy,
     rule: AllocationRule,
+    make: Maker | None = None,
 ) -> ConsolidatedOffer:
     currency = check_debts(debts)
     rule = AllocationRule(rule)
@@ -325,7 +381,7 @@ def _consolidate(
     if kind is OfferKind.SETTLEMENT:
         offers = _settlements(debts, capacity, policy)
     else:
-        offers = _plans(kind, debts, capacity, inner, rule)
+        offers = _plans(kind, debts, capacity, inner, rule, make)
     return _assemble(kind, debts, offers, capacity, policy=policy, rule=rule, currency=currency)
 
 
@@ -335,6 +391,7 @@ def _plans(
     capacity: Capacity,
     policy: Policy,
     rule: AllocationRule,
+    make: Maker | None = None,
 ) -> list[Offer]:
     frequency = capacity.frequency
     first_due = max(first_due_date(d.debt, capacity, frequency) for d in debts)
@@ -354,7 +411,7 @@ def _plans(
         )
     # A down payment leaves each debt something to pay in instalments (as the single-debt
     # engine's does), so what one debt cannot take of the lump sum is left for the next.
-    caps = [a - 1 for a in amounts] if settling else [max(_repaid(d, policy) - 1, 0) for d in debts]
+    caps = [a - 1 for a in amounts] if settling else [max(repaid(d, policy) - 1, 0) for d in debts]
     lump_shares = share_out(lump, caps, order=order, rule=rule, weights=amounts)
     offers: list[Offer | None] = [None] * len(debts)
     if rule is AllocationRule.PRO_RATA:
@@ -367,7 +424,8 @@ def _plans(
         )
         for i, named in enumerate(debts):
             share = Capacity(pay[i], lump_shares[i], first_due, frequency)
-            offers[i] = _named_error(i, named, partial(_make, kind, named, share, policy))
+            maker = partial(_make, kind) if make is None else make
+            offers[i] = _named_error(i, named, partial(maker, named, share, policy))
         return [o for o in offers if o is not None]
     periods = 0
     for position, i in enumerate(order):
@@ -377,7 +435,8 @@ def _plans(
         own = kind if position == 0 or settling else OfferKind.INSTALMENT
         lump_i = lump_shares[i] if own is not OfferKind.DEFERRAL else 0
         share = Capacity(capacity.payment_minor, lump_i, start, frequency)
-        offer = _named_error(i, named, partial(_make, own, named, share, policy))
+        maker = partial(_make, own) if make is None else make
+        offer = _named_error(i, named, partial(maker, named, share, policy))
         offers[i] = offer
         periods += sum(1 for x in offer.schedule.lines if x.kind in _REGULAR)
     limit = (
@@ -402,8 +461,9 @@ def _plans(
     return [o for o in offers if o is not None]
 
 
-def _repaid(named: NamedDebt, policy: Policy) -> int:
-    # what an instalment plan repays: arrears the policy waives are not (plans.instalment)
+def repaid(named: NamedDebt, policy: Policy) -> int:
+    """What an instalment plan repays of the debt: arrears the policy waives are not
+    (:mod:`plans.instalment`)."""
     debt = named.debt
     return debt.principal_minor if policy.arrears is ArrearsTreatment.WAIVE else debt.total_minor
 

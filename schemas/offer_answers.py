@@ -388,15 +388,44 @@ class ConsolidatedOfferSet(Model):
     model_config = with_examples(examples.CONSOLIDATED_OFFER_SET)
 
 
+class ConsolidatedAlternativeOut(Model):
+    """A feasible consolidated offer near the debtor's proposal."""
+
+    change: Change
+    reason: str
+    offer: ConsolidatedOfferOut
+
+
+class ConsolidatedCounterResult(Model):
+    """The proposal for several debts accepted as is (one consolidated offer), or why not and
+    the nearest consolidated offers the policy allows."""
+
+    accepted: StrictBool
+    allocation_rule: AllocationRule
+    offer: ConsolidatedOfferOut | None
+    rejections: list[RejectionOut]
+    alternatives: list[ConsolidatedAlternativeOut]
+
+    model_config = with_examples(examples.CONSOLIDATED_COUNTER_RESULT)
+
+
 def _answer_shape(value: object) -> str:
     # a consolidated answer names its allocation rule; one debt's does not
     if isinstance(value, dict):
         return "shape:debts" if "allocation_rule" in value else "shape:debt"
-    return "shape:debts" if isinstance(value, ConsolidatedOfferSet) else "shape:debt"
+    several = (ConsolidatedOfferSet, ConsolidatedCounterResult)
+    return "shape:debts" if isinstance(value, several) else "shape:debt"
 
 
 # POST /v1/offers/negotiate's answer: ``oneOf`` the two shapes, as its body.
 NegotiateAnswer = Annotated[
     Annotated[OfferSet, Tag("shape:debt")] | Annotated[ConsolidatedOfferSet, Tag("shape:debts")],
+    Discriminator(_answer_shape),
+]
+
+# POST /v1/offers/counter's answer: ``oneOf`` the two shapes, as its body.
+CounterAnswer = Annotated[
+    Annotated[CounterResult, Tag("shape:debt")]
+    | Annotated[ConsolidatedCounterResult, Tag("shape:debts")],
     Discriminator(_answer_shape),
 ]

@@ -22,6 +22,7 @@ from plans.affordability import (
 from plans.allocation import MAX_DEBTS, NamedDebt
 from plans.calendar import Frequency, pay_days
 from plans.compare import RankBy
+from plans.counter import Proposal as EngineProposal
 from plans.debt import Capacity, Debt, check_semi_monthly
 from plans.errors import InvalidDate, NotAllowed
 from plans.instalment import Until
@@ -369,14 +370,23 @@ CONSOLIDATED_RULES = (
 )
 
 
-class ConsolidatedNegotiateRequest(Model):
-    """Several debts of one debtor negotiated as one plan, and what the debtor can pay."""
+class SeveralDebts(Model):
+    """A request about several debts of one debtor, as one plan."""
 
     debts: list[NamedDebtIn] = Field(
         min_length=2,
         max_length=MAX_DEBTS,
         description=f"2 to {MAX_DEBTS} debts." + CONSOLIDATED_RULES,
     )
+
+    def engine_debts(self) -> list[NamedDebt]:
+        """The engine's named debts, in the request's order."""
+        return [debt.named(i) for i, debt in enumerate(self.debts)]
+
+
+class ConsolidatedNegotiateRequest(SeveralDebts):
+    """Several debts of one debtor negotiated as one plan, and what the debtor can pay."""
+
     capacity: CapacityIn
     policy: PolicyRef | None = Field(None, description="Omitted: the default policy, latest.")
     locale: Locale = Locale.EN
@@ -393,10 +403,6 @@ class ConsolidatedNegotiateRequest(Model):
         for debt in self.debts:
             check_capacity_start(debt, self.capacity)
         return self
-
-    def engine_debts(self) -> list[NamedDebt]:
-        """The engine's named debts, in the request's order."""
-        return [debt.named(i) for i, debt in enumerate(self.debts)]
 
 
 def check_one_currency(debts: list[NamedDebtIn]) -> None:
@@ -426,11 +432,11 @@ is not CNY [one_currency]
         seen.add(debt.ref)
 
 
-def _negotiate_shape(value: object) -> str:
+def _shape(value: object) -> str:
     # The body's own keys choose its shape: with ``debts`` several debts, else one.
     if isinstance(value, dict):
         return "shape:debts" if "debts" in value else "shape:debt"
-    return "shape:debts" if isinstance(value, ConsolidatedNegotiateRequest) else "shape:debt"
+    return "shape:debts" if isinstance(value, SeveralDebts) else "shape:debt"
 
 
 # POST /v1/offers/negotiate's body: one debt or several, JSON Schema ``oneOf`` (each shape
@@ -438,7 +444,7 @@ def _negotiate_shape(value: object) -> str:
 NegotiateBody = Annotated[
     Annotated[NegotiateRequest, Tag("shape:debt")]
     | Annotated[ConsolidatedNegotiateRequest, Tag("shape:debts")],
-    Discriminator(_negotiate_shape),
+    Discriminator(_shape),
 ]
 
 
@@ -461,6 +467,18 @@ class Proposal(Model):
         {"payment": "800.00"}, {"term": 12}, schema=given("payment", "term")
     )
 
+    def to_engine(self, currency: str) -> EngineProposal:
+        """The engine's proposal in ``currency``'s minor units (fields named ``proposal.*``)."""
+        return EngineProposal(
+            payment_minor=None
+            if self.payment is None
+            else minor(self.payment, currency, field="proposal.payment"),
+            term=self.term,
+            start=self.start,
+            frequency=self.frequency,
+            lump_sum_minor=minor(self.lump_sum, currency, field="proposal.lump_sum"),
+        )
+
 
 class CounterRequest(Model):
     """The debtor's proposal for one debt."""
@@ -473,3 +491,27 @@ class CounterRequest(Model):
     model_config = with_examples(
         {"debt": DEBT_EXAMPLE, "proposal": {"payment": "600.00", "term": 12}}
     )
+
+
+class ConsolidatedCounterRequest(SeveralDebts):
+    """The debtor's proposal for several debts, as one plan: its payment shared between them
+    by the policy's allocation_rule (or its term applied to them all)."""
+
+    proposal: Proposal
+    policy: PolicyRef | None = None
+    locale: Locale = Locale.EN
+
+    model_config = with_examples({"debts": DEBTS_EXAMPLE, "proposal": {"payment": "900.00"}})
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> Self:
+        check_one_currency(self.debts)
+        return self
+
+
+# POST /v1/offers/counter's body: one debt or several, ``oneOf`` as NegotiateBody.
+CounterBody = Annotated[
+    Annotated[CounterRequest, Tag("shape:debt")]
+    | Annotated[ConsolidatedCounterRequest, Tag("shape:debts")],
+    Discriminator(_shape),
+]

@@ -14,6 +14,7 @@ from typing import Any
 
 from plans.affordability import Affordability
 from plans.compare import Comparison
+from plans.consolidated_counter import ConsolidatedCounterResult
 from plans.consolidation import ConsolidatedComparison, ConsolidatedOffer
 from plans.counter import CounterResult
 from plans.money import exponent
@@ -269,6 +270,23 @@ def counter_json(result: CounterResult, *, summarise: Callable[[Offer], str], po
                 "reason": a.reason,
                 "offer": offer_json(a.offer, summary=summarise(a.offer), policy=policy),
             }
+            for a in result.alternatives
+        ],
+    }
+
+
+def consolidated_counter_json(
+    result: ConsolidatedCounterResult, *, rule: str, render: Callable[[ConsolidatedOffer], Json]
+) -> Json:
+    """A verdict on a proposal for several debts (``schemas.offer_answers.
+    ConsolidatedCounterResult``); ``render`` makes each consolidated offer's object."""
+    return {
+        "accepted": result.accepted,
+        "allocation_rule": rule,
+        "offer": None if result.offer is None else render(result.offer),
+        "rejections": [rejection_json(r) for r in result.rejections],
+        "alternatives": [
+            {"change": a.change.value, "reason": a.reason, "offer": render(a.offer)}
             for a in result.alternatives
         ],
     }

@@ -12,11 +12,11 @@ there instead, which ``schemas.examples`` resolves.
 The order is the one the answers record, not the order ``schemas.examples`` lists them in:
 readyz; the policy created and listed (first: the calculators store the default policy when
 first used, and the answers show it as policy 2 and the list without it); instalment,
-deferral, both settlements, negotiate, counter, APR; a key created, revoked and listed; the
-offer saved; the debtor's page and its JSON opened and the schedule downloaded as CSV and as
-a calendar (before accepting: the calendar's events are tentative, and the audit trail shown
-counts these four views as events 3 to 6); the offer accepted, a payment, the plan, its
-payoff, its audit events, the chain verified.
+deferral, both settlements, negotiate, counter (one debt, then two), APR; a key created,
+revoked and listed; the offer saved; the debtor's page and its JSON opened and the schedule
+downloaded as CSV and as a calendar (before accepting: the calendar's events are tentative,
+and the audit trail shown counts these four views as events 3 to 6); the offer accepted, a
+payment, the plan, its payoff, its audit events, the chain verified.
 
 An unchanged service gets the same files, byte for byte, because what differs per run is
 pinned:
@@ -108,6 +108,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "offer_set.json": ("POST", "/v1/offers/negotiate"),
     "consolidated_offer_set.json": ("POST", "/v1/offers/negotiate"),
     "counter_result.json": ("POST", "/v1/offers/counter"),
+    "consolidated_counter_result.json": ("POST", "/v1/offers/counter"),
     "apr_result.json": ("POST", "/v1/rates/apr"),
     "key_created.json": ("POST", "/v1/keys"),
     "key_revoked.json": ("POST", "/v1/keys/{prefix}/revoke"),
@@ -374,6 +375,12 @@ def converse(
         body=talk.example("consolidated_offer_set.json", 1),
     )
     talk.ask("counter_result.json", collector, body=talk.example("counter_result.json"))
+    # the body's second shape, several debts: its first example
+    talk.ask(
+        "consolidated_counter_result.json",
+        collector,
+        body=talk.example("consolidated_counter_result.json", 1),
+    )
     talk.ask("apr_result.json", collector, body=talk.example("apr_result.json"))
 
     created = talk.ask("key_created.json", admin, body=talk.example("key_created.json"))

@@ -77,8 +77,8 @@ RULES: dict[str, str] = {
     " or both.",
     "no_disposable_income": "An income and expenditure statement leaves a disposable income"
     " above zero (income less expenditure less priority debts): no plan that cannot be paid.",
-    "one_currency": "The debts negotiated as one plan are all in one currency.",
-    "unique_ref": "Each debt of a consolidated negotiation has its own ref.",
+    "one_currency": "The debts negotiated (or countered) as one plan are all in one currency.",
+    "unique_ref": "Each debt of a consolidated negotiation or counter-proposal has its own ref.",
     "unique_kind": "A comparison of several debts' offers lists each kind once.",
     "not_offered": "A kind of offer the policy makes for this debt and capacity.",
     "current_policy_version": "An offer saved under the policy's current version.",
@@ -241,7 +241,7 @@ ASKED = (*PROPOSAL, *rules("not_offered"))
 # (method, path) -> the rules across fields it enforces
 OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/offers/negotiate"): (*ENGINE, *rules("one_currency", "unique_ref")),
-    ("POST", "/v1/offers/counter"): ENGINE,
+    ("POST", "/v1/offers/counter"): (*ENGINE, *rules("one_currency", "unique_ref")),
     ("POST", "/v1/offers"): (
         *ENGINE,
         *rules("not_offered", "current_policy_version", "one_live_arrangement"),

@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from app.finance.policies import ResolvedPolicy
-from app.offers.consolidated import affordability_of, negotiate_several
+from app.offers.consolidated import affordability_of, counter_several, negotiate_several
 from app.offers.summaries import summary
 from plans.calendar import JURISDICTION_ZONES, local_today
 from plans.compare import compare, negotiate
-from plans.counter import Proposal, counter_offer
+from plans.counter import counter_offer
 from plans.debt import Capacity, Debt
 from plans.deferral import deferral_plan
 from plans.errors import DomainError
@@ -346,20 +346,27 @@ def compare_plans(
     )
 
 
+def counter_any(
+    request: api.CounterRequest | api.ConsolidatedCounterRequest,
+    policy: ResolvedPolicy,
+    *,
+    today: date | None = None,
+) -> Json:
+    """``counter`` for one debt, or for several as one plan (the first debt's jurisdiction
+    says whose today it is, as for a consolidated negotiation)."""
+    if isinstance(request, api.CounterRequest):
+        return counter(request, policy, today=today)
+    jurisdiction = request.debts[0].jurisdiction
+    return counter_several(request, policy, today=today or debt_today(policy, jurisdiction))
+
+
 def counter(
     request: api.CounterRequest, policy: ResolvedPolicy, *, today: date | None = None
 ) -> Json:
     """The debtor's proposal, accepted or answered with the nearest allowed offers; none
     whose first payment falls before ``today`` (default: :func:`debt_today`)."""
     debt = engine_debt(request.debt)
-    p = request.proposal
-    proposal = Proposal(
-        payment_minor=_optional_minor(p.payment, debt.currency, "proposal.payment"),
-        term=p.term,
-        start=p.start,
-        frequency=p.frequency,
-        lump_sum_minor=minor(p.lump_sum, debt.currency, field="proposal.lump_sum"),
-    )
+    proposal = request.proposal.to_engine(debt.currency)
     today = today or debt_today(policy, debt.jurisdiction)
     result = counter_offer(debt, proposal, policy=policy.engine, today=today)
     return counter_json(result, summarise=_summariser(request.locale), policy=policy.used)

@@ -20,6 +20,7 @@ from app.offers.summaries import day, money, percent
 from plans.affordability import Affordability
 from plans.allocation import AllocationRule
 from plans.calendar import Frequency
+from plans.consolidated_counter import counter_consolidated
 from plans.consolidation import ConsolidatedOffer, negotiate_consolidated
 from plans.money import Rounding, round_div
 from plans.policy import OfferKind
@@ -30,6 +31,7 @@ from schemas.common import Locale, minor
 from schemas.wire import (
     affordability_json,
     amount_formatter,
+    consolidated_counter_json,
     consolidated_json,
     consolidated_set_json,
 )
@@ -226,5 +228,35 @@ def negotiate_several(
             policy,
             [(o.kind, o.schedule.lines) for o in result.ranked],
             locale,
+        ),
+    )
+
+
+def counter_several(
+    request: api.ConsolidatedCounterRequest, policy: ResolvedPolicy, *, today: date
+) -> Json:
+    """The debtor's proposal for several debts as one plan, accepted or answered with the
+    nearest consolidated offers the policy allows (each line allocated by its rule); none
+    whose first payment falls before ``today``."""
+    debts = request.engine_debts()
+    currency = debts[0].debt.currency
+    rule = policy.engine.allocation_rule
+    result = counter_consolidated(
+        debts,
+        request.proposal.to_engine(currency),
+        policy=policy.engine,
+        rule=rule,
+        today=today,
+    )
+    locale = request.locale
+    text = allocation_text(rule, locale)
+    return consolidated_counter_json(
+        result,
+        rule=rule.value,
+        render=lambda offer: consolidated_json(
+            offer,
+            summary=consolidated_summary(offer, locale),
+            allocation_text=text,
+            policy=policy.used,
         ),
     )

@@ -90,6 +90,8 @@ OFFER_SET: dict[str, Any] = load("offer_set.json")
 CONSOLIDATED_OFFER_SET: dict[str, Any] = load("consolidated_offer_set.json")
 # POST /v1/offers/counter with CounterRequest's example
 COUNTER_RESULT: dict[str, Any] = load("counter_result.json")
+# POST /v1/offers/counter with ConsolidatedCounterRequest's example (two debts)
+CONSOLIDATED_COUNTER_RESULT: dict[str, Any] = load("consolidated_counter_result.json")
 # POST /v1/rates/apr with AprRequest's example
 APR_RESULT: dict[str, Any] = load("apr_result.json")
 # POST /v1/policies with PolicyCreate's example (answered before PolicyBody had max_parties,

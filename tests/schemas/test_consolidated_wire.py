@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 from plans.allocation import AllocationRule
 from plans.compare import negotiate
+from plans.consolidated_counter import counter_consolidated
 from plans.consolidation import negotiate_consolidated
 from plans.policy import Policy
-from schemas.offer_answers import ConsolidatedOfferOut
-from schemas.offers import ConsolidatedNegotiateRequest
-from schemas.wire import consolidated_json, offer_json
+from schemas.offer_answers import ConsolidatedCounterResult, ConsolidatedOfferOut
+from schemas.offers import ConsolidatedCounterRequest, ConsolidatedNegotiateRequest
+from schemas.wire import consolidated_counter_json, consolidated_json, offer_json
 
 POLICY = {"id": 1, "name": "default", "version": 1}
 
@@ -134,3 +135,38 @@ def test_one_debt_on_the_wire_is_the_single_debt_offer(
             assert [a["debt_ref"] for a in line.pop("allocations")] == [named.ref]
         assert document["schedule"] == alone["schedule"]
         assert document["metrics"] == alone["metrics"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(), st.sampled_from(list(AllocationRule)), st.none() | st.integers(1, 60))
+def test_a_consolidated_counter_on_the_wire_is_its_answer(
+    body: dict[str, Any], rule: AllocationRule, term: int | None
+) -> None:
+    # consolidated_counter_json validates against ConsolidatedCounterResult, whatever the
+    # verdict, and every offer in it adds up as the negotiated ones do
+    proposal: dict[str, Any] = {"lump_sum": body["capacity"]["lump_sum"]}
+    payment = body["capacity"].get("payment")
+    if term is not None:
+        proposal["term"] = term
+    if payment is not None or term is None:
+        proposal["payment"] = payment or "500.00"
+    request = ConsolidatedCounterRequest.model_validate(
+        {"debts": body["debts"], "proposal": proposal}
+    )
+    policy = Policy(allocation_rule=rule)
+    result = counter_consolidated(
+        request.engine_debts(), request.proposal.to_engine("CNY"), policy=policy, rule=rule
+    )
+    document = consolidated_counter_json(
+        result,
+        rule=rule.value,
+        render=lambda offer: consolidated_json(
+            offer, summary="", allocation_text="", policy=POLICY
+        ),
+    )
+    ConsolidatedCounterResult.model_validate(document)
+    offers = [document["offer"]] if document["offer"] else []
+    for offer in offers + [a["offer"] for a in document["alternatives"]]:
+        for line in offer["schedule"]["lines"]:
+            for column in ("payment", "principal", "interest", "fees", "waived"):
+                assert column_sum(line["allocations"], column) == Decimal(line[column])

@@ -9,8 +9,8 @@ from app.core.errors import problem_responses
 from app.core.responses import Json
 from app.finance.policies import resolve_for_offer_async
 from app.offers import calculations
-from schemas.offer_answers import CounterResult, NegotiateAnswer
-from schemas.offers import CounterRequest, NegotiateBody
+from schemas.offer_answers import CounterAnswer, NegotiateAnswer
+from schemas.offers import CounterBody, NegotiateBody
 
 router = APIRouter(prefix="/v1/offers", tags=["offers"])
 
@@ -30,10 +30,12 @@ async def negotiate(request: NegotiateBody, db: DbOnDemand, key: CollectorKey) -
     )
 
 
-@router.post("/counter", response_model=CounterResult, responses=ERRORS)
-async def counter(request: CounterRequest, db: DbOnDemand, key: CollectorKey) -> Json:
+@router.post("/counter", response_model=CounterAnswer, responses=ERRORS)
+async def counter(request: CounterBody, db: DbOnDemand, key: CollectorKey) -> Json:
     """The debtor's proposal: accepted as it stands, or why not and the nearest offers that the
-    policy allows (same payment for longer, same term for more, or a later start)."""
+    policy allows (same payment for longer, same term for more, or a later start). Several
+    debts: the proposal describes one consolidated plan, its payment shared between them by
+    the policy's allocation_rule, and each offer's lines are allocated to the debts."""
     return Json(
-        calculations.counter(request, await resolve_for_offer_async(db, request.policy, key))
+        calculations.counter_any(request, await resolve_for_offer_async(db, request.policy, key))
     )
