@@ -139,12 +139,13 @@ def _instalment(debts: Debts, policy: Policy, dates: Dates) -> Offers:
         capacity=bound[alive],
         minimum=minimum[alive],
         policy=policy,
+        into=offers.flows[1:],
+        columns=alive,
     )
     rule[alive] = plans.rule
     ok = plans.rule == 0
     rows = alive[ok]
     offers.flows[0, rows] = paid_down[rows]
-    offers.flows[1 : 1 + plans.payments.shape[0], rows] = plans.payments[:, ok]
     offers.instalments[rows] = plans.lines[ok]
     offers.instalment_minor[rows] = plans.level[ok]
     offers.down_payment_minor[rows] = down[rows]
@@ -208,11 +209,12 @@ def _deferral(debts: Debts, policy: Policy, dates: Dates) -> Offers:
         capacity=debts.capacity[alive],
         minimum=minimum[alive],
         policy=policy,
+        into=offers.flows[1 + pause :],
+        columns=alive,
     )
     rule[alive] = plans.rule
     ok = plans.rule == 0
     rows = alive[ok]
-    offers.flows[1 + pause : 1 + pause + plans.payments.shape[0], rows] = plans.payments[:, ok]
     # a pause that leaves nothing owed (no principal, arrears waived) has no instalments
     repaid = (principal + interest + fees)[rows] == 0
     offers.instalments[rows] = np.where(repaid, 0, plans.lines[ok])

@@ -74,6 +74,16 @@ def by_term(term: Int64Array, step: int = 6) -> list[Int64Array]:
     return [rows for rows in np.split(order, bounds) if len(rows)]
 
 
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """The plan each debt keeps (its payments are in the caller's flows), or why none fits."""
+
+    rule: npt.NDArray[np.int8]
+    level: Int64Array
+    lines: Int64Array
+    accrued: Int64Array
+
+
 def fitting_plans(
     owed: tuple[Int64Array, Int64Array, Int64Array],
     annual_ppm: Int64Array,
@@ -83,18 +93,24 @@ def fitting_plans(
     capacity: Int64Array,
     minimum: Int64Array,
     policy: Policy,
-) -> _Plans:
+    into: Int64Array,
+    columns: Int64Array,
+) -> Fitted:
     """The scalar engine's attempts in its order: the searched term ``n`` at the solved level,
     then at one unit more if that may help, then ``n + 1`` the same way (within ``limit``).
-    Each debt keeps the first plan that fits, or the rule of its last attempt."""
+    Each debt keeps the first plan that fits, or the rule of its last attempt.
+
+    The payments are written where they end up, column ``columns[i]`` of ``into`` for debt
+    ``i`` (row 0 its first instalment; ``into`` zero there to begin with), rather than
+    gathered here and copied again: all zero for a debt no plan fits.
+    """
     count = len(term)
-    width = min(int(term.max(initial=0)) + 1, limit)
     rule = np.zeros(count, dtype=np.int8)
     level = np.zeros(count, dtype=np.int64)
     lines = np.zeros(count, dtype=np.int64)
     accrued = np.zeros(count, dtype=np.int64)
     raisable = np.zeros(count, dtype=np.bool_)
-    payments = np.zeros((width, count), dtype=np.int64)
+    written = np.zeros(count, dtype=np.int64)  # rows of ``into`` each debt's last try wrote
     # Arrears are already folded or waived by the caller; the layout must not waive again.
     fold = replace(policy, arrears=ArrearsTreatment.FOLD)
 
@@ -112,8 +128,11 @@ def fitting_plans(
             )
             rule[at], level[at], lines[at] = plans.rule, plans.level, plans.lines
             accrued[at], raisable[at] = plans.accrued, plans.raisable
-            payments[:, at] = 0
-            payments[: plans.payments.shape[0], at] = plans.payments
+            made, stale = plans.payments.shape[0], int(written[at].max(initial=0))
+            into[:made, columns[at]] = plans.payments
+            if stale > made:  # a longer plan of an earlier try: its last lines are gone
+                into[made:stale, columns[at]] = 0
+            written[at] = made
 
     rows = np.arange(count)
     for extra in (0, 1):
@@ -126,4 +145,7 @@ def fitting_plans(
         if len(again):
             attempt(again, term[again] + extra, level[again] + 1)
         rows = rows[rule[rows] != 0]
-    return _Plans(rule, payments, level, lines, accrued, np.zeros(count, dtype=np.bool_))
+    failed = np.flatnonzero(rule != 0)
+    if len(failed):
+        into[: int(written[failed].max()), columns[failed]] = 0
+    return Fitted(rule, level, lines, accrued)
