@@ -2,7 +2,7 @@
 
 It is numpy across debts, not a loop over the scalar engine: the rules of
 :mod:`plans.instalment`, :mod:`plans.deferral`, :mod:`plans.settlement` and
-:func:`plans.offer.measure` applied to arrays, with :func:`plans.portfolio.instalment_schedules`
+:func:`plans.offer.measure` applied to arrays, with :func:`plans.portfolio.instalment_payments`
 laying out the plans. ``tests/plans/test_simulation.py`` holds the two paths to each other
 debt by debt, against :func:`plans.compare.negotiate`.
 """

@@ -1,7 +1,7 @@
 """Instalment plans for arrays of debts, and the first plan that fits each debtor's capacity.
 
 Equal-instalment plans on the ``nominal`` interest basis, laid out by
-:func:`plans.portfolio.instalment_schedules`; a policy with the ``actual_days`` basis is
+:func:`plans.portfolio.instalment_payments`; a policy with the ``actual_days`` basis is
 refused rather than approximated (by :mod:`plans.simulation.grid`). The plans are checked,
 and tried again one unit or one period more, in the scalar engine's order.
 """
@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plans.policy import ArrearsTreatment, Policy
-from plans.portfolio import instalment_schedules
+from plans.portfolio import instalment_payments
 from plans.simulation.offers import CAPACITY, MIN_INSTALMENT, reject
 from plans.simulation.units import BoolArray, Int64Array
 
@@ -43,12 +43,12 @@ def _lay_out(
 ) -> _Plans:
     """Equal-instalment plans of ``term`` payments, checked as plans.instalment.check_fit."""
     principal, interest, fees = owed
-    s = instalment_schedules(
+    s = instalment_payments(
         principal, interest, fees, annual_ppm, term, policy=policy, level_minor=level
     )
-    payments: Int64Array = s.payment_minor.T  # the engine's own (line × debt) layout
+    payments = s.payment_minor  # line × debt
     # The scalar loop stops at the first line that closes the balance; no balance reopens.
-    lines: Int64Array = np.count_nonzero(s.closing_balance_minor.T, axis=0) + 1
+    lines = s.lines
     last = payments[lines - 1, np.arange(len(term))]
     # Every line before the closing one pays the level payment exactly (amortise pays
     # min(level, balance), and a balance at or below the level closes): the checks on
@@ -62,8 +62,7 @@ def _lay_out(
     # plans.instalment.raised_level: a rounded-down level pushes its residue onto the last
     # line; if only that line is over the capacity, the scalar engine tries one unit more.
     raisable = (rule == CAPACITY) & several & (made < capacity)
-    accrued: Int64Array = s.interest_accrued_minor.T.sum(axis=0)
-    return _Plans(rule, payments, made, lines, accrued, raisable)
+    return _Plans(rule, payments, made, lines, s.interest_accrued_minor, raisable)
 
 
 def by_term(term: Int64Array, step: int = 6) -> list[Int64Array]:
