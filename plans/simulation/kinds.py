@@ -32,7 +32,13 @@ from plans.simulation.offers import (
 )
 from plans.simulation.portfolio import Debts
 from plans.simulation.timeline import Dates
-from plans.simulation.units import MONTH_RATE_SCALE, PERIODS_PER_YEAR, RATE_SCALE, Int64Array
+from plans.simulation.units import (
+    MONTH_RATE_SCALE,
+    PERIODS_PER_YEAR,
+    RATE_SCALE,
+    Int64Array,
+    put_columns,
+)
 
 
 def _round_div(numerator: Int64Array, denominator: int, rounding: Rounding) -> Int64Array:
@@ -294,8 +300,10 @@ def _settlement_plan(debts: Debts, policy: Policy, dates: Dates) -> Offers:
     offers.flows[0, rows] = down[rows]
     position = np.arange(1, limit + 1, dtype=np.int64)[:, None]
     parts_r, level_r, last_r = parts[rows], level[rows], last[rows]
-    offers.flows[1:, rows] = np.where(
-        position < parts_r, level_r, np.where(position == parts_r, last_r, 0)
+    put_columns(
+        offers.flows[1:],
+        rows,
+        np.where(position < parts_r, level_r, np.where(position == parts_r, last_r, 0)),
     )
     offers.instalments[rows] = parts_r
     offers.instalment_minor[rows] = np.where(

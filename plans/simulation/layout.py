@@ -16,7 +16,7 @@ import numpy.typing as npt
 from plans.policy import ArrearsTreatment, Policy
 from plans.portfolio import instalment_payments
 from plans.simulation.offers import CAPACITY, MIN_INSTALMENT, reject
-from plans.simulation.units import BoolArray, Int64Array
+from plans.simulation.units import BoolArray, Int64Array, put_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +128,9 @@ def fitting_plans(
             rule[at], level[at], lines[at] = plans.rule, plans.level, plans.lines
             accrued[at], raisable[at] = plans.accrued, plans.raisable
             made, stale = plans.payments.shape[0], int(written[at].max(initial=0))
-            into[:made, columns[at]] = plans.payments
+            put_columns(into, columns[at], plans.payments)
             if stale > made:  # a longer plan of an earlier try: its last lines are gone
-                into[made:stale, columns[at]] = 0
+                put_columns(into[made:stale], columns[at], 0)
             written[at] = made
 
     rows = np.arange(count)
@@ -146,5 +146,5 @@ def fitting_plans(
         rows = rows[rule[rows] != 0]
     failed = np.flatnonzero(rule != 0)
     if len(failed):
-        into[: int(written[failed].max()), columns[failed]] = 0
+        put_columns(into[: int(written[failed].max())], columns[failed], 0)
     return Fitted(rule, level, lines, accrued)
