@@ -203,37 +203,19 @@ def _cash_flows(
         rows = np.flatnonzero(has & (best == k))
         if not len(rows) or m.weights is None:
             continue
-        # every position of every debt at once (position × debt), the positions that pay
-        amounts = np.take(m.flows, rows, axis=1)
-        paying = np.flatnonzero(amounts.any(axis=1))
-        if not len(paying):
-            continue
-        amounts, positions = amounts[paying], m.positions[paying]
+        group = groups.index[rows]
         first_position = m.positions[np.maximum(m.first[rows], 0)]
-        survival = np.take(m.weights.table[:, positions].T, first_position, axis=1)
-        discount = np.array(m.weights.discount)[positions][:, None]
-        # amount × discount × take-up × survival, left to right, each expected payment
-        # rounded on its own: sums of integers, exact anywhere
-        weighted = amounts * discount * m.weights.take_up * survival
-        cell = (groups.index[rows] * months)[None, :] + m.months[paying][:, None]
-        out += _cell_sums(cell.ravel(), [amounts.ravel(), np.rint(weighted).ravel()], out.shape)
+        for j, position in enumerate(m.positions.tolist()):
+            amounts = m.flows[j, rows]
+            if not amounts.any():
+                continue
+            month = int(m.months[j])
+            survival = np.take(m.weights.table[:, position], first_position)
+            weighted = amounts * m.weights.discount[position] * m.weights.take_up * survival
+            # each expected payment rounded on its own: sums of integers, exact anywhere
+            sums = _Groups(group, groups.currencies).sums([amounts, np.rint(weighted)])
+            out[:, month] += sums
     return out
-
-
-def _cell_sums(
-    cell: Int64Array, columns: Sequence[npt.NDArray[Any]], shape: tuple[int, ...]
-) -> Int64Array:
-    """Per cell (group × month) the sum of each of ``columns`` (non-negative integers, as
-    int64 or as floats), exactly, shaped ``shape`` (group, month, column)."""
-    size = shape[0] * shape[1]
-    out = np.zeros((size, len(columns)), dtype=np.int64)
-    for c, values in enumerate(columns):
-        if float(values.max(initial=0)) * len(values) < 2**53:
-            # every partial sum is an integer a double holds exactly
-            out[:, c] = np.bincount(cell, values, size).astype(np.int64)
-        else:
-            np.add.at(out[:, c], cell, values.astype(np.int64))
-    return out.reshape(shape)
 
 
 def _tables(
