@@ -182,16 +182,15 @@ def _totals(
 
 
 def _kind_sums(groups: _Groups, m: Offers) -> Int64Array:
-    return groups.sums(
-        [
-            m.rule == 0,
-            m.expected_recovery_minor,
-            m.npv_minor,
-            m.total_paid_minor,
-            m.waived_minor,
-            *(m.rule == code for code in range(1, len(RULES))),
-        ]
+    # the offers made (rule 0) and those each rule stopped, per group, in one count
+    rules = len(RULES)
+    by_rule = np.bincount(groups.index * rules + m.rule, minlength=groups.size * rules)
+    by_rule = by_rule.reshape(groups.size, rules).astype(np.int64)
+    amounts = groups.sums(
+        [m.expected_recovery_minor, m.npv_minor, m.total_paid_minor, m.waived_minor]
     )
+    counted: Int64Array = np.column_stack([by_rule[:, :1], amounts, by_rule[:, 1:]])
+    return counted
 
 
 def _cash_flows(

@@ -2,7 +2,7 @@
 
 It is numpy across debts, not a loop over the scalar engine: the rules of
 :mod:`plans.instalment`, :mod:`plans.deferral`, :mod:`plans.settlement` and
-:func:`plans.offer.measure` applied to arrays, with :func:`plans.portfolio.instalment_schedules`
+:func:`plans.offer.measure` applied to arrays, with :func:`plans.portfolio.instalment_payments`
 laying out the plans. ``tests/plans/test_simulation.py`` holds the two paths to each other
 debt by debt, against :func:`plans.compare.negotiate`.
 """
@@ -32,7 +32,13 @@ from plans.simulation.offers import (
 )
 from plans.simulation.portfolio import Debts
 from plans.simulation.timeline import Dates
-from plans.simulation.units import MONTH_RATE_SCALE, PERIODS_PER_YEAR, RATE_SCALE, Int64Array
+from plans.simulation.units import (
+    MONTH_RATE_SCALE,
+    PERIODS_PER_YEAR,
+    RATE_SCALE,
+    Int64Array,
+    put_columns,
+)
 
 
 def _round_div(numerator: Int64Array, denominator: int, rounding: Rounding) -> Int64Array:
@@ -139,12 +145,13 @@ def _instalment(debts: Debts, policy: Policy, dates: Dates) -> Offers:
         capacity=bound[alive],
         minimum=minimum[alive],
         policy=policy,
+        into=offers.flows[1:],
+        columns=alive,
     )
     rule[alive] = plans.rule
     ok = plans.rule == 0
     rows = alive[ok]
     offers.flows[0, rows] = paid_down[rows]
-    offers.flows[1 : 1 + plans.payments.shape[0], rows] = plans.payments[:, ok]
     offers.instalments[rows] = plans.lines[ok]
     offers.instalment_minor[rows] = plans.level[ok]
     offers.down_payment_minor[rows] = down[rows]
@@ -208,11 +215,12 @@ def _deferral(debts: Debts, policy: Policy, dates: Dates) -> Offers:
         capacity=debts.capacity[alive],
         minimum=minimum[alive],
         policy=policy,
+        into=offers.flows[1 + pause :],
+        columns=alive,
     )
     rule[alive] = plans.rule
     ok = plans.rule == 0
     rows = alive[ok]
-    offers.flows[1 + pause : 1 + pause + plans.payments.shape[0], rows] = plans.payments[:, ok]
     # a pause that leaves nothing owed (no principal, arrears waived) has no instalments
     repaid = (principal + interest + fees)[rows] == 0
     offers.instalments[rows] = np.where(repaid, 0, plans.lines[ok])
@@ -292,8 +300,10 @@ def _settlement_plan(debts: Debts, policy: Policy, dates: Dates) -> Offers:
     offers.flows[0, rows] = down[rows]
     position = np.arange(1, limit + 1, dtype=np.int64)[:, None]
     parts_r, level_r, last_r = parts[rows], level[rows], last[rows]
-    offers.flows[1:, rows] = np.where(
-        position < parts_r, level_r, np.where(position == parts_r, last_r, 0)
+    put_columns(
+        offers.flows[1:],
+        rows,
+        np.where(position < parts_r, level_r, np.where(position == parts_r, last_r, 0)),
     )
     offers.instalments[rows] = parts_r
     offers.instalment_minor[rows] = np.where(

@@ -1,7 +1,7 @@
 """Instalment plans for arrays of debts, and the first plan that fits each debtor's capacity.
 
 Equal-instalment plans on the ``nominal`` interest basis, laid out by
-:func:`plans.portfolio.instalment_schedules`; a policy with the ``actual_days`` basis is
+:func:`plans.portfolio.instalment_payments`; a policy with the ``actual_days`` basis is
 refused rather than approximated (by :mod:`plans.simulation.grid`). The plans are checked,
 and tried again one unit or one period more, in the scalar engine's order.
 """
@@ -14,9 +14,9 @@ import numpy as np
 import numpy.typing as npt
 
 from plans.policy import ArrearsTreatment, Policy
-from plans.portfolio import instalment_schedules
+from plans.portfolio import instalment_payments
 from plans.simulation.offers import CAPACITY, MIN_INSTALMENT, reject
-from plans.simulation.units import BoolArray, Int64Array
+from plans.simulation.units import BoolArray, Int64Array, put_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +43,12 @@ def _lay_out(
 ) -> _Plans:
     """Equal-instalment plans of ``term`` payments, checked as plans.instalment.check_fit."""
     principal, interest, fees = owed
-    s = instalment_schedules(
+    s = instalment_payments(
         principal, interest, fees, annual_ppm, term, policy=policy, level_minor=level
     )
-    payments: Int64Array = s.payment_minor.T  # the engine's own (line × debt) layout
+    payments = s.payment_minor  # line × debt
     # The scalar loop stops at the first line that closes the balance; no balance reopens.
-    lines: Int64Array = np.count_nonzero(s.closing_balance_minor.T, axis=0) + 1
+    lines = s.lines
     last = payments[lines - 1, np.arange(len(term))]
     # Every line before the closing one pays the level payment exactly (amortise pays
     # min(level, balance), and a balance at or below the level closes): the checks on
@@ -62,8 +62,7 @@ def _lay_out(
     # plans.instalment.raised_level: a rounded-down level pushes its residue onto the last
     # line; if only that line is over the capacity, the scalar engine tries one unit more.
     raisable = (rule == CAPACITY) & several & (made < capacity)
-    accrued: Int64Array = s.interest_accrued_minor.T.sum(axis=0)
-    return _Plans(rule, payments, made, lines, accrued, raisable)
+    return _Plans(rule, payments, made, lines, s.interest_accrued_minor, raisable)
 
 
 def by_term(term: Int64Array, step: int = 6) -> list[Int64Array]:
@@ -72,6 +71,16 @@ def by_term(term: Int64Array, step: int = 6) -> list[Int64Array]:
     order = np.argsort(group, kind="stable")
     bounds = np.flatnonzero(np.diff(group[order])) + 1
     return [rows for rows in np.split(order, bounds) if len(rows)]
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """The plan each debt keeps (its payments are in the caller's flows), or why none fits."""
+
+    rule: npt.NDArray[np.int8]
+    level: Int64Array
+    lines: Int64Array
+    accrued: Int64Array
 
 
 def fitting_plans(
@@ -83,18 +92,24 @@ def fitting_plans(
     capacity: Int64Array,
     minimum: Int64Array,
     policy: Policy,
-) -> _Plans:
+    into: Int64Array,
+    columns: Int64Array,
+) -> Fitted:
     """The scalar engine's attempts in its order: the searched term ``n`` at the solved level,
     then at one unit more if that may help, then ``n + 1`` the same way (within ``limit``).
-    Each debt keeps the first plan that fits, or the rule of its last attempt."""
+    Each debt keeps the first plan that fits, or the rule of its last attempt.
+
+    The payments are written where they end up, column ``columns[i]`` of ``into`` for debt
+    ``i`` (row 0 its first instalment; ``into`` zero there to begin with), rather than
+    gathered here and copied again: all zero for a debt no plan fits.
+    """
     count = len(term)
-    width = min(int(term.max(initial=0)) + 1, limit)
     rule = np.zeros(count, dtype=np.int8)
     level = np.zeros(count, dtype=np.int64)
     lines = np.zeros(count, dtype=np.int64)
     accrued = np.zeros(count, dtype=np.int64)
     raisable = np.zeros(count, dtype=np.bool_)
-    payments = np.zeros((width, count), dtype=np.int64)
+    written = np.zeros(count, dtype=np.int64)  # rows of ``into`` each debt's last try wrote
     # Arrears are already folded or waived by the caller; the layout must not waive again.
     fold = replace(policy, arrears=ArrearsTreatment.FOLD)
 
@@ -112,8 +127,11 @@ def fitting_plans(
             )
             rule[at], level[at], lines[at] = plans.rule, plans.level, plans.lines
             accrued[at], raisable[at] = plans.accrued, plans.raisable
-            payments[:, at] = 0
-            payments[: plans.payments.shape[0], at] = plans.payments
+            made, stale = plans.payments.shape[0], int(written[at].max(initial=0))
+            put_columns(into, columns[at], plans.payments)
+            if stale > made:  # a longer plan of an earlier try: its last lines are gone
+                put_columns(into[made:stale], columns[at], 0)
+            written[at] = made
 
     rows = np.arange(count)
     for extra in (0, 1):
@@ -126,4 +144,7 @@ def fitting_plans(
         if len(again):
             attempt(again, term[again] + extra, level[again] + 1)
         rows = rows[rule[rows] != 0]
-    return _Plans(rule, payments, level, lines, accrued, np.zeros(count, dtype=np.bool_))
+    failed = np.flatnonzero(rule != 0)
+    if len(failed):
+        put_columns(into[: int(written[failed].max())], columns[failed], 0)
+    return Fitted(rule, level, lines, accrued)

@@ -18,7 +18,7 @@ import pandas as pd
 from plans.policy import OfferKind
 from plans.simulation.portfolio import Debts
 from plans.simulation.timeline import Dates, Weights
-from plans.simulation.units import RATE_SCALE, BoolArray, Int64Array
+from plans.simulation.units import RATE_SCALE, BoolArray, Int64Array, put_columns
 
 OFFER_KINDS: tuple[OfferKind, ...] = tuple(OfferKind)
 """The four kinds, in the order :func:`plans.compare.negotiate` makes (and tie-breaks) them."""
@@ -112,7 +112,7 @@ def clear(offers: Offers, rows: Int64Array) -> None:
         "apr_ppm",
     ):
         getattr(offers, name)[rows] = 0
-    offers.flows[:, rows] = 0
+    put_columns(offers.flows, rows, 0)
 
 
 OFFER_COLUMNS: tuple[str, ...] = (

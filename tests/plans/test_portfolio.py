@@ -14,7 +14,7 @@ from plans.errors import DomainError
 from plans.instalment import instalment_plan
 from plans.money import Rounding
 from plans.policy import ArrearsTreatment, Component, Policy
-from plans.portfolio import instalment_schedules
+from plans.portfolio import instalment_payments, instalment_schedules
 
 AS_OF = date(2026, 11, 25)
 
@@ -97,6 +97,48 @@ def test_vectorised_path_equals_the_scalar_path(
         )
         assert got[: len(expected)] == expected
         assert all(line == (0, 0, 0, 0, 0, 0) for line in got[len(expected) :])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1_000, 10**15),  # past 2^62 / rate: the exact-integer fallback too
+            st.integers(0, 10**7),
+            st.integers(0, 10**6),
+            st.integers(0, 990_000),
+            st.integers(1, 36),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.sampled_from([Rounding.HALF_UP, Rounding.HALF_EVEN]),
+    st.sampled_from([ArrearsTreatment.FOLD, ArrearsTreatment.WAIVE]),
+    st.permutations(list(Component)).map(tuple),
+    st.booleans(),
+)
+def test_payments_are_the_schedules_payments(
+    rows: list[tuple[int, int, int, int, int]],
+    rounding: Rounding,
+    arrears: ArrearsTreatment,
+    waterfall: tuple[Component, ...],
+    fixed_level: bool,
+) -> None:
+    # instalment_payments keeps less of the same recursion: what it keeps must be the same.
+    policy = Policy(plan_rate=None, rounding=rounding, arrears=arrears, waterfall=waterfall)
+    principal, interest, fees, rates, terms = np.array(rows, dtype=np.int64).T
+    level = principal // terms if fixed_level else None
+    full = instalment_schedules(
+        principal, interest, fees, rates, terms, policy=policy, level_minor=level
+    )
+    kept = instalment_payments(
+        principal, interest, fees, rates, terms, policy=policy, level_minor=level
+    )
+    assert kept.level_minor.tolist() == full.level_minor.tolist()
+    assert kept.payment_minor.T.tolist() == full.payment_minor.tolist()
+    assert kept.interest_accrued_minor.tolist() == full.interest_accrued_minor.sum(axis=1).tolist()
+    open_lines = np.count_nonzero(full.closing_balance_minor, axis=1)
+    assert kept.lines.tolist() == (open_lines + 1).tolist()
 
 
 def test_large_balances_fall_back_to_exact_integers() -> None:
