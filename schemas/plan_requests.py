@@ -73,6 +73,23 @@ FLAT_RULES = (
     " (rule grace_not_flat). A flat charge with the actuarial method: 422, rule flat_only."
 )
 
+# The flat contract's and the grace periods' fields, alike in an instalment plan and in a
+# comparison's instalment item.
+FlatRate = Annotated[
+    Rate | None,
+    Field(description="The flat rate each period on the original principal: 0.006 is 0.6 %."),
+]
+FlatCharge = Annotated[
+    Amount | None, Field(description="The flat charge each period, in the debt's currency.")
+]
+Grace = Annotated[
+    GraceIn | None,
+    Field(
+        description="Grace periods before the instalments: a term is required (422, rule"
+        " required) and a payment refused (422, rule term_only)."
+    ),
+]
+
 
 class InstalmentRequest(Model):
     """One instalment plan with explicit parameters ("what if 8 months?")."""
@@ -118,17 +135,9 @@ class InstalmentRequest(Model):
         " period on the original principal (the principal less any down payment), equal"
         " instalments, the true annual rates disclosed in terms.flat." + FLAT_RULES,
     )
-    flat_rate_per_period: Rate | None = Field(
-        None, description="The flat rate each period on the original principal: 0.006 is 0.6 %."
-    )
-    flat_charge_per_period: Amount | None = Field(
-        None, description="The flat charge each period, in the debt's currency."
-    )
-    grace: GraceIn | None = Field(
-        None,
-        description="Grace periods before the instalments: a term is required (422, rule"
-        " required) and a payment refused (422, rule term_only).",
-    )
+    flat_rate_per_period: FlatRate = None
+    flat_charge_per_period: FlatCharge = None
+    grace: Grace = None
     policy: PolicyRef | None = None
     locale: Locale = Locale.EN
 
@@ -295,17 +304,9 @@ class CompareItem(Model):
     interest_method: InterestMethod = Field(
         InterestMethod.ACTUARIAL, description="As in POST /v1/plans/instalment." + FLAT_RULES
     )
-    flat_rate_per_period: Rate | None = Field(
-        None, description="The flat rate each period on the original principal: 0.006 is 0.6 %."
-    )
-    flat_charge_per_period: Amount | None = Field(
-        None, description="The flat charge each period, in the debt's currency."
-    )
-    grace: GraceIn | None = Field(
-        None,
-        description="Grace periods before the instalments: a term is required (422, rule"
-        " required) and a payment refused (422, rule term_only).",
-    )
+    flat_rate_per_period: FlatRate = None
+    flat_charge_per_period: FlatCharge = None
+    grace: Grace = None
 
     model_config = with_examples(
         {

@@ -9,7 +9,7 @@ offer says how it fits. The sentences are the locale's (gettext catalog).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -181,6 +181,20 @@ def affordability_of(
     )
 
 
+def _renderer(
+    rule: AllocationRule, locale: Locale, policy: ResolvedPolicy
+) -> Callable[[ConsolidatedOffer], Json]:
+    """How each consolidated offer of an answer is written: its summary and the allocation
+    rule's sentence in ``locale``, the policy it came from."""
+    text = allocation_text(rule, locale)
+    return lambda offer: consolidated_json(
+        offer,
+        summary=consolidated_summary(offer, locale),
+        allocation_text=text,
+        policy=policy.used,
+    )
+
+
 def negotiate_several(
     request: api.ConsolidatedNegotiateRequest | plan_requests.ConsolidatedCompareRequest,
     policy: ResolvedPolicy,
@@ -209,25 +223,18 @@ def negotiate_several(
             ranked=tuple(o for o in result.ranked if o.kind in kinds),
             rejected=tuple(r for r in result.rejected if r.kind in kinds),
         )
-    locale = request.locale
-    text = allocation_text(rule, locale)
     return consolidated_set_json(
         result,
         currency=currency,
         as_of=min(d.debt.as_of for d in debts),
         rule=rule.value,
-        render=lambda offer: consolidated_json(
-            offer,
-            summary=consolidated_summary(offer, locale),
-            allocation_text=text,
-            policy=policy.used,
-        ),
+        render=_renderer(rule, request.locale, policy),
         affordability=affordability_of(
             request.capacity,
             currency,
             policy,
             [(o.kind, o.schedule.lines) for o in result.ranked],
-            locale,
+            request.locale,
         ),
     )
 
@@ -248,15 +255,8 @@ def counter_several(
         rule=rule,
         today=today,
     )
-    locale = request.locale
-    text = allocation_text(rule, locale)
     return consolidated_counter_json(
         result,
         rule=rule.value,
-        render=lambda offer: consolidated_json(
-            offer,
-            summary=consolidated_summary(offer, locale),
-            allocation_text=text,
-            policy=policy.used,
-        ),
+        render=_renderer(rule, request.locale, policy),
     )
