@@ -53,7 +53,7 @@ from app.links import sharing
 from app.messaging import notices, outbox
 from app.messaging import webhook as webhook_
 from schemas.debts import TEAM_NAME
-from schemas.sharing import SAVE_OFFER, AuditVerification
+from schemas.sharing import AuditVerification, SaveNegotiated
 
 DEMO_KEY_NAME = "demo (repay serve)"
 
@@ -257,7 +257,7 @@ def _demo_offer(session: Session, plaintext: str, *, today: date) -> str:
     row = find_key(session, plaintext)
     assert row is not None
     key = actor_of(session, row)
-    request = SAVE_OFFER.validate_python(
+    request = SaveNegotiated.model_validate(
         {
             "debt_ref": "DEMO-0001",
             "debtor": {"name": "张小明"},

@@ -19,9 +19,9 @@ from app.core.routes import health, keys
 from app.core.routing import KnownRoutes
 from app.core.settings import get_settings
 from app.finance.routes import policies, simulations
+from app.links.routes import consolidated_plans, payments
 from app.links.routes import links as link_pages
 from app.links.routes import offers as saved_offers
-from app.links.routes import payments
 from app.links.routes import plans as accepted_plans
 from app.links.web import Safeguards
 from app.messaging import routes as outbox
@@ -109,6 +109,7 @@ def create_app() -> FastAPI:
         plans,
         accepted_plans,
         payments,
+        consolidated_plans,
         rates,
         policies,
         keys,

@@ -17,11 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from plans.allocation import DebtAllocation, PaymentSplit, payment_order, shares
+from plans.allocation import (
+    AllocationRule,
+    DebtAllocation,
+    NamedDebt,
+    PaymentSplit,
+    payment_order,
+    shares,
+)
 from plans.consolidation import ConsolidatedOffer, DebtPlan
 from plans.errors import DomainError
 from plans.offer import Offer
 from plans.payments import (
+    InstalmentState,
     Overpayment,
     Payment,
     PlanState,
@@ -74,6 +82,35 @@ class ConsolidatedState:
         return sum(d.payoff.amount_minor for d in self.debts)
 
 
+# a consolidated plan takes the most pressing of its debts' states, in this order
+_PRESSING = (PlanStatus.BROKEN, PlanStatus.MISSED, PlanStatus.LATE, PlanStatus.CURED)
+_RUNNING = (PlanStatus.ACTIVE,)
+_CLOSED = (PlanStatus.WRITTEN_OFF, PlanStatus.CANCELLED, PlanStatus.REPLACED)
+
+
+def group_status(statuses: Sequence[PlanStatus]) -> PlanStatus:
+    """Where a consolidated plan stands, from its debts' plans: ``completed`` once every one
+    is; else the most pressing state of those still open (broken, missed, late, cured, then
+    active); a plan whose debts were all closed some other way takes the first of
+    written_off, cancelled, replaced among them.
+
+    Examples
+    --------
+    >>> group_status([PlanStatus.COMPLETED, PlanStatus.LATE]).value
+    'late'
+    >>> group_status([PlanStatus.COMPLETED, PlanStatus.COMPLETED]).value
+    'completed'
+    >>> group_status([PlanStatus.COMPLETED, PlanStatus.CANCELLED]).value
+    'cancelled'
+    """
+    if all(s is PlanStatus.COMPLETED for s in statuses):
+        return PlanStatus.COMPLETED
+    for status in (*_PRESSING, *_RUNNING, *_CLOSED):
+        if status in statuses:
+            return status
+    raise ValueError(f"no plan states: {statuses!r}")
+
+
 def scheduled_lines(offer: Offer) -> list[ScheduledLine]:
     """The lines of one debt's plan that ask for money, as :mod:`plans.payments` takes them.
 
@@ -101,11 +138,142 @@ def scheduled_lines(offer: Offer) -> list[ScheduledLine]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class OpenLine:
+    """A consolidated line as a payment finds it: its date and what each debt (by its index in
+    the offer's order of debts) still has to be paid on it."""
+
+    payment_date: date
+    remaining: dict[int, int]
+
+
+def open_lines(
+    dates: Sequence[date], debts: Sequence[Sequence[InstalmentState] | None]
+) -> list[OpenLine]:
+    """The consolidated lines (their ``dates``) as each debt's own plan stands: what each
+    instalment still asks, from each debt's state (``None``: a debt whose plan takes no more
+    money, which no payment is then shared to).
+
+    Examples
+    --------
+    >>> from plans.payments import InstalmentStatus
+    >>> due = InstalmentStatus.DUE
+    >>> a = [InstalmentState(1, date(2027, 1, 5), 10_000, 4_000, due, 0)]
+    >>> open_lines([date(2027, 1, 5), date(2027, 2, 5)], [a, None])
+    [OpenLine(payment_date=datetime.date(2027, 1, 5), remaining={0: 6000}), \
+OpenLine(payment_date=datetime.date(2027, 2, 5), remaining={})]
+    """
+    remaining: dict[date, dict[int, int]] = {on: {} for on in dates}
+    for i, instalments in enumerate(debts):
+        for s in instalments or ():
+            if s.remaining_minor > 0:
+                remaining[s.payment_date][i] = s.remaining_minor
+    return [OpenLine(on, remaining[on]) for on in dates]
+
+
+def debt_ranks(debts: Sequence[NamedDebt], rule: AllocationRule) -> list[int]:
+    """Each debt's position in the order ``rule`` pays them (``payment_order``).
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> from plans.debt import Debt
+    >>> def d(dpd: int) -> Debt:
+    ...     return Debt("GBP", 100_000, 0, 0, Decimal(0), date(2026, 11, 25), dpd)
+    >>> debt_ranks([NamedDebt("a", d(90)), NamedDebt("b", d(400))], AllocationRule.OLDEST_FIRST)
+    [1, 0]
+    """
+    rank = [0] * len(debts)
+    for position, i in enumerate(payment_order(debts, rule)):
+        rank[i] = position
+    return rank
+
+
+def share_payment(
+    lines: Sequence[OpenLine],
+    payment: Payment,
+    *,
+    rule: AllocationRule,
+    rank: Sequence[int],
+    overpayment: Overpayment,
+) -> tuple[list[int], int]:
+    """One payment as the amount each debt gets (indexed as ``rank``) and the amount no debt
+    takes (refunded, or the last debt's to refund).
+
+    It settles the lines due by its date oldest first, then the next line still open, then (an
+    over-payment, ``reduce_last``) the last lines first; within a line it is shared between the
+    debts still owed on it by ``rule`` (:func:`plans.allocation.shares`), ties and order by
+    ``rank`` (each debt's position in the rule's order). ``lines`` are not changed.
+
+    Examples
+    --------
+    Two debts owed 100.00 and 200.00 on one line; 150.00 pro rata is 50.00 and 100.00:
+
+    >>> line = OpenLine(date(2027, 1, 5), {0: 10_000, 1: 20_000})
+    >>> share_payment([line], Payment(date(2027, 1, 5), 15_000), rule=AllocationRule.PRO_RATA,
+    ...               rank=[0, 1], overpayment=Overpayment.REDUCE_LAST)
+    ([5000, 10000], 0)
+    """
+    return _share(
+        [(line.payment_date, dict(line.remaining)) for line in lines],
+        payment,
+        rule=rule,
+        rank=rank,
+        overpayment=overpayment,
+    )
+
+
+def _share(
+    lines: list[tuple[date, dict[int, int]]],
+    payment: Payment,
+    *,
+    rule: AllocationRule,
+    rank: Sequence[int],
+    overpayment: Overpayment,
+) -> tuple[list[int], int]:
+    # share_payment, taking what it pays off each line's remaining amounts (changed in place)
+    if payment.amount_minor <= 0:
+        raise DomainError("payment.amount", "positive", "a payment must be more than zero")
+    parts = [0] * len(rank)
+    left = payment.amount_minor
+
+    def pay(k: int) -> None:
+        nonlocal left
+        due = lines[k][1]
+        if left <= 0 or not due:
+            return
+        debts_on_line = sorted(due, key=lambda i: rank[i])
+        given = shares(
+            left,
+            [due[i] for i in debts_on_line],
+            order=list(range(len(debts_on_line))),
+            rule=rule,
+        )
+        for i, part in zip(debts_on_line, given, strict=True):
+            parts[i] += part
+            due[i] -= part
+            left -= part
+            if not due[i]:
+                del due[i]
+
+    due_now = [k for k, (on, _) in enumerate(lines) if on <= payment.paid_on]
+    upcoming = [k for k, (on, _) in enumerate(lines) if on > payment.paid_on]
+    for k in due_now:
+        pay(k)
+    next_open = next((k for k in upcoming if lines[k][1]), None)
+    if next_open is not None:
+        pay(next_open)
+    if left and overpayment is Overpayment.REDUCE_LAST:
+        for k in reversed(upcoming):
+            pay(k)
+    return parts, left
+
+
 def share_payments(
     offer: ConsolidatedOffer, payments: Sequence[Payment], *, policy: Policy
 ) -> list[tuple[list[int], int]]:
     """Each payment (in date order) as the amount each debt gets, in the offer's order of
-    debts, and the amount refunded.
+    debts, and the amount refunded (:func:`share_payment`, each payment after those before it).
 
     Examples
     --------
@@ -120,52 +288,16 @@ def share_payments(
     >>> share_payments(offer, [Payment(date(2026, 12, 28), 20_000)], policy=Policy())
     [([6667, 13333], 0)]
     """
-    refs = [plan.named.ref for plan in offer.debts]
-    index = {ref: i for i, ref in enumerate(refs)}
-    order = payment_order([plan.named for plan in offer.debts], offer.rule)
-    rank = {i: position for position, i in enumerate(order)}
-    lines = offer.schedule.lines
-    remaining = [
-        {index[a.debt_ref]: a.payment_minor for a in shared if a.payment_minor}
-        for shared in offer.allocations
+    index = {plan.named.ref: i for i, plan in enumerate(offer.debts)}
+    rank = debt_ranks([plan.named for plan in offer.debts], offer.rule)
+    lines = [
+        (x.payment_date, {index[a.debt_ref]: a.payment_minor for a in shared if a.payment_minor})
+        for x, shared in zip(offer.schedule.lines, offer.allocations, strict=True)
     ]
     overpayment = Overpayment(policy.overpayment)
     out: list[tuple[list[int], int]] = []
     for payment in sorted(payments, key=lambda p: p.paid_on):
-        if payment.amount_minor <= 0:
-            raise DomainError("payment.amount", "positive", "a payment must be more than zero")
-        parts = [0] * len(refs)
-        left = payment.amount_minor
-
-        def pay(k: int, parts: list[int] = parts) -> None:
-            nonlocal left
-            due = remaining[k]
-            if left <= 0 or not due:
-                return
-            debts_on_line = sorted(due, key=lambda i: rank[i])
-            given = shares(
-                left,
-                [due[i] for i in debts_on_line],
-                order=list(range(len(debts_on_line))),
-                rule=offer.rule,
-            )
-            for i, part in zip(debts_on_line, given, strict=True):
-                parts[i] += part
-                due[i] -= part
-                left -= part
-                if not due[i]:
-                    del due[i]
-
-        due_now = [k for k, x in enumerate(lines) if x.payment_date <= payment.paid_on]
-        upcoming = [k for k, x in enumerate(lines) if x.payment_date > payment.paid_on]
-        for k in due_now:
-            pay(k)
-        next_open = next((k for k in upcoming if remaining[k]), None)
-        if next_open is not None:
-            pay(next_open)
-        if left and overpayment is Overpayment.REDUCE_LAST:
-            for k in reversed(upcoming):
-                pay(k)
+        parts, left = _share(lines, payment, rule=offer.rule, rank=rank, overpayment=overpayment)
         out.append((parts, left))
     return out
 

@@ -17,8 +17,16 @@ from plans.payments import PlanStatus
 from plans.policy import OfferKind
 from schemas import examples
 from schemas.common import Amount, Integer, IsoDate, Locale, Model, OneLine, with_examples
+from schemas.consolidated_plans import GroupAcceptance, SavedGroupOut
 from schemas.offer_answers import AffordabilityOut, OfferOut, OwedOut, PolicyUsed, WaiverOut
-from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE, NegotiateRequest, StatementIn
+from schemas.offers import (
+    CAPACITY_EXAMPLE,
+    DEBT_EXAMPLE,
+    DEBTS_EXAMPLE,
+    ConsolidatedNegotiateRequest,
+    NegotiateRequest,
+    StatementIn,
+)
 from schemas.plan_requests import PlanRequest
 
 DEBT_REF = Field(
@@ -68,6 +76,29 @@ class SaveNegotiated(_SaveOffer):
     model_config = with_examples(SAVE_FROM_NEGOTIATE)
 
 
+SAVE_CONSOLIDATED = {
+    "debtor": {"name": "张小明"},
+    "locale": "zh-CN",
+    "negotiate": {"debts": DEBTS_EXAMPLE, "capacity": {"payment": "900.00"}},
+    "kind": "instalment",
+}
+
+
+class SaveConsolidated(Model):
+    """The consolidated offer ``negotiate`` makes for these debts and capacity: of ``kind`` if
+    given, else the best ranked. Each debt is the organisation's by its ``ref`` (a new one is
+    opened for the key's team, as ``debt_ref`` opens one); each gets its own saved offer, all
+    behind one link."""
+
+    debtor: Debtor
+    locale: Locale = Field(Locale.ZH_CN, description="The page's default language.")
+    negotiate: ConsolidatedNegotiateRequest
+    kind: OfferKind | None = None
+    plan: None = Field(None, description="No explicit plan: omitted, or null.")
+
+    model_config = with_examples(SAVE_CONSOLIDATED)
+
+
 def _kind_required(schema: dict[str, Any]) -> None:
     # Inside a saved offer the plan's ``kind`` chooses its shape, so it is required there
     # (each plan endpoint alone still defaults it).
@@ -87,19 +118,27 @@ class SavePlanned(_SaveOffer):
 
 def _save_shape(value: Any) -> str:
     # The body's own keys choose its shape: with ``plan`` it is an explicit plan (a ``negotiate``
-    # beside it is then an unknown field, 422 extra_forbidden), else a negotiation.
+    # beside it is then an unknown field, 422 extra_forbidden); a negotiation of ``debts`` is a
+    # consolidated one; else one debt's negotiation.
     if isinstance(value, dict):
-        return "shape:plan" if value.get("plan") is not None else "shape:negotiate"
+        if value.get("plan") is not None:
+            return "shape:plan"
+        asked = value.get("negotiate")
+        return "shape:debts" if isinstance(asked, dict) and "debts" in asked else "shape:negotiate"
+    if isinstance(value, SaveConsolidated):
+        return "shape:debts"
     return "shape:plan" if isinstance(value, SavePlanned) else "shape:negotiate"
 
 
-# An offer to save and share, in one of two shapes: JSON Schema ``oneOf`` (each shape refuses
-# the other's fields), chosen by whether the body has ``plan``.
+# An offer to save and share, in one of three shapes: JSON Schema ``oneOf`` (each shape refuses
+# the others' fields), chosen by whether the body has ``plan``, or ``negotiate.debts``.
 SaveOffer = Annotated[
-    Annotated[SaveNegotiated, Tag("shape:negotiate")] | Annotated[SavePlanned, Tag("shape:plan")],
+    Annotated[SaveNegotiated, Tag("shape:negotiate")]
+    | Annotated[SavePlanned, Tag("shape:plan")]
+    | Annotated[SaveConsolidated, Tag("shape:debts")],
     Discriminator(_save_shape),
 ]
-SAVE_OFFER: TypeAdapter[SaveNegotiated | SavePlanned] = TypeAdapter(SaveOffer)
+SAVE_OFFER: TypeAdapter[SaveNegotiated | SavePlanned | SaveConsolidated] = TypeAdapter(SaveOffer)
 
 
 class SavedStatementOut(Model):
@@ -136,6 +175,11 @@ class SavedOfferOut(Model):
         description="Present when the offer was negotiated from an income and expenditure"
         " statement (capacity.statement).",
     )
+    consolidated: SavedGroupOut | None = Field(
+        None,
+        description="Present when this debt's offer is part of a consolidated offer (saved from"
+        " negotiate.debts): the combined offer, behind this same link, and every debt's own.",
+    )
 
     model_config = with_examples(examples.SAVED_OFFER)
 
@@ -147,6 +191,11 @@ class Acceptance(Model):
     offer_id: str
     accepted_at: datetime
     status: Literal["accepted"]
+    consolidated: GroupAcceptance | None = Field(
+        None,
+        description="A consolidated offer accepted: every debt's plan, all made at once (plan_id"
+        " is the first debt's).",
+    )
 
     model_config = with_examples(examples.ACCEPTANCE)
 

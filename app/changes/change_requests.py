@@ -316,8 +316,9 @@ def evaluation_json(db: Session, standing: Standing, proposal: Proposal, locale:
 
 
 def open_link(db: Session, token: str) -> SavedOffer:
-    """The link's offer, or the links' one 404."""
-    offer = sharing.by_token(db, token)
+    """The link's offer (one debt's: :func:`app.links.sharing.one_debts`), or the links' one
+    404."""
+    offer = sharing.one_debts(db, token)
     if offer is None:
         raise no_such_link()
     return offer

@@ -245,6 +245,7 @@ OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/offers"): (
         *ENGINE,
         *rules("not_offered", "current_policy_version", "one_live_arrangement"),
+        *rules("one_currency", "unique_ref"),
     ),
     ("POST", "/v1/plans/instalment"): ENGINE,
     ("POST", "/v1/plans/deferral"): ENGINE,
@@ -255,6 +256,10 @@ OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("GET", "/v1/plans/{plan_id}/payoff"): rules("not_before_as_of"),
     ("POST", "/v1/plans/{plan_id}/payments"): (
+        *MONEY,
+        *rules("positive", "not_in_future", "not_before_acceptance"),
+    ),
+    ("POST", "/v1/consolidated-plans/{consolidated_plan_id}/payments"): (
         *MONEY,
         *rules("positive", "not_in_future", "not_before_acceptance"),
     ),
@@ -347,6 +352,10 @@ PLAN_OPERATIONS = (
     "POST /v1/plans/{plan_id}/payments",
     "POST /v1/plans/{plan_id}/decisions",
 )
+CONSOLIDATED_PLAN_OPERATIONS = (
+    "GET /v1/consolidated-plans/{consolidated_plan_id}",
+    "POST /v1/consolidated-plans/{consolidated_plan_id}/payments",
+)
 PARTY_OPERATIONS = (
     "GET /v1/debts/{ref}/parties/{party_id}",
     "PATCH /v1/debts/{ref}/parties/{party_id}",
@@ -375,6 +384,9 @@ def _links() -> Iterable[Link]:
     for target in PAGES:
         yield Link("page", "POST /v1/offers", 201, target, {"token": TOKEN})
         yield Link("page", "GET /v1/offers/{offer_id}", 200, target, {"token": TOKEN})
+    consolidated = {"consolidated_plan_id": "$response.body#/consolidated/consolidated_plan_id"}
+    for target in CONSOLIDATED_PLAN_OPERATIONS:
+        yield Link("consolidated", "POST /s/{token}/accept", 201, target, consolidated)
     for target in PLAN_OPERATIONS:
         yield Link(
             "plan", "POST /s/{token}/accept", 201, target, {"plan_id": "$response.body#/plan_id"}

@@ -7,7 +7,9 @@ different body is a conflict, told by comparing fingerprints.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Header
 
 from app.core.canonical import canonical
 from app.core.errors import FieldError, Problem
@@ -29,3 +31,16 @@ def require_idempotency_key(value: str | None) -> str:
             [FieldError("header.Idempotency-Key", "required", "send a unique key per payment")],
         )
     return value
+
+
+# The header every payment operation requires (its absence answered by
+# :func:`require_idempotency_key`, naming it).
+PaymentKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="One key per payment; a retry with it records nothing new.",
+    ),
+]

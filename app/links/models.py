@@ -21,6 +21,30 @@ from app.core.db import Base, JSONBody, UTCDateTime, utcnow
 from app.core.models import Debt
 
 
+class OfferGroup(Base):
+    """Several debts' offers saved as one consolidated offer (``plans.consolidation``).
+
+    Each debt keeps its own :class:`SavedOffer` (its own single-debt document, accepted as its
+    own plan, with its own link: the one its parties' messages carry, which shows that debt
+    alone). The group holds the combined document the debtor sees and accepts through the
+    group's link (its token stored as a :class:`SavedOffer`'s is), and ``debt_order``: the
+    debts' references in the order its ``allocation_rule`` pays them, by which every payment
+    received is shared between the debts' plans. Its lead offer (position 0) stands for the
+    group wherever one offer is needed (its debt, its state, who may see it).
+    """
+
+    __tablename__ = "offer_groups"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sealed: Mapped[str] = mapped_column(String(200))
+    allocation_rule: Mapped[str] = mapped_column(String(20))
+    debt_order: Mapped[list[str]] = mapped_column(JSONBody)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    summaries: Mapped[dict[str, Any]] = mapped_column(JSONBody)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SavedOffer(Base):
     """An offer saved for a debt and shared through a link.
 
@@ -67,6 +91,11 @@ class SavedOffer(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # one debt's part of a consolidated offer: its group, and its place in the request (0: the
+    # lead, whose link is the group's)
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("offer_groups.id"), index=True)
+    group_position: Mapped[int | None]
+    group: Mapped[OfferGroup | None] = relationship()
 
 
 # plans.lifecycle.OPEN: a debt has at most one plan in these states (a partial unique index)
@@ -140,6 +169,26 @@ class PlanTransition(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class GroupPayment(Base):
+    """Money received against a consolidated plan, once per (group, Idempotency-Key): shared
+    between the debts' plans when it is recorded, each part a :class:`PlanPayment` of its
+    plan; ``refunded_minor`` is what no debt took (handed back by the plan it was left on)."""
+
+    __tablename__ = "group_payments"
+    __table_args__ = (UniqueConstraint("group_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("offer_groups.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200))
+    refunded_minor: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class PlanPayment(Base):
     """Money received against a plan; (plan, idempotency key) is unique: stored exactly once."""
 
@@ -158,3 +207,7 @@ class PlanPayment(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # this plan's part of a payment received against its consolidated plan
+    group_payment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("group_payments.id"), index=True
+    )

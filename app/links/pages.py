@@ -173,6 +173,22 @@ def plan_kind(kind: str, t: Words) -> str:
     }[kind]
 
 
+def frequency_text(frequency: str, t: Words) -> str:
+    """How often a plan's payments fall, in ``t``'s language.
+
+    Examples
+    --------
+    >>> frequency_text("biweekly", Words(Locale.EN))
+    'Every two weeks'
+    """
+    return {
+        "monthly": t.gettext("Every month"),
+        "weekly": t.gettext("Every week"),
+        "biweekly": t.gettext("Every two weeks"),
+        "semi_monthly": t.gettext("Twice a month"),
+    }[frequency]
+
+
 def _terms(document: Json, locale: Locale, t: Words) -> list[Json]:
     """The offer's terms as (label, text, minor-or-None) rows, by kind."""
     currency, terms, lines = document["currency"], document["terms"], schedule_lines(document)
@@ -184,12 +200,6 @@ def _terms(document: Json, locale: Locale, t: Words) -> list[Json]:
         minor = None if amount is None else str(minor_of(document, amount))
         return {"label": label, "text": text, "minor": minor}
 
-    frequencies = {
-        "monthly": t.gettext("Every month"),
-        "weekly": t.gettext("Every week"),
-        "biweekly": t.gettext("Every two weeks"),
-        "semi_monthly": t.gettext("Twice a month"),
-    }
     rows = [row(t.gettext("Kind of plan"), plan_kind(document["kind"], t))]
     paying = [x for x in lines if minor_of(document, x["payment"])]
     rate = Decimal(terms["nominal_annual_rate"])
@@ -220,7 +230,7 @@ def _terms(document: Json, locale: Locale, t: Words) -> list[Json]:
             last = m(instalments[-1]["payment"])
             level = t.gettext("%(amount)s (last one %(last)s)", amount=level, last=last)
         rows.append(row(t.gettext("Each instalment"), level, terms["instalment"]))
-        rows.append(row(t.gettext("How often"), frequencies[terms["frequency"]]))
+        rows.append(row(t.gettext("How often"), frequency_text(terms["frequency"], t)))
         rate_text = percent(rate, locale)
         yearly = (
             t.gettext("%(rate)s a year", rate=rate_text)
@@ -286,6 +296,12 @@ def _schedule(document: Json, view: OfferView, locale: Locale, t: Words) -> Json
                 "cells": cells(line),
                 "status": None if status is None else status.status,
                 "status_text": status_text,
+                # a consolidated line: what each debt gets of it
+                "shares": [
+                    (a["debt_ref"], money(minor_of(document, a["payment"]), currency, locale))
+                    for a in line.get("allocations", ())
+                    if minor_of(document, a["payment"])
+                ],
             }
         )
     return {
@@ -358,7 +374,7 @@ def flat_rows(document: Json, locale: Locale, t: Words) -> tuple[list[tuple[str,
     """A flat contract's rate row and its sentence, or none: the flat charge is on the amount
     first owed every period, however much is left, so the annual rate the law requires (the
     row above it) is nearly twice the flat rate a year; the page says so beside both."""
-    flat = document["terms"].get("flat")
+    flat = document.get("terms", {}).get("flat")
     if not flat:
         return [], ""
     annual = document["metrics"].get("annual_rate")
@@ -616,6 +632,15 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
     (True, True, False)
     """
     locale = Locale(locale)
+    context = page_context(document, view, locale)
+    return page_environment(locale=locale).get_template("offer.html").render(context)
+
+
+def page_context(
+    document: Json, view: OfferView, locale: Locale, *, terms: list[Json] | None = None
+) -> Json:
+    """What ``offer.html`` shows of ``document`` and ``view`` (:func:`render_offer_page`);
+    ``terms``: the ``#offer`` rows, when not the single offer's own terms."""
     t = Words(locale)
     currency = document["currency"]
     as_of = date.fromisoformat(document["as_of"])
@@ -665,7 +690,7 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
             locale=locale,
             change_url=view.change_url,
         ),
-        "terms": _terms(document, locale, t),
+        "terms": _terms(document, locale, t) if terms is None else terms,
         "schedule": _schedule(document, view, locale, t),
         "chart": _chart(document, view, locale, t),
         "rates": rate_rows(metrics, locale, t)[:1]
@@ -716,8 +741,9 @@ def render_offer_page(document: Json, view: OfferView, locale: Locale | str) -> 
             for other in Locale
             if other is locale or other in view.lang_urls
         ],
+        "consolidated": None,
     }
-    return page_environment(locale=locale).get_template("offer.html").render(context)
+    return context
 
 
 @cache

@@ -204,7 +204,7 @@ def resolve_version(db: Session, offer: SavedOffer) -> ResolvedPolicy:
     )
 
 
-def _payment_json(row: PlanPayment, result: PaymentResult, currency: str, rule: str) -> Json:
+def payment_json(row: PlanPayment, result: PaymentResult, currency: str, rule: str) -> Json:
     fmt = amount_formatter(currency)
     return {
         "id": row.id,
@@ -250,6 +250,7 @@ def record_payment(
     )
     today = date.today()
     if earlier is None:
+        refuse_part_of_group(plan)
         # bring the plan's recorded life up to today first: a payment is counted after it
         advance(db, plan, today)
         refuse_closed(plan)
@@ -285,7 +286,7 @@ def record_payment(
         row, new = earlier, False
     state, rows, policy = state_of(db, plan, max(today, row.known_on))
     result = next(r for stored, r in _matching(state, rows) if stored.id == row.id)
-    document = _payment_json(row, result, currency, Overpayment(policy.engine.overpayment).value)
+    document = payment_json(row, result, currency, Overpayment(policy.engine.overpayment).value)
     if new:
         trail.record(
             db,
@@ -386,7 +387,7 @@ def plan_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
         "next_due": None if state.next_due is None else instalment(state.next_due),
         "instalments": [instalment(s) for s in state.instalments],
         "payments": [
-            _payment_json(row, r, offer.currency, rule) for row, r in _matching(state, rows)
+            payment_json(row, r, offer.currency, rule) for row, r in _matching(state, rows)
         ],
         "revocation": revocation,
         "offer": offer.document,
@@ -470,6 +471,22 @@ def open_plan_of(db: Session, debt_id: str, *, lock: bool = False) -> AcceptedPl
         AcceptedPlan.debt_id == debt_id, AcceptedPlan.state.in_(OPEN_STATES)
     )
     return db.scalar(query.with_for_update() if lock else query)
+
+
+def refuse_part_of_group(plan: AcceptedPlan) -> None:
+    """A 409 for money recorded against one debt's plan of a consolidated plan: it is received
+    against the consolidated plan (``app.links.groups``), which shares it between its debts."""
+    group_id = plan.offer.group_id
+    if group_id is not None:
+        raise Problem(
+            409,
+            "consolidated-plan",
+            "Conflict",
+            f"This plan is one debt's part of consolidated plan {group_id}: record payments"
+            f" against it (POST /v1/consolidated-plans/{group_id}/payments), which shares"
+            " them between its debts.",
+            extensions={"consolidated_plan_id": group_id},
+        )
 
 
 def refuse_closed(plan: AcceptedPlan) -> None:

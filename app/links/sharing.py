@@ -14,8 +14,9 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -36,7 +37,7 @@ from app.core.settings import get_settings
 from app.finance.policies import ResolvedPolicy, resolve_for_offer
 from app.links.certificate import certificate_number
 from app.links.events import PlanAccepted, PlanReplaced
-from app.links.models import OPEN_STATES, AcceptedPlan, PlanPayment, SavedOffer
+from app.links.models import OPEN_STATES, AcceptedPlan, OfferGroup, PlanPayment, SavedOffer
 from app.links.plans import (
     advance,
     balance_of,
@@ -61,13 +62,15 @@ from app.offers import calculations
 from app.offers.consolidated import affordability_of
 from app.offers.summaries import summary
 from plans.compare import negotiate
+from plans.consolidation import ConsolidatedOffer
 from plans.errors import DomainError
 from plans.lifecycle import RUNNING, Decision
 from plans.money import to_minor
-from plans.offer import Owed
+from plans.offer import Offer, Owed, Rejection
 from plans.payments import PaymentResult, StandingQuote
+from plans.policy import OfferKind
 from schemas.common import Locale
-from schemas.sharing import SaveOffer
+from schemas.sharing import SaveNegotiated, SavePlanned
 from schemas.wire import amount_formatter, offer_json
 
 Json = dict[str, Any]
@@ -197,7 +200,8 @@ def saved_json(db: Session, offer: SavedOffer) -> Json:
         "kind": offer.kind,
         "status": offer.status,
         "expired": is_expired(offer),
-        "link": link(token := unseal_token(offer.token_sealed)),
+        # a consolidated offer's debts share the group's link
+        "link": link(token := unseal_token((offer.group or offer).token_sealed)),
         "token": token,
         "expires_at": offer.expires_at,
         "created_at": offer.created_at,
@@ -205,11 +209,41 @@ def saved_json(db: Session, offer: SavedOffer) -> Json:
         "policy": offer.document["policy"],
         "offer": offer.document,
         "statement": offer.statement,
+        "consolidated": None if offer.group is None else _group_json(db, offer.group),
+    }
+
+
+def group_members(db: Session, group_id: str, *, lock: bool = False) -> list[SavedOffer]:
+    """The debts' offers of a consolidated offer, in the request's order (the lead first)."""
+    query = (
+        select(SavedOffer)
+        .where(SavedOffer.group_id == group_id)
+        .order_by(SavedOffer.group_position)
+    )
+    return list(db.scalars(query.with_for_update() if lock else query))
+
+
+def _group_json(db: Session, group: OfferGroup) -> Json:
+    # schemas.consolidated_plans.SavedGroupOut
+    members = group_members(db, group.id)
+    rows = db.execute(
+        select(AcceptedPlan.offer_id, AcceptedPlan.id).where(
+            AcceptedPlan.offer_id.in_([m.id for m in members])
+        )
+    )
+    plans = {offer_id: plan_id for offer_id, plan_id in rows}
+    return {
+        "id": group.id,
+        "allocation_rule": group.allocation_rule,
+        "offer": group.document,
+        "debts": [
+            {"debt_ref": m.debt_ref, "offer_id": m.id, "plan_id": plans.get(m.id)} for m in members
+        ],
     }
 
 
 def _compute(
-    db: Session, request: SaveOffer, key: Actor, jurisdiction: str | None
+    db: Session, request: SaveNegotiated | SavePlanned, key: Actor, jurisdiction: str | None
 ) -> tuple[Json, dict[str, str], ResolvedPolicy, Json | None]:
     # Recomputed here from the request, never taken from the client as a finished document;
     # with the statement the offer was negotiated from, if any (app.links.statement shows it).
@@ -228,15 +262,7 @@ def _compute(
             today=today,
             until=asked.until,
         )
-        chosen = [o for o in result.ranked if request.kind in (None, o.kind)]
-        if not chosen:
-            rejected = [r for r in result.rejected if request.kind in (None, r.kind)]
-            dated = [r for r in rejected if r.rule == "first_payment_not_in_past"]
-            if dated:  # the request's own date is the reason: name it, as an explicit plan does
-                raise DomainError(f"negotiate.{dated[0].field}", dated[0].rule, dated[0].detail)
-            detail = rejected[0].detail if request.kind and rejected else "the policy made no offer"
-            raise DomainError("kind", "not_offered", f"no {request.kind} offer: {detail}")
-        offer, locale = chosen[0], asked.locale
+        offer, locale = chosen(result.ranked, result.rejected, request.kind), asked.locale
         if asked.capacity.statement is not None:
             statement = {
                 "given": asked.capacity.statement.model_dump(mode="json"),
@@ -260,7 +286,48 @@ def _compute(
     return document, summaries, policy, statement
 
 
-def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str | None) -> Json:
+def saved_before(
+    db: Session, key: Actor, idempotency_key: str | None, fingerprint: str
+) -> Json | None:
+    """What ``key`` saved before with ``idempotency_key`` (``SavedOfferOut``), if anything:
+    a retry of the same request gets it back, a different request under the same key a 409."""
+    if idempotency_key is None:
+        return None
+    earlier = db.scalar(
+        select(SavedOffer).where(
+            SavedOffer.created_by == key.id, SavedOffer.idempotency_key == idempotency_key
+        )
+    )
+    if earlier is None:
+        return None
+    if earlier.request_hash != fingerprint:
+        raise conflict("This Idempotency-Key was used for a different request.", "idempotency-key")
+    return saved_json(db, earlier)
+
+
+_Kinded = TypeVar("_Kinded", Offer, ConsolidatedOffer)
+
+
+def chosen(
+    ranked: Sequence[_Kinded], rejected: Sequence[Rejection], kind: OfferKind | None
+) -> _Kinded:
+    """The offer to save of a negotiation's: the best ranked of ``kind`` (any kind: the best),
+    or the 422 of none: its own reason when the request's date is it (as an explicit plan
+    names it), else why the policy made none of that kind."""
+    found = [o for o in ranked if kind in (None, o.kind)]
+    if found:
+        return found[0]
+    refused = [r for r in rejected if kind in (None, r.kind)]
+    dated = [r for r in refused if r.rule == "first_payment_not_in_past"]
+    if dated:
+        raise DomainError(f"negotiate.{dated[0].field}", dated[0].rule, dated[0].detail)
+    detail = refused[0].detail if kind and refused else "the policy made no offer"
+    raise DomainError("kind", "not_offered", f"no {kind} offer: {detail}")
+
+
+def save_offer(
+    db: Session, request: SaveNegotiated | SavePlanned, key: Actor, idempotency_key: str | None
+) -> Json:
     """Save an offer for a debt and make its link; an earlier open offer for the same debt is
     superseded. With an ``Idempotency-Key`` already used by this key for the same request,
     the first result comes back and nothing new is made.
@@ -268,21 +335,14 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
     The debt is the organisation's by its reference (``app.core.access.open_debt``): a new
     reference opens a debt for the key's team; one the key may not work is a 404."""
     fingerprint = request_fingerprint(request.model_dump(mode="json"))
-    if idempotency_key is not None:
-        earlier = db.scalar(
-            select(SavedOffer).where(
-                SavedOffer.created_by == key.id, SavedOffer.idempotency_key == idempotency_key
-            )
-        )
-        if earlier is not None:
-            if earlier.request_hash != fingerprint:
-                raise conflict(
-                    "This Idempotency-Key was used for a different request.", "idempotency-key"
-                )
-            return saved_json(db, earlier)
+    earlier = saved_before(db, key, idempotency_key, fingerprint)
+    if earlier is not None:
+        return earlier
     debt = open_debt(db, key, request.debt_ref)
     document, summaries, policy, statement = _compute(db, request, key, debt.jurisdiction)
-    current = _reschedules(db, debt.id, document, "negotiate" if request.negotiate else "plan")
+    current = reschedules(
+        db, debt.id, document, "negotiate.debt" if request.negotiate else "plan.debt"
+    )
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     offer = SavedOffer(
@@ -348,9 +408,10 @@ def save_offer(db: Session, request: SaveOffer, key: Actor, idempotency_key: str
     return saved_json(db, offer)
 
 
-def _reschedules(db: Session, debt_id: str, document: Json, source: str) -> AcceptedPlan | None:
+def reschedules(db: Session, debt_id: str, document: Json, field: str) -> AcceptedPlan | None:
     """The debt's open plan that an offer would replace, if any: the offer must start from
-    what that plan still asks today (one live arrangement per debt), or it is refused."""
+    what that plan still asks today (one live arrangement per debt), or it is refused (a 422
+    naming ``field``, the request's debt)."""
     current = open_plan_of(db, debt_id)
     if current is None:
         return None
@@ -365,7 +426,7 @@ def _reschedules(db: Session, debt_id: str, document: Json, source: str) -> Acce
     if given != need:
         fmt = amount_formatter(currency)
         raise DomainError(
-            f"{source}.debt",
+            field,
             "one_live_arrangement",
             f"the debt has an open plan ({current.id}, {current.state}): a new offer replaces it"
             f" and starts from what it still asks on {today.isoformat()}: principal"
@@ -378,23 +439,53 @@ def _reschedules(db: Session, debt_id: str, document: Json, source: str) -> Acce
 def revoke_offer(db: Session, offer_id: str, key: Actor) -> Json:
     """Revoke an offer's link: from now on it answers like an unknown one."""
     offer = offer_for(db, offer_id, key, Action.WORK)
-    # locked: an acceptance under way commits first, and then this is the 409 below
-    db.refresh(offer, with_for_update=True)
-    if offer.status == "accepted":
+    # locked: an acceptance under way commits first, and then this is the 409 below; one debt's
+    # offer of a consolidated offer revokes the whole (its one link)
+    if offer.group_id is None:
+        db.refresh(offer, with_for_update=True)
+        members = [offer]
+    else:
+        members = group_members(db, offer.group_id, lock=True)
+    if any(member.status == "accepted" for member in members):
         raise conflict("The offer has been accepted: its plan can no longer be revoked here.")
-    if offer.status != "revoked":
-        offer.status = "revoked"
-        offer.revoked_at = utcnow()
-        trail.record(db, "link_revoked", actor=actor(key), offer_id=offer.id, payload={})
+    for member in members:
+        if member.status != "revoked":
+            member.status = "revoked"
+            member.revoked_at = utcnow()
+            trail.record(db, "link_revoked", actor=actor(key), offer_id=member.id, payload={})
     return saved_json(db, offer)
 
 
 def by_token(db: Session, token: str) -> SavedOffer | None:
-    """The offer a link shows, or ``None`` (unknown, revoked and expired alike)."""
-    offer = db.scalar(select(SavedOffer).where(SavedOffer.token_hash == token_hash(token)))
+    """The offer a link shows, or ``None`` (unknown, revoked and expired alike): a consolidated
+    offer's link gives its lead offer (:func:`shows_group`)."""
+    hashed = token_hash(token)
+    offer = db.scalar(select(SavedOffer).where(SavedOffer.token_hash == hashed))
+    if offer is None:
+        offer = db.scalar(
+            select(SavedOffer)
+            .join(OfferGroup, OfferGroup.id == SavedOffer.group_id)
+            .where(OfferGroup.token_hash == hashed, SavedOffer.group_position == 0)
+        )
     if offer is None or offer.status == "revoked" or is_expired(offer):
         return None
     return offer
+
+
+def one_debts(db: Session, token: str) -> SavedOffer | None:
+    """The offer of a link that shows one debt (:func:`by_token`), or ``None``: a consolidated
+    offer's link has no page of one debt's (its change page and certificate are each debt's,
+    through that debt's own link)."""
+    offer = by_token(db, token)
+    return None if offer is None or shows_group(offer, token) else offer
+
+
+def shows_group(offer: SavedOffer, token: str) -> bool:
+    """Whether ``token`` is the link of ``offer``'s consolidated offer (the combined page),
+    rather than ``offer``'s own (one debt's page)."""
+    return offer.group is not None and hmac.compare_digest(
+        offer.group.token_hash, token_hash(token)
+    )
 
 
 def viewed(db: Session, offer: SavedOffer, what: str, locale: str) -> None:
@@ -437,22 +528,61 @@ def _replaced_on_acceptance(
 
 
 def accept(db: Session, token: str) -> Json:
-    """The debtor accepts: the offer becomes a plan, exactly once."""
+    """The debtor accepts: the offer becomes a plan, exactly once. A consolidated offer
+    becomes one plan per debt, all in this transaction (or none)."""
     offer = by_token(db, token)
     if offer is None:
         raise no_such_link()
     # locked (PostgreSQL): concurrent acceptances of one offer queue here, so each later one
     # reads "accepted" rather than finding the first one's plan as the debt's open plan
-    db.refresh(offer, with_for_update=True)
-    if offer.status == "revoked":
-        raise no_such_link()
-    if offer.status == "accepted":
-        raise conflict("This offer has already been accepted.", "already-accepted")
-    if offer.status == "superseded":
+    if offer.group_id is None:
+        db.refresh(offer, with_for_update=True)
+        members = [offer]
+    else:
+        members = group_members(db, offer.group_id, lock=True)
+    for member in members:
+        if member.status == "revoked":
+            raise no_such_link()
+    for member in members:
+        if member.status == "accepted":
+            raise conflict("This offer has already been accepted.", "already-accepted")
+    if any(member.status == "superseded" for member in members):
         raise conflict(
             "This offer was replaced by a newer one and can no longer be accepted.", "superseded"
         )
     today = date.today()
+    accepted = [_accept_one(db, member, today) for member in members]
+    plan = accepted[0]
+    answer: Json = {
+        "plan_id": plan.id,
+        "offer_id": offer.id,
+        "accepted_at": plan.accepted_at,
+        "status": "accepted",
+    }
+    if offer.group_id is not None:
+        trail.record(
+            db,
+            "consolidated_plan_accepted",
+            actor="debtor",
+            offer_id=offer.id,
+            plan_id=plan.id,
+            payload={
+                "consolidated_plan_id": offer.group_id,
+                "plans": {m.debt_ref: p.id for m, p in zip(members, accepted, strict=True)},
+            },
+        )
+        answer["consolidated"] = {
+            "consolidated_plan_id": offer.group_id,
+            "plans": [
+                {"debt_ref": m.debt_ref, "offer_id": m.id, "plan_id": p.id}
+                for m, p in zip(members, accepted, strict=True)
+            ],
+        }
+    return answer
+
+
+def _accept_one(db: Session, offer: SavedOffer, today: date) -> AcceptedPlan:
+    # one offer (one debt's) made a plan, replacing the debt's open plan if it was made from it
     plan_id = uuid.uuid4().hex
     current = _replaced_on_acceptance(db, offer, plan_id, today)
     plan = AcceptedPlan(
@@ -482,17 +612,13 @@ def accept(db: Session, token: str) -> Json:
                 raise IntegrityError("accept", {}, Exception("offer no longer open"))
     except IntegrityError:
         raise conflict("This offer has already been accepted.", "already-accepted") from None
+    db.refresh(offer)
     trail.record(db, "offer_accepted", actor="debtor", offer_id=offer.id, plan_id=plan.id)
     bus.publish(db, PlanAccepted(plan))
     advance(db, plan, today)  # a plan may be late from its first day (an as-of in the past)
     if current is not None:
         bus.publish(db, PlanReplaced(current, plan, current.state_since))
-    return {
-        "plan_id": plan.id,
-        "offer_id": offer.id,
-        "accepted_at": plan.accepted_at,
-        "status": "accepted",
-    }
+    return plan
 
 
 def page_query(locale: Locale, marker: str | None = None) -> str:

@@ -240,3 +240,23 @@ class CertificateView:
         _check_relative(self.page_url, "page_url")
         for locale, url in self.lang_urls.items():
             _check_relative(url, f"lang_urls[{locale}]")
+
+
+@dataclass(frozen=True, slots=True)
+class DebtPart:
+    """One debt of a consolidated offer on its page: what it owed, what the plan pays it (and
+    the interest it adds, what it waives), the day it is cleared; once accepted, its own plan's
+    status and what has been paid to it."""
+
+    debt_ref: str
+    owed_minor: int
+    interest_accrued_minor: int
+    paid_minor: int
+    waived_minor: int
+    cleared_on: date | None
+    plan_status: PlanStatus | None = None
+    paid_so_far_minor: int = 0
+
+    def __post_init__(self) -> None:
+        if self.plan_status is not None and self.plan_status not in _PLAN_STATUSES:
+            raise ValueError(f"plan_status must be None or one of {_PLAN_STATUSES}")

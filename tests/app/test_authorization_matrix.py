@@ -79,6 +79,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "GET /v1/plans/{plan_id}": keyed(TEAM_READ),
     "GET /v1/plans/{plan_id}/payoff": keyed(TEAM_READ),
     "POST /v1/plans/{plan_id}/payments": keyed(TEAM_WORK_201),
+    "GET /v1/consolidated-plans/{consolidated_plan_id}": keyed(TEAM_READ),
+    "POST /v1/consolidated-plans/{consolidated_plan_id}/payments": keyed(TEAM_WORK_201),
     "POST /v1/rates/apr": keyed(COMPUTE),
     "POST /v1/rates/annual": keyed(COMPUTE),
     "GET /v1/policies": keyed(FINANCE_OWN),
@@ -148,6 +150,7 @@ class Slot:
     open_offer: dict[str, Any] = field(default_factory=dict)
     request_id: str = ""
     message: dict[str, Any] = field(default_factory=dict)
+    consolidated_plan_id: str = ""  # two debts' plans accepted as one
 
 
 @dataclass
@@ -216,6 +219,16 @@ def build(client: TestClient) -> World:
             ),
             201,
         )["id"]
+        together = {
+            "debtor": {"name": "张小明"},
+            "negotiate": {
+                "debts": [{"ref": f"GROUP-{n}-{x}", **DEBT} for x in "AB"],
+                "capacity": {"payment": "2000.00"},
+            },
+        }
+        grouped = ok(client.post("/v1/offers", json=together, headers=mine), 201)
+        accepted = ok(client.post(f"/s/{token_of(grouped)}/accept"), 201)
+        slot.consolidated_plan_id = accepted["consolidated"]["consolidated_plan_id"]
         open_body = {**body, "debt_ref": f"OPEN-{n}"}
         slot.open_offer = ok(client.post("/v1/offers", json=open_body, headers=mine), 201)
         slots[caller] = slot
@@ -280,6 +293,16 @@ def _requests(world: World, s: Slot, n: int) -> dict[str, tuple[str, str, Any]]:
             "post",
             f"/v1/plans/{plan}/payments",
             {"amount": "10.00", "date": today.isoformat(), "reference": f"M{n}"},
+        ),
+        "GET /v1/consolidated-plans/{consolidated_plan_id}": (
+            "get",
+            f"/v1/consolidated-plans/{s.consolidated_plan_id}",
+            None,
+        ),
+        "POST /v1/consolidated-plans/{consolidated_plan_id}/payments": (
+            "post",
+            f"/v1/consolidated-plans/{s.consolidated_plan_id}/payments",
+            {"amount": "10.00", "date": today.isoformat(), "reference": f"G{n}"},
         ),
         "POST /v1/rates/apr": (
             "post",

@@ -70,6 +70,7 @@ from app.main import create_app
 from schemas.common import EARLIEST_DATE, LATEST_DATE
 from schemas.offers import CAPACITY_EXAMPLE, DEBT_EXAMPLE
 from schemas.policies import PolicyBody
+from schemas.sharing import SAVE_CONSOLIDATED
 from tests.app.outbox_clock import claimable_now
 from tests.conftest import _connect, _empty_postgres, postgres_in_use
 
@@ -390,6 +391,11 @@ def _seed(headers: dict[str, str]) -> None:
             headers=headers,
         )
         assert answer.status_code == 201, answer.text
+        # a consolidated offer of two debts (the contract's example), accepted: its plan
+        together = client.post("/v1/offers", json=SAVE_CONSOLIDATED, headers=headers)
+        assert together.status_code == 201, together.text
+        joined = client.post(f"/s/{together.json()['token']}/accept")
+        assert joined.status_code == 201, joined.text
         revocable = client.post(
             "/v1/keys", json={"role": "collector", "name": "spare"}, headers=headers
         )
@@ -433,6 +439,7 @@ def _seed(headers: dict[str, str]) -> None:
         message_id=[message["id"]],
         claim_token=[message["claim_token"]],
         sender=[message["to"]],
+        consolidated_plan_id=[joined.json()["consolidated"]["consolidated_plan_id"]],
     )
     SEEDED_FOR.update(
         {
@@ -442,7 +449,17 @@ def _seed(headers: dict[str, str]) -> None:
             },
             "POST /v1/offers/{offer_id}/revoke": {"offer_id": [own["SEED-REVOKE"]["id"]]},
             "POST /v1/plans/{plan_id}/decisions": {"plan_id": [decided.json()["plan_id"]]},
-            "POST /v1/plans/{plan_id}/payments": {"plan_id": [to_pay.json()["plan_id"]]},
+            # money received today, of an amount the plan's currency can hold (the generator
+            # reaches one only by chance: a payment may be dated today or tomorrow alone)
+            "POST /v1/plans/{plan_id}/payments": {
+                "plan_id": [to_pay.json()["plan_id"]],
+                "date": [date.today().isoformat()],
+                "amount": ["100.00"],
+            },
+            "POST /v1/consolidated-plans/{consolidated_plan_id}/payments": {
+                "date": [date.today().isoformat()],
+                "amount": ["100.00"],
+            },
             "POST /v1/change-requests/{request_id}/decision": {"offer_id": [answer.json()["id"]]},
             "POST /v1/keys/{prefix}/revoke": {"prefix": [revocable.json()["prefix"]]},
             # a call at an hour the rules allow, on a channel the party gave

@@ -8,11 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plans.allocation import AllocationRule, NamedDebt
-from plans.consolidated_payments import consolidated_state, scheduled_lines, share_payments
+from plans.consolidated_payments import (
+    consolidated_state,
+    debt_ranks,
+    open_lines,
+    scheduled_lines,
+    share_payment,
+    share_payments,
+)
 from plans.consolidation import MAKERS, consolidated_instalment
 from plans.debt import Capacity
 from plans.errors import DomainError
-from plans.payments import InstalmentStatus, Payment, PlanStatus, plan_state
+from plans.payments import InstalmentStatus, Overpayment, Payment, PlanStatus, plan_state
 from plans.policy import OfferKind, Policy
 from tests.plans.conftest import capacities, debts
 from tests.plans.test_consolidation import HAND, THREE, named, several
@@ -129,3 +136,36 @@ def test_shares_add_up_to_each_payment(
     credited = sum(s.allocated_minor for s in state.splits)
     assert state.paid_minor == credited
     assert state.outstanding_minor == offer.metrics.total_paid_minor - credited
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_a_payment_shared_from_each_debts_own_state_is_shared_as_from_the_offer(
+    data: st.DataObject,
+) -> None:
+    # How the service records a payment: from what each debt's own plan still asks (its state
+    # after the payments before), never from a replay of the whole group. Both must agree.
+    rule = data.draw(st.sampled_from(list(AllocationRule)))
+    debts_, capacity = data.draw(several())
+    try:
+        offer = consolidated_instalment(debts_, capacity, policy=Policy(), rule=rule)
+    except DomainError:
+        return
+    dates = [x.payment_date for x in offer.schedule.lines]
+    total = offer.schedule.totals.payment_minor
+    amounts = data.draw(st.lists(st.integers(1, max(1, total // 3)), min_size=1, max_size=4))
+    days = sorted(
+        data.draw(st.lists(st.integers(0, 400), min_size=len(amounts), max_size=len(amounts)))
+    )
+    payments = [
+        Payment(offer.as_of + timedelta(days=d), a) for d, a in zip(days, amounts, strict=True)
+    ]
+    expected = share_payments(offer, payments, policy=Policy())
+    rank = debt_ranks([p.named for p in offer.debts], rule)
+    for k, payment in enumerate(payments):
+        before = consolidated_state(offer, payments[:k], on=payment.paid_on, policy=Policy())
+        lines = open_lines(dates, [standing.state.instalments for standing in before.debts])
+        got = share_payment(
+            lines, payment, rule=rule, rank=rank, overpayment=Overpayment.REDUCE_LAST
+        )
+        assert got == tuple(expected[k])

@@ -167,8 +167,9 @@ def _open(
     db: Session, token: str, marker: str | None, lang: str | None, accept_language: str | None
 ) -> _Link:
     # As the offer page: a marker of no party of the debt is the link's 404, and a party's
-    # own link opens in the language of their messages.
-    offer = sharing.by_token(db, token)
+    # own link opens in the language of their messages. A consolidated offer's link has no
+    # change page of its own (each debt's link has).
+    offer = sharing.one_debts(db, token)
     if offer is None:
         return _Link(token, marker, page_locale(lang, accept_language, "zh-CN"), None)
     try:

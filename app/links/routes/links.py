@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from app.core.deps import DbSession
 from app.core.errors import Problem, no_such_link, problem_responses
 from app.core.responses import Json
-from app.links import sharing
+from app.links import groups, sharing
 from app.links.certificate import render_certificate
+from app.links.consolidated_page import render_consolidated_page
 from app.links.downloads import offer_csv, offer_ics
 from app.links.models import SavedOffer
 from app.links.pages import render_offer_page
@@ -35,7 +36,7 @@ from app.links.web import (
 )
 from schemas import examples
 from schemas.common import Locale
-from schemas.offer_answers import OfferOut
+from schemas.offer_answers import ConsolidatedOfferOut, OfferOut
 from schemas.sharing import Acceptance
 
 router = APIRouter(prefix="/s", tags=["links"])
@@ -71,8 +72,12 @@ def calendar(
         return not_found_page(page_locale(lang, None, offer.locale))
     locale = page_locale(lang, None, offer.locale)
     sharing.viewed(db, offer, "ics", locale.value)
-    view = sharing.page_view(db, offer, token, locale)
-    body = offer_ics(offer.document, view, uid_base=f"{offer.id}@repay", locale=locale)
+    if sharing.shows_group(offer, token):
+        view, _ = groups.group_page(db, offer, token, locale)
+    else:
+        view = sharing.page_view(db, offer, token, locale)
+    uid = offer.group_id if sharing.shows_group(offer, token) else offer.id
+    body = offer_ics(shown(offer, token), view, uid_base=f"{uid}@repay", locale=locale)
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
@@ -96,20 +101,33 @@ def spreadsheet(token: Token, db: DbSession, p: str | None = MarkerQuery) -> Res
         return not_found_page(Locale.ZH_CN)
     sharing.viewed(db, offer, "csv", offer.locale)
     return Response(
-        offer_csv(offer.document),
+        offer_csv(shown(offer, token)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="plan.csv"'},
     )
 
 
-@router.get("/{token}.json", response_model=OfferOut, responses=problem_responses(404, 422, 503))
+@router.get(
+    "/{token}.json",
+    response_model=OfferOut | ConsolidatedOfferOut,
+    responses=problem_responses(404, 422, 503),
+)
 def offer_json(token: Token, db: DbSession, p: str | None = MarkerQuery) -> Json:
-    """The offer as JSON, exactly as saved."""
+    """The offer as JSON, exactly as saved: a consolidated offer's combined document (each
+    line allocated to the debts)."""
     offer = open_link(db, token)
     if _marks_nobody(db, offer, token, p):
         raise no_such_link()
     sharing.viewed(db, offer, "json", offer.locale)
-    return Json(offer.document)
+    return Json(shown(offer, token))  # the stored document: validated when it was made
+
+
+def shown(offer: SavedOffer, token: str) -> dict[str, Any]:
+    """The document a link shows: the offer's, or (its consolidated offer's link) the
+    combined one."""
+    if offer.group is not None and sharing.shows_group(offer, token):
+        return offer.group.document
+    return offer.document
 
 
 @router.post(
@@ -183,7 +201,9 @@ def certificate(
     if isinstance(opened, Response):
         return opened
     offer, _, locale = opened
-    view = sharing.certificate_view(db, offer, token, locale, marker=p)
+    # a consolidated plan's certificates are each debt's, through that debt's own link
+    group = sharing.shows_group(offer, token)
+    view = None if group else sharing.certificate_view(db, offer, token, locale, marker=p)
     if view is None:
         # a plan not (yet) completed has no certificate: its link is as good as unknown here
         return not_found_page(page_locale(lang, accept_language, "zh-CN"))
@@ -219,6 +239,16 @@ def page(
     contact = None
     if who is not None:
         contact = who.contact_view(f"/s/{token}/preferences{sharing.page_query(locale, p)}")
+    if offer.group is not None and sharing.shows_group(offer, token):
+        group_view, parts = groups.group_page(db, offer, token, locale, marker=p, contact=contact)
+        html = render_consolidated_page(
+            offer.group.document,
+            parts,
+            group_view,
+            locale,
+            frequency=offer.document["terms"]["frequency"],
+        )
+        return Response(html, media_type=HTML)
     view = sharing.page_view(db, offer, token, locale, marker=p, contact=contact)
     html = render_offer_page(offer.document, view, locale)
     return Response(html, media_type=HTML)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Header, Path
 
 from app.core.deps import CollectorKey, DbSession
 from app.core.errors import problem_responses
-from app.links import sharing
+from app.links import groups, sharing
 from schemas import examples
-from schemas.sharing import SavedOfferOut, SaveOffer
+from schemas.sharing import SaveConsolidated, SavedOfferOut, SaveOffer
 
 router = APIRouter(prefix="/v1/offers", tags=["offers"])
 
@@ -42,7 +42,11 @@ def save(
     ] = None,
 ) -> dict[str, Any]:
     """Save an offer (from negotiate, or an explicit plan) for a debt and get its share link.
-    An earlier open offer for the same debt is superseded."""
+    An earlier open offer for the same debt is superseded. A negotiation of several debts
+    (``negotiate.debts``) saves one offer per debt, grouped as one consolidated offer behind
+    one link (``consolidated``)."""
+    if isinstance(request, SaveConsolidated):
+        return groups.save_consolidated(db, request, key, idempotency_key)
     return sharing.save_offer(db, request, key, idempotency_key)
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from app.core.deps import CollectorKey, DbSession
 from app.core.errors import problem_responses
-from app.core.idempotency import require_idempotency_key
+from app.core.idempotency import PaymentKey, require_idempotency_key
 from app.links import plans
 from app.links.routes.plans import PlanId
 from schemas.sharing import PaymentIn, PaymentOut
@@ -33,15 +33,7 @@ def record_payment(
     db: DbSession,
     key: CollectorKey,
     response: Response,
-    idempotency_key: Annotated[
-        str,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=200,
-            description="One key per payment; a retry with it records nothing new.",
-        ),
-    ],
+    idempotency_key: PaymentKey,
     plan_id: str = PlanId,
 ) -> dict[str, Any]:
     """Record money received: allocated to instalments oldest first, and within each by the

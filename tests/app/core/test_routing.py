@@ -31,6 +31,7 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 SAMPLES = {
     "offer_id": "0123456789abcdef0123456789abcdef",
     "plan_id": "0123456789abcdef0123456789abcdef",
+    "consolidated_plan_id": "0123456789abcdef0123456789abcdef",
     "party_id": "0123456789abcdef0123456789abcdef",
     "message_id": "0123456789abcdef0123456789abcdef",
     "request_id": "0123456789abcdef0123456789abcdef",

@@ -225,6 +225,52 @@ def test_a_debtor_reads_their_statement_back_on_a_phone(server: tuple[str, str])
         browser.close()
 
 
+def test_a_debtor_reads_a_consolidated_plan_on_a_phone(server: tuple[str, str]) -> None:
+    # Two debts as one plan (issue 19): the combined schedule with each line's share per debt,
+    # a table per debt and the allocation rule, readable at 360 px in both languages.
+    base, key = server
+    second = {**DEBT, "principal": "5000.00", "interest": "0", "fees": "0", "days_past_due": 200}
+    body = {
+        "debtor": {"name": "John Smith"},
+        "locale": "en",
+        "negotiate": {
+            "debts": [{"ref": "card-0412", **DEBT}, {"ref": "loan-2291", **second}],
+            "capacity": {"payment": "900.00", "earliest_start": START},
+        },
+        "kind": "instalment",
+    }
+    response = httpx.post(
+        f"{base}/v1/offers", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
+    assert response.status_code == 201, response.text
+    saved = response.json()
+    lines = saved["consolidated"]["offer"]["schedule"]["lines"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        for lang, heading in (("en", "Your debts in this plan"), ("zh-CN", "本计划中的各笔债务")):
+            page.goto(f"{saved['link']}?lang={lang}")
+            section = page.locator("#debts")
+            assert section.get_by_role("heading", name=heading).is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
+            box = section.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= 360
+            for ref in ("card-0412", "loan-2291"):
+                table = section.locator(f'dl[data-debt-ref="{ref}"]')
+                assert table.is_visible()
+            first = page.locator('#schedule-table tr[data-number="1"]')
+            shares = first.locator("small.share")
+            assert shares.count() == 2
+            owed = sum(to_minor(a["payment"], "CNY") for a in lines[0]["allocations"])
+            cell = first.locator('[data-column="payment"]')
+            assert int(cell.get_attribute("data-minor") or 0) == owed
+            page.screenshot(path=str(ARTIFACTS / f"consolidated-{lang}.png"), full_page=True)
+        page.get_by_role("button", name="接受此还款计划").click()
+        page.wait_for_load_state()
+        assert page.locator("#debts [data-column='status']").count() == 2
+        browser.close()
+
+
 def test_unknown_links_get_the_not_found_page(server: tuple[str, str]) -> None:
     base, _ = server
     with sync_playwright() as playwright:
