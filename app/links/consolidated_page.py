@@ -120,6 +120,7 @@ def render_consolidated_page(
                 "status": d.plan_status,
                 "status_text": None if d.plan_status is None else _status_text(d.plan_status, t),
                 "paid_so_far": amount(d.paid_so_far_minor),
+                "certificate_url": d.certificate_url,
             }
             for d in debts
         ],

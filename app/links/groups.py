@@ -44,16 +44,19 @@ from app.links.models import (
     PlanPayment,
     SavedOffer,
 )
+from app.links.plans import completed_on
 from app.links.sharing import (
     TOKEN_BYTES,
     chosen,
     group_members,
+    page_query,
     page_view,
     reschedules,
     saved_before,
     saved_json,
     seal_token,
     token_hash,
+    unseal_token,
 )
 from app.links.views import (
     ConfirmedPayment,
@@ -568,6 +571,9 @@ def group_page(
                 _day(outcome["cleared_on"]),
                 lived.status.value,
                 state.paid_minor,
+                None
+                if completed_on(db, plan) is None
+                else f"/s/{unseal_token(plan.offer.token_sealed)}/certificate" + page_query(locale),
             )
         )
         for s in state.instalments:

@@ -246,7 +246,8 @@ class CertificateView:
 class DebtPart:
     """One debt of a consolidated offer on its page: what it owed, what the plan pays it (and
     the interest it adds, what it waives), the day it is cleared; once accepted, its own plan's
-    status and what has been paid to it."""
+    status and what has been paid to it, and once repaid its settlement certificate (through
+    the debt's own link: a certificate is one debt's)."""
 
     debt_ref: str
     owed_minor: int
@@ -256,7 +257,10 @@ class DebtPart:
     cleared_on: date | None
     plan_status: PlanStatus | None = None
     paid_so_far_minor: int = 0
+    certificate_url: str | None = None  # its settlement certificate, once repaid
 
     def __post_init__(self) -> None:
         if self.plan_status is not None and self.plan_status not in _PLAN_STATUSES:
             raise ValueError(f"plan_status must be None or one of {_PLAN_STATUSES}")
+        if self.certificate_url is not None:
+            _check_relative(self.certificate_url, "certificate_url")

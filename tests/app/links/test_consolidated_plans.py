@@ -305,3 +305,30 @@ def test_each_debts_messages_link_to_that_debt_alone(client: TestClient, auth: H
         owed = re.search(r'data-column="owed_total" data-minor="(\d+)"', page.text)
         assert owed is not None
         assert owed.group(1) == {"CARD-4000": "400000", "LOAN-6000": "600000"}[ref]
+
+
+def test_a_repaid_debts_certificate_is_linked_from_the_consolidated_page(
+    client: TestClient, auth: Headers
+) -> None:
+    # 300.00 + 600.00 within 900.00 a month: one payment each, both repaid by one of 900.00
+    small = [
+        {**d, "principal": amount}
+        for d, amount in zip(debts(date.today()), ("300.00", "600.00"), strict=True)
+    ]
+    saved = save(client, auth, negotiate={"debts": small, "capacity": {"payment": "900.00"}})
+    assert [x["payment"] for x in saved["consolidated"]["offer"]["schedule"]["lines"]] == ["900.00"]
+    client.post(f"/s/{saved['token']}/accept")
+    paid = pay(client, auth, saved["consolidated"]["id"], "900.00", "all")
+    assert [a["amount"] for a in paid.json()["allocations"]] == ["300.00", "600.00"]
+    whole = client.get(
+        f"/v1/consolidated-plans/{saved['consolidated']['id']}", headers=auth["collector"]
+    ).json()
+    assert whole["status"] == "completed"
+    page = client.get(f"/s/{saved['token']}", params={"lang": "en"}).text
+    links = re.findall(r'href="(/s/[A-Za-z0-9_-]+/certificate\?lang=en)"', page)
+    assert len(links) == 2
+    for link in links:
+        assert saved["token"] not in link  # each debt's own link
+        certificate = client.get(link)
+        assert certificate.status_code == 200
+    assert client.get(f"/s/{saved['token']}/certificate").status_code == 404
