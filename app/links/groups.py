@@ -529,6 +529,9 @@ def group_page(
     group = lead.group
     base = page_view(db, lead, token, locale, marker=marker, contact=contact)
     members = group_members(db, group.id)
+    if any(member.status == "superseded" for member in members):
+        # a newer offer for any one of its debts replaced the whole: it can no longer be taken
+        base = replace(base, state="superseded")
     outcomes = {d["debt_ref"]: d for d in group.document["debts"]}
     currency = group.document["currency"]
 

@@ -163,6 +163,8 @@ def test_a_newer_offer_for_one_debt_supersedes_the_whole(client: TestClient, aut
     assert accepted.json()["type"].endswith("superseded")
     lead = client.get(f"/v1/offers/{saved['id']}", headers=auth["collector"]).json()
     assert lead["status"] == "offered"  # the card's own offer stands; the group cannot
+    page = client.get(f"/s/{saved['token']}", params={"lang": "en"}).text
+    assert "badge-superseded" in page and 'action="/s/' not in page
 
 
 def test_revoking_one_debts_offer_revokes_the_link(client: TestClient, auth: Headers) -> None:
