@@ -334,3 +334,17 @@ def test_a_repaid_debts_certificate_is_linked_from_the_consolidated_page(
         certificate = client.get(link)
         assert certificate.status_code == 200
     assert client.get(f"/s/{saved['token']}/certificate").status_code == 404
+
+
+def test_saving_debts_in_two_currencies_is_a_422_naming_the_rule(
+    client: TestClient, auth: Headers
+) -> None:
+    two = debts(date.today())
+    two[1]["currency"] = "GBP"
+    body = {"debtor": {"name": "x"}, "negotiate": {"debts": two, "capacity": {"payment": "500"}}}
+    response = client.post("/v1/offers", json=body, headers=auth["collector"])
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [
+        ("negotiate.debts.1.currency", "one_currency")
+    ]
