@@ -23,8 +23,10 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TypeAlias
 
-from plans.allocation import AllocationRule, NamedDebt, check_debts
-from plans.calendar import Frequency
+from plans.allocation import AllocationRule, NamedDebt, check_debts, payment_order
+from plans.allocation import shares as share_out
+from plans.amortisation import Balance, PlanDates, arrears_waiver
+from plans.calendar import Frequency, add_periods
 from plans.consolidation import (
     ConsolidatedOffer,
     Maker,
@@ -34,10 +36,17 @@ from plans.consolidation import (
     repaid,
 )
 from plans.counter import Choice, Plans, Proposal, Shape, Verdict, judge
-from plans.debt import Capacity
+from plans.debt import Capacity, Debt
 from plans.errors import DomainError, TermBeyondMax
-from plans.instalment import Until, check_term, instalment_plan
-from plans.money import label
+from plans.instalment import (
+    Until,
+    check_term,
+    down_payment,
+    first_due_date,
+    instalment_plan,
+    plan_rate,
+)
+from plans.money import label, round_div
 from plans.offer import Offer
 from plans.policy import Policy
 from plans.schedule import LineKind
@@ -179,8 +188,11 @@ def _within(
     make: Maker,
 ) -> ConsolidatedOffer:
     """The plan of the smallest payment a period, paid to the debts in the rule's order, that
-    is done within ``term`` instalments (found by bisection: a larger payment never takes
-    longer)."""
+    is done within ``term`` instalments (a larger payment never takes longer).
+
+    The search starts from the payment the schedules' own arithmetic gives (:func:`_modelled`:
+    usually the answer, so two plans are made), then gallops away from it one minor unit, two,
+    four, ... until the answer is bracketed, and bisects the bracket."""
 
     def plan(payment: int) -> ConsolidatedOffer | DomainError:
         paying = Capacity(
@@ -203,24 +215,26 @@ def _within(
     balances = [repaid(d, policy) for d in debts]
     owed = max(sum(balances) - capacity.lump_sum_minor, 1)
     low = max(-(-owed // term) - 1, 0)  # at 0 % no smaller payment repays it in time
-    # Start where the plan at 0 % would (exact with interest frozen and no lump sum: two
-    # plans made), then widen upwards; a larger payment never takes longer.
-    high = max(_at_zero_rate(balances, term), low + 1)
-    best = plan(high)
-    step = max(high // 64, 1)
-    while isinstance(best, DomainError) and best.rule in ("max_term", "min_instalment"):
-        if high > 2 * owed + 1:
-            raise best
-        low, high, step = high, high + step, step * 2
-        best = plan(high)
+    guess = max(_modelled(term, debts, capacity, policy=policy, rule=rule, floor=low), low + 1)
+    best = plan(guess)
     if isinstance(best, DomainError):
-        raise best
-    if high - 1 > low:
-        below = plan(high - 1)
-        if isinstance(below, DomainError):
-            low = high - 1
-        else:
-            high, best = high - 1, below
+        low, step = guess, 1
+        while isinstance(best, DomainError):
+            if best.rule not in ("max_term", "min_instalment"):
+                raise best
+            if guess > 2 * owed + 1:
+                raise best
+            low, guess, step = guess, guess + step, step * 2
+            best = plan(guess)
+        high = guess
+    else:
+        high, step = guess, 1
+        while high - step > low:
+            tried = plan(high - step)
+            if isinstance(tried, DomainError):
+                low = high - step
+                break
+            high, best, step = high - step, tried, step * 2
     while high - low > 1:
         middle = (low + high) // 2
         tried = plan(middle)
@@ -229,6 +243,103 @@ def _within(
         else:
             high, best = middle, tried
     return best
+
+
+def _modelled(
+    term: int,
+    debts: Sequence[NamedDebt],
+    capacity: Capacity,
+    *,
+    policy: Policy,
+    rule: AllocationRule,
+    floor: int,
+) -> int:
+    """The smallest payment a period that repays the debts in the rule's order within ``term``
+    periods, each debt's balance laid out as :func:`plans.amortisation.amortise` lays it out
+    (its own dates and rates, the policy's rounding and waterfall), in integer arithmetic.
+
+    A first guess for :func:`_within`, not its answer (the checks on the combined plan are
+    left out). ``floor`` is a payment known to be too small."""
+    frequency = capacity.frequency
+    limit = policy.max_periods(frequency.periods_per_year)
+    first_due = max(first_due_date(d.debt, capacity, frequency) for d in debts)
+    order = payment_order(debts, rule)
+    # each debt's down payment: its share of the lump sum, as consolidated_plan shares it
+    lump_shares = share_out(
+        capacity.lump_sum_minor,
+        [max(repaid(d, policy) - 1, 0) for d in debts],
+        order=order,
+        rule=rule,
+        weights=[d.debt.total_minor for d in debts],
+    )
+    owing: list[tuple[Debt, int, Balance]] = []
+    for i in order:
+        debt = debts[i].debt
+        share = Capacity(0, lump_shares[i], None, frequency)
+        try:
+            down = down_payment(debt, share, policy, None)
+        except DomainError:
+            down = 0
+        balance = Balance(debt.principal_minor, debt.interest_minor, debt.fees_minor)
+        if arrears_waiver(balance, policy) is not None:
+            balance.interest = balance.fees = 0
+        balance.settle(min(down, balance.total), policy.waterfall)
+        owing.append((debt, down, balance))
+    dates = PlanDates()
+    # a combined line below the minimum must close a debt (consolidation._check_minimum)
+    minimum = policy.min_instalment_minor(debts[0].debt.currency)
+
+    def periods(payment: int) -> int:
+        """Periods ``payment`` takes to repay the debts, or ``term + 1`` if more (or if a
+        payment below the minimum leaves a debt unpaid)."""
+        taken = 0
+        for debt, down, owed in owing:
+            start = Capacity(payment, 0, add_periods(first_due, taken, frequency), frequency)
+            own_first = first_due_date(debt, start, frequency)
+            annual = plan_rate(debt, policy)
+            rates = dates.lines(
+                limit,
+                first_due=own_first,
+                frequency=frequency,
+                days=None,
+                annual=annual,
+                as_of=debt.as_of,
+                policy=policy,
+                after=debt.as_of if down else None,
+            )[2]
+            balance = Balance(owed.principal, owed.interest, owed.fees)
+            for k, rate in enumerate(rates[:limit], start=1):
+                balance.interest += round_div(
+                    balance.principal * rate.numerator, rate.denominator, policy.rounding
+                )
+                if balance.total <= payment:
+                    break
+                balance.settle(payment, policy.waterfall)
+                if (
+                    taken + k >= term or payment < minimum
+                ):  # not repaid by the last period of the term
+                    return term + 1
+            else:
+                return term + 1
+            taken += k
+        return taken
+
+    balances = [max(owed.total, 1) for _, _, owed in owing]
+    low, high = floor, max(_at_zero_rate(balances, term), floor + 1)
+    step = max(high // 64, 1)
+    while periods(high) > term:
+        if high > 2 * (sum(d.debt.total_minor for d in debts) + 1):
+            # no payment does it here (holidays can bring two debts' lines onto one date):
+            # the search gallops up from the least it could be
+            return floor + 1
+        low, high, step = high, high + step, step * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if periods(middle) > term:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 def _at_zero_rate(balances: Sequence[int], term: int) -> int:
