@@ -545,7 +545,8 @@ def group_page(
             )
             for member in members
         ]
-        return replace(base, summary=group.summaries.get(locale.value), change_url=None), parts
+        # the group's change page (base's: the link's own address) changes the whole
+        return replace(base, summary=group.summaries.get(locale.value)), parts
     today = date.today()
     parts = []
     statuses = []
@@ -621,7 +622,6 @@ def group_page(
         instalments=instalments,
         plan_status=status.value,
         certificate_url=None,
-        change_url=None,
         payoff=_payoff(payoffs) if status in RUNNING else None,
     )
     return view, parts
