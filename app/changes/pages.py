@@ -76,6 +76,8 @@ class ChangeView:
     # what the income and expenditure statement the offer was made from leaves each month, in
     # minor units (``offers.statement``); None: the offer was not made from one
     left_each_month_minor: int | None = None
+    # through a consolidated offer's link: what each of its debts owes now, (ref, minor units)
+    debts_owed: Sequence[tuple[str, int]] = ()
 
     def __post_init__(self) -> None:
         if self.notice is not None and self.notice not in _NOTICES:
@@ -440,6 +442,7 @@ def render_change_page(view: ChangeView, locale: Locale | str) -> str:
             ("owed_fees", t.gettext("Fees"), a("fees")),
         ],
         "owed_total": a("total"),
+        "debts_owed": [(ref, _amount(minor, currency, locale)) for ref, minor in view.debts_owed],
         "statement_sentence": None
         if view.left_each_month_minor is None
         else t.gettext(

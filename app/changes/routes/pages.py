@@ -228,7 +228,17 @@ def _view(
         left_each_month_minor=None
         if offer.statement is None
         else to_minor(offer.statement["affordability"]["disposable"], offer.currency),
+        debts_owed=_debts_owed(standing),
     )
+
+
+def _debts_owed(standing: Standing) -> list[tuple[str, int]]:
+    # a consolidated offer's page says what each of its debts owes now
+    if not isinstance(standing, GroupStanding):
+        return []
+    return [
+        (m.offer.debt_ref, to_minor(m.owed["total"], standing.currency)) for m in standing.members
+    ]
 
 
 def _closed(standing: Standing) -> Notice | None:

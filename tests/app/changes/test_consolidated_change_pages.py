@@ -74,17 +74,30 @@ def page(locale: Locale, payment_minor: int = 40_000) -> str:
         locale,
         values={"payment": f"{payment_minor // 100}.00"},
         evaluation=evaluation(payment_minor, locale),
+        debts_owed=[(d.ref, d.debt.total_minor) for d in DEBTS],
     )
     return render_change_page(shown, locale)
 
 
 def shares(html: str, ref: str) -> list[int]:
-    return [int(m) for m in re.findall(rf'data-debt-ref="{ref}" data-minor="(\d+)"', html)]
+    found = re.findall(rf'class="share" data-debt-ref="{ref}" data-minor="(\d+)"', html)
+    return [int(m) for m in found]
+
+
+def owed_by_debt(html: str) -> list[tuple[str, int]]:
+    found = re.search(r'<dl class="facts debts">.*?</dl>', html, re.S)
+    assert found is not None, "no list of what each debt owes"
+    return [
+        (ref, int(m))
+        for ref, m in re.findall(r'data-debt-ref="([^"]+)" data-minor="(\d+)"', found.group(0))
+    ]
 
 
 def test_every_line_names_each_debts_share() -> None:
     html = page(Locale.EN)
     assert "Your proposal fits our rules." in html
+    # what each debt owes now, besides the whole
+    assert owed_by_debt(html) == [("CARD-4000", 400_000), ("LOAN-6000", 600_000)]
     assert html.count('<article class="plan"') == 1 and 'data-choice="as_proposed"' in html
     assert cells(html, "payment") == [40_000] * 25 + [1_000_000]
     assert shares(html, "CARD-4000") == [16_000] * 25

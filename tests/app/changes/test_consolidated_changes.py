@@ -140,6 +140,8 @@ def test_the_group_change_pages_in_both_languages(client: TestClient, auth: Head
     assert english.text.count('data-debt-ref="CARD-4000" data-minor="16000"') == 25
     assert english.text.count('data-debt-ref="LOAN-6000" data-minor="24000"') == 25
     assert 'data-column="owed_total" data-minor="1000000"' in english.text
+    assert 'data-debt-ref="CARD-4000" data-minor="400000"' in english.text
+    assert 'data-debt-ref="LOAN-6000" data-minor="600000"' in english.text
     assert "2 debts in one plan: 25 payments of at most CN¥400.00" in english.text
     chinese = client.get(f"/s/{token}/change", params={"payment": "400.00", "lang": "zh-CN"})
     assert chinese.status_code == 200
