@@ -14,13 +14,14 @@ body break the same rules, with the same names): ``number``, ``non_negative``, `
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from schemas import examples
 from schemas.common import Integer, IsoDate, Model, MultiLine, given, when, with_examples
-from schemas.offer_answers import CounterResult, OfferOut
+from schemas.offer_answers import ConsolidatedOfferOut as ConsolidatedOffer
+from schemas.offer_answers import CounterAnswer, OfferOut
 
 Choice = Literal["as_proposed", "longer_term", "higher_payment", "later_start", "earlier_start"]
 Status = Literal["open", "offered", "declined"]
@@ -79,6 +80,21 @@ REQUEST_EXAMPLE = {
 }
 
 
+def _plan_shape(value: object) -> str:
+    # a consolidated offer names its allocation rule; one debt's does not
+    if isinstance(value, dict):
+        return "shape:debts" if "allocation_rule" in value else "shape:debt"
+    return "shape:debts" if isinstance(value, ConsolidatedOffer) else "shape:debt"
+
+
+# The plan asked for: one debt's offer, or (through a consolidated offer's link) the
+# consolidated offer for all its debts; ``oneOf`` the two.
+AskedPlan = Annotated[
+    Annotated[OfferOut, Tag("shape:debt")] | Annotated[ConsolidatedOffer, Tag("shape:debts")],
+    Discriminator(_plan_shape),
+]
+
+
 class ProposalIn(Model):
     """What the debtor proposes: a payment a period, and optionally a start and a lump sum."""
 
@@ -125,11 +141,13 @@ class OwedNowOut(Model):
 
 class Evaluation(Model):
     """The engine's answer to a proposal: the plan as proposed, or why not and the nearest
-    plans the policy allows; and how many requests the link may still make today."""
+    plans the policy allows; and how many requests the link may still make today. Through a
+    consolidated offer's link, ``owed`` is all its debts' and ``result`` a consolidated one
+    (each plan for all the debts, each line shared between them by the allocation rule)."""
 
     owed: OwedNowOut
     proposal: ProposalOut
-    result: CounterResult
+    result: CounterAnswer
     requests_left_today: Integer = Field(ge=0)
 
     model_config = with_examples(
@@ -163,7 +181,10 @@ class ChangeRequestOut(Model):
     choice: Choice
     proposal: ProposalOut
     owed: OwedNowOut
-    offer: OfferOut = Field(description="The plan asked for, as the engine's offer document.")
+    offer: AskedPlan = Field(
+        description="The plan asked for, as the engine's offer document (a consolidated offer's"
+        " through its group's link: then ``offer_id`` and ``debt_ref`` are its lead debt's)."
+    )
     created_at: datetime
     decision: DecisionOut | None
 
@@ -209,7 +230,7 @@ class Receipt(Model):
     status: Status
     choice: Choice
     created_at: datetime
-    offer: OfferOut
+    offer: AskedPlan
 
     model_config = with_examples(
         {

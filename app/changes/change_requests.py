@@ -440,10 +440,16 @@ def receipt_json(row: ChangeRequest) -> Json:
     }
 
 
-def debtor_request(db: Session, offer: SavedOffer, request_id: str) -> ChangeRequest | None:
-    """A request made through this link (``None`` for any other id)."""
+def debtor_request(
+    db: Session, offer: SavedOffer, request_id: str, *, consolidated: bool = False
+) -> ChangeRequest | None:
+    """A request made through this link (``None`` for any other id): one debt's through the
+    offer's own link, a consolidated one's through its group's (``consolidated``)."""
     row = db.get(ChangeRequest, request_id)
-    return row if row is not None and row.offer_id == offer.id else None
+    if row is None or row.offer_id != offer.id:
+        return None
+    # a consolidated request's document names its allocation rule; one debt's does not
+    return row if ("allocation_rule" in row.document) == consolidated else None
 
 
 # ---- the collectors' side ---------------------------------------------------------------

@@ -76,6 +76,8 @@ class ChangeView:
     # what the income and expenditure statement the offer was made from leaves each month, in
     # minor units (``offers.statement``); None: the offer was not made from one
     left_each_month_minor: int | None = None
+    # through a consolidated offer's link: what each of its debts owes now, (ref, minor units)
+    debts_owed: Sequence[tuple[str, int]] = ()
 
     def __post_init__(self) -> None:
         if self.notice is not None and self.notice not in _NOTICES:
@@ -127,10 +129,10 @@ def _languages(lang_urls: Mapping[Locale, str], locale: Locale) -> list[tuple[st
     ]
 
 
-def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: Words) -> Json:
-    """One plan, line by line: its terms, its schedule with totals, its APR."""
+def _terms_facts(document: Mapping[str, Any], locale: Locale, t: Words) -> list[Json]:
+    """One debt's plan's terms: a down payment, a payment break, how many payments, each."""
     currency = document["currency"]
-    terms, metrics = document["terms"], document["metrics"]
+    terms = document["terms"]
 
     def minor(amount: str) -> int:
         return to_minor(amount, currency)
@@ -138,9 +140,7 @@ def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: Words) ->
     def m(amount: str) -> str:
         return money(minor(amount), currency, locale)
 
-    lines = document["schedule"]["lines"]
-    paying = [x for x in lines if minor(x["payment"])]
-    instalments = [x for x in lines if x["kind"] == "instalment"]
+    instalments = [x for x in document["schedule"]["lines"] if x["kind"] == "instalment"]
     facts: list[Json] = []
     if minor(terms["down_payment"]):
         facts.append(
@@ -171,6 +171,58 @@ def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: Words) ->
             "minor": str(minor(terms["instalment"])),
         },
     ]
+    return facts
+
+
+def _group_facts(document: Mapping[str, Any], locale: Locale, t: Words) -> list[Json]:
+    """A consolidated plan's terms (it has no ``terms`` of one debt's): how many debts and
+    payments, each payment (the most common, and the last if it differs)."""
+    currency = document["currency"]
+
+    def minor(amount: str) -> int:
+        return to_minor(amount, currency)
+
+    facts: list[Json] = [
+        {
+            "label": t.gettext("Debts in this plan"),
+            "text": str(len(document["debts"])),
+            "minor": None,
+        }
+    ]
+    lines = document["schedule"]["lines"]
+    amounts = [minor(x["payment"]) for x in lines if x["kind"] == "instalment"]
+    if amounts:
+        level = max(set(amounts), key=lambda a: (amounts.count(a), a))
+        text = money(level, currency, locale)
+        if len(amounts) > 1 and amounts[-1] != level:
+            last = money(amounts[-1], currency, locale)
+            text = t.gettext("%(amount)s (last one %(last)s)", amount=text, last=last)
+        facts += [
+            {"label": t.gettext("Number of payments"), "text": str(len(amounts)), "minor": None},
+            {"label": t.gettext("Each payment"), "text": text, "minor": str(level)},
+        ]
+    return facts
+
+
+def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: Words) -> Json:
+    """One plan, line by line: its terms, its schedule with totals, its APR; a consolidated
+    plan's lines each name every debt's share of the payment."""
+    currency = document["currency"]
+    metrics = document["metrics"]
+
+    def minor(amount: str) -> int:
+        return to_minor(amount, currency)
+
+    def m(amount: str) -> str:
+        return money(minor(amount), currency, locale)
+
+    lines = document["schedule"]["lines"]
+    paying = [x for x in lines if minor(x["payment"])]
+    facts = (
+        _terms_facts(document, locale, t)
+        if "terms" in document
+        else _group_facts(document, locale, t)
+    )
     if paying:
         facts.append(
             {
@@ -202,6 +254,11 @@ def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: Words) ->
             "cells": [
                 {"column": c, **_amount(minor(x[c]), currency, locale)} for c in _SCHEDULE_COLUMNS
             ],
+            # a consolidated plan's line: each debt's share of its payment
+            "shares": [
+                (a["debt_ref"], _amount(minor(a["payment"]), currency, locale))
+                for a in x.get("allocations", ())
+            ],
         }
         for x in lines
     ]
@@ -216,6 +273,8 @@ def _plan(document: Mapping[str, Any], choice: str, locale: Locale, t: Words) ->
             "earlier_start": t.gettext("An earlier start"),
         }[choice],
         "summary": document["summary"],
+        # how a consolidated plan's payments are shared between the debts
+        "rule_text": document.get("allocation_text"),
         "facts": facts,
         "columns": list(
             {
@@ -383,6 +442,7 @@ def render_change_page(view: ChangeView, locale: Locale | str) -> str:
             ("owed_fees", t.gettext("Fees"), a("fees")),
         ],
         "owed_total": a("total"),
+        "debts_owed": [(ref, _amount(minor, currency, locale)) for ref, minor in view.debts_owed],
         "statement_sentence": None
         if view.left_each_month_minor is None
         else t.gettext(

@@ -551,7 +551,8 @@ def group_page(
             )
             for member in members
         ]
-        return replace(base, summary=group.summaries.get(locale.value), change_url=None), parts
+        # the group's change page (base's: the link's own address) changes the whole
+        return replace(base, summary=group.summaries.get(locale.value)), parts
     today = date.today()
     parts = []
     statuses = []
@@ -630,7 +631,6 @@ def group_page(
         instalments=instalments,
         plan_status=status.value,
         certificate_url=None,
-        change_url=None,
         payoff=_payoff(payoffs) if status in RUNNING else None,
     )
     return view, parts

@@ -474,8 +474,8 @@ def by_token(db: Session, token: str) -> SavedOffer | None:
 
 def one_debts(db: Session, token: str) -> SavedOffer | None:
     """The offer of a link that shows one debt (:func:`by_token`), or ``None``: a consolidated
-    offer's link has no page of one debt's (its change page and certificate are each debt's,
-    through that debt's own link)."""
+    offer's link has no page of one debt's (its certificate is each debt's, through that debt's
+    own link; its change page is the whole group's, ``app.changes.group_changes``)."""
     offer = by_token(db, token)
     return None if offer is None or shows_group(offer, token) else offer
 

@@ -22,6 +22,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from app.changes import change_requests
+from app.changes.group_changes import (
+    GroupStanding,
+    group_evaluation_json,
+    group_standing,
+    request_group_change,
+)
 from app.changes.pages import (
     ChangeView,
     Notice,
@@ -139,13 +145,15 @@ async def _read(request: Request, model: type[Model]) -> tuple[bool, dict[str, s
 
 @dataclass(frozen=True, slots=True)
 class _Link:
-    """The link a request came by: its token, the party's marker, the page's language, and
-    the offer (``None``: the links' one 404)."""
+    """The link a request came by: its token, the party's marker, the page's language, the
+    offer (``None``: the links' one 404; a consolidated offer's lead) and whether it is a
+    consolidated offer's link (its change is the whole group's)."""
 
     token: str
     marker: str | None
     locale: Locale
     offer: SavedOffer | None
+    group: bool = False
 
     def url(
         self,
@@ -167,9 +175,9 @@ def _open(
     db: Session, token: str, marker: str | None, lang: str | None, accept_language: str | None
 ) -> _Link:
     # As the offer page: a marker of no party of the debt is the link's 404, and a party's
-    # own link opens in the language of their messages. A consolidated offer's link has no
-    # change page of its own (each debt's link has).
-    offer = sharing.one_debts(db, token)
+    # own link opens in the language of their messages. A consolidated offer's link changes
+    # the whole group (its lead's debt's parties read it, as its page).
+    offer = sharing.by_token(db, token)
     if offer is None:
         return _Link(token, marker, page_locale(lang, accept_language, "zh-CN"), None)
     try:
@@ -177,12 +185,16 @@ def _open(
     except Problem:
         return _Link(token, marker, page_locale(lang, accept_language, offer.locale), None)
     default = who.party.locale if who is not None and marker else offer.locale
-    return _Link(token, marker, page_locale(lang, accept_language, default), offer)
+    group = sharing.shows_group(offer, token)
+    return _Link(token, marker, page_locale(lang, accept_language, default), offer, group)
+
+
+Standing = change_requests.Standing | GroupStanding
 
 
 def _view(
     db: Session,
-    standing: change_requests.Standing,
+    standing: Standing,
     at: _Link,
     *,
     values: Mapping[str, str | None] | None = None,
@@ -216,11 +228,25 @@ def _view(
         left_each_month_minor=None
         if offer.statement is None
         else to_minor(offer.statement["affordability"]["disposable"], offer.currency),
+        debts_owed=_debts_owed(standing),
     )
 
 
-def _closed(standing: change_requests.Standing) -> Notice | None:
+def _debts_owed(standing: Standing) -> list[tuple[str, int]]:
+    # a consolidated offer's page says what each of its debts owes now
+    if not isinstance(standing, GroupStanding):
+        return []
+    return [
+        (m.offer.debt_ref, to_minor(m.owed["total"], standing.currency)) for m in standing.members
+    ]
+
+
+def _closed(standing: Standing) -> Notice | None:
     """Why there is nothing to propose here, if so."""
+    if isinstance(standing, GroupStanding):
+        if standing.superseded:
+            return "superseded"
+        return None if standing.owes else "nothing_owed"
     if standing.offer.status == "superseded":
         return "superseded"
     return "nothing_owed" if standing.debt is None else None
@@ -230,17 +256,21 @@ def _page(view: ChangeView, locale: Locale, status: int = 200) -> Response:
     return Response(render_change_page(view, locale), status_code=status, media_type=HTML)
 
 
-def _standing(db: Session, at: _Link) -> change_requests.Standing:
+def _standing(db: Session, at: _Link) -> Standing:
     assert at.offer is not None
+    if at.group:
+        return group_standing(db, at.offer, utcnow().date())
     return change_requests.standing(db, at.offer, utcnow().date())
 
 
 def _evaluate(
     db: Session,
-    standing: change_requests.Standing,
+    standing: Standing,
     fields: Mapping[str, str | None],
     locale: Locale,
 ) -> dict[str, Any]:
+    if isinstance(standing, GroupStanding):
+        return group_evaluation_json(db, standing, standing.read(fields), locale)
     return change_requests.evaluation_json(db, standing, standing.read(fields), locale)
 
 
@@ -406,7 +436,8 @@ def _ask(db: Session, at: _Link, from_form: bool, fields: dict[str, str | None])
             return at.not_found()
         raise no_such_link()
     try:
-        row, _new = change_requests.request_change(db, at.token, fields, at.locale)
+        request = request_group_change if at.group else change_requests.request_change
+        row, _new = request(db, at.token, fields, at.locale)
     except Problem as problem:
         if not from_form or problem.status not in (409, 422, 429):
             raise
@@ -471,7 +502,11 @@ def request_page(
 ) -> Response:
     """A change request the debtor made: the plan asked for, when, and where it stands."""
     at = _open(db, token, p, lang, accept_language)
-    row = None if at.offer is None else change_requests.debtor_request(db, at.offer, request_id)
+    row = (
+        None
+        if at.offer is None
+        else change_requests.debtor_request(db, at.offer, request_id, consolidated=at.group)
+    )
     if at.offer is None or row is None:
         return at.not_found()
     view = RequestView(
