@@ -32,6 +32,7 @@ from plans.payments import (
     InstalmentState,
     Overpayment,
     Payment,
+    PayoffTerms,
     PlanState,
     PlanStatus,
     ScheduledLine,
@@ -169,6 +170,27 @@ OpenLine(payment_date=datetime.date(2027, 2, 5), remaining={})]
             if s.remaining_minor > 0:
                 remaining[s.payment_date][i] = s.remaining_minor
     return [OpenLine(on, remaining[on]) for on in dates]
+
+
+def pays_off(amount_minor: int, quotes: Sequence[int | None]) -> tuple[list[int], int] | None:
+    """A payment that reaches what finishes every debt still owing on its day (each debt's
+    payoff quote; ``None``: a debt owing nothing, or whose plan takes no money) pays each its
+    quote, so that every debt's plan is paid off (``plans.payments.PayoffTerms``); the parts
+    and what is left over. ``None``: it does not reach them all (or nothing is owed), and is
+    shared line by line (:func:`share_payment`).
+
+    Examples
+    --------
+    >>> pays_off(100_000, [60_000, None, 39_000])
+    ([60000, 0, 39000], 1000)
+    >>> pays_off(98_999, [60_000, None, 39_000]) is None
+    True
+    """
+    owed = [quote or 0 for quote in quotes]
+    total = sum(owed)
+    if total == 0 or amount_minor < total:
+        return None
+    return owed, amount_minor - total
 
 
 def debt_ranks(debts: Sequence[NamedDebt], rule: AllocationRule) -> list[int]:
@@ -372,7 +394,22 @@ def _standing(
 ) -> DebtStanding:
     offer = plan.offer
     lines = scheduled_lines(offer)
-    state = plan_state(lines, payments, on=on, policy=policy, owed=offer.owed, waiver=offer.waiver)
+    arrears = offer.owed.interest_minor - offer.waiver.interest_minor
+    terms = PayoffTerms(
+        offer.kind in (OfferKind.SETTLEMENT, OfferKind.SETTLEMENT_PLAN),
+        offer.terms.nominal_annual_rate,
+        offer.as_of,
+        arrears,
+    )
+    state = plan_state(
+        lines,
+        payments,
+        on=on,
+        policy=policy,
+        owed=offer.owed,
+        waiver=offer.waiver,
+        payoff=terms,
+    )
     quote = plan_payoff(
         lines,
         state,
@@ -381,6 +418,6 @@ def _standing(
         as_of=offer.as_of,
         on=max(on, offer.as_of),
         policy=policy,
-        interest_arrears_minor=offer.owed.interest_minor - offer.waiver.interest_minor,
+        interest_arrears_minor=arrears,
     )
     return DebtStanding(plan.named.ref, tuple(payments), state, quote)

@@ -41,6 +41,7 @@ from plans.offer import Owed
 from plans.payments import (
     InstalmentStatus,
     Payment,
+    PayoffTerms,
     PlanState,
     PlanStatus,
     ScheduledLine,
@@ -181,6 +182,7 @@ def life(
     policy: Policy,
     owed: Owed,
     waiver: Waiver,
+    payoff: PayoffTerms | None = None,
 ) -> Life:
     """Replay a plan's payments, dates and decisions up to the end of ``through``.
 
@@ -219,7 +221,7 @@ def life(
 
     def judge(on: date, paid: list[Payment], cause: Cause, payment: int | None) -> None:
         nonlocal status, since, broken_on
-        raw = plan_state(lines, paid, on=on, policy=policy, owed=owed, waiver=waiver)
+        raw = plan_state(lines, paid, on=on, policy=policy, owed=owed, waiver=waiver, payoff=payoff)
         settled = False
         if status is PlanStatus.BROKEN:
             as_broken = plan_state(
@@ -282,6 +284,7 @@ def plan_on(
     policy: Policy,
     owed: Owed,
     waiver: Waiver,
+    payoff: PayoffTerms | None = None,
 ) -> tuple[Life, PlanState]:
     """The plan's life up to ``on`` and its state that day, from what was known by then.
 
@@ -306,6 +309,7 @@ def plan_on(
         policy=policy,
         owed=owed,
         waiver=waiver,
+        payoff=payoff,
     )
     paid = [k.payment for k in payments if k.known_on <= on]
     state = plan_state(
@@ -316,6 +320,7 @@ def plan_on(
         owed=owed,
         waiver=waiver,
         broken=lived.broken_on is not None,
+        payoff=payoff,
     )
     broken = [t for t in lived.transitions if t.after is PlanStatus.BROKEN]
     reason = broken[-1].detail if lived.broken_on is not None and broken else None

@@ -152,6 +152,22 @@ class PlanState:
     outstanding_minor: int
     next_due: InstalmentState | None
     revocation: Revocation | None
+    # paid off early (:class:`PayoffTerms`): the day, and the interest its lines scheduled for
+    # the days after it that it no longer owes (with the early-payoff waiver)
+    paid_off_on: date | None = None
+    forgiven_minor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PayoffTerms:
+    """What a plan's payoff quote needs besides its lines and payments (:func:`plan_payoff`'s
+    terms): given to :func:`plan_state`, a payment that reaches the quote on its day pays the
+    plan off."""
+
+    settlement: bool
+    nominal_annual_rate: Decimal
+    as_of: date
+    interest_arrears_minor: int = 0
 
 
 _ORDER_FIELDS = {
@@ -182,6 +198,7 @@ def plan_state(
     owed: Owed,
     waiver: Waiver,
     broken: bool | None = None,
+    payoff: PayoffTerms | None = None,
 ) -> PlanState:
     """Apply ``payments`` (in date order) to the plan's ``lines`` and judge the plan on ``on``.
 
@@ -189,6 +206,14 @@ def plan_state(
     gives up; both are needed only if the plan breaks. ``broken`` is whether the plan is
     broken by its record (``plans.lifecycle``: a break stands until cured, whatever is paid
     later); None judges it by the policy's break rule on ``on`` alone.
+
+    With ``payoff`` (the plan's terms), a payment that on its day reaches what closes the plan
+    that day (:func:`plan_payoff`: principal, fees and the interest due and accrued, less the
+    early-payoff waiver) pays it off, as the quote promised: its principal, then its fees, then
+    its interest are paid, what it gave beyond the quote is refunded, and the interest the lines
+    scheduled for later days (and the waiver) is no longer owed (``forgiven_minor``): every
+    line is settled, each owing what was paid on it. A plan that stands broken by its record
+    has no early payoff (it owes its recomputed balance).
 
     Examples
     --------
@@ -222,9 +247,21 @@ def plan_state(
         raise DomainError("schedule", "parts", "a line's parts do not add up to its payment")
     results: list[PaymentResult] = []
     overpayment = Overpayment(policy.overpayment)
+    forgiven = dict.fromkeys(remaining, 0)
+    paid_off_on: date | None = None
+    early = payoff if broken is not True else None
     for payment in sorted(payments, key=lambda p: p.paid_on):
         if payment.amount_minor <= 0:
             raise DomainError("payment.amount", "positive", "a payment must be more than zero")
+        if early is not None and paid_off_on is None and payment.paid_on >= early.as_of:
+            paid_off = _paid_off(ordered, remaining, results, payment, early, policy)
+            if paid_off is not None:
+                result, dropped = paid_off
+                results.append(result)
+                for number, amount in dropped.items():
+                    forgiven[number] += amount
+                paid_off_on = payment.paid_on
+                continue
         left = payment.amount_minor
         allocations: list[Allocation] = []
 
@@ -264,7 +301,8 @@ def plan_state(
     states: list[InstalmentState] = []
     for line in ordered:
         left_on_line = sum(remaining[line.number].values())
-        paid = line.payment_minor - left_on_line
+        due_on_line = line.payment_minor - forgiven[line.number]
+        paid = due_on_line - left_on_line
         days_late = max(0, (on - line.payment_date).days) if left_on_line else 0
         if left_on_line == 0:
             status = InstalmentStatus.PAID
@@ -277,9 +315,7 @@ def plan_state(
         else:
             status = InstalmentStatus.DUE
         states.append(
-            InstalmentState(
-                line.number, line.payment_date, line.payment_minor, paid, status, days_late
-            )
+            InstalmentState(line.number, line.payment_date, due_on_line, paid, status, days_late)
         )
 
     outstanding = sum(s.remaining_minor for s in states)
@@ -323,6 +359,98 @@ def plan_state(
             (s for s in states if s.remaining_minor and s.status is not InstalmentStatus.PAID), None
         ),
         revocation=revocation,
+        paid_off_on=paid_off_on,
+        forgiven_minor=sum(forgiven.values()),
+    )
+
+
+def _paid_off(
+    ordered: Sequence[ScheduledLine],
+    remaining: dict[int, dict[Component, int]],
+    results: Sequence[PaymentResult],
+    payment: Payment,
+    terms: PayoffTerms,
+    policy: Policy,
+) -> tuple[PaymentResult, dict[int, int]] | None:
+    """``payment`` as the early payoff of the plan (its result, and what each line no longer
+    owes), or None: it does not reach the day's quote, or the quote is more than the lines
+    still ask (the ordinary allocation settles them). Whatever the policy does
+    with an over-payment, the quote paid closes the plan: it is what the debtor was told would."""
+    before = PlanState(
+        payment.paid_on, PlanStatus.ACTIVE, None, (), tuple(results), 0, 0, 0, None, None
+    )
+    quote = plan_payoff(
+        ordered,
+        before,
+        settlement=terms.settlement,
+        nominal_annual_rate=terms.nominal_annual_rate,
+        as_of=terms.as_of,
+        on=payment.paid_on,
+        policy=policy,
+        interest_arrears_minor=terms.interest_arrears_minor,
+    )
+    asked = sum(sum(parts.values()) for parts in remaining.values())
+    # (a quote above what the lines ask, interest run on past the last line, is no early
+    # payoff: paying the lines settles the plan the ordinary way)
+    if quote.amount_minor > asked or payment.amount_minor < quote.amount_minor:
+        return None
+    # the principal, then the fees, then the interest: what the waiver forgives comes off the
+    # interest (then the fees), never the principal; each spread over the lines in order
+    caps = {
+        Component.PRINCIPAL: quote.principal_minor,
+        Component.FEES: quote.fees_minor,
+        Component.INTEREST: quote.interest_minor,
+    }
+    budget = quote.amount_minor
+    taken = {x.number: dict.fromkeys(Component, 0) for x in ordered}
+    # the quote is all the lines ask (a settlement's remainder, nothing left to accrue): each
+    # line is paid what it asks
+    for component in () if quote.amount_minor < asked else Component:
+        for x in ordered:
+            taken[x.number][component] = remaining[x.number][component]
+    for component in (Component.PRINCIPAL, Component.FEES, Component.INTEREST):
+        if quote.amount_minor == asked:
+            break
+        want = min(caps[component], budget)
+        # interest: the lines due by the day first (what fell due), then the later ones
+        lines = ordered
+        if component is Component.INTEREST:
+            lines = [x for x in ordered if x.payment_date <= payment.paid_on] + [
+                x for x in ordered if x.payment_date > payment.paid_on
+            ]
+        for x in lines:
+            take = min(want, remaining[x.number][component])
+            taken[x.number][component] += take
+            want -= take
+        # what no line schedules of it (interest accrued since the last due date beyond the
+        # lines' own, a fee credited away) goes on the next line not yet due, else the last
+        extra = want
+        if extra:
+            target = next((x for x in ordered if x.payment_date > payment.paid_on), ordered[-1])
+            taken[target.number][component] += extra
+        budget -= min(caps[component], budget)
+    allocations = tuple(
+        Allocation(
+            x.number,
+            taken[x.number][Component.INTEREST],
+            taken[x.number][Component.FEES],
+            taken[x.number][Component.PRINCIPAL],
+        )
+        for x in ordered
+        if sum(taken[x.number].values())
+    )
+    dropped = {}
+    for x in ordered:
+        left = sum(remaining[x.number].values())
+        got = sum(taken[x.number].values())
+        # a line that got more than it scheduled (accrued interest put on it) owes that more
+        dropped[x.number] = left - got
+        for component in Component:
+            remaining[x.number][component] = 0
+    extra_minor = payment.amount_minor - quote.amount_minor
+    return (
+        PaymentResult(payment, allocations, extra_minor, extra_minor, 0),
+        dropped,
     )
 
 

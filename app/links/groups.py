@@ -71,7 +71,7 @@ from app.offers import calculations
 from app.offers.consolidated import affordability_of, allocation_text, consolidated_summary
 from app.offers.summaries import summary
 from plans.allocation import AllocationRule, NamedDebt, payment_order
-from plans.consolidated_payments import group_status, open_lines, share_payment
+from plans.consolidated_payments import group_status, open_lines, pays_off, share_payment
 from plans.consolidation import negotiate_consolidated
 from plans.errors import DomainError
 from plans.lifecycle import RUNNING
@@ -303,21 +303,38 @@ def record_group_payment(
     if not any(taking):
         plan_life.refuse_closed(plans[0])
     on = max(today, body.date)
-    states = [
-        plan_life.state_of(db, p, on)[0] if ok else None
-        for p, ok in zip(plans, taking, strict=True)
+    judged = [
+        plan_life.state_of(db, p, on) if ok else None for p, ok in zip(plans, taking, strict=True)
     ]
-    rank = {ref: position for position, ref in enumerate(group.debt_order)}
-    parts, left = share_payment(
-        open_lines(
-            [date.fromisoformat(x["payment_date"]) for x in group.document["schedule"]["lines"]],
-            [None if s is None else s.instalments for s in states],
-        ),
-        Payment(body.date, amount, body.reference),
-        rule=AllocationRule(group.allocation_rule),
-        rank=[rank[p.offer.debt_ref] for p in plans],
-        overpayment=Overpayment(plan_life.resolve_version(db, plans[0].offer).engine.overpayment),
-    )
+    states = [None if j is None else j[0] for j in judged]
+    payment = Payment(body.date, amount, body.reference)
+    # enough to finish every debt that day: each gets what finishes it (its payoff quote)
+    quotes = [
+        None
+        if j is None or j[0].outstanding_minor == 0
+        else plan_life.standing_quote(p, j[0], j[2], body.date).quote.amount_minor
+        for p, j in zip(plans, judged, strict=True)
+    ]
+    finished = pays_off(amount, quotes)
+    if finished is not None:
+        parts, left = finished
+    else:
+        rank = {ref: position for position, ref in enumerate(group.debt_order)}
+        parts, left = share_payment(
+            open_lines(
+                [
+                    date.fromisoformat(x["payment_date"])
+                    for x in group.document["schedule"]["lines"]
+                ],
+                [None if s is None else s.instalments for s in states],
+            ),
+            payment,
+            rule=AllocationRule(group.allocation_rule),
+            rank=[rank[p.offer.debt_ref] for p in plans],
+            overpayment=Overpayment(
+                plan_life.resolve_version(db, plans[0].offer).engine.overpayment
+            ),
+        )
     # what no debt takes is the last open plan's to hand back, as a plan of its own would
     last = max(i for i, ok in enumerate(taking) if ok)
     parts[last] += left

@@ -61,6 +61,7 @@ from plans.payments import (
     Overpayment,
     Payment,
     PaymentResult,
+    PayoffTerms,
     PlanState,
     PlanStatus,
     ScheduledLine,
@@ -115,6 +116,17 @@ def _owed_and_waiver(document: Json) -> tuple[Owed, Waiver]:
     )
 
 
+def payoff_terms(document: Json) -> PayoffTerms:
+    """What an offer document's payoff quote needs besides its lines (``PayoffTerms``)."""
+    owed, waiver = _owed_and_waiver(document)
+    return PayoffTerms(
+        settlement=document["kind"] in ("settlement", "settlement_plan"),
+        nominal_annual_rate=Decimal(document["terms"]["nominal_annual_rate"]),
+        as_of=date.fromisoformat(document["as_of"]),
+        interest_arrears_minor=owed.interest_minor - waiver.interest_minor,
+    )
+
+
 def _payments(db: Session, plan: AcceptedPlan) -> list[PlanPayment]:
     """The plan's payments in the order they were recorded."""
     return list(
@@ -163,6 +175,7 @@ def life_of(
         policy=policy.engine,
         owed=owed,
         waiver=waiver,
+        payoff=payoff_terms(offer.document),
     )
     counted = sorted((r for r in rows if r.known_on <= on), key=lambda r: (r.paid_on, r.id))
     return lived, state, counted, policy

@@ -14,6 +14,7 @@ from plans.offer import Owed
 from plans.payments import (
     Overpayment,
     Payment,
+    PayoffTerms,
     PlanStatus,
     ScheduledLine,
     breaks_on,
@@ -183,3 +184,75 @@ def test_valid_until_by_hand() -> None:
         ).status
         is PlanStatus.BROKEN
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=quoted_plans(), extra=st.integers(0, 500))
+def test_paying_the_quote_on_its_day_pays_the_plan_off(
+    case: tuple[Case, Policy, Decimal, int, Waiver, bool], extra: int
+) -> None:
+    # What the page promises ("To finish today: X") holds: X paid that day completes the plan,
+    # whatever the lines would have asked later; anything beyond X is handed back. One unit
+    # less leaves it open, with something still owed.
+    (lines, payments, on), policy, rate, arrears, waiver, settlement = case
+    owed = Owed(sum(x.principal_minor for x in lines), arrears, sum(x.fees_minor for x in lines))
+    terms = PayoffTerms(settlement, rate, START, arrears)
+    before = plan_state(
+        lines, payments, on=on, policy=policy, owed=owed, waiver=waiver, payoff=terms
+    )
+    if before.status is not PlanStatus.ACTIVE or before.outstanding_minor == 0:
+        return  # broken (its recomputed balance) or paid up: no early payoff to make
+    quote = standing_payoff(
+        lines,
+        before,
+        settlement=settlement,
+        nominal_annual_rate=rate,
+        as_of=START,
+        on=on,
+        policy=policy,
+        interest_arrears_minor=arrears,
+    ).quote
+    if quote.amount_minor + extra == 0:
+        return  # nothing to pay (interest paid ahead covers the rest): no payment to make
+    paid = [*payments, Payment(on, quote.amount_minor + extra)]
+    after = plan_state(lines, paid, on=on, policy=policy, owed=owed, waiver=waiver, payoff=terms)
+    assert after.status is PlanStatus.COMPLETED
+    assert after.outstanding_minor == 0
+    last = after.payments[-1]
+    assert last.refunded_minor >= extra
+    # every unit received is either credited to a line or handed back
+    credited = sum(a.total_minor for r in after.payments for a in r.allocations)
+    assert credited + after.refunded_minor == sum(p.amount_minor for p in paid)
+    assert sum(s.paid_minor for s in after.instalments) == after.paid_minor == credited
+    assert all(s.status.value == "paid" for s in after.instalments)
+    if 1 < quote.amount_minor <= before.outstanding_minor:
+        short = [*payments, Payment(on, quote.amount_minor - 1)]
+        open_ = plan_state(
+            lines, short, on=on, policy=policy, owed=owed, waiver=waiver, payoff=terms
+        )
+        assert open_.outstanding_minor > 0
+
+
+def test_a_payoff_by_hand() -> None:
+    # 3 x 505.00 (500.00 principal + 5.00 interest), 12 % a year, as of 15 Dec 2026; nothing
+    # paid, the quote on 15 Dec 2026 (the as-of day: no interest accrued yet) is the principal:
+    # 1,500.00. Paid that day it closes the plan; the 15.00 of interest the lines scheduled for
+    # later is not owed.
+    lines = [ScheduledLine(k, date(2027, k, 15), 50_500, 500, 0, 50_000) for k in (1, 2, 3)]
+    terms = PayoffTerms(False, Decimal("0.12"), date(2026, 12, 15))
+    state = plan_state(
+        lines,
+        [Payment(date(2026, 12, 15), 150_000)],
+        on=date(2026, 12, 16),
+        policy=Policy(holiday_country=None),
+        owed=Owed(150_000, 0, 0),
+        waiver=Waiver(),
+        payoff=terms,
+    )
+    assert (state.status, state.paid_minor, state.forgiven_minor) == (
+        PlanStatus.COMPLETED,
+        150_000,
+        1_500,
+    )
+    assert state.paid_off_on == date(2026, 12, 15)
+    assert [s.due_minor for s in state.instalments] == [50_000, 50_000, 50_000]
