@@ -295,7 +295,10 @@ def share_payments(
     offer: ConsolidatedOffer, payments: Sequence[Payment], *, policy: Policy
 ) -> list[tuple[list[int], int]]:
     """Each payment (in date order) as the amount each debt gets, in the offer's order of
-    debts, and the amount refunded (:func:`share_payment`, each payment after those before it).
+    debts, and the amount refunded: each payment after those before it, from what each debt's
+    own plan still asks then (:func:`open_lines`, :func:`share_payment`), or each debt's payoff
+    quote when it reaches them all (:func:`pays_off`). ``app.links.groups`` shares money
+    received the same way.
 
     Examples
     --------
@@ -310,16 +313,36 @@ def share_payments(
     >>> share_payments(offer, [Payment(date(2026, 12, 28), 20_000)], policy=Policy())
     [([6667, 13333], 0)]
     """
-    index = {plan.named.ref: i for i, plan in enumerate(offer.debts)}
     rank = debt_ranks([plan.named for plan in offer.debts], offer.rule)
-    lines = [
-        (x.payment_date, {index[a.debt_ref]: a.payment_minor for a in shared if a.payment_minor})
-        for x, shared in zip(offer.schedule.lines, offer.allocations, strict=True)
-    ]
+    dates = [x.payment_date for x in offer.schedule.lines]
     overpayment = Overpayment(policy.overpayment)
+    last = len(offer.debts) - 1
+    given: list[list[Payment]] = [[] for _ in offer.debts]
     out: list[tuple[list[int], int]] = []
     for payment in sorted(payments, key=lambda p: p.paid_on):
-        parts, left = _share(lines, payment, rule=offer.rule, rank=rank, overpayment=overpayment)
+        # each debt as its own plan stands, with its shares of the payments before
+        standings = [
+            _standing(plan, given[i], on=payment.paid_on, policy=policy)
+            for i, plan in enumerate(offer.debts)
+        ]
+        finished = pays_off(
+            payment.amount_minor,
+            [s.payoff.amount_minor if s.state.outstanding_minor else None for s in standings],
+        )
+        if finished is None:
+            finished = share_payment(
+                open_lines(dates, [s.state.instalments for s in standings]),
+                payment,
+                rule=offer.rule,
+                rank=rank,
+                overpayment=overpayment,
+            )
+        parts, left = finished
+        for i, part in enumerate(parts):
+            # what no debt takes is the last debt's to refund, as a plan of its own would
+            amount = part + (left if i == last else 0)
+            if amount:
+                given[i].append(Payment(payment.paid_on, amount, payment.reference))
         out.append((parts, left))
     return out
 

@@ -19,7 +19,14 @@ from plans.consolidated_payments import (
 from plans.consolidation import MAKERS, consolidated_instalment
 from plans.debt import Capacity
 from plans.errors import DomainError
-from plans.payments import InstalmentStatus, Overpayment, Payment, PlanStatus, plan_state
+from plans.payments import (
+    InstalmentStatus,
+    Overpayment,
+    Payment,
+    PayoffTerms,
+    PlanStatus,
+    plan_state,
+)
 from plans.policy import OfferKind, Policy
 from tests.plans.conftest import capacities, debts
 from tests.plans.test_consolidation import HAND, THREE, named, several
@@ -55,10 +62,15 @@ def test_an_over_payment_reduces_the_last_lines_or_is_refunded() -> None:
     assert state.splits[0].unallocated_minor == 60_000
     assert state.status is PlanStatus.COMPLETED
     assert state.payoff_minor == 0
-    # refunding instead: line 1 and the next (1,200.00) are kept, 5,400.00 goes back
+    # refunding instead: 6,600.00 still reaches what finishes every debt that day (1,000.00 +
+    # 2,000.00 + 3,000.00: interest frozen), so each is paid off and 600.00 goes back; 5,000.00
+    # does not, so line 1 and the next (1,200.00) are kept and 3,800.00 goes back
     refund = Policy(holiday_country=None, overpayment="refund")
     state = consolidated_state(PLAN, [Payment(DATES[0], 660_000)], on=DATES[0], policy=refund)
-    assert state.splits[0].unallocated_minor == 540_000
+    assert state.splits[0].unallocated_minor == 60_000
+    assert state.status is PlanStatus.COMPLETED
+    state = consolidated_state(PLAN, [Payment(DATES[0], 500_000)], on=DATES[0], policy=refund)
+    assert state.splits[0].unallocated_minor == 380_000
     assert [a.payment_minor for a in state.splits[0].allocations] == [20_000, 40_000, 60_000]
 
 
@@ -97,6 +109,13 @@ def test_one_debt_is_judged_as_its_single_plan(data: st.DataObject) -> None:
     on = lines[-1].payment_date + timedelta(days=data.draw(st.integers(-200, 200)))
     on = max(on, offer.as_of)
     single = offer.debts[0].offer
+    # as the service judges one debt's plan: its payoff quote paid pays it off
+    terms = PayoffTerms(
+        single.kind in (OfferKind.SETTLEMENT, OfferKind.SETTLEMENT_PLAN),
+        single.terms.nominal_annual_rate,
+        single.as_of,
+        single.owed.interest_minor - single.waiver.interest_minor,
+    )
     expected = plan_state(
         scheduled_lines(single),
         payments,
@@ -104,6 +123,7 @@ def test_one_debt_is_judged_as_its_single_plan(data: st.DataObject) -> None:
         policy=Policy(),
         owed=single.owed,
         waiver=single.waiver,
+        payoff=terms,
     )
     state = consolidated_state(offer, payments, on=on, policy=Policy())
     assert state.debts[0].state == expected
