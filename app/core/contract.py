@@ -85,6 +85,9 @@ RULES: dict[str, str] = {
     "one_live_arrangement": "A new offer for a debt with an open plan starts from what that"
     " plan still asks today (it replaces the plan when accepted).",
     "new_offer": "A decision ``offered`` names an offer for the same debt made after the request.",
+    "required": "A decision ``offered`` names the new saved offer (``offer_id``).",
+    "same_debt": "A decision ``offered`` names an offer of the request's own debt.",
+    "not_with_declined": "A decision ``declined`` names no offer.",
     # the policy document
     "every_jurisdiction": "Contact rules and messages for each of CN, US and GB, once each.",
     "order": "A contact rule's hours start before they end.",
@@ -294,7 +297,9 @@ OPERATION_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/s/{token}/change"): PROPOSAL,
     ("POST", "/s/{token}/change/requests"): ASKED,
     ("GET", "/s/{token}/change"): PROPOSAL,
-    ("POST", "/v1/change-requests/{request_id}/decision"): rules("exists", "new_offer"),
+    ("POST", "/v1/change-requests/{request_id}/decision"): rules(
+        "exists", "new_offer", "required", "same_debt", "not_with_declined"
+    ),
 }
 
 
