@@ -73,7 +73,6 @@ from app.offers.summaries import summary
 from plans.allocation import AllocationRule, NamedDebt, payment_order
 from plans.consolidated_payments import group_status, open_lines, pays_off, share_payment
 from plans.consolidation import negotiate_consolidated
-from plans.errors import DomainError
 from plans.lifecycle import RUNNING
 from plans.money import to_minor
 from plans.payments import (
@@ -286,16 +285,10 @@ def record_group_payment(
             raise conflict(
                 "This Idempotency-Key was used for a different payment.", "idempotency-key"
             )
-        return _shared_json(db, earlier, group, plans), False
+        return _shared_json(earlier, group, plans, _applied(db, plans)), False
     today = date.today()
-    amount = to_minor(body.amount, currency, field="amount")
-    if amount <= 0:
-        raise DomainError("amount", "positive", "a payment must be more than zero")
     accepted_on = min(p.accepted_at.date() for p in plans)
-    if body.date < accepted_on:
-        raise DomainError("date", "not_before_acceptance", "is before the plan was accepted")
-    if body.date > today + timedelta(days=1):
-        raise DomainError("date", "not_in_future", "a payment cannot be dated in the future")
+    amount = plan_life.payment_amount(body, currency, accepted_on=accepted_on, today=today)
     for plan in plans:
         plan_life.advance(db, plan, today)
     # money goes to plans still open (a completed one hands back what it gets)
@@ -357,7 +350,7 @@ def record_group_payment(
     for plan, part in zip(plans, parts, strict=True):
         if part:
             _record_part(db, plan, received, part, key, today)
-    answer = _shared_json(db, received, group, plans)
+    answer = _shared_json(received, group, plans, _applied(db, plans))
     trail.record(
         db,
         "payment_allocated",
@@ -429,25 +422,40 @@ def _record_part(
     plan_life.advance(db, plan, row.known_on)
 
 
+Applied = dict[int, tuple[PlanPayment, PaymentResult]]  # a payment's id: it, as applied
+
+
+def _applied(db: Session, plans: list[AcceptedPlan]) -> Applied:
+    # every recorded payment of the plans as its plan applied it, each plan's state replayed
+    # once (through the last day its life was recorded: every payment is known by then)
+    applied: Applied = {}
+    for plan in plans:
+        state, rows, _ = plan_life.state_of(db, plan, max(date.today(), plan.reviewed_through))
+        applied.update(
+            (row.id, (row, result)) for row, result in zip(rows, state.payments, strict=True)
+        )
+    return applied
+
+
 def _shared_json(
-    db: Session, received: GroupPayment, group: OfferGroup, plans: list[AcceptedPlan]
+    received: GroupPayment,
+    group: OfferGroup,
+    plans: list[AcceptedPlan],
+    applied: Applied,
 ) -> Json:
     # schemas.consolidated_plans.SharedPaymentOut, each part as its plan applied it
     currency = plans[0].offer.currency
     fmt = amount_formatter(currency)
+    parts = {
+        row.plan_id: (row, result)
+        for row, result in applied.values()
+        if row.group_payment_id == received.id
+    }
     allocations = []
     for plan in plans:
-        row = db.scalar(
-            select(PlanPayment).where(
-                PlanPayment.plan_id == plan.id, PlanPayment.group_payment_id == received.id
-            )
-        )
-        if row is None:
+        if plan.id not in parts:
             continue
-        state, rows, _ = plan_life.state_of(db, plan, max(date.today(), row.known_on))
-        result = next(
-            r for stored, r in zip(rows, state.payments, strict=True) if stored.id == row.id
-        )
+        row, result = parts[plan.id]
         allocations.append(
             {
                 "debt_ref": plan.offer.debt_ref,
@@ -494,6 +502,7 @@ def consolidated_plan_json(db: Session, group: OfferGroup, on: date) -> Json:
                 "outstanding": fmt(state.outstanding_minor),
             }
         )
+    applied = _applied(db, plans)
     received = db.scalars(
         select(GroupPayment)
         .where(GroupPayment.group_id == group.id, GroupPayment.paid_on <= on)
@@ -509,7 +518,7 @@ def consolidated_plan_json(db: Session, group: OfferGroup, on: date) -> Json:
         "paid": fmt(paid),
         "outstanding": fmt(outstanding),
         "debts": debts,
-        "payments": [_shared_json(db, r, group, plans) for r in received],
+        "payments": [_shared_json(r, group, plans, applied) for r in received],
         "offer": group.document,
     }
 

@@ -246,6 +246,19 @@ def _matching(state: PlanState, rows: list[PlanPayment]) -> list[tuple[PlanPayme
     return list(zip(rows, state.payments, strict=True))
 
 
+def payment_amount(body: PaymentIn, currency: str, *, accepted_on: date, today: date) -> int:
+    """The amount of money received, in minor units, once its rules hold: more than zero,
+    dated neither before the plan was accepted nor after tomorrow."""
+    amount = to_minor(body.amount, currency, field="amount")
+    if amount <= 0:
+        raise DomainError("amount", "positive", "a payment must be more than zero")
+    if body.date < accepted_on:
+        raise DomainError("date", "not_before_acceptance", "is before the plan was accepted")
+    if body.date > today + timedelta(days=1):
+        raise DomainError("date", "not_in_future", "a payment cannot be dated in the future")
+    return amount
+
+
 def record_payment(
     db: Session, plan_id: str, body: PaymentIn, key: Actor, idempotency_key: str
 ) -> tuple[Json, bool]:
@@ -267,13 +280,7 @@ def record_payment(
         # bring the plan's recorded life up to today first: a payment is counted after it
         advance(db, plan, today)
         refuse_closed(plan)
-        amount = to_minor(body.amount, currency, field="amount")
-        if amount <= 0:
-            raise DomainError("amount", "positive", "a payment must be more than zero")
-        if body.date < plan.accepted_at.date():
-            raise DomainError("date", "not_before_acceptance", "is before the plan was accepted")
-        if body.date > date.today() + timedelta(days=1):
-            raise DomainError("date", "not_in_future", "a payment cannot be dated in the future")
+        amount = payment_amount(body, currency, accepted_on=plan.accepted_at.date(), today=today)
         row = PlanPayment(
             plan_id=plan.id,
             amount_minor=amount,
@@ -413,16 +420,16 @@ def standing_quote(
     """The plan's payoff quote on ``on`` (``state`` is its state that day, under ``policy``)
     and the last day it holds (``plans.payments.standing_payoff``)."""
     document = plan.offer.document
-    owed, waiver = _owed_and_waiver(document)
+    terms = payoff_terms(document)
     return standing_payoff(
         scheduled_lines(document),
         state,
-        settlement=document["kind"] in ("settlement", "settlement_plan"),
-        nominal_annual_rate=Decimal(document["terms"]["nominal_annual_rate"]),
-        as_of=date.fromisoformat(document["as_of"]),
+        settlement=terms.settlement,
+        nominal_annual_rate=terms.nominal_annual_rate,
+        as_of=terms.as_of,
         on=on,
         policy=policy.engine,
-        interest_arrears_minor=owed.interest_minor - waiver.interest_minor,
+        interest_arrears_minor=terms.interest_arrears_minor,
     )
 
 
@@ -645,19 +652,19 @@ def still_asks(document: Json, state: PlanState, policy: ResolvedPolicy, on: dat
     after every payment credited and with no waiver: the principal and fees unpaid, the
     interest due and accrued (a broken plan that lost its discount: its recomputed balance).
     A new plan for the debt starts from this."""
-    owed, waiver = _owed_and_waiver(document)
+    terms = payoff_terms(document)
     no_waiver = dataclasses.replace(
         policy.engine, payoff_interest_waiver_bps=0, payoff_fee_waiver_bps=0
     )
     quote = plan_payoff(
         scheduled_lines(document),
         state,
-        settlement=document["kind"] in ("settlement", "settlement_plan"),
-        nominal_annual_rate=Decimal(document["terms"]["nominal_annual_rate"]),
-        as_of=date.fromisoformat(document["as_of"]),
-        on=max(on, date.fromisoformat(document["as_of"])),
+        settlement=terms.settlement,
+        nominal_annual_rate=terms.nominal_annual_rate,
+        as_of=terms.as_of,
+        on=max(on, terms.as_of),
         policy=no_waiver,
-        interest_arrears_minor=owed.interest_minor - waiver.interest_minor,
+        interest_arrears_minor=terms.interest_arrears_minor,
     )
     # (interest paid ahead for days not yet run is already off the quote's principal)
     return Owed(quote.principal_minor, quote.interest_minor, quote.fees_minor)

@@ -125,7 +125,7 @@ def offer_json(token: Token, db: DbSession, p: str | None = MarkerQuery) -> Json
 def shown(offer: SavedOffer, token: str) -> dict[str, Any]:
     """The document a link shows: the offer's, or (its consolidated offer's link) the
     combined one."""
-    if offer.group is not None and sharing.shows_group(offer, token):
+    if offer.group is not None and sharing.shows_group(offer, token):  # (narrows the type)
         return offer.group.document
     return offer.document
 
