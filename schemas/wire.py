@@ -58,7 +58,7 @@ def _iso(day: date | None) -> str | None:
 def _lines(lines: Sequence[Line], fmt: Callable[[int], str]) -> list[Json]:
     # Each distinct amount of the schedule formatted once, then looked up: a schedule repeats
     # its amounts (each opening balance is the previous closing one, the level payment, zeros).
-    text = {amount: fmt(amount) for x in lines for amount in x[4:12]}
+    text = {amount: fmt(amount) for amount in {a for x in lines for a in x[4:12]}}
     return [
         {
             "number": number,

@@ -82,6 +82,30 @@ def taking(table: Iterable[Template], path: str) -> list[Template]:
     return [template for template in table if template.takes(path)]
 
 
+def fixed_paths(table: Sequence[Template]) -> dict[str, list[Template]]:
+    """The routes that take each path without parameters (``/v1/offers/negotiate``), found
+    once: such a path is most requests, and the answer for it never changes, so a request for
+    it is a dictionary lookup instead of trying every route's pattern. A fixed path may also
+    be taken by a template with parameters (when their types accept its segments), so each is
+    found by :func:`taking` over the whole table, as any other path is.
+
+    Examples
+    --------
+    >>> from fastapi import FastAPI
+    >>> app = FastAPI()
+    >>> @app.get("/v1/items/{item_id}")
+    ... def item(item_id: str) -> None: ...
+    >>> @app.post("/v1/items/search")
+    ... def search() -> None: ...
+    >>> table = templates(app.routes)
+    >>> sorted(sorted(t.methods) for t in fixed_paths(table)["/v1/items/search"])
+    [['GET'], ['POST']]
+    >>> "/v1/items/{item_id}" in fixed_paths(table)
+    False
+    """
+    return {t.path: taking(table, t.path) for t in table if "{" not in t.path}
+
+
 def allowed(table: Iterable[Template], path: str) -> frozenset[str] | None:
     """The methods of every route that takes ``path``; ``None`` when no route does."""
     return methods_of(taking(table, path))
@@ -129,6 +153,7 @@ class KnownRoutes:
         self.app = app
         self.routes = routes
         self.table: list[Template] | None = None
+        self.fixed: dict[str, list[Template]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,11 +161,14 @@ class KnownRoutes:
             return
         if self.table is None:
             self.table = templates(self.routes)
+            self.fixed = fixed_paths(self.table)
         # as the router matches it: without the prefix a proxy mounts the service under
         path, root = scope["path"], scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        found = taking(self.table, path)  # each route's pattern is tried once a request
+        found = self.fixed.get(path)
+        if found is None:
+            found = taking(self.table, path)  # each route's pattern is tried once a request
         allow = methods_of(found)
         if allow is None:
             answer = problem_response(not_found("There is nothing at this path."), path)

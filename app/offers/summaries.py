@@ -116,13 +116,14 @@ def duration(t: Words, frequency: Frequency, count: int) -> str:
 
 
 def _every(t: Words, frequency: Frequency) -> str:
-    # how often, after an amount: "pay CN¥1,250.00 a month"
-    return {
-        Frequency.MONTHLY: t.pgettext("summary", "a month"),
-        Frequency.WEEKLY: t.pgettext("summary", "a week"),
-        Frequency.BIWEEKLY: t.pgettext("summary", "every two weeks"),
-        Frequency.SEMI_MONTHLY: t.pgettext("summary", "twice a month"),
-    }[frequency]
+    # how often, after an amount: "pay CN¥1,250.00 a month" (only the one asked is translated)
+    if frequency is Frequency.MONTHLY:
+        return t.pgettext("summary", "a month")
+    if frequency is Frequency.WEEKLY:
+        return t.pgettext("summary", "a week")
+    if frequency is Frequency.BIWEEKLY:
+        return t.pgettext("summary", "every two weeks")
+    return t.pgettext("summary", "twice a month")
 
 
 def _falling(t: Words, frequency: Frequency, count: int, **fields: str) -> str:
