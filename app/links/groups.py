@@ -31,11 +31,9 @@ from app.audit import trail
 from app.core.access import Action, Actor, actor, can, not_visible, open_debt
 from app.core.db import utcnow
 from app.core.errors import conflict
-from app.core.events import bus
 from app.core.idempotency import request_fingerprint
 from app.finance.policies import resolve_for_offer
 from app.links import plans as plan_life
-from app.links.events import PaymentRecorded
 from app.links.models import (
     OPEN_STATES,
     AcceptedPlan,
@@ -396,30 +394,8 @@ def _record_part(
     )
     db.add(row)
     db.flush()
-    state, rows, policy = plan_life.state_of(db, plan, max(today, row.known_on))
-    result = next(r for stored, r in zip(rows, state.payments, strict=True) if stored.id == row.id)
-    document = plan_life.payment_json(
-        row, result, plan.offer.currency, Overpayment(policy.engine.overpayment).value
-    )
-    trail.record(
-        db,
-        "payment_recorded",
-        actor=actor(key),
-        offer_id=plan.offer_id,
-        plan_id=plan.id,
-        payload={
-            "amount": document["amount"],
-            "currency": plan.offer.currency,
-            "date": row.paid_on.isoformat(),
-            "reference": row.reference,
-            "allocations": document["allocations"],
-            "refunded": document["refunded"],
-            "consolidated_plan_id": received.group_id,
-            "group_payment_id": received.id,
-        },
-    )
-    bus.publish(db, PaymentRecorded(plan, row, result, state))
-    plan_life.advance(db, plan, row.known_on)
+    audited = {"consolidated_plan_id": received.group_id, "group_payment_id": received.id}
+    plan_life.applied_payment(db, plan, row, key, today, new=True, audited=audited)
 
 
 Applied = dict[int, tuple[PlanPayment, PaymentResult]]  # a payment's id: it, as applied

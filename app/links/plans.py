@@ -304,6 +304,26 @@ def record_payment(
                 "This Idempotency-Key was used for a different payment.", "idempotency-key"
             )
         row, new = earlier, False
+    return applied_payment(db, plan, row, key, today, new=new), new
+
+
+def applied_payment(
+    db: Session,
+    plan: AcceptedPlan,
+    row: PlanPayment,
+    key: Actor,
+    today: date,
+    *,
+    new: bool,
+    audited: Json | None = None,
+) -> Json:
+    """The stored payment ``row`` as its plan applies it (``schemas.sharing.PaymentOut``).
+
+    A ``new`` one is also audited as ``payment_recorded`` (with ``audited`` added to what the
+    entry says), published, and its plan's life recorded up to the day it is known: a
+    payment received for one plan and a consolidated plan's part of one are recorded alike.
+    """
+    currency = plan.offer.currency
     state, rows, policy = state_of(db, plan, max(today, row.known_on))
     result = next(r for stored, r in _matching(state, rows) if stored.id == row.id)
     document = payment_json(row, result, currency, Overpayment(policy.engine.overpayment).value)
@@ -321,12 +341,13 @@ def record_payment(
                 "reference": row.reference,
                 "allocations": document["allocations"],
                 "refunded": document["refunded"],
+                **(audited or {}),
             },
         )
         bus.publish(db, PaymentRecorded(plan, row, result, state))
         # what the payment moved (back to active, cured, completed) is recorded after it
         advance(db, plan, row.known_on)
-    return document, new
+    return document
 
 
 def plan_json(db: Session, plan: AcceptedPlan, on: date) -> Json:
