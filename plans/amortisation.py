@@ -164,12 +164,20 @@ def line_rates(
     """
     if not due:
         return []
-    yearly = Fraction(annual)
     if policy.interest_basis is InterestBasis.NOMINAL:
-        nominal = yearly / frequency.periods_per_year
+        per_year = frequency.periods_per_year
+        nominal = per_period(annual, per_year)
         whole, odd_start = whole_periods_after(as_of, due[0], frequency)
-        first = nominal * whole + yearly * year_fraction(odd_start, due[0], policy.day_count)
+        # annual x (whole / per_year + odd days / basis), made as one fraction from integers:
+        # the same value as the sum of the two fractions, without the arithmetic of three
+        odd = year_fraction(odd_start, due[0], policy.day_count)
+        top, bottom = annual.as_integer_ratio()
+        first = Fraction(
+            top * (whole * odd.denominator + odd.numerator * per_year),
+            bottom * per_year * odd.denominator,
+        )
         return [first] + [nominal] * (len(due) - 1)
+    yearly = Fraction(annual)
     starts = [as_of, *paid_on[:-1]]
     return [
         yearly * year_fraction(begin, end, policy.day_count)
