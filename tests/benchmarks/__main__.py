@@ -24,11 +24,13 @@ from tests.benchmarks import (
     bench_engine,
     bench_portfolio,
     bench_reminders,
+    bench_request,
     bench_vector,
 )
 
 BENCHMARKS: dict[str, Callable[[], Any]] = {
     "engine": bench_engine.main,
+    "request": bench_request.main,
     "vector": bench_vector.main,
     "api": bench_api.main,
     "portfolio": bench_portfolio.main,
