@@ -445,12 +445,13 @@ def _lay_out(
     # Two rows of scratch, reused line after line: the product of a balance and a rate, and
     # what a line owes in all (neither is read after its line).
     product, total = np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
-    # A line where no debt carries arrears and none pays less than its interest leaves every
-    # balance where it was or lower, so the next line's interest is no more than this one's and
-    # no more than the level payment: no debt can fall short on the next line either (interest
-    # rounds monotonically; a last line pays it all; lines past a term pay and accrue 0). The
-    # check is then skipped until arrears or a short line come back.
-    settled = False
+    # Past the first line, no debt without arrears pays less than its interest when interest
+    # comes before principal, so the check is made on the first line only. A debt without
+    # arrears on two lines paid its interest on the first (or it would carry some), a debt
+    # that clears its arrears on a line paid that line's interest with them: either way its
+    # balance did not grow, so its next interest (rounded monotonically) is at most that
+    # line's, which its payment covered, and the payment is the level payment (at most the
+    # line's total) or, on its last line, the whole total.
     for k in range(longest):
         accrued = _row(lines.accrued, k, block)
         if boxed:
@@ -476,10 +477,9 @@ def _lay_out(
         if lines.accrued_total is not None and lines.open_lines is not None:
             lines.accrued_total[block] += accrued
             lines.open_lines[block] += closing != 0
-        if interest_first and not boxed and (settled or not _any_short(payment, accrued, rows)):
+        if interest_first and not boxed and (k > 0 or not _any_short(payment, accrued, rows)):
             if lines.accrued_total is None:  # a kept line; a row taking turns is not read again
                 _row(lines.interest, k, block)[...] = accrued
-            settled = not len(owing)
             owed = closing.copy() if len(owing) else closing
             if len(owing):
                 _waterfall(
@@ -487,7 +487,6 @@ def _lay_out(
                 )
                 owing = _still_owing(rows, interest, fees)
             continue
-        settled = False
         paid_interest = _row(lines.interest, k, block)
         repaid = np.empty_like(payment)
         if interest_first:
