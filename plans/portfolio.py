@@ -155,8 +155,8 @@ def level_payments(
         x = np.where(np.isinf(factor), owed, owed * factor / (1.0 + factor))
     # The fixed point of the scalar rule, stepped only for the debts still moving: the same
     # decisions as the scalar rule in the same float operations. At first those are the debts
-    # with arrears that do not fit in the first payment with the first interest (a debt whose
-    # do takes the step to m = 1, where it already is).
+    # whose arrears and first interest do not fit in the first payment: the step takes the
+    # others to m = 1, where they already are.
     pending = (arrears > 0) & ~(a + rate * p <= x)
     rows = np.flatnonzero(pending)
     for _ in range(12):
@@ -352,10 +352,9 @@ def _laid_out(
     # Lines not kept take turns in a row or two (see _row): one for what a line pays and
     # accrues, two for the balance, which the next line starts from. Every line a block
     # reaches is written whole (payment, interest, accrued, closing), so those matrices start
-    # uninitialised (np.empty: numpy asks large ones of huge pages, where np.zeros' zeroed
-    # pages fault in 4 KiB at a time, half the layout's time on a 100k portfolio) and a block
-    # zeroes only the lines past its longest term. Fees paid are written on the few debts
-    # that carry fees, so their matrix starts zeroed.
+    # uninitialised (np.empty, which numpy backs with huge pages when large) rather than zeroed
+    # to be written over, and a block zeroes only the lines past its longest term. Fees paid
+    # are written on the few debts that carry fees, so their matrix starts zeroed.
     def rows(kept_rows: int, start: Any = np.zeros) -> Int64Array:
         made: Int64Array = start((kept_rows if kept else min(kept_rows, 1), count), np.int64)
         return made
