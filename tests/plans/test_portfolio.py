@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plans.amortisation import Amortisation
 from plans.calendar import Frequency, add_periods
 from plans.debt import Debt
 from plans.errors import DomainError
-from plans.instalment import instalment_plan
+from plans.instalment import build_instalment, instalment_plan
 from plans.money import Rounding
 from plans.policy import ArrearsTreatment, Component, Policy
 from plans.portfolio import instalment_payments, instalment_schedules
@@ -169,3 +171,95 @@ def test_totals_are_exact_over_a_portfolio() -> None:
     paid = arrays.payment_minor.sum(axis=1)
     assert (paid == principal + interest + fees + arrays.interest_accrued_minor.sum(axis=1)).all()
     assert (arrays.closing_balance_minor[:, -1] == 0).all()
+
+
+def fixed_level_lines(debt: Debt, term: int, policy: Policy, level: int) -> list[tuple[int, ...]]:
+    schedule, _, _ = build_instalment(
+        debt,
+        policy=policy,
+        capacity=None,
+        term=term,
+        frequency=Frequency.MONTHLY,
+        first_due=add_periods(debt.as_of, 1, Frequency.MONTHLY),
+        annual=debt.nominal_annual_rate,
+        amortisation=Amortisation.EQUAL_INSTALMENT,
+        down_minor=0,
+        level_minor=level,
+    )
+    return [
+        (x.payment_minor, x.interest_minor, x.fees_minor, x.principal_minor,
+         x.interest_accrued_minor, x.closing_balance_minor)
+        for x in schedule.lines
+    ]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**9) | st.just(0),
+            st.integers(0, 10**7) | st.just(0),
+            st.integers(0, 10**6) | st.just(0),
+            st.integers(0, 240_000) | st.just(0),
+            st.integers(1, 36),
+            st.integers(0, 10**7),  # a fixed level, if fixed: below the interest at times
+        ).filter(lambda r: r[0] + r[1] + r[2] > 0),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from([Rounding.HALF_UP, Rounding.HALF_EVEN]),
+    st.sampled_from([ArrearsTreatment.FOLD, ArrearsTreatment.WAIVE]),
+    st.permutations(list(Component)).map(tuple),
+    st.integers(1, 4),
+    st.booleans(),
+)
+def test_blocks_of_any_size_lay_out_the_scalar_lines(
+    rows: list[tuple[int, int, int, int, int, int]],
+    rounding: Rounding,
+    arrears: ArrearsTreatment,
+    waterfall: tuple[Component, ...],
+    block: int,
+    fixed: bool,
+) -> None:
+    # Blocks of a few debts, each with its own longest term, arrears paid off on different
+    # lines, zero rates and zero balances, levels that fall short of the interest on some
+    # lines and not others: every line as the scalar engine lays it out, zeros past each
+    # term, and the payments kept alone the same.
+    policy = Policy(
+        plan_rate=None,
+        rounding=rounding,
+        arrears=arrears,
+        waterfall=waterfall,
+        holiday_country=None,
+        min_instalment=(("CNY", Decimal(0)),),
+    )
+    principal, interest, fees, rates, terms = np.array([r[:5] for r in rows], dtype=np.int64).T
+    level = np.array([r[5] for r in rows], dtype=np.int64) if fixed else None
+    with patch("plans.portfolio._BLOCK", block):
+        arrays = instalment_schedules(
+            principal, interest, fees, rates, terms, policy=policy, level_minor=level
+        )
+        kept = instalment_payments(
+            principal, interest, fees, rates, terms, policy=policy, level_minor=level
+        )
+    assert kept.payment_minor.T.tolist() == arrays.payment_minor.tolist()
+    width = int(terms.max())
+    for i, (p, owed_interest, owed_fees, rate_micro, term, fixed_level) in enumerate(rows):
+        debt = Debt("CNY", p, owed_interest, owed_fees, Decimal(rate_micro) / 10**6, AS_OF, 90)
+        if fixed:
+            expected = fixed_level_lines(debt, term, policy, fixed_level)
+        else:
+            expected = scalar_lines(debt, term, policy, Frequency.MONTHLY)
+        got = [
+            (
+                int(arrays.payment_minor[i, k]),
+                int(arrays.interest_minor[i, k]),
+                int(arrays.fees_minor[i, k]),
+                int(arrays.principal_minor[i, k]),
+                int(arrays.interest_accrued_minor[i, k]),
+                int(arrays.closing_balance_minor[i, k]),
+            )
+            for k in range(width)
+        ]
+        assert got[: len(expected)] == expected
+        assert all(line == (0,) * 6 for line in got[len(expected) :])
