@@ -74,12 +74,17 @@ def measure(
     """
     flows = offers.flows
     offers.total_paid_minor[:] = flows.sum(axis=0)
+    # Every flow is a payment (none is negative): which positions pay, found once for the
+    # APR solve, the positions the present values need, and each debt's first payment.
+    paying = flows > 0
+    last = _last_rows(paying)
     if finance_charge is not None and annual is not None:
         financed = offers.total_paid_minor - finance_charge
         solve = np.flatnonzero((offers.rule == 0) & (finance_charge != 0) & (financed > 0))
         if len(solve):
             # the debts to solve are picked batch by batch from the whole flows: one copy each
-            apr = _solve_aprs(flows, solve, financed[solve], annual[solve] / MONTH_RATE_SCALE)
+            guess = annual[solve] / MONTH_RATE_SCALE
+            apr = _solve_aprs(flows, solve, financed[solve], guess, last=last[solve])
             offers.apr_ppm[solve] = apr
             # plans.instalment.finish: an annual rate above the cap, as disclosed, refuses
             over = solve[over_cap(apr, policy)]
@@ -87,21 +92,23 @@ def measure(
                 offers.rule[over] = RATE_CAP
                 clear(offers, over)
                 offers.total_paid_minor[over] = 0
+                paying[:, over] = False
+                last[over] = 0
     curve = policy.survival_curve(kind)
     weights = weights_for(dates.days, policy.cost_of_funds, curve.take_up, curve.monthly_retention)
     offers.weights = weights
     # Positions after the last payment of every debt add exact zeros: leave them out.
-    used = np.flatnonzero(flows.any(axis=1))
-    rows = int(used.max()) + 1 if len(used) else 0
-    values = flows[:rows].astype(np.float64)
+    latest = int(last.max(initial=0))
+    rows = latest + 1 if latest or paying[:1].any() else 0
     positions = offers.positions.tolist()
     first = offers.first
     # the earliest position that pays (a debt whose plan pays nothing keeps its own)
     if rows:
-        earliest = _first_rows(flows[:rows] > 0)
-        paying = earliest < rows
-        first[paying] = earliest[paying]
+        earliest = _first_rows(paying[:rows])
+        paying_at_all = earliest < rows
+        first[paying_at_all] = earliest[paying_at_all]
     first_position = offers.positions[np.maximum(first, 0)]
+    values = flows[:rows]  # converted to doubles a row at a time, as they are weighted
     npv, expected = _present_values(values, positions, first_position, weights)
     # plans.rates.npv_minor adds with math.fsum (exactly); a plain sum drifts by a few units in
     # the last place, which only matters once that place nears half a minor unit: for debts
@@ -117,14 +124,17 @@ def measure(
 
 
 def _present_values(
-    values: FloatArray,
+    values: Int64Array,
     positions: list[int],
     first_position: Int64Array,
     weights: Weights,
     *,
     compensated: bool = False,
 ) -> tuple[FloatArray, FloatArray]:
-    """NPV and expected recovery of each debt's flows (``values``: position × debt)."""
+    """NPV and expected recovery of each debt's flows (``values``: position × debt).
+
+    Each row is converted to doubles by the multiplication that weights it (the same doubles
+    as converting the whole matrix first, without the copy)."""
     count = values.shape[1]
     npv, expected = np.zeros(count), np.zeros(count)
     npv_error, expected_error = np.zeros(count), np.zeros(count)
@@ -180,11 +190,18 @@ def apr_ppm(flows: Int64Array, financed: Int64Array, *, guess: FloatArray) -> In
 
 
 def _solve_aprs(
-    flows: Int64Array, columns: Int64Array, financed: Int64Array, guess: FloatArray
+    flows: Int64Array,
+    columns: Int64Array,
+    financed: Int64Array,
+    guess: FloatArray,
+    *,
+    last: Int64Array | None = None,
 ) -> Int64Array:
-    """:func:`apr_ppm` of the ``columns`` of ``flows`` (``financed`` and ``guess`` theirs)."""
-    # the last month that pays (0 if none), of every column: a max over contiguous rows
-    last = _last_rows(flows > 0)[columns]
+    """:func:`apr_ppm` of the ``columns`` of ``flows`` (``financed``, ``guess`` and the last
+    row that pays, ``last``, theirs; found here if not given)."""
+    if last is None:
+        # the last month that pays (0 if none), of every column: a max over contiguous rows
+        last = _last_rows(flows > 0)[columns]
     rate = np.full(len(columns), np.nan)
     for batch in by_term(last + 1):
         # np.take along the debts gathers several times faster than fancy indexing does
