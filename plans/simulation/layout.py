@@ -65,12 +65,33 @@ def _lay_out(
     return _Plans(rule, payments, made, lines, s.interest_accrued_minor, raisable)
 
 
-def by_term(term: Int64Array, step: int = 6) -> list[Int64Array]:
-    """Row indices in groups of similar term: a batch loops to its own longest term only."""
+def by_term(term: Int64Array, step: int = 6, least: int = 4096) -> list[Int64Array]:
+    """Row indices in groups of similar term: a batch loops to its own longest term only.
+
+    A group of fewer than ``least`` rows joins the next longer one (the longest, the one
+    before it): a batch pays numpy's call overhead on every line it lays out, which for a
+    few debts (the retries of :func:`fitting_plans` are mostly a handful per term) outweighs
+    the lines they lay out past their own term. A debt's figures are the same in any batch
+    (its lines past its term are zeros), so only the time changes.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in by_term(np.array([3, 30, 4, 12]), least=1)]
+    [[0, 2], [3], [1]]
+    >>> [b.tolist() for b in by_term(np.array([3, 30, 4, 12]), least=2)]
+    [[0, 2], [3, 1]]
+    """
     group = (term - 1) // step
     order = np.argsort(group, kind="stable")
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    return [rows for rows in np.split(order, bounds) if len(rows)]
+    cuts: list[int] = []
+    start = 0
+    for bound in (np.flatnonzero(np.diff(group[order])) + 1).tolist():
+        if bound - start >= least:
+            cuts.append(bound)
+            start = bound
+    if cuts and len(term) - cuts[-1] < least:
+        cuts.pop()
+    return [rows for rows in np.split(order, cuts) if len(rows)]
 
 
 @dataclass(frozen=True, slots=True)
