@@ -32,8 +32,8 @@ class SourceDoctestModule(DoctestModule):
 
     Imported by path, the module is its extension: pytest then finds a ``__file__`` other than
     the path it collects ("import file mismatch"), and compiled functions keep no docstrings.
-    So the examples are found in the source, executed privately (never put in ``sys.modules``),
-    and each runs in the namespace of the module as imported, compiled or not.
+    So the examples are found in the source, executed privately (in ``sys.modules`` only while
+    they are found), and each runs in the namespace of the module as served, compiled or not.
     """
 
     def _getobj(self) -> ModuleType:

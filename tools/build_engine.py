@@ -65,8 +65,8 @@ def artefacts() -> list[Path]:
 
 
 def compiler() -> str | None:
-    """The C compiler setuptools would call, if it is installed."""
-    command = shlex.split(sysconfig.get_config_var("CC") or "cc")
+    """The C compiler setuptools would call (``$CC``, else Python's own), if it is installed."""
+    command = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
     return shutil.which(command[0]) if command else None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import pickle
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 import plans
+from plans.money import Rounding
+from plans.policy import DiscountBand, Policy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +57,18 @@ def test_a_changed_source_is_served_instead_of_its_binary(tmp_path: Path) -> Non
     assert "plans/amortisation.py" in warned and warned.count("RuntimeWarning") == 1
 
 
+@pytest.mark.skipif(not plans.compiled(), reason="the engine runs as plain Python here")
+def test_a_missing_binary_sends_all_to_their_sources(tmp_path: Path) -> None:
+    # the others would call the compiled code of plans.amortisation (in the shared runtime)
+    # while Python imported its source: two PlanDates classes
+    _copy(tmp_path)
+    for extension in (tmp_path / "plans").glob("amortisation.*.so"):
+        extension.unlink()
+    file, modules, warned = _served(tmp_path)
+    assert file.endswith("plans/money.py") and modules == "()"
+    assert "plans/amortisation.py" in warned
+
+
 def test_a_compiled_module_keeps_its_doctests(monkeypatch: pytest.MonkeyPatch) -> None:
     """pytest collects the doctests the source has, whether an extension sits beside it."""
     path = ROOT / "plans" / "money.py"
@@ -70,3 +85,11 @@ def test_a_compiled_module_keeps_its_doctests(monkeypatch: pytest.MonkeyPatch) -
         text=True,
     )
     assert expected > 0 and f"{expected} tests collected" in done.stdout, done.stdout
+
+
+def test_served_classes_keep_their_docstrings_and_pickle() -> None:
+    """Compiled or not: an enum's docstring describes it in the contract, and Dask pickles a
+    policy (mypyc drops the one and cannot unpickle the other; plans/__init__.py mends both)."""
+    policy = Policy(discount_bands=(DiscountBand(90, 2_000),))
+    assert Rounding.__doc__ is not None and Rounding.__doc__.startswith("How an exact amount")
+    assert pickle.loads(pickle.dumps(policy)) == policy
