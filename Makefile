@@ -31,7 +31,15 @@ $(LOCALE_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALE_DIR)/%/LC_MESSAGES/messages.po
 
 translations: $(MO)
 
-venv: $(STAMP) $(MO)
+# The engine's hot modules compiled with mypyc beside their sources (tools/build_engine.py),
+# again whenever one of those sources changes; without a C compiler it stays plain Python.
+ENGINE := $(shell $(PYTHON) tools/build_engine.py --sources)
+ENGINE_RECORD := plans/_compiled.sha256
+
+$(ENGINE_RECORD): $(ENGINE) tools/build_engine.py | $(STAMP)
+	$(BIN)/python tools/build_engine.py
+
+venv: $(STAMP) $(MO) $(ENGINE_RECORD)
 
 # After changing words in the code or the templates: extract the message ids (babel.cfg) into
 # the template catalog and merge them into every language's catalog. A new or changed sentence
@@ -43,7 +51,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel update --input-file=$(POT) --output-dir=$(LOCALE_DIR) --domain=messages \
 	  --ignore-obsolete --no-fuzzy-matching
 
-run: $(STAMP) $(MO)
+run: $(STAMP) $(MO) $(ENGINE_RECORD)
 	$(BIN)/repay serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
@@ -57,7 +65,7 @@ format: $(STAMP)
 
 # The contract's schemathesis module runs in one process: under xdist, schemathesis turns its
 # per-operation tests into subtests of one item, and most operations go untested.
-test: $(STAMP) $(MO) lint postgres chromium
+test: $(STAMP) $(MO) $(ENGINE_RECORD) lint postgres chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile plans schemas app tests \
 	  --ignore=tests/app/test_schemathesis.py
 	$(BIN)/pytest -q tests/app/test_schemathesis.py
@@ -85,7 +93,7 @@ postgres:
 	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start \
 	    && sleep 2; } || echo "PostgreSQL is not available on 127.0.0.1:5432"
 
-bench: $(STAMP)
+bench: $(STAMP) $(ENGINE_RECORD)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m tests.benchmarks
@@ -97,4 +105,5 @@ examples: $(STAMP)
 	$(BIN)/python -m tests.examples_writer
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	$(PYTHON) tools/build_engine.py --clean
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build

@@ -374,7 +374,7 @@ def instalment_plan(
             dates=dates,
         )
     limit = policy.max_periods(frequency.periods_per_year)
-    level_fixed = None
+    level_fixed: int | None = None
     if term is not None:
         check_term(term, frequency, policy)
         terms_to_try = [term]

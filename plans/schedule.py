@@ -138,8 +138,13 @@ class Schedule:
         return [(x.due_date, x.payment_minor) for x in self.lines if x.payment_minor > 0]
 
 
-class ScheduleIdentityError(AssertionError):
-    """A schedule whose columns do not add up: a bug in the engine, never an input error."""
+class ScheduleIdentityError(Exception):
+    """A schedule whose columns do not add up: a bug in the engine, never an input error.
+
+    An ``Exception``, not an ``AssertionError``: the engine is compiled with mypyc, which
+    compiles a class derived from ``Exception`` but not from ``AssertionError``; and nothing
+    catches it as an assertion (it is raised, never ``assert``-ed, so ``-O`` keeps it).
+    """
 
 
 def check_schedule(schedule: Schedule) -> None:

@@ -58,8 +58,10 @@ def main(argv: list[str]) -> None:
             "python": platform.python_version(),
             "load_average_before": _load(),
         },
+        "engine": bench_engine.served(),
         "benchmarks": {},
     }
+    print(f"engine: {report['engine']}\n")
     for name in args.names or list(BENCHMARKS):
         figures = BENCHMARKS[name]()
         print()

@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+import plans
 from plans.allocation import NamedDebt
 from plans.calendar import Frequency
 from plans.compare import Comparison, negotiate
@@ -101,9 +102,20 @@ def measure_consolidated(runs: int = 500) -> dict[str, tuple[float, float, int]]
     }
 
 
+def served() -> str:
+    """What runs: the engine compiled with mypyc (``make``), or its plain Python sources."""
+    modules = plans.compiled()
+    return f"compiled with mypyc ({len(modules)} modules)" if modules else "plain Python"
+
+
 def main() -> dict[str, Any]:
-    print("== engine: full offer set for one debt (negotiate), in-process ==")
-    figures: dict[str, Any] = {"target_p99_us": TARGET_P99_US, "cases": {}}
+    print(f"== engine: full offer set for one debt (negotiate), in-process; {served()} ==")
+    figures: dict[str, Any] = {
+        "served": served(),
+        "compiled": list(plans.compiled()),
+        "target_p99_us": TARGET_P99_US,
+        "cases": {},
+    }
     for name, (median, p99, lines) in measure().items():
         verdict = "ok" if p99 <= TARGET_P99_US else "ABOVE TARGET"
         print(
