@@ -6,12 +6,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from babel import Locale as BabelLocale
+from babel.numbers import format_currency, list_currencies
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from app.offers.summaries import summary
+from app.offers.summaries import Written, money, summary, written
 from plans.amortisation import Amortisation
 from plans.calendar import Frequency
 from plans.debt import Capacity, Debt
 from plans.instalment import instalment_plan
+from plans.money import from_minor
 from plans.policy import Policy
 from schemas.common import Locale
 
@@ -89,3 +94,36 @@ def test_each_frequency_has_its_own_words(frequency: Frequency, en: str, zh: str
     english, chinese = equal_principal(frequency, 4)
     assert english.startswith(en)
     assert zh in chinese and "逐期递减至" in chinese
+
+
+def _babel(locale: Locale) -> BabelLocale:
+    return BabelLocale.parse(locale.value.replace("-", "_"))
+
+
+# Every currency the engine counts in (plans.money.exponent: ISO 4217 via CLDR).
+_COUNTED = sorted(list_currencies())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    currency=st.sampled_from(_COUNTED),
+    locale=st.sampled_from(list(Locale)),
+    minor=st.integers(min_value=-(10**18), max_value=10**18),
+)
+def test_an_amount_is_written_exactly_as_babel_writes_it(
+    currency: str, locale: Locale, minor: int
+) -> None:
+    """The rule: ``money`` writes every amount of every currency as Babel (CLDR) does, in each
+    language; the words around the digits read once (``written``) instead of Babel's pattern
+    and Decimal work for each amount. E.g. 1,234,567.89 CNY: "CN¥1,234,567.89" in English,
+    "¥1,234,567.89" in Chinese; 1250 JPY: "¥1,250" / "JP¥1,250"."""
+    expected = str(format_currency(from_minor(minor, currency), currency, locale=_babel(locale)))
+    assert money(minor, currency, locale) == expected
+
+
+def test_the_currencies_of_the_service_are_written_without_babel_for_each_amount() -> None:
+    """The amounts a negotiation writes (CNY, USD, GBP, JPY, EUR) take the fast way."""
+    for currency in ("CNY", "USD", "GBP", "JPY", "EUR", "KWD"):
+        for locale in Locale:
+            assert written(currency, locale) is not None
+    assert written("CNY", Locale.EN) == Written("CN¥", ",", ".", 2, "")
