@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
+from functools import cache
 
 from plans.calendar import Frequency
 from plans.errors import RateAboveCap
@@ -488,6 +489,7 @@ def offer_rates(
     return apr, _result(method, exact, time_basis=basis)
 
 
+@cache  # a pure function of two enums, its answer frozen: made once each
 def zero_annual_rate(method: RateMethod, frequency: Frequency) -> AnnualRate:
     """The rate of an offer that charges nothing (its payments total what it takes over), in
     the plan's period; the APRC's time basis is then immaterial and given as ``months/12``.

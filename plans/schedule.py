@@ -74,17 +74,16 @@ class Totals:
         >>> Totals.of([]).payment_minor
         0
         """
-        if not lines:
-            return cls(0, 0, 0, 0, 0, 0)
-        columns = list(zip(*lines, strict=True))
-        return cls(
-            payment_minor=sum(columns[5]),
-            interest_minor=sum(columns[6]),
-            fees_minor=sum(columns[7]),
-            principal_minor=sum(columns[8]),
-            waived_minor=sum(columns[9]),
-            interest_accrued_minor=sum(columns[10]),
-        )
+        # one pass adding the six columns, not a transposition of all fifteen
+        payment = interest = fees = principal = waived = accrued = 0
+        for x in lines:
+            payment += x.payment_minor
+            interest += x.interest_minor
+            fees += x.fees_minor
+            principal += x.principal_minor
+            waived += x.waived_minor
+            accrued += x.interest_accrued_minor
+        return cls(payment, interest, fees, principal, waived, accrued)
 
 
 @dataclass(frozen=True, slots=True)

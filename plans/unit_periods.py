@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from typing import Literal
 
 from plans.calendar import Frequency, days_in_month
@@ -74,7 +75,7 @@ class UnitPeriod:
     def per_year(self) -> Fraction:
         """Unit periods in a year: 52, 26, 13, 24, 12, 6, 4, ..., or (b)(5)(vi)/(vii)'s
         ``12 / months`` and ``365 / days`` for a term."""
-        return Fraction(_PER_YEAR[self.unit], self.length)
+        return _per_year(self.unit, self.length)
 
     @property
     def days(self) -> Fraction:
@@ -93,6 +94,11 @@ class UnitPeriod:
         UnitPeriod(unit='week', length=2, term=False)
         """
         return _OF_FREQUENCY[frequency]
+
+
+@cache  # a fraction made once per unit period, not on each reading of it
+def _per_year(unit: Unit, length: int) -> Fraction:
+    return Fraction(_PER_YEAR[unit], length)
 
 
 _OF_FREQUENCY = {
