@@ -365,44 +365,30 @@ def request_change(
     fingerprint = hashlib.sha256(
         canonical(
             {
-                "proposal": {**proposed, "start": _iso(proposal.start)},
+                "proposal": {**proposed, "start": iso_day(proposal.start)},
                 "choice": choice,
                 "on": str(today),
             }
         )
     ).hexdigest()
-    earlier = db.scalar(
-        select(ChangeRequest).where(
-            ChangeRequest.offer_id == offer.id, ChangeRequest.request_hash == fingerprint
-        )
-    )
+    earlier = made_already(db, offer, fingerprint, now)
     if earlier is not None:
         return earlier, False
-    if _recent(db, offer, now) >= MAX_REQUESTS_PER_DAY:
-        raise too_many(db, offer, now)
     _, plan, _reason = chosen
     document = offer_json(plan, summary=summary(plan, locale), policy=state.policy.used)
-    row = ChangeRequest(
-        id=uuid.uuid4().hex,
-        offer_id=offer.id,
+    row = stored_request(
+        db,
+        offer,
         plan_id=None if state.plan is None else state.plan.id,
-        debt_id=offer.debt_id,
-        debt_ref=offer.debt_ref,
         choice=choice,
-        proposal={**proposed, "start": _iso(proposal.start)},
-        owed={**state.owed, "as_of": state.owed["as_of"].isoformat()},
+        proposal={**proposed, "start": iso_day(proposal.start)},
+        owed=state.owed,
         document=document,
         summaries={lang.value: summary(plan, lang) for lang in Locale},
-        request_hash=fingerprint,
-        status="open",
-        created_at=now,
+        fingerprint=fingerprint,
+        now=now,
     )
-    try:
-        with db.begin_nested():
-            db.add(row)
-            db.flush()
-    except IntegrityError:
-        # the same submission, recorded meanwhile by a concurrent one
+    if row is None:  # the same submission, recorded meanwhile by a concurrent one
         return request_change(db, token, fields, locale)
     trail.record(
         db,
@@ -425,7 +411,62 @@ def request_change(
     return row, True
 
 
-def _iso(day: date | None) -> str | None:
+def made_already(
+    db: Session, offer: SavedOffer, fingerprint: str, now: datetime
+) -> ChangeRequest | None:
+    """The request this same submission (``fingerprint``) made through ``offer``'s link, if
+    any; else None once the link may make another today (a 429 when it may not)."""
+    earlier = db.scalar(
+        select(ChangeRequest).where(
+            ChangeRequest.offer_id == offer.id, ChangeRequest.request_hash == fingerprint
+        )
+    )
+    if earlier is None and _recent(db, offer, now) >= MAX_REQUESTS_PER_DAY:
+        raise too_many(db, offer, now)
+    return earlier
+
+
+def stored_request(
+    db: Session,
+    offer: SavedOffer,
+    *,
+    plan_id: str | None,
+    choice: str,
+    proposal: Json,
+    owed: Json,
+    document: Json,
+    summaries: dict[str, str],
+    fingerprint: str,
+    now: datetime,
+) -> ChangeRequest | None:
+    """A new open request through ``offer``'s link, flushed; None if a concurrent identical
+    submission recorded it first (its fingerprint is unique per link)."""
+    row = ChangeRequest(
+        id=uuid.uuid4().hex,
+        offer_id=offer.id,
+        plan_id=plan_id,
+        debt_id=offer.debt_id,
+        debt_ref=offer.debt_ref,
+        choice=choice,
+        proposal=proposal,
+        owed={**owed, "as_of": owed["as_of"].isoformat()},
+        document=document,
+        summaries=summaries,
+        request_hash=fingerprint,
+        status="open",
+        created_at=now,
+    )
+    try:
+        with db.begin_nested():
+            db.add(row)
+            db.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+def iso_day(day: date | None) -> str | None:
+    """A date as ISO 8601 text, None kept."""
     return None if day is None else day.isoformat()
 
 

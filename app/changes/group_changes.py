@@ -12,14 +12,11 @@ offer chosen as its document; a collector answers it as any, with a new offer of
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import trail
@@ -27,11 +24,13 @@ from app.changes.change_requests import (
     AS_PROPOSED,
     BLANKS,
     Standing,
+    iso_day,
+    made_already,
     proposal_json,
     read_proposal,
     requests_left,
     standing,
-    too_many,
+    stored_request,
 )
 from app.changes.models import ChangeRequest
 from app.core.canonical import canonical
@@ -217,7 +216,7 @@ def request_group_change(
         raise invalid(
             [FieldError("choice", "not_offered", f"the answer to this proposal has no {choice!r}")]
         )
-    proposed = {**proposal_json(proposal, lead.currency), "start": _iso(proposal.start)}
+    proposed = {**proposal_json(proposal, lead.currency), "start": iso_day(proposal.start)}
     # the group's in the fingerprint: never the same request as one of the lead debt's own
     fingerprint = hashlib.sha256(
         canonical(
@@ -229,39 +228,25 @@ def request_group_change(
             }
         )
     ).hexdigest()
-    earlier = db.scalar(
-        select(ChangeRequest).where(
-            ChangeRequest.offer_id == lead.id, ChangeRequest.request_hash == fingerprint
-        )
-    )
+    earlier = made_already(db, lead, fingerprint, now)
     if earlier is not None:
         return earlier, False
-    if requests_left(db, lead, now) <= 0:
-        raise too_many(db, lead, now)
     _, plan = chosen
     document = _document(state, plan, locale)
     lead_standing = state.members[0]
-    row = ChangeRequest(
-        id=uuid.uuid4().hex,
-        offer_id=lead.id,
+    row = stored_request(
+        db,
+        lead,
         plan_id=None if lead_standing.plan is None else lead_standing.plan.id,
-        debt_id=lead.debt_id,
-        debt_ref=lead.debt_ref,
         choice=choice,
         proposal=proposed,
-        owed={**state.owed, "as_of": state.owed["as_of"].isoformat()},
+        owed=state.owed,
         document=document,
         summaries={lang.value: consolidated_summary(plan, lang) for lang in Locale},
-        request_hash=fingerprint,
-        status="open",
-        created_at=now,
+        fingerprint=fingerprint,
+        now=now,
     )
-    try:
-        with db.begin_nested():
-            db.add(row)
-            db.flush()
-    except IntegrityError:
-        # the same submission, recorded meanwhile by a concurrent one
+    if row is None:  # the same submission, recorded meanwhile by a concurrent one
         return request_group_change(db, token, fields, locale)
     paying = [x for x in plan.schedule.lines if x.payment_minor and x.kind is LineKind.INSTALMENT]
     trail.record(
@@ -285,7 +270,3 @@ def request_group_change(
         },
     )
     return row, True
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
