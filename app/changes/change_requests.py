@@ -387,27 +387,11 @@ def request_change(
         summaries={lang.value: summary(plan, lang) for lang in Locale},
         fingerprint=fingerprint,
         now=now,
+        instalments=document["terms"]["instalments"],
+        instalment=document["terms"]["instalment"],
     )
     if row is None:  # the same submission, recorded meanwhile by a concurrent one
         return request_change(db, token, fields, locale)
-    trail.record(
-        db,
-        "change_requested",
-        actor="debtor",
-        offer_id=offer.id,
-        plan_id=row.plan_id,
-        payload={
-            "request_id": row.id,
-            "debt_ref": offer.debt_ref,
-            "choice": choice,
-            "kind": document["kind"],
-            "instalments": document["terms"]["instalments"],
-            "instalment": document["terms"]["instalment"],
-            "total": document["metrics"]["total_paid"],
-            "currency": offer.currency,
-            "policy": document["policy"],
-        },
-    )
     return row, True
 
 
@@ -438,9 +422,14 @@ def stored_request(
     summaries: dict[str, str],
     fingerprint: str,
     now: datetime,
+    instalments: int,
+    instalment: str,
+    audited: Json | None = None,
 ) -> ChangeRequest | None:
-    """A new open request through ``offer``'s link, flushed; None if a concurrent identical
-    submission recorded it first (its fingerprint is unique per link)."""
+    """A new open request through ``offer``'s link, flushed and audited as
+    ``change_requested`` (its plan's ``instalments`` of ``instalment`` said, with ``audited``
+    added); None if a concurrent identical submission recorded it first (its fingerprint is
+    unique per link)."""
     row = ChangeRequest(
         id=uuid.uuid4().hex,
         offer_id=offer.id,
@@ -462,6 +451,25 @@ def stored_request(
             db.flush()
     except IntegrityError:
         return None
+    trail.record(
+        db,
+        "change_requested",
+        actor="debtor",
+        offer_id=offer.id,
+        plan_id=row.plan_id,
+        payload={
+            "request_id": row.id,
+            "debt_ref": offer.debt_ref,
+            "choice": choice,
+            "kind": document["kind"],
+            "instalments": instalments,
+            "instalment": instalment,
+            "total": document["metrics"]["total_paid"],
+            "currency": offer.currency,
+            "policy": document["policy"],
+            **(audited or {}),
+        },
+    )
     return row
 
 

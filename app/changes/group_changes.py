@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.audit import trail
 from app.changes.change_requests import (
     AS_PROPOSED,
     BLANKS,
@@ -245,28 +244,12 @@ def request_group_change(
         summaries={lang.value: consolidated_summary(plan, lang) for lang in Locale},
         fingerprint=fingerprint,
         now=now,
+        instalments=sum(
+            1 for x in plan.schedule.lines if x.payment_minor and x.kind is LineKind.INSTALMENT
+        ),
+        instalment=amount_formatter(lead.currency)(plan.largest_payment_minor),
+        audited={"consolidated": state.group.id, "debts": [d.ref for d in state.debts]},
     )
     if row is None:  # the same submission, recorded meanwhile by a concurrent one
         return request_group_change(db, token, fields, locale)
-    paying = [x for x in plan.schedule.lines if x.payment_minor and x.kind is LineKind.INSTALMENT]
-    trail.record(
-        db,
-        "change_requested",
-        actor="debtor",
-        offer_id=lead.id,
-        plan_id=row.plan_id,
-        payload={
-            "request_id": row.id,
-            "debt_ref": lead.debt_ref,
-            "choice": choice,
-            "kind": document["kind"],
-            "instalments": len(paying),
-            "instalment": amount_formatter(lead.currency)(plan.largest_payment_minor),
-            "total": document["metrics"]["total_paid"],
-            "currency": lead.currency,
-            "policy": document["policy"],
-            "consolidated": state.group.id,
-            "debts": [d.ref for d in state.debts],
-        },
-    )
     return row, True
