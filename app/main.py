@@ -14,6 +14,7 @@ from app.changes.routes import pages as changes
 from app.changes.routes import requests as change_requests
 from app.contacts.routes import checks, debts, parties, preferences
 from app.core import contract, errors, limits
+from app.core.direct import DirectAnswers, answered_directly
 from app.core.limits import MAX_BODY_BYTES, BodyLimit
 from app.core.routes import health, keys
 from app.core.routing import KnownRoutes
@@ -25,6 +26,7 @@ from app.links.routes import offers as saved_offers
 from app.links.routes import plans as accepted_plans
 from app.links.web import Safeguards
 from app.messaging import routes as outbox
+from app.offers.routes import direct as calculated
 from app.offers.routes import offers, plans, rates
 from schemas.simulations import MAX_BODY_BYTES as MAX_SIMULATION_BYTES
 
@@ -70,8 +72,9 @@ def _published_names(schema: dict[str, Any]) -> dict[str, Any]:
     return renamed
 
 
-def create_app() -> FastAPI:
-    """A new application instance.
+def create_app(*, direct: bool = True) -> FastAPI:
+    """A new application instance; without ``direct``, every calculation through FastAPI (what
+    :class:`~app.core.direct.DirectAnswers` is held to).
 
     Reads the settings first: a malformed one (``app.core.settings.SettingsError``) stops the
     application being built, so ``uvicorn app.main:app`` fails at start, not on each request.
@@ -126,6 +129,12 @@ def create_app() -> FastAPI:
     ):
         application.include_router(module.router)
     errors.install(application)
+    # A calculation whose key and policy version are known in memory is answered without the
+    # framework's per-request work (the same functions, the same bytes); anything else goes on.
+    if direct:
+        application.add_middleware(
+            DirectAnswers, answers=answered_directly(application.routes, calculated.ANSWERS)
+        )
     # A path no route takes is a 404, a method none of its routes has a 405 naming them all,
     # before the router (which would match a template alone: "/v1/offers/negotiate" as an id).
     application.add_middleware(KnownRoutes, routes=application.routes)

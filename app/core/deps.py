@@ -157,12 +157,29 @@ def _verified_actor(db: Session, plaintext: str) -> Actor | None:
     return None if key is None else actor_of(db, key)
 
 
+def known_actor(database: Engine, plaintext: str) -> Actor | None:
+    """The actor of the key presented as ``plaintext`` if this process verified it within the
+    cache's time (Settings.cache_seconds): a dictionary lookup, no I/O. ``None`` when it must
+    be verified, or verified again, through :func:`require_role`, which takes on the refresh
+    (so a key revoked is refused within the same bound on every path)."""
+    return _verified.peek((database, plaintext))
+
+
 def forget_key(prefix: str | None = None) -> None:
     """Drop cached verifications of the key with ``prefix`` (all keys if ``None``)."""
     if prefix is None:
         _verified.clear()
     else:
         _verified.discard(lambda _, key: key.prefix == prefix)
+
+
+_ROLES: dict[Callable[..., object], Role] = {}
+
+
+def required_role(dependency: Callable[..., object] | None) -> Role | None:
+    """The role a dependency made by :func:`require_role` admits at least; ``None`` for any
+    other."""
+    return None if dependency is None else _ROLES.get(dependency)
 
 
 def require_role(*roles: Role | str) -> Callable[..., Awaitable[Actor]]:
@@ -215,6 +232,7 @@ def require_role(*roles: Role | str) -> Callable[..., Awaitable[Actor]]:
         return key
 
     authenticated_key.__name__ = f"require_{required}"
+    _ROLES[authenticated_key] = required
     return authenticated_key
 
 
