@@ -11,7 +11,7 @@ from app.core.db import get_engine
 from app.core.direct import Answer
 from app.finance.policies import ResolvedPolicy, known_for_offer
 from app.offers import calculations
-from app.offers.routes import offers, plans
+from app.offers.routes import offers, plans, rates
 
 Json = dict[str, Any]
 
@@ -34,4 +34,7 @@ ANSWERS: dict[Callable[..., Any], Answer] = {
     plans.deferral: _offered(calculations.one_plan),
     plans.settlement: _offered(calculations.one_plan),
     plans.compare: _offered(calculations.compare_any),
+    # the rates read no policy
+    rates.annual_percentage_rate: lambda request, key: rates.apr_of(request),
+    rates.jurisdiction_annual_rate: lambda request, key: rates.annual_rate_of(request),
 }

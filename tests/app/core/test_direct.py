@@ -66,8 +66,7 @@ def test_every_calculation_answers_as_its_route_does(
 ) -> None:
     status, _ = _same(client, plain, path, json=body, headers=auth["collector"])
     assert status == 200
-    # the rates read no policy and have no direct answer; the others were answered directly
-    assert answered == ([] if path.startswith("/v1/rates") else [path, path])
+    assert answered == [path, path]
 
 
 CONSOLIDATED = {
@@ -214,5 +213,5 @@ def test_only_a_route_of_a_key_and_a_body_can_be_answered_directly() -> None:
 
 def test_the_service_answers_its_calculations_directly() -> None:
     served = direct.answered_directly(create_app().routes, calculated.ANSWERS)
-    assert sorted(served) == sorted(p for p, _ in CALCULATIONS if not p.startswith("/v1/rates"))
+    assert sorted(served) == sorted(p for p, _ in CALCULATIONS)
     assert {operation.role.value for operation in served.values()} == {"collector"}
