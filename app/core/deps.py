@@ -159,10 +159,10 @@ def _verified_actor(db: Session, plaintext: str) -> Actor | None:
 
 def known_actor(database: Engine, plaintext: str) -> Actor | None:
     """The actor of the key presented as ``plaintext`` if this process verified it within the
-    cache's time (Settings.cache_seconds): a dictionary lookup, no I/O. ``None`` when it must
-    be verified, or verified again, through :func:`require_role`, which takes on the refresh
-    (so a key revoked is refused within the same bound on every path)."""
-    return _verified.peek((database, plaintext))
+    cache's time (Settings.cache_seconds), or is verifying it again: a dictionary lookup, no
+    I/O. ``None`` when it must be verified (again) through :func:`require_role`, which takes
+    on the refresh (so a key revoked is refused within the same bound on every path)."""
+    return _verified.current((database, plaintext))
 
 
 def forget_key(prefix: str | None = None) -> None:

@@ -51,6 +51,19 @@ class TtlCache(Generic[V]):
             self._items[key] = (expires, value, True)
         return None
 
+    def current(self, key: Hashable) -> V | None:
+        """What :meth:`get` gives every caller but the one due to refresh: the value if fresh,
+        or expired while another caller refreshes it (for up to one more period); ``None``
+        when a refresh is due, left to a caller of :meth:`get`, which takes it on."""
+        item = self._items.get(key)
+        if item is None:
+            return None
+        expires, value, refreshing = item
+        now = time.monotonic()
+        if now < expires or (refreshing and now < expires + self._seconds()):
+            return value
+        return None
+
     def peek(self, key: Hashable) -> V | None:
         """The value if fresh, without taking the refresh of an expired one upon the caller."""
         item = self._items.get(key)

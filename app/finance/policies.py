@@ -162,14 +162,14 @@ def cached(
     """The version a request names, if this process already knows it (no database I/O);
     ``database`` is the engine the caches are keyed by (``SessionOnDemand.database``). With
     ``refresh`` a latest version just expired is this caller's to refresh (``None``, once);
-    without, it is only peeked at, and left for a caller that will."""
+    without, a refresh due is left to a caller that will (``TtlCache.current``)."""
     policy_id = ref.id if ref is not None else _default_ids.get((database, organisation_id))
     if policy_id is None:
         return None
     version = ref.version if ref is not None and ref.version is not None else None
     if version is None:
         latest = (database, policy_id)
-        version = _latest.get(latest) if refresh else _latest.peek(latest)
+        version = _latest.get(latest) if refresh else _latest.current(latest)
     found = None if version is None else _cache.get((database, policy_id, version))
     return found if found is not None and found.organisation_id == organisation_id else None
 
@@ -178,7 +178,7 @@ def known_for_offer(
     database: object, ref: PolicyRef | None, key: Actor, *, field: str = "policy.version"
 ) -> ResolvedPolicy | None:
     """What :func:`resolve_for_offer_async` answers, if this process knows it without I/O and
-    without taking on a refresh (the caches are only peeked); ``None``: ask it."""
+    without taking on a refresh due; ``None``: ask it."""
     policy = cached(database, ref, key.organisation_id, refresh=False)
     if policy is None or ref is None or ref.version is None:
         return policy
