@@ -19,7 +19,7 @@ from plans.consolidation import ConsolidatedComparison, ConsolidatedOffer
 from plans.counter import CounterResult
 from plans.money import exponent
 from plans.offer import Metrics, Offer, Owed, Rejection, Terms
-from plans.schedule import Line, Totals, Waiver
+from plans.schedule import Line, LineKind, Totals, Waiver
 
 Json = dict[str, Any]
 
@@ -55,42 +55,43 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def _lines(lines: Sequence[Line], fmt: Callable[[int], str]) -> list[Json]:
+# each kind's text, read once (an enum's value is a property, read through the class)
+_KINDS = {kind: kind.value for kind in LineKind}
+
+
+def _lines(lines: Sequence[Line], fmt: Callable[[int], str], days: dict[date, str]) -> list[Json]:
     # Each distinct amount of the schedule formatted once, then looked up: a schedule repeats
     # its amounts (each opening balance is the previous closing one, the level payment, zeros).
+    # ``days`` likewise: a line is mostly paid on its due date, and a negotiation's plans share
+    # their dates.
     text = {amount: fmt(amount) for amount in {a for x in lines for a in x[4:12]}}
-    return [
-        {
-            "number": number,
-            "kind": kind.value,
-            "due_date": due_date.isoformat(),
-            "payment_date": payment_date.isoformat(),
-            "opening_balance": text[opening],
-            "payment": text[payment],
-            "interest": text[interest],
-            "fees": text[fees],
-            "principal": text[principal],
-            "waived": text[waived],
-            "interest_accrued": text[accrued],
-            "closing_balance": text[closing],
-        }
-        # the closing balance by component stays in the engine (payoffs, allocation)
-        for (
-            number,
-            kind,
-            due_date,
-            payment_date,
-            opening,
-            payment,
-            interest,
-            fees,
-            principal,
-            waived,
-            accrued,
-            closing,
-            *_,
-        ) in lines
-    ]
+    made: list[Json] = []
+    for x in lines:
+        due, paid = x[2], x[3]
+        due_text = days.get(due)
+        if due_text is None:
+            due_text = days[due] = due.isoformat()
+        paid_text = days.get(paid)
+        if paid_text is None:
+            paid_text = days[paid] = paid.isoformat()
+        made.append(
+            {
+                "number": x[0],
+                "kind": _KINDS[x[1]],
+                "due_date": due_text,
+                "payment_date": paid_text,
+                "opening_balance": text[x[4]],
+                "payment": text[x[5]],
+                "interest": text[x[6]],
+                "fees": text[x[7]],
+                "principal": text[x[8]],
+                "waived": text[x[9]],
+                "interest_accrued": text[x[10]],
+                "closing_balance": text[x[11]],
+            }
+        )
+    # the closing balance by component stays in the engine (payoffs, allocation)
+    return made
 
 
 def _totals_json(totals: Totals, fmt: Callable[[int], str]) -> Json:
@@ -151,8 +152,11 @@ def _contract_shape(terms: Terms, fmt: Callable[[int], str]) -> Json:
     return shape
 
 
-def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
-    """An offer as its response object (``schemas.offer_answers.OfferOut``)."""
+def offer_json(
+    offer: Offer, *, summary: str, policy: Json, days: dict[date, str] | None = None
+) -> Json:
+    """An offer as its response object (``schemas.offer_answers.OfferOut``); ``days``, the
+    ISO dates already written for the other offers of the same answer."""
     fmt = amount_formatter(offer.currency)
     totals, terms, metrics, waiver, owed = (
         offer.schedule.totals,
@@ -182,7 +186,7 @@ def offer_json(offer: Offer, *, summary: str, policy: Json) -> Json:
             **_contract_shape(terms, fmt),
         },
         "schedule": {
-            "lines": _lines(offer.schedule.lines, fmt),
+            "lines": _lines(offer.schedule.lines, fmt, {} if days is None else days),
             "totals": _totals_json(totals, fmt),
         },
         "waiver": _waiver_json(waiver, fmt),
@@ -245,12 +249,15 @@ def offer_set_json(
     affordability: Json | None = None,
 ) -> Json:
     """A ranked comparison as its response object (``schemas.offer_answers.OfferSet``)."""
+    days: dict[date, str] = {}
     return {
         "currency": currency,
         "as_of": as_of.isoformat(),
         "ranked_by": comparison.ranked_by.value,
         "best": None if comparison.best is None else comparison.best.kind.value,
-        "offers": [offer_json(o, summary=summarise(o), policy=policy) for o in comparison.ranked],
+        "offers": [
+            offer_json(o, summary=summarise(o), policy=policy, days=days) for o in comparison.ranked
+        ],
         "rejected": [rejection_json(r) for r in comparison.rejected],
         "affordability": affordability,
     }
@@ -298,7 +305,7 @@ def consolidated_json(
     """A consolidated offer as its response object (``schemas.offers.ConsolidatedOfferOut``)."""
     fmt = amount_formatter(offer.currency)
     totals, waiver, owed = offer.schedule.totals, offer.waiver, offer.owed
-    lines = _lines(offer.schedule.lines, fmt)
+    lines = _lines(offer.schedule.lines, fmt, {})
     for line, shared in zip(lines, offer.allocations, strict=True):
         line["allocations"] = [
             {

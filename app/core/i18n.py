@@ -130,6 +130,10 @@ def translations(locale: Locale) -> Translations:
     return loaded
 
 
+# Per loaded catalog (translations() is cached, so one per locale): message id -> translation.
+_READ: dict[Translations, dict[str, str]] = {}
+
+
 class Words:
     """The words of one locale for Python code, formatted with named fields.
 
@@ -150,15 +154,24 @@ class Words:
     def __init__(self, locale: Locale) -> None:
         self.locale = locale
         self.translations = translations(locale)
+        # a message's translation, read once per catalog: the ids are the code's own, so few
+        self._read = _READ.setdefault(self.translations, {})
 
     def gettext(self, message: str, /, **fields: object) -> str:
-        return str(self.translations.gettext(message)) % fields
+        text = self._read.get(message)
+        if text is None:
+            text = self._read[message] = str(self.translations.gettext(message))
+        return text % fields
 
     def ngettext(self, singular: str, plural: str, n: int, /, **fields: object) -> str:
         return str(self.translations.ngettext(singular, plural, n)) % {"num": n, **fields}
 
     def pgettext(self, context: str, message: str, /, **fields: object) -> str:
-        return str(self.translations.pgettext(context, message)) % fields
+        key = f"{context}\x04{message}"  # as gettext keys a message in a context
+        text = self._read.get(key)
+        if text is None:
+            text = self._read[key] = str(self.translations.pgettext(context, message))
+        return text % fields
 
     def npgettext(
         self, context: str, singular: str, plural: str, n: int, /, **fields: object
