@@ -16,10 +16,12 @@ when it can, and hands it to the application, unchanged, when it cannot:
   it), with the route's role;
 - the body is JSON (``Content-Type: application/json``), parsed and validated to the route's
   own body type, as the route would;
-- the operation's :class:`Direct` answer has all it needs in memory (its policy version).
+- the operation's :class:`Direct` answer has all it needs in memory (its policy version, and
+  for a version named, the latest it is checked against).
 
 Anything else goes to the route: a missing, unknown or too-low key, an invalid body, a cache to
-fill, a named policy version to check against the latest, and any error the calculation raises.
+fill or refresh, and any error the calculation raises (a named version no longer current among
+them).
 The route then answers exactly as it always has (its problem documents, its database work); the
 body read here is handed on as it came. So what a client sees never depends on which path
 answered: ``tests/app/core/test_direct.py`` holds every answer to the one without this
@@ -37,6 +39,7 @@ from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from fastapi.security.utils import get_authorization_scheme_param
+from sqlalchemy import Engine
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,15 +50,15 @@ from app.core.models import Role
 from app.core.responses import Json
 
 Document = dict[str, Any]
-Answer = Callable[[Any, Actor], Document | None]
+Answer = Callable[[Any, Actor, Engine], Document | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Direct:
     """How one ``POST`` operation is answered directly: its route's ``role`` and ``body`` field
-    (validated as the route validates it), and ``answer`` (the validated body and the key's
-    actor in, the route's document out, or ``None`` when it needs what only the route can do,
-    such as reading the database)."""
+    (validated as the route validates it), and ``answer`` (the validated body, the key's actor
+    and the database its caches are keyed by in, the route's document out, or ``None`` when it
+    needs what only the route can do, such as reading the database)."""
 
     role: Role
     body: ModelField
@@ -156,11 +159,12 @@ def _answer(operation: Direct, scope: Scope, body: bytes) -> Document | None:
     credentials = _bearer(scope)
     if credentials is None or not body or not _is_json(_header(scope, b"content-type")):
         return None
-    actor = known_actor(get_engine(), credentials)
+    database = get_engine()
+    actor = known_actor(database, credentials)
     if actor is None or not actor.rank.includes(operation.role):
         return None
     try:
         request, errors = operation.body.validate(orjson.loads(body), {}, loc=("body",))
-        return None if errors else operation.answer(request, actor)
+        return None if errors else operation.answer(request, actor, database)
     except Exception:  # not JSON orjson reads, a rule broken: the route says which, as it does
         return None

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Engine
+
 from app.core.access import Actor
-from app.core.db import get_engine
 from app.core.direct import Answer
 from app.finance.policies import ResolvedPolicy, known_for_offer
 from app.offers import calculations
@@ -19,8 +20,8 @@ Json = dict[str, Any]
 def _offered(calculate: Callable[[Any, ResolvedPolicy], Json]) -> Answer:
     """``calculate`` under the policy version the request names, if known without I/O."""
 
-    def answer(request: Any, key: Actor) -> Json | None:
-        policy = known_for_offer(get_engine(), request.policy, key)
+    def answer(request: Any, key: Actor, database: Engine) -> Json | None:
+        policy = known_for_offer(database, request.policy, key)
         return None if policy is None else calculate(request, policy)
 
     return answer
@@ -35,6 +36,6 @@ ANSWERS: dict[Callable[..., Any], Answer] = {
     plans.settlement: _offered(calculations.one_plan),
     plans.compare: _offered(calculations.compare_any),
     # the rates read no policy
-    rates.annual_percentage_rate: lambda request, key: rates.apr_of(request),
-    rates.jurisdiction_annual_rate: lambda request, key: rates.annual_rate_of(request),
+    rates.annual_percentage_rate: lambda request, key, database: rates.apr_of(request),
+    rates.jurisdiction_annual_rate: lambda request, key, database: rates.annual_rate_of(request),
 }

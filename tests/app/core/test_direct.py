@@ -4,6 +4,7 @@ whatever the middleware cannot (a cold cache, a bad key, a bad body, an error)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -151,7 +152,7 @@ def test_without_a_known_key_the_route_answers(
 def test_a_body_not_sent_as_json_is_the_routes_to_read(
     client: TestClient, plain: TestClient, auth: Headers, answered: list[str]
 ) -> None:
-    body = b'{"debt": %s, "capacity": {"payment": "900.00"}}' % str(DEBT).replace("'", '"').encode()
+    body = json.dumps({"debt": DEBT, "capacity": {"payment": "900.00"}}).encode()
     for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
         headers = dict(auth["collector"])
         if content_type:
@@ -208,7 +209,9 @@ def test_only_a_route_of_a_key_and_a_body_can_be_answered_directly() -> None:
     application.include_router(router)
     for endpoint in (x, y, z):
         with pytest.raises(ValueError, match="cannot be answered directly"):
-            direct.answered_directly(application.routes, {endpoint: lambda request, key: {}})
+            direct.answered_directly(
+                application.routes, {endpoint: lambda request, key, database: {}}
+            )
 
 
 def test_the_service_answers_its_calculations_directly() -> None:
