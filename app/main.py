@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp
 
 from app import links, messaging
 from app.audit import routes as audit
@@ -14,7 +16,7 @@ from app.changes.routes import pages as changes
 from app.changes.routes import requests as change_requests
 from app.contacts.routes import checks, debts, parties, preferences
 from app.core import contract, errors, limits
-from app.core.direct import DirectAnswers, answered_directly
+from app.core.direct import Direct, DirectAnswers, answered_directly
 from app.core.limits import MAX_BODY_BYTES, BodyLimit
 from app.core.routes import health, keys
 from app.core.routing import KnownRoutes
@@ -72,6 +74,21 @@ def _published_names(schema: dict[str, Any]) -> dict[str, Any]:
     return renamed
 
 
+class Service(FastAPI):
+    """The application, its calculations answered outside its middleware stack when they can
+    be (:class:`~app.core.direct.DirectAnswers`, given ``direct_answers``): every layer of the
+    stack costs each request a call and a wrapped ``send``, and none of them changes such an
+    answer (the middleware hands on whatever one of them would refuse)."""
+
+    direct_answers: Mapping[str, Direct] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        if not self.direct_answers:
+            return stack
+        return DirectAnswers(stack, answers=self.direct_answers, limit=MAX_BODY_BYTES)
+
+
 def create_app(*, direct: bool = True) -> FastAPI:
     """A new application instance; without ``direct``, every calculation through FastAPI (what
     :class:`~app.core.direct.DirectAnswers` is held to).
@@ -80,7 +97,7 @@ def create_app(*, direct: bool = True) -> FastAPI:
     application being built, so ``uvicorn app.main:app`` fails at start, not on each request.
     """
     get_settings()
-    application = FastAPI(
+    application = Service(
         title="repay",
         version="1.0.0",
         description=DESCRIPTION,
@@ -132,9 +149,7 @@ def create_app(*, direct: bool = True) -> FastAPI:
     # A calculation whose key and policy version are known in memory is answered without the
     # framework's per-request work (the same functions, the same bytes); anything else goes on.
     if direct:
-        application.add_middleware(
-            DirectAnswers, answers=answered_directly(application.routes, calculated.ANSWERS)
-        )
+        application.direct_answers = answered_directly(application.routes, calculated.ANSWERS)
     # A path no route takes is a 404, a method none of its routes has a 405 naming them all,
     # before the router (which would match a template alone: "/v1/offers/negotiate" as an id).
     application.add_middleware(KnownRoutes, routes=application.routes)

@@ -6,9 +6,12 @@ through FastAPI it pays for the framework's per-request machinery (the request o
 dependency graph solved afresh, a session object made and ended, the body validated through the
 route's field), which on the hot path cost more than the hello-world app's whole answer.
 
-:class:`DirectAnswers`, an ASGI middleware inside the others (so a body over the limit, an
-unknown path, method or query parameter are refused as before), answers such a request itself
-when it can, and hands it to the application, unchanged, when it cannot:
+:class:`DirectAnswers`, wrapped around the whole middleware stack (``app.main.Service``: each
+layer costs every request a call and a wrapped ``send``), answers such a request itself when it
+can, and hands it to the application, unchanged, when it cannot. What a layer inside would
+refuse it leaves to that layer: it answers only a ``POST`` with no query to a path of its own
+(paths the routes match, none of them a share link's), and a body over its ``limit`` it stops
+reading and hands on, to be refused there with the same 413. It answers when
 
 - the key is the route's: ``Authorization: Bearer <key>`` read as FastAPI's ``HTTPBearer``
   reads it, verified and unrevoked in this process's cache (:func:`app.core.deps.known_actor`,
@@ -46,6 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.access import Actor
 from app.core.db import get_engine
 from app.core.deps import known_actor, on_demand, required_role
+from app.core.limits import MAX_BODY_BYTES
 from app.core.models import Role
 from app.core.responses import Json
 
@@ -121,26 +125,43 @@ def _bearer(scope: Scope) -> str | None:
     return credentials if scheme.lower() == "bearer" and credentials else None
 
 
-class DirectAnswers:
-    """ASGI middleware: the requests to the paths of ``answers`` that it can answer alone."""
+def _declared_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    return int(value) if value is not None and value.isdigit() else None
 
-    def __init__(self, app: ASGIApp, *, answers: Mapping[str, Direct]) -> None:
+
+class DirectAnswers:
+    """ASGI middleware: the requests to the paths of ``answers`` that it can answer alone,
+    their bodies read up to ``limit`` bytes (a longer one is handed on as it comes)."""
+
+    def __init__(
+        self, app: ASGIApp, *, answers: Mapping[str, Direct], limit: int = MAX_BODY_BYTES
+    ) -> None:
         self.app = app
         self.answers = dict(answers)
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         operation = self.answers.get(scope["path"]) if scope["type"] == "http" else None
         if operation is None or scope["method"] != "POST" or scope["query_string"]:
             await self.app(scope, receive, send)
             return
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.limit:
+            await self.app(scope, receive, send)  # refused inside, before it is read
+            return
         received: list[Message] = []
-        while True:
+        size, complete = 0, False
+        while size <= self.limit:
             message = await receive()
             received.append(message)
+            size += len(message.get("body", b""))
             if message["type"] != "http.request" or not message.get("more_body", False):
+                # all of it, unless a disconnect (the route sees that) or past the limit
+                complete = message["type"] == "http.request" and size <= self.limit
                 break
         document = None
-        if received[-1]["type"] == "http.request":  # not a disconnect: the route sees that
+        if complete:
             body = b"".join(m.get("body", b"") for m in received)
             document = _answer(operation, scope, body)
         if document is not None:

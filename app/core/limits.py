@@ -11,7 +11,8 @@ is refused with a 413 problem document before it is parsed, or read further than
 An operation whose documented bounds need more names its own limit (a portfolio simulation of
 10,000 debts: ``schemas.simulations.MAX_BODY_BYTES``).
 
-Installed by ``app.main`` as the outermost ASGI middleware.
+Installed by ``app.main`` as the outermost layer of the middleware stack (the calculations
+answered directly, outside it, hand on a body over the limit: ``app.core.direct``).
 """
 
 from __future__ import annotations

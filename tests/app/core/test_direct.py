@@ -4,6 +4,7 @@ whatever the middleware cannot (a cold cache, a bad key, a bad body, an error)."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -12,11 +13,15 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
 from app.core import direct
 from app.core.deps import CollectorKey, DbOnDemand, DbSession
+from app.core.limits import MAX_BODY_BYTES
+from app.core.models import Role
 from app.main import create_app
 from app.offers.routes import direct as calculated
+from tests.app.core.test_limits import chunks
 from tests.app.offers.test_request_path import CALCULATIONS, DEBT
 
 Headers = dict[str, dict[str, str]]
@@ -218,3 +223,72 @@ def test_the_service_answers_its_calculations_directly() -> None:
     served = direct.answered_directly(create_app().routes, calculated.ANSWERS)
     assert sorted(served) == sorted(p for p, _ in CALCULATIONS)
     assert {operation.role.value for operation in served.values()} == {"collector"}
+
+
+def test_a_body_over_the_limit_is_handed_on_and_refused_as_before(
+    client: TestClient, plain: TestClient, auth: Headers, answered: list[str]
+) -> None:
+    # the middleware sits outside the body limit (app.core.limits): it reads no further than
+    # the limit, and what it read reaches the limit's own check, declared size or streamed
+    body = json.dumps({"debt": DEBT, "capacity": {"payment": "900.00"}}).encode()
+    headers = {**auth["collector"], "Content-Type": "application/json"}
+    over = body + b" " * (MAX_BODY_BYTES + 1 - len(body))
+    exactly = over[:-1]
+    status, _ = _same(client, plain, "/v1/offers/negotiate", content=over, headers=headers)
+    assert status == 413
+    status, _ = _same(
+        client, plain, "/v1/offers/negotiate", content=list(chunks(over)), headers=headers
+    )
+    assert status == 413
+    assert answered == []
+    status, _ = _same(client, plain, "/v1/offers/negotiate", content=exactly, headers=headers)
+    assert status == 200
+    assert answered == ["/v1/offers/negotiate"] * 2
+
+
+def _streamed(parts: list[bytes], headers: list[tuple[bytes, bytes]]) -> tuple[int, list[bytes]]:
+    """How many of the body's ``parts`` the middleware left unread when it handed the request
+    on, and what the application then received of the body, read to its end."""
+    incoming: list[Message] = [
+        {"type": "http.request", "body": part, "more_body": k < len(parts) - 1}
+        for k, part in enumerate(parts)
+    ]
+    seen: list[bytes] = []
+    unread: list[int] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        unread.append(len(incoming))
+        while True:
+            message = await receive()
+            seen.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        raise AssertionError("answered directly")
+
+    operation = direct.Direct(Role.COLLECTOR, None, lambda request, key, database: {})  # type: ignore[arg-type]
+    middleware = direct.DirectAnswers(inner, answers={"/x": operation}, limit=10)
+    scope = {"type": "http", "method": "POST", "path": "/x", "query_string": b""}
+    asyncio.run(middleware({**scope, "headers": headers}, receive, send))
+    return unread[0], seen
+
+
+def test_the_middleware_reads_no_further_than_its_limit() -> None:
+    # streamed: it stops at the part that passes the limit and hands on all of it, in order
+    parts = [b"x" * 6, b"x" * 5, b"x" * 100]
+    assert _streamed(parts, []) == (1, parts)
+    # declared over the limit: not read at all, the inner application reads it
+    assert _streamed([b"x" * 11], [(b"content-length", b"11")]) == (1, [b"x" * 11])
+    # within it: read whole, then handed on (the operation's key check fails here)
+    assert _streamed([b"x" * 6, b"x" * 4], []) == (0, [b"x" * 6, b"x" * 4])
+
+
+def test_the_direct_answers_are_outside_every_layer_of_the_stack() -> None:
+    application = create_app()
+    stack = application.build_middleware_stack()
+    assert isinstance(stack, direct.DirectAnswers)
+    assert not isinstance(create_app(direct=False).build_middleware_stack(), direct.DirectAnswers)
