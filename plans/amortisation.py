@@ -27,7 +27,7 @@ from plans.daycount import year_fraction
 from plans.money import Rounding, round_div, round_float, split_rounded
 from plans.offer import Owed
 from plans.policy import ArrearsTreatment, Component, InterestBasis, Policy, per_period
-from plans.schedule import Line, LineKind, Waiver
+from plans.schedule import Line, LineKind, Waiver, new_line
 
 
 class Amortisation(enum.StrEnum):
@@ -100,22 +100,24 @@ def line(
 ) -> Line:
     """A schedule line from the running balance after the line's events."""
     interest, fees, principal = parts
-    return Line(
-        number=number,
-        kind=kind,
-        due_date=due,
-        payment_date=paid_on,
-        opening_balance_minor=opening,
-        payment_minor=payment,
-        interest_minor=interest,
-        fees_minor=fees,
-        principal_minor=principal,
-        waived_minor=waived,
-        interest_accrued_minor=accrued,
-        closing_balance_minor=balance.total,
-        closing_principal_minor=balance.principal,
-        closing_interest_minor=balance.interest,
-        closing_fees_minor=balance.fees,
+    return new_line(
+        (
+            number,
+            kind,
+            due,
+            paid_on,
+            opening,
+            payment,
+            interest,
+            fees,
+            principal,
+            waived,
+            accrued,
+            balance.total,
+            balance.principal,
+            balance.interest,
+            balance.fees,
+        )
     )
 
 
@@ -330,22 +332,24 @@ def amortise(
         interest, fees, principal = balance.settle(payment, waterfall)
         closing = total - payment
         lines.append(
-            Line(
-                first_number + k,
-                LineKind.INSTALMENT,
-                due[k],
-                paid_on[k],
-                opening,
-                payment,
-                interest,
-                fees,
-                principal,
-                waived,
-                accrued,
-                closing,
-                balance.principal,
-                balance.interest,
-                balance.fees,
+            new_line(
+                (
+                    first_number + k,
+                    LineKind.INSTALMENT,
+                    due[k],
+                    paid_on[k],
+                    opening,
+                    payment,
+                    interest,
+                    fees,
+                    principal,
+                    waived,
+                    accrued,
+                    closing,
+                    balance.principal,
+                    balance.interest,
+                    balance.fees,
+                )
             )
         )
         opening = closing

@@ -160,7 +160,7 @@ def deferral_plan(
 
     # Due dates, payment dates and line rates are each prefix-stable (the k-th depends only on
     # the ones before it), so one list as long as the longest plan tried serves every layout:
-    # the probe, each candidate term and each raised level (and, in a negotiation, the other
+    # the pause, each candidate term and each raised level (and, in a negotiation, the other
     # plans that start on the same date).
     shared = dates or PlanDates()
 
@@ -175,22 +175,24 @@ def deferral_plan(
             policy=policy,
         )
 
-    def paused(state: Balance, total: int) -> tuple[list[Line], int]:
-        due, paid_on, rates = calendar(total)
-        return deferral_lines(
-            state,
-            due=due[:count],
-            paid_on=paid_on[:count],
-            rates=rates[:count],
-            payment_minor=deferral_payment_minor,
-            treatment=treatment,
-            policy=policy,
-            waive_arrears=(waiver.fees_minor, waiver.interest_minor) if waiver else None,
-        )
+    # The pause is the same whatever follows it (its dates and rates are a prefix of every
+    # layout's): laid out once, its lines shared by each term tried and the balance it leaves
+    # copied into each.
+    after_pause = Balance(balance.principal, balance.interest, balance.fees)
+    pause_due, pause_paid_on, pause_rates = calendar(count)
+    pause, waived_accrued = deferral_lines(
+        after_pause,
+        due=pause_due,
+        paid_on=pause_paid_on,
+        rates=pause_rates,
+        payment_minor=deferral_payment_minor,
+        treatment=treatment,
+        policy=policy,
+        waive_arrears=(waiver.fees_minor, waiver.interest_minor) if waiver else None,
+    )
 
-    def layout(n: int, level: int | None = None) -> tuple[list[Line], int, int, Schedule]:
-        state = Balance(balance.principal, balance.interest, balance.fees)
-        pause, waived_accrued = paused(state, count + n)
+    def layout(n: int, level: int | None = None) -> tuple[list[Line], int, Schedule]:
+        state = Balance(after_pause.principal, after_pause.interest, after_pause.fees)
         due, paid_on, rates = calendar(count + n)
         instalments, level = amortise(
             state,
@@ -203,7 +205,7 @@ def deferral_plan(
             level_minor=level,
         )
         lines = pause + instalments
-        return lines, waived_accrued, level, Schedule.of(debt.currency, lines)
+        return lines, level, Schedule.of(debt.currency, lines)
 
     if term is not None:
         check_term(term + count, frequency, policy)
@@ -216,9 +218,7 @@ def deferral_plan(
         )
         if bound is None:
             raise DomainError("term", "required", "give a term, a payment or a capacity")
-        # Lay out the pause once to learn the balance it leaves.
-        probe, _ = paused(Balance(balance.principal, balance.interest, balance.fees), count + 1)
-        after = probe[count - 1]
+        after = pause[-1]  # the balance the pause leaves
         n = shortest_term(
             bound,
             principal=after.closing_principal_minor,
@@ -241,7 +241,7 @@ def deferral_plan(
     for n in candidates:
         level: int | None = None
         while True:
-            lines, waived_accrued, made_level, schedule = layout(n, level)
+            lines, made_level, schedule = layout(n, level)
             terms = Terms(
                 frequency=frequency,
                 first_due=first_due,

@@ -22,8 +22,9 @@ from plans.annual_rates import (
 )
 from plans.calendar import Frequency
 from plans.errors import DomainError, InvalidDate
+from plans.money import round_float
 from plans.policy import OfferKind, Policy
-from plans.rates import effective_annual_rate, npv_minor
+from plans.rates import effective_annual_rate, present_values
 from plans.schedule import LineKind, Schedule, Waiver
 
 _DAYS_PER_MONTH = 365.0 / 12.0
@@ -237,19 +238,16 @@ def measure(
         # equates them is exactly zero, with no need to solve for it.
         rate = Decimal("0.000000")
         annual = zero_annual_rate(method, frequency)
-    npv = npv_minor(flows, annual_rate=policy.cost_of_funds, as_of=as_of, rounding=policy.rounding)
+    present = present_values(flows, annual_rate=policy.cost_of_funds, as_of=as_of)
+    npv = round_float(math.fsum(present), policy.rounding)  # npv_minor, its values shared
     curve = policy.survival_curve(kind)
     first = flows[0][0] if flows else as_of
-    growth = 1.0 + float(policy.cost_of_funds)
     take_up, retention = float(curve.take_up), float(curve.monthly_retention)
     # Expected recovery: each payment discounted as in the NPV (cost of funds, ACT/365F from
     # the as-of date) and weighted by the chance the debtor is still paying by then.
     expected = math.fsum(
-        amount
-        * growth ** (-(day - as_of).days / 365.0)
-        * take_up
-        * retention ** ((day - first).days / _DAYS_PER_MONTH)
-        for day, amount in flows
+        value * take_up * retention ** ((day - first).days / _DAYS_PER_MONTH)
+        for value, (day, _) in zip(present, flows, strict=True)
     )
     largest = max(amounts, default=0)
     ratio = None

@@ -37,6 +37,7 @@ CashFlow = tuple[date, int]
 """A dated amount in minor units: ``(date, amount)``."""
 
 RATE_QUANTUM = Decimal("0.000001")
+_NO_RATE = Decimal("0.000000")
 
 # Thirty-four digits (IEEE decimal128) leave the six-place quantization far from any noise, and a
 # private context keeps the results independent of whatever the caller did to the global one.
@@ -432,6 +433,8 @@ def effective_annual_rate(apr: Decimal, periods_per_year: int) -> Decimal:
     """
     if periods_per_year < 1:
         raise InvalidRate("periods_per_year", "positive", "must be at least 1")
+    if not apr:  # (1 + 0) ** m - 1, to six places, whatever zero's sign or exponent
+        return _NO_RATE
     with localcontext(DECIMAL_CONTEXT):
         growth = (1 + apr / periods_per_year) ** periods_per_year
         if (
@@ -483,10 +486,24 @@ def npv_minor(
     >>> npv_minor([(date(2026, 7, 2), 100_000)], annual_rate=Decimal("0.05"), as_of=start)
     97597
     """
+    total = math.fsum(present_values(payments, annual_rate=annual_rate, as_of=as_of))
+    return round_float(total, rounding)
+
+
+def present_values(
+    payments: Sequence[CashFlow], *, annual_rate: Decimal, as_of: date
+) -> list[float]:
+    """Each payment's present value at ``as_of`` (:func:`npv_minor` sums and rounds them), in
+    double precision: a valuation, not an amount owed (~1e-16 relative is far finer than the
+    minor unit it is rounded to, and keeps a quote's metrics within the latency budget).
+
+    Examples
+    --------
+    >>> present_values([(date(2027, 1, 1), 110_000)], annual_rate=Decimal("0.10"),
+    ...                as_of=date(2026, 1, 1))
+    [100000.0]
+    """
     if annual_rate <= -1:
         raise InvalidRate("annual_rate", "above_minus_one", "must be above -100 %")
-    # A valuation, not an amount owed: double precision (~1e-16 relative) is far finer than
-    # the minor unit it is rounded to, and keeps a quote's metrics within the latency budget.
     growth = 1.0 + float(annual_rate)
-    total = math.fsum(amount * growth ** (-(day - as_of).days / 365.0) for day, amount in payments)
-    return round_float(total, rounding)
+    return [amount * growth ** (-(day - as_of).days / 365.0) for day, amount in payments]

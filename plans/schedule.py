@@ -54,6 +54,24 @@ class Line(NamedTuple):
     closing_fees_minor: int
 
 
+Columns = tuple[int, LineKind, date, date, int, int, int, int, int, int, int, int, int, int, int]
+
+
+def new_line(columns: Columns) -> Line:
+    """``Line(*columns)``: the same tuple, made without the interpreted ``__new__`` that a
+    NamedTuple's constructor runs (in the compiled engine, most of the cost of a line).
+
+    Examples
+    --------
+    >>> day = date(2026, 12, 15)
+    >>> columns = (1, LineKind.INSTALMENT, day, day, 900, 300, 0, 0, 300, 0, 0, 600, 600, 0, 0)
+    >>> made = new_line(columns)
+    >>> made == Line(*columns), type(made) is Line, made.closing_balance_minor
+    (True, True, 600)
+    """
+    return tuple.__new__(Line, columns)
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     """Column sums of a schedule."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
 import numpy_financial as npf
 import pytest
@@ -539,6 +539,16 @@ def test_month_shift_matches_relativedelta(day: date, months: int, day_of_month:
 )
 def test_effective_annual_rate(nominal: str, per_year: int, effective: str) -> None:
     assert effective_annual_rate(Decimal(nominal), per_year) == Decimal(effective)
+
+
+@pytest.mark.parametrize("zero", ["0", "0.000000", "-0", "0E-10", "-0.000000", "0E+5"])
+@pytest.mark.parametrize("per_year", [1, 12, 24, 26, 52, 365])
+def test_no_rate_is_stated_as_the_formula_states_it(zero: str, per_year: int) -> None:
+    # answered without the arithmetic: the very value (sign, digits, places) the formula gives
+    with localcontext(Context(prec=34, rounding=ROUND_HALF_EVEN)):
+        formula = ((1 + Decimal(zero) / per_year) ** per_year - 1).quantize(Decimal("0.000001"))
+    stated = effective_annual_rate(Decimal(zero), per_year)
+    assert stated.as_tuple() == formula.as_tuple() == (0, (0,), -6)
 
 
 def test_effective_annual_rate_needs_a_period() -> None:
