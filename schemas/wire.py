@@ -35,20 +35,72 @@ def amount_formatter(currency: str) -> Callable[[int], str]:
     >>> amount_formatter("JPY")(1250), amount_formatter("KWD")(1)
     ('1250', '0.001')
     """
-    places = exponent(currency)
-    if places == 0:
-        return str
+    scale, tails = _places(currency)
 
     def fmt(minor: int) -> str:
-        # the decimal point put into the integer's digits: twice as fast as divmod and format
-        if minor < 0:
-            return "-" + fmt(-minor)
-        digits = str(minor)
-        if len(digits) > places:
-            return digits[:-places] + "." + digits[-places:]
-        return "0." + digits.rjust(places, "0")
+        return _decimal(minor, scale, tails)
 
     return fmt
+
+
+# Each exponent's decimal tails, ".00" to ".99" for two places ("" for none): made once.
+_TAILS: dict[int, tuple[int, list[str]]] = {}
+
+
+def _places(currency: str) -> tuple[int, list[str]]:
+    places = exponent(currency)
+    found = _TAILS.get(places)
+    if found is None:
+        tails = ["." + str(k).rjust(places, "0") for k in range(10**places)] if places else [""]
+        found = _TAILS[places] = (10**places, tails)
+    return found
+
+
+def _decimal(minor: int, scale: int, tails: list[str]) -> str:
+    # the whole units' digits and the tail of the fraction's: one division, two strings
+    if minor < 0:
+        return "-" + _decimal(-minor, scale, tails)
+    return str(minor // scale) + tails[minor % scale]
+
+
+class Writer:
+    """How one answer writes its values: each distinct amount (in its one currency) and each
+    date once, then looked up. A schedule repeats its amounts (each opening balance is the
+    previous closing one, the level payment, zeros) and the plans of a negotiation share their
+    dates.
+
+    Examples
+    --------
+    >>> write = Writer("CNY")
+    >>> write.amount(123456), write.amount(-5), write.day(date(2026, 12, 15))
+    ('1234.56', '-0.05', '2026-12-15')
+    >>> Writer("JPY").amount(1250), Writer("KWD").amount(1)
+    ('1250', '0.001')
+    """
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self.scale, self.tails = _places(currency)
+        self.amounts: dict[int, str] = {}
+        self.days: dict[date, str] = {}
+
+    def amount(self, minor: int) -> str:
+        """``minor`` units as the currency's decimal string."""
+        text = self.amounts.get(minor)
+        if text is None:
+            text = self.amounts[minor] = _decimal(minor, self.scale, self.tails)
+        return text
+
+    def day(self, day: date) -> str:
+        """``day`` in ISO 8601."""
+        text = self.days.get(day)
+        if text is None:
+            text = self.days[day] = day.isoformat()
+        return text
+
+    def optional_day(self, day: date | None) -> str | None:
+        """``day`` in ISO 8601, or ``None``."""
+        return None if day is None else self.day(day)
 
 
 def _iso(day: date | None) -> str | None:
@@ -59,67 +111,55 @@ def _iso(day: date | None) -> str | None:
 _KINDS = {kind: kind.value for kind in LineKind}
 
 
-def _lines(lines: Sequence[Line], fmt: Callable[[int], str], days: dict[date, str]) -> list[Json]:
-    # Each distinct amount of the schedule formatted once, then looked up: a schedule repeats
-    # its amounts (each opening balance is the previous closing one, the level payment, zeros).
-    # ``days`` likewise: a line is mostly paid on its due date, and a negotiation's plans share
-    # their dates.
-    text = {amount: fmt(amount) for amount in {a for x in lines for a in x[4:12]}}
+def _lines(lines: Sequence[Line], write: Writer) -> list[Json]:
     made: list[Json] = []
     for x in lines:
-        due, paid = x[2], x[3]
-        due_text = days.get(due)
-        if due_text is None:
-            due_text = days[due] = due.isoformat()
-        paid_text = days.get(paid)
-        if paid_text is None:
-            paid_text = days[paid] = paid.isoformat()
         made.append(
             {
                 "number": x[0],
                 "kind": _KINDS[x[1]],
-                "due_date": due_text,
-                "payment_date": paid_text,
-                "opening_balance": text[x[4]],
-                "payment": text[x[5]],
-                "interest": text[x[6]],
-                "fees": text[x[7]],
-                "principal": text[x[8]],
-                "waived": text[x[9]],
-                "interest_accrued": text[x[10]],
-                "closing_balance": text[x[11]],
+                "due_date": write.day(x[2]),
+                "payment_date": write.day(x[3]),
+                "opening_balance": write.amount(x[4]),
+                "payment": write.amount(x[5]),
+                "interest": write.amount(x[6]),
+                "fees": write.amount(x[7]),
+                "principal": write.amount(x[8]),
+                "waived": write.amount(x[9]),
+                "interest_accrued": write.amount(x[10]),
+                "closing_balance": write.amount(x[11]),
             }
         )
     # the closing balance by component stays in the engine (payoffs, allocation)
     return made
 
 
-def _totals_json(totals: Totals, fmt: Callable[[int], str]) -> Json:
+def _totals_json(totals: Totals, write: Writer) -> Json:
     return {
-        "payment": fmt(totals.payment_minor),
-        "interest": fmt(totals.interest_minor),
-        "fees": fmt(totals.fees_minor),
-        "principal": fmt(totals.principal_minor),
-        "waived": fmt(totals.waived_minor),
-        "interest_accrued": fmt(totals.interest_accrued_minor),
+        "payment": write.amount(totals.payment_minor),
+        "interest": write.amount(totals.interest_minor),
+        "fees": write.amount(totals.fees_minor),
+        "principal": write.amount(totals.principal_minor),
+        "waived": write.amount(totals.waived_minor),
+        "interest_accrued": write.amount(totals.interest_accrued_minor),
     }
 
 
-def _waiver_json(waiver: Waiver, fmt: Callable[[int], str]) -> Json:
+def _waiver_json(waiver: Waiver, write: Writer) -> Json:
     return {
-        "fees": fmt(waiver.fees_minor),
-        "interest": fmt(waiver.interest_minor),
-        "principal": fmt(waiver.principal_minor),
-        "total": fmt(waiver.total_minor),
+        "fees": write.amount(waiver.fees_minor),
+        "interest": write.amount(waiver.interest_minor),
+        "principal": write.amount(waiver.principal_minor),
+        "total": write.amount(waiver.total_minor),
     }
 
 
-def _owed_json(owed: Owed, fmt: Callable[[int], str]) -> Json:
+def _owed_json(owed: Owed, write: Writer) -> Json:
     return {
-        "principal": fmt(owed.principal_minor),
-        "interest": fmt(owed.interest_minor),
-        "fees": fmt(owed.fees_minor),
-        "total": fmt(owed.total_minor),
+        "principal": write.amount(owed.principal_minor),
+        "interest": write.amount(owed.interest_minor),
+        "fees": write.amount(owed.fees_minor),
+        "total": write.amount(owed.total_minor),
     }
 
 
@@ -127,7 +167,7 @@ def _rate(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _contract_shape(terms: Terms, fmt: Callable[[int], str]) -> Json:
+def _contract_shape(terms: Terms, write: Writer) -> Json:
     """A grace plan's and a flat contract's own terms; null in every other offer."""
     shape: Json = {"grace_interest": terms.grace_interest, "flat": None}
     if terms.flat is not None:
@@ -136,7 +176,7 @@ def _contract_shape(terms: Terms, fmt: Callable[[int], str]) -> Json:
             "rate_per_period": None
             if flat.rate_per_period is None
             else _rate(flat.rate_per_period),
-            "charge_per_period": fmt(flat.charge_minor),
+            "charge_per_period": write.amount(flat.charge_minor),
             "flat_annual_rate": _rate(flat.flat_annual_rate),
             "true_annual_rates": [
                 {
@@ -152,12 +192,12 @@ def _contract_shape(terms: Terms, fmt: Callable[[int], str]) -> Json:
     return shape
 
 
-def offer_json(
-    offer: Offer, *, summary: str, policy: Json, days: dict[date, str] | None = None
-) -> Json:
-    """An offer as its response object (``schemas.offer_answers.OfferOut``); ``days``, the
-    ISO dates already written for the other offers of the same answer."""
-    fmt = amount_formatter(offer.currency)
+def offer_json(offer: Offer, *, summary: str, policy: Json, write: Writer | None = None) -> Json:
+    """An offer as its response object (``schemas.offer_answers.OfferOut``); ``write``, the
+    other offers' of the same answer (in the same currency), whose amounts and dates it has
+    written already."""
+    if write is None or write.currency != offer.currency:
+        write = Writer(offer.currency)
     totals, terms, metrics, waiver, owed = (
         offer.schedule.totals,
         offer.terms,
@@ -168,49 +208,49 @@ def offer_json(
     return {
         "kind": offer.kind.value,
         "currency": offer.currency,
-        "as_of": offer.as_of.isoformat(),
-        "owed": _owed_json(owed, fmt),
+        "as_of": write.day(offer.as_of),
+        "owed": _owed_json(owed, write),
         "terms": {
             "frequency": terms.frequency.value,
-            "first_due": terms.first_due.isoformat(),
+            "first_due": write.day(terms.first_due),
             "instalments": terms.instalments,
-            "instalment": fmt(terms.instalment_minor),
+            "instalment": write.amount(terms.instalment_minor),
             "nominal_annual_rate": _rate(terms.nominal_annual_rate),
-            "down_payment": fmt(terms.down_payment_minor),
+            "down_payment": write.amount(terms.down_payment_minor),
             "amortisation": terms.amortisation,
             "deferral_periods": terms.deferral_periods,
-            "deferral_payment": fmt(terms.deferral_payment_minor),
+            "deferral_payment": write.amount(terms.deferral_payment_minor),
             "deferral_interest": terms.deferral_interest,
             "discount_bps": terms.discount_bps,
-            "settle_by": _iso(terms.settle_by),
-            **_contract_shape(terms, fmt),
+            "settle_by": write.optional_day(terms.settle_by),
+            **_contract_shape(terms, write),
         },
         "schedule": {
-            "lines": _lines(offer.schedule.lines, fmt, {} if days is None else days),
-            "totals": _totals_json(totals, fmt),
+            "lines": _lines(offer.schedule.lines, write),
+            "totals": _totals_json(totals, write),
         },
-        "waiver": _waiver_json(waiver, fmt),
-        "metrics": metrics_json(metrics, fmt),
+        "waiver": _waiver_json(waiver, write),
+        "metrics": metrics_json(metrics, write),
         "summary": summary,
         "policy": policy,
     }
 
 
-def metrics_json(metrics: Metrics, fmt: Callable[[int], str]) -> Json:
+def metrics_json(metrics: Metrics, write: Writer) -> Json:
     """An offer's metrics (``schemas.offers.MetricsOut``)."""
     annual = metrics.annual_rate
     return {
-        "total_paid": fmt(metrics.total_paid_minor),
-        "total_interest": fmt(metrics.total_interest_minor),
-        "total_fees": fmt(metrics.total_fees_minor),
-        "total_waived": fmt(metrics.total_waived_minor),
-        "finance_charge": fmt(metrics.finance_charge_minor),
-        "amount_financed": fmt(metrics.amount_financed_minor),
+        "total_paid": write.amount(metrics.total_paid_minor),
+        "total_interest": write.amount(metrics.total_interest_minor),
+        "total_fees": write.amount(metrics.total_fees_minor),
+        "total_waived": write.amount(metrics.total_waived_minor),
+        "finance_charge": write.amount(metrics.finance_charge_minor),
+        "amount_financed": write.amount(metrics.amount_financed_minor),
         "payments": metrics.payments,
-        "first_payment_date": _iso(metrics.first_payment_date),
-        "last_payment_date": _iso(metrics.last_payment_date),
-        "smallest_payment": fmt(metrics.smallest_payment_minor),
-        "largest_payment": fmt(metrics.largest_payment_minor),
+        "first_payment_date": write.optional_day(metrics.first_payment_date),
+        "last_payment_date": write.optional_day(metrics.last_payment_date),
+        "smallest_payment": write.amount(metrics.smallest_payment_minor),
+        "largest_payment": write.amount(metrics.largest_payment_minor),
         "affordability_ratio": None
         if metrics.affordability_ratio is None
         else _rate(metrics.affordability_ratio),
@@ -224,8 +264,8 @@ def metrics_json(metrics: Metrics, fmt: Callable[[int], str]) -> Json:
             "decimals": annual.decimals,
             "citation": annual.citation,
         },
-        "npv": fmt(metrics.npv_minor),
-        "expected_recovery": fmt(metrics.expected_recovery_minor),
+        "npv": write.amount(metrics.npv_minor),
+        "expected_recovery": write.amount(metrics.expected_recovery_minor),
     }
 
 
@@ -249,14 +289,15 @@ def offer_set_json(
     affordability: Json | None = None,
 ) -> Json:
     """A ranked comparison as its response object (``schemas.offer_answers.OfferSet``)."""
-    days: dict[date, str] = {}
+    write = Writer(currency)
     return {
         "currency": currency,
         "as_of": as_of.isoformat(),
         "ranked_by": comparison.ranked_by.value,
         "best": None if comparison.best is None else comparison.best.kind.value,
         "offers": [
-            offer_json(o, summary=summarise(o), policy=policy, days=days) for o in comparison.ranked
+            offer_json(o, summary=summarise(o), policy=policy, write=write)
+            for o in comparison.ranked
         ],
         "rejected": [rejection_json(r) for r in comparison.rejected],
         "affordability": affordability,
@@ -303,18 +344,18 @@ def consolidated_json(
     offer: ConsolidatedOffer, *, summary: str, allocation_text: str, policy: Json
 ) -> Json:
     """A consolidated offer as its response object (``schemas.offers.ConsolidatedOfferOut``)."""
-    fmt = amount_formatter(offer.currency)
+    write = Writer(offer.currency)
     totals, waiver, owed = offer.schedule.totals, offer.waiver, offer.owed
-    lines = _lines(offer.schedule.lines, fmt, {})
+    lines = _lines(offer.schedule.lines, write)
     for line, shared in zip(lines, offer.allocations, strict=True):
         line["allocations"] = [
             {
                 "debt_ref": a.debt_ref,
-                "payment": fmt(a.payment_minor),
-                "principal": fmt(a.principal_minor),
-                "interest": fmt(a.interest_minor),
-                "fees": fmt(a.fees_minor),
-                "waived": fmt(a.waived_minor),
+                "payment": write.amount(a.payment_minor),
+                "principal": write.amount(a.principal_minor),
+                "interest": write.amount(a.interest_minor),
+                "fees": write.amount(a.fees_minor),
+                "waived": write.amount(a.waived_minor),
             }
             for a in shared
         ]
@@ -324,20 +365,20 @@ def consolidated_json(
         "as_of": offer.as_of.isoformat(),
         "allocation_rule": offer.rule.value,
         "allocation_text": allocation_text,
-        "owed": _owed_json(owed, fmt),
+        "owed": _owed_json(owed, write),
         "schedule": {
             "lines": lines,
-            "totals": _totals_json(totals, fmt),
+            "totals": _totals_json(totals, write),
         },
-        "waiver": _waiver_json(waiver, fmt),
-        "metrics": metrics_json(offer.metrics, fmt),
+        "waiver": _waiver_json(waiver, write),
+        "metrics": metrics_json(offer.metrics, write),
         "debts": [
             {
                 "debt_ref": o.debt_ref,
-                "owed": fmt(o.owed_minor),
-                "interest_accrued": fmt(o.interest_accrued_minor),
-                "paid": fmt(o.paid_minor),
-                "waived": fmt(o.waived_minor),
+                "owed": write.amount(o.owed_minor),
+                "interest_accrued": write.amount(o.interest_accrued_minor),
+                "paid": write.amount(o.paid_minor),
+                "waived": write.amount(o.waived_minor),
                 "first_payment_date": _iso(o.first_payment_on),
                 "cleared_on": _iso(o.cleared_on),
             }
