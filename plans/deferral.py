@@ -191,12 +191,14 @@ def deferral_plan(
         waive_arrears=(waiver.fees_minor, waiver.interest_minor) if waiver else None,
     )
 
+    spec = PlanSpec(frequency, annual, amortisation, policy.rounding)
+
     def layout(n: int, level: int | None = None) -> tuple[list[Line], int, Schedule]:
         state = Balance(after_pause.principal, after_pause.interest, after_pause.fees)
         due, paid_on, rates = calendar(count + n)
         instalments, level = amortise(
             state,
-            spec=PlanSpec(frequency, annual, amortisation, policy.rounding),
+            spec=spec,
             due=due[count:],
             paid_on=paid_on[count:],
             rates=rates[count:],

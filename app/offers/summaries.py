@@ -237,6 +237,11 @@ def _falling(t: Words, frequency: Frequency, count: int, **fields: str) -> str:
     )
 
 
+# read once: an enum member is a class attribute, its value a property (both looked up each time)
+_DOWN_PAYMENT, _INSTALMENT = LineKind.DOWN_PAYMENT, LineKind.INSTALMENT
+_EQUAL_PRINCIPAL = Amortisation.EQUAL_PRINCIPAL.value
+
+
 def _joined(parts: list[str], join: Callable[[str, str], str]) -> str:
     text = parts[0]
     for part in parts[1:]:
@@ -286,7 +291,7 @@ def summary(offer: Offer, locale: Locale) -> str:
             )
         )
     else:
-        down = [x for x in lines if x.kind is LineKind.DOWN_PAYMENT]
+        down = [x for x in lines if x[1] is _DOWN_PAYMENT]  # (kind: the line's second column)
         if down:
             steps.append(t.gettext("Pay %(amount)s now", amount=m(down[0].payment_minor)))
         if terms.deferral_periods:
@@ -308,15 +313,13 @@ def summary(offer: Offer, locale: Locale) -> str:
                 )
             else:
                 steps.append(t.gettext("pay nothing for %(duration)s", duration=paused))
-        instalments = [x for x in lines if x.kind is LineKind.INSTALMENT]
+        instalments = [x for x in lines if x[1] is _INSTALMENT]
         if instalments:
             n = len(instalments)
             start = day(instalments[0].due_date, locale)
             first, last = instalments[0].payment_minor, instalments[-1].payment_minor
             # equal principal: each payment is less than the one before (its interest falls)
-            falling = (
-                terms.amortisation == Amortisation.EQUAL_PRINCIPAL.value and n > 1 and first != last
-            )
+            falling = terms.amortisation == _EQUAL_PRINCIPAL and n > 1 and first != last
             if falling:
                 step = _falling(t, terms.frequency, n, first=m(first), last=m(last), start=start)
             else:
