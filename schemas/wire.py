@@ -103,10 +103,6 @@ class Writer:
         return None if day is None else self.day(day)
 
 
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
 # each kind's text, read once (an enum's value is a property, read through the class)
 _KINDS = {kind: kind.value for kind in LineKind}
 
@@ -379,8 +375,8 @@ def consolidated_json(
                 "interest_accrued": write.amount(o.interest_accrued_minor),
                 "paid": write.amount(o.paid_minor),
                 "waived": write.amount(o.waived_minor),
-                "first_payment_date": _iso(o.first_payment_on),
-                "cleared_on": _iso(o.cleared_on),
+                "first_payment_date": write.optional_day(o.first_payment_on),
+                "cleared_on": write.optional_day(o.cleared_on),
             }
             for o in (plan.outcome for plan in offer.debts)
         ],

@@ -49,7 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.access import Actor
 from app.core.db import get_engine
 from app.core.deps import known_actor, on_demand, required_role
-from app.core.limits import MAX_BODY_BYTES
+from app.core.limits import MAX_BODY_BYTES, content_length
 from app.core.models import Role
 from app.core.responses import Json
 
@@ -125,11 +125,6 @@ def _bearer(scope: Scope) -> str | None:
     return credentials if scheme.lower() == "bearer" and credentials else None
 
 
-def _declared_length(scope: Scope) -> int | None:
-    value = _header(scope, b"content-length")
-    return int(value) if value is not None and value.isdigit() else None
-
-
 class DirectAnswers:
     """ASGI middleware: the requests to the paths of ``answers`` that it can answer alone,
     their bodies read up to ``limit`` bytes (a longer one is handed on as it comes)."""
@@ -146,7 +141,7 @@ class DirectAnswers:
         if operation is None or scope["method"] != "POST" or scope["query_string"]:
             await self.app(scope, receive, send)
             return
-        declared = _declared_length(scope)
+        declared = content_length(scope)
         if declared is not None and declared > self.limit:
             await self.app(scope, receive, send)  # refused inside, before it is read
             return

@@ -66,7 +66,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.paths.get(scope["path"], self.default)
-        declared = _content_length(scope)
+        declared = content_length(scope)
         if declared is not None and declared > limit:
             await problem_response(too_large(limit), scope["path"])(scope, receive, send)
             return
@@ -95,7 +95,8 @@ class BodyLimit:
             await problem_response(too_large(limit), scope["path"])(scope, receive, send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def content_length(scope: Scope) -> int | None:
+    """The request's declared body size (``Content-Length``), if it declares a readable one."""
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
